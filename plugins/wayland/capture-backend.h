@@ -1,0 +1,101 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * The interface between vdiwaylandsrc and the ways of getting pixels out of
+ * a compositor. wlr-screencopy is the first backend; ext-image-copy-capture
+ * and a Mutter ScreenCast/PipeWire backend plug in here without touching the
+ * element.
+ */
+
+#pragma once
+
+#include "wayland-connection.h"
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vdi {
+
+struct Rect {
+  int x = 0, y = 0, width = 0, height = 0;
+  bool operator==(const Rect &o) const
+  {
+    return x == o.x && y == o.y && width == o.width && height == o.height;
+  }
+};
+
+struct FrameFormat {
+  GstVideoFormat format = GST_VIDEO_FORMAT_UNKNOWN;
+  int width = 0;
+  int height = 0;
+  int stride = 0;
+  /* Nominal refresh of the captured output in mHz, 0 if unknown. */
+  int refresh_mhz = 0;
+
+  bool sameLayout(const FrameFormat &o) const
+  {
+    return format == o.format && width == o.width && height == o.height && stride == o.stride;
+  }
+};
+
+/* unique_ptr for GstBuffer. */
+struct GstBufferUnref {
+  void operator()(GstBuffer *b) const { gst_buffer_unref(b); }
+};
+using BufferPtr = std::unique_ptr<GstBuffer, GstBufferUnref>;
+
+struct CapturedFrame {
+  /* The pixels, zero-copy: its memory is the buffer the compositor wrote
+   * into. Carries a GstVideoMeta with the stride. */
+  BufferPtr buffer;
+  FrameFormat format;
+  /* What changed since the previous frame of this backend, in buffer
+   * pixels. Never empty for a new frame (a full-frame box at worst). */
+  std::vector<Rect> damage;
+  /* CLOCK_MONOTONIC time (ns) at which the frame was ready to read. */
+  int64_t ready_time_ns = 0;
+};
+
+class CaptureBackend
+{
+public:
+  struct Callbacks {
+    /* A new frame (event thread). */
+    std::function<void(CapturedFrame &&frame)> frame;
+    /* Capture cannot continue (event thread). */
+    std::function<void(const GError *error)> error;
+  };
+
+  virtual ~CaptureBackend() = default;
+
+  virtual const char *name() const = 0;
+  /* The output being captured, as the compositor names it. */
+  virtual std::string outputName() const = 0;
+  /* Asks the compositor what a frame looks like now (format, size, stride),
+   * without capturing. Any thread but the event thread. */
+  virtual bool probe(FrameFormat *format, GError **error) = 0;
+  /* Starts delivering frames; they come only when the output changed. */
+  virtual bool start(Callbacks callbacks, GError **error) = 0;
+  virtual void stop() = 0;
+  /* Frames never come closer together than this (0: as fast as damage). */
+  virtual void setMinInterval(uint64_t interval_ns) = 0;
+  virtual void setShowCursor(bool show) = 0;
+
+  /* Picks the best backend the compositor supports for @output (empty: the
+   * first output). Sets a GST_RESOURCE_ERROR that a user understands when
+   * there is none or the output does not exist. */
+  static std::unique_ptr<CaptureBackend> create(const WaylandConnectionPtr &conn,
+                                                const std::string &output, GError **error);
+};
+
+} // namespace vdi

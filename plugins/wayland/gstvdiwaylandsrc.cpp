@@ -1,0 +1,717 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-vdiwaylandsrc
+ * @title: vdiwaylandsrc
+ * @short_description: capture one output of a running Wayland compositor
+ *
+ * vdiwaylandsrc is a live source that captures an output of a Wayland
+ * compositor, for example a headless sway session on a server without a
+ * monitor, through the wlr-screencopy protocol (wlroots compositors: sway,
+ * labwc, cage, river, Hyprland).
+ *
+ * It pushes a frame only when the screen changed. While nothing changes it
+ * repeats the last frame every #GstVdiWaylandSrc:keepalive milliseconds so
+ * that encoders and viewers keep receiving data. A force-key-unit event (or
+ * the custom upstream event `vdi-repaint`) from downstream re-pushes the last
+ * frame at once, so a new viewer need not wait for the screen to change.
+ * Encoders consume upstream force-key-unit events themselves; elements that
+ * sit behind an encoder send `vdi-repaint` as well, which every element
+ * forwards upstream.
+ *
+ * Frames are the compositor's shared-memory buffers, passed on without a
+ * copy, in the compositor's pixel format (usually BGRx). Each new frame
+ * carries one #GstVideoRegionOfInterestMeta per changed rectangle, with
+ * roi_type `vdi-damage`; repeated frames carry none. The framerate in the
+ * caps is the most frames per second the source will push (the output's
+ * refresh rate unless downstream asks for less); the real rate follows the
+ * screen's changes. When the output changes size (e.g. `swaymsg output
+ * HEADLESS-1 resolution 1280x720`) the caps are renegotiated without
+ * stopping the pipeline.
+ *
+ * Upstream navigation events (mouse, keyboard, touch) that reach this source
+ * are injected into the compositor.
+ *
+ * ## Examples
+ * |[
+ * gst-launch-1.0 vdiwaylandsrc display=wayland-1 ! videoconvert ! autovideosink
+ * ]| Shows the first output of the compositor on socket wayland-1.
+ * |[
+ * gst-launch-1.0 -e vdiwaylandsrc output=HEADLESS-1 keepalive=500 \
+ *     ! video/x-raw,framerate=30/1 ! videoconvert \
+ *     ! x264enc tune=zerolatency speed-preset=ultrafast ! h264parse \
+ *     ! mp4mux ! filesink location=desktop.mp4
+ * ]| Records output HEADLESS-1 of $WAYLAND_DISPLAY at up to 30 frames per
+ * second into an MP4 file (stop with Ctrl+C).
+ * |[
+ * gst-launch-1.0 vdiwaylandsrc display=/run/user/1000/wayland-1 show-cursor=false \
+ *     ! videoconvert ! x264enc tune=zerolatency ! mpegtsmux \
+ *     ! srtsink uri=srt://:8890 wait-for-connection=false
+ * ]| Serves the desktop over SRT, without the mouse pointer.
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstvdiwaylandsrc.h"
+
+#include "capture-backend.h"
+#include "damage-meta.h"
+#include "wayland-connection.h"
+
+#include <gst/video/video.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+GST_DEBUG_CATEGORY_STATIC(gst_vdi_wayland_src_debug);
+#define GST_CAT_DEFAULT gst_vdi_wayland_src_debug
+
+#define DEFAULT_DISPLAY nullptr
+#define DEFAULT_OUTPUT nullptr
+#define DEFAULT_SHOW_CURSOR TRUE
+#define DEFAULT_KEEPALIVE 1000
+#define DEFAULT_FRAMERATE 60
+
+/* Name of the custom upstream event that asks for an immediate re-push. */
+#define VDI_REPAINT_EVENT "vdi-repaint"
+
+enum {
+  PROP_0,
+  PROP_DISPLAY,
+  PROP_OUTPUT,
+  PROP_SHOW_CURSOR,
+  PROP_KEEPALIVE,
+};
+
+#define VIDEO_FORMATS                                                                              \
+  "{ BGRx, BGRA, RGBx, RGBA, xBGR, ABGR, xRGB, ARGB, BGR10A2_LE, RGB16, RGB, BGR }"
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+  "src", GST_PAD_SRC, GST_PAD_ALWAYS,
+  GST_STATIC_CAPS("video/x-raw, format = (string) " VIDEO_FORMATS
+                  ", width = (int) [ 1, 32767 ], height = (int) [ 1, 32767 ], "
+                  "framerate = (fraction) [ 1/1, 1000/1 ], "
+                  "pixel-aspect-ratio = (fraction) 1/1"));
+
+namespace {
+
+using namespace vdi;
+
+/* Settings, guarded by the object lock. */
+struct Settings {
+  std::string display;
+  std::string output;
+  bool show_cursor = DEFAULT_SHOW_CURSOR;
+  guint keepalive_ms = DEFAULT_KEEPALIVE;
+};
+
+/* Streaming state. */
+struct State {
+  Settings settings;
+
+  WaylandConnectionPtr conn;
+  unsigned conn_error_cb = 0;
+  std::unique_ptr<CaptureBackend> backend;
+  FrameFormat probed; /* what the output looks like at start() */
+
+  /* Guarded by lock. Written by the event thread (frames, errors) and the
+   * application thread (unlock, events); read by the streaming thread. */
+  std::mutex lock;
+  std::condition_variable cond;
+  bool flushing = false;
+  bool repaint = false;
+  std::unique_ptr<CapturedFrame> pending; /* newest frame not pushed yet */
+  GError *error = nullptr;
+
+  /* Streaming thread only. */
+  BufferPtr last; /* last pushed frame, for repeats */
+  FrameFormat negotiated;
+  int fps_n = 0, fps_d = 1;
+  int64_t last_push_ns = 0;
+  GstClockTime last_pts = GST_CLOCK_TIME_NONE;
+  int64_t start_ns = 0;
+  bool discont = true;
+
+  ~State() { g_clear_error(&error); }
+};
+
+} // namespace
+
+struct _GstVdiWaylandSrc {
+  GstPushSrc parent;
+  State *state;
+};
+
+#define gst_vdi_wayland_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE(GstVdiWaylandSrc, gst_vdi_wayland_src, GST_TYPE_PUSH_SRC,
+                        GST_DEBUG_CATEGORY_INIT(gst_vdi_wayland_src_debug, "vdiwaylandsrc", 0,
+                                                "Wayland output capture"));
+GST_ELEMENT_REGISTER_DEFINE(vdiwaylandsrc, "vdiwaylandsrc", GST_RANK_NONE,
+                            GST_TYPE_VDI_WAYLAND_SRC);
+
+static int64_t monotonic_ns()
+{
+  return g_get_monotonic_time() * 1000;
+}
+
+/* ---- properties ---------------------------------------------------------- */
+
+static void gst_vdi_wayland_src_set_property(GObject *object, guint prop_id, const GValue *value,
+                                             GParamSpec *pspec)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(object);
+  Settings &s = self->state->settings;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+  case PROP_DISPLAY:
+    s.display = g_value_get_string(value) ? g_value_get_string(value) : "";
+    break;
+  case PROP_OUTPUT:
+    s.output = g_value_get_string(value) ? g_value_get_string(value) : "";
+    break;
+  case PROP_SHOW_CURSOR:
+    s.show_cursor = g_value_get_boolean(value);
+    if (self->state->backend)
+      self->state->backend->setShowCursor(s.show_cursor);
+    break;
+  case PROP_KEEPALIVE:
+    s.keepalive_ms = g_value_get_uint(value);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK(self);
+  if (prop_id == PROP_KEEPALIVE) {
+    /* A waiting create() recomputes its deadline. */
+    std::lock_guard<std::mutex> locker(self->state->lock);
+    self->state->cond.notify_all();
+  }
+}
+
+static void gst_vdi_wayland_src_get_property(GObject *object, guint prop_id, GValue *value,
+                                             GParamSpec *pspec)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(object);
+  const Settings &s = self->state->settings;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+  case PROP_DISPLAY:
+    g_value_set_string(value, s.display.empty() ? nullptr : s.display.c_str());
+    break;
+  case PROP_OUTPUT:
+    g_value_set_string(value, s.output.empty() ? nullptr : s.output.c_str());
+    break;
+  case PROP_SHOW_CURSOR:
+    g_value_set_boolean(value, s.show_cursor);
+    break;
+  case PROP_KEEPALIVE:
+    g_value_set_uint(value, s.keepalive_ms);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+/* ---- start / stop -------------------------------------------------------- */
+
+static void post_gerror(GstVdiWaylandSrc *self, const GError *error)
+{
+  GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("%s", error->message),
+                    ("vdiwaylandsrc: %s (domain %s, code %d)", error->message,
+                     g_quark_to_string(error->domain), error->code));
+}
+
+/* Maps a GST_RESOURCE_ERROR from the connection layer to the element error
+ * code a user sees. */
+static void post_start_error(GstVdiWaylandSrc *self, const GError *error)
+{
+  switch (error->code) {
+  case GST_RESOURCE_ERROR_NOT_FOUND:
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", error->message), (nullptr));
+    break;
+  case GST_RESOURCE_ERROR_OPEN_READ:
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", error->message), (nullptr));
+    break;
+  case GST_RESOURCE_ERROR_SETTINGS:
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", error->message), (nullptr));
+    break;
+  default:
+    post_gerror(self, error);
+    break;
+  }
+}
+
+static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(basesrc);
+  State *st = self->state;
+
+  GST_OBJECT_LOCK(self);
+  std::string display = st->settings.display;
+  std::string output = st->settings.output;
+  bool show_cursor = st->settings.show_cursor;
+  GST_OBJECT_UNLOCK(self);
+
+  g_autoptr(GError) error = nullptr;
+  st->conn = WaylandConnection::connect(display, &error);
+  if (!st->conn) {
+    post_start_error(self, error);
+    return FALSE;
+  }
+  st->backend = CaptureBackend::create(st->conn, output, &error);
+  if (!st->backend) {
+    post_start_error(self, error);
+    st->conn.reset();
+    return FALSE;
+  }
+  st->backend->setShowCursor(show_cursor);
+  if (!st->backend->probe(&st->probed, &error)) {
+    post_start_error(self, error);
+    st->backend.reset();
+    st->conn.reset();
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "capturing %s on %s with %s: %s %dx%d stride %d, %d mHz",
+                  st->backend->outputName().c_str(), st->conn->displayName().c_str(),
+                  st->backend->name(), gst_video_format_to_string(st->probed.format),
+                  st->probed.width, st->probed.height, st->probed.stride, st->probed.refresh_mhz);
+
+  /* A dead compositor must end the stream, not hang it. */
+  GstVdiWaylandSrc *weak = self;
+  st->conn_error_cb = st->conn->addErrorCallback([weak](const GError *err) {
+    State *s = weak->state;
+    std::lock_guard<std::mutex> locker(s->lock);
+    if (!s->error)
+      s->error = g_error_copy(err);
+    s->cond.notify_all();
+  });
+
+  {
+    std::lock_guard<std::mutex> locker(st->lock);
+    st->pending.reset();
+    g_clear_error(&st->error);
+    st->repaint = false;
+  }
+  st->last.reset();
+  st->negotiated = {};
+  st->last_push_ns = 0;
+  st->last_pts = GST_CLOCK_TIME_NONE;
+  st->start_ns = monotonic_ns();
+  st->discont = true;
+
+  CaptureBackend::Callbacks callbacks;
+  callbacks.frame = [weak](CapturedFrame &&frame) {
+    State *s = weak->state;
+    std::lock_guard<std::mutex> locker(s->lock);
+    if (s->pending)
+      GST_LOG_OBJECT(weak, "replacing a frame downstream did not take yet");
+    /* Keep the damage of a frame we drop: the next one must cover it. */
+    if (s->pending && !s->pending->format.sameLayout(frame.format))
+      s->pending.reset();
+    if (s->pending) {
+      auto &d = frame.damage;
+      d.insert(d.end(), s->pending->damage.begin(), s->pending->damage.end());
+    }
+    s->pending = std::make_unique<CapturedFrame>(std::move(frame));
+    s->cond.notify_all();
+  };
+  callbacks.error = [weak](const GError *err) {
+    State *s = weak->state;
+    std::lock_guard<std::mutex> locker(s->lock);
+    if (!s->error)
+      s->error = g_error_copy(err);
+    s->cond.notify_all();
+  };
+  if (!st->backend->start(std::move(callbacks), &error)) {
+    post_gerror(self, error);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean gst_vdi_wayland_src_stop(GstBaseSrc *basesrc)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(basesrc);
+  State *st = self->state;
+
+  if (st->backend)
+    st->backend->stop();
+  if (st->conn)
+    st->conn->removeErrorCallback(st->conn_error_cb);
+  {
+    std::lock_guard<std::mutex> locker(st->lock);
+    st->pending.reset();
+  }
+  st->last.reset();
+  st->backend.reset();
+  /* Buffers still downstream keep the connection alive until they go. */
+  st->conn.reset();
+  return TRUE;
+}
+
+/* ---- caps ---------------------------------------------------------------- */
+
+static int default_fps(const FrameFormat &f)
+{
+  if (f.refresh_mhz <= 0)
+    return DEFAULT_FRAMERATE;
+  return std::max(1, (f.refresh_mhz + 500) / 1000);
+}
+
+static GstCaps *caps_for_format(const FrameFormat &f, int fps_n, int fps_d)
+{
+  GstCaps *caps = gst_caps_new_simple(
+    "video/x-raw", "format", G_TYPE_STRING, gst_video_format_to_string(f.format), "width",
+    G_TYPE_INT, f.width, "height", G_TYPE_INT, f.height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1,
+    1, "colorimetry", G_TYPE_STRING, "sRGB", nullptr);
+  if (fps_n > 0)
+    gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION, fps_n, fps_d, nullptr);
+  else
+    gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION_RANGE, 1, 1, 1000, 1, nullptr);
+  return caps;
+}
+
+static GstCaps *gst_vdi_wayland_src_get_caps(GstBaseSrc *basesrc, GstCaps *filter)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(basesrc);
+  State *st = self->state;
+  GstCaps *caps;
+
+  /* Once started, the output's format and size are known. */
+  if (st->backend && st->probed.format != GST_VIDEO_FORMAT_UNKNOWN)
+    caps = caps_for_format(st->negotiated.width ? st->negotiated : st->probed, 0, 1);
+  else
+    caps = gst_pad_get_pad_template_caps(GST_BASE_SRC_PAD(basesrc));
+
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(caps);
+    caps = tmp;
+  }
+  return caps;
+}
+
+static GstCaps *gst_vdi_wayland_src_fixate(GstBaseSrc *basesrc, GstCaps *caps)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(basesrc);
+  caps = gst_caps_make_writable(caps);
+  GstStructure *s = gst_caps_get_structure(caps, 0);
+  /* As many frames as the output shows, unless downstream wants fewer. */
+  gst_structure_fixate_field_nearest_fraction(s, "framerate", default_fps(self->state->probed), 1);
+  return GST_BASE_SRC_CLASS(parent_class)->fixate(basesrc, caps);
+}
+
+static gboolean gst_vdi_wayland_src_set_caps(GstBaseSrc *basesrc, GstCaps *caps)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(basesrc);
+  State *st = self->state;
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps(&info, caps))
+    return FALSE;
+  st->fps_n = GST_VIDEO_INFO_FPS_N(&info);
+  st->fps_d = GST_VIDEO_INFO_FPS_D(&info);
+  if (st->fps_n <= 0) {
+    st->fps_n = default_fps(st->probed);
+    st->fps_d = 1;
+  }
+  st->negotiated.format = GST_VIDEO_INFO_FORMAT(&info);
+  st->negotiated.width = GST_VIDEO_INFO_WIDTH(&info);
+  st->negotiated.height = GST_VIDEO_INFO_HEIGHT(&info);
+  st->negotiated.stride = GST_VIDEO_INFO_PLANE_STRIDE(&info, 0);
+  if (st->backend)
+    st->backend->setMinInterval(gst_util_uint64_scale_int(GST_SECOND, st->fps_d, st->fps_n));
+  GST_INFO_OBJECT(self, "negotiated %" GST_PTR_FORMAT, caps);
+  return TRUE;
+}
+
+/* ---- queries and events -------------------------------------------------- */
+
+static gboolean gst_vdi_wayland_src_query(GstBaseSrc *basesrc, GstQuery *query)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(basesrc);
+  State *st = self->state;
+
+  if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+    if (st->fps_n <= 0)
+      return FALSE;
+    /* A frame is at most one frame interval old when we push it. */
+    GstClockTime frame = gst_util_uint64_scale_int(GST_SECOND, st->fps_d, st->fps_n);
+    gst_query_set_latency(query, TRUE, frame, frame);
+    GST_DEBUG_OBJECT(self, "latency %" GST_TIME_FORMAT, GST_TIME_ARGS(frame));
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS(parent_class)->query(basesrc, query);
+}
+
+static gboolean gst_vdi_wayland_src_event(GstBaseSrc *basesrc, GstEvent *event)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(basesrc);
+  State *st = self->state;
+
+  bool repaint = gst_video_event_is_force_key_unit(event) ||
+                 (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_UPSTREAM &&
+                  gst_event_has_name(event, VDI_REPAINT_EVENT));
+  if (repaint) {
+    GST_DEBUG_OBJECT(self, "re-push requested by %" GST_PTR_FORMAT, event);
+    std::lock_guard<std::mutex> locker(st->lock);
+    st->repaint = true;
+    st->cond.notify_all();
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS(parent_class)->event(basesrc, event);
+}
+
+static gboolean gst_vdi_wayland_src_unlock(GstBaseSrc *basesrc)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(basesrc);
+  std::lock_guard<std::mutex> locker(self->state->lock);
+  self->state->flushing = true;
+  self->state->cond.notify_all();
+  return TRUE;
+}
+
+static gboolean gst_vdi_wayland_src_unlock_stop(GstBaseSrc *basesrc)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(basesrc);
+  std::lock_guard<std::mutex> locker(self->state->lock);
+  self->state->flushing = false;
+  return TRUE;
+}
+
+/* ---- streaming ----------------------------------------------------------- */
+
+/* Running time for a frame that became ready at @ready_ns (monotonic). */
+static GstClockTime frame_running_time(GstVdiWaylandSrc *self, int64_t ready_ns)
+{
+  State *st = self->state;
+  int64_t now = monotonic_ns();
+  int64_t age = std::max<int64_t>(0, now - ready_ns);
+  GstClockTime running;
+
+  GstClock *clock = GST_ELEMENT_CLOCK(self);
+  if (clock) {
+    GstClockTime clock_now = gst_clock_get_time(clock);
+    GstClockTime base = GST_ELEMENT_CAST(self)->base_time;
+    running = clock_now > base ? clock_now - base : 0;
+  } else {
+    running = static_cast<GstClockTime>(now - st->start_ns);
+  }
+  running = running > static_cast<GstClockTime>(age) ? running - age : 0;
+  if (GST_CLOCK_TIME_IS_VALID(st->last_pts) && running <= st->last_pts)
+    running = st->last_pts + 1;
+  return running;
+}
+
+static GstFlowReturn gst_vdi_wayland_src_create(GstPushSrc *pushsrc, GstBuffer **outbuf)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(pushsrc);
+  State *st = self->state;
+  std::unique_ptr<CapturedFrame> frame;
+  bool repeat = false;
+
+  {
+    std::unique_lock<std::mutex> locker(st->lock);
+    while (true) {
+      if (st->flushing)
+        return GST_FLOW_FLUSHING;
+      if (st->error) {
+        g_autoptr(GError) err = st->error;
+        st->error = nullptr;
+        locker.unlock();
+        post_gerror(self, err);
+        return GST_FLOW_ERROR;
+      }
+      if (st->pending) {
+        frame = std::move(st->pending);
+        st->repaint = false;
+        break;
+      }
+      if (st->last && st->repaint) {
+        st->repaint = false;
+        repeat = true;
+        break;
+      }
+      GST_OBJECT_LOCK(self);
+      int64_t keepalive = static_cast<int64_t>(st->settings.keepalive_ms) * GST_MSECOND;
+      GST_OBJECT_UNLOCK(self);
+      if (st->last && keepalive > 0) {
+        int64_t due = st->last_push_ns + keepalive;
+        int64_t now = monotonic_ns();
+        if (now >= due) {
+          repeat = true;
+          break;
+        }
+        st->cond.wait_for(locker, std::chrono::nanoseconds(due - now));
+      } else {
+        st->cond.wait(locker);
+      }
+    }
+  }
+
+  GstBuffer *buf;
+  GstClockTime pts;
+  if (frame) {
+    if (!frame->format.sameLayout(st->negotiated)) {
+      GST_INFO_OBJECT(self, "output is now %dx%d %s, renegotiating", frame->format.width,
+                      frame->format.height, gst_video_format_to_string(frame->format.format));
+      g_autoptr(GstCaps) caps =
+        caps_for_format(frame->format, st->fps_n > 0 ? st->fps_n : 0, st->fps_d);
+      if (!gst_base_src_set_caps(GST_BASE_SRC(self), caps)) {
+        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                          ("The output changed to %dx%d, which downstream does not accept.",
+                           frame->format.width, frame->format.height),
+                          ("caps %" GST_PTR_FORMAT " refused", caps));
+        return GST_FLOW_NOT_NEGOTIATED;
+      }
+      st->negotiated.stride = frame->format.stride;
+      st->discont = true;
+    }
+    pts = frame_running_time(self, frame->ready_time_ns);
+    st->last = std::move(frame->buffer);
+    buf = gst_buffer_copy(st->last.get());
+    addDamageMeta(buf, frame->damage);
+  } else {
+    (void)repeat;
+    pts = frame_running_time(self, monotonic_ns());
+    buf = gst_buffer_copy(st->last.get());
+  }
+
+  GST_BUFFER_PTS(buf) = pts;
+  GST_BUFFER_DTS(buf) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION(buf) = st->fps_n > 0
+                               ? gst_util_uint64_scale_int(GST_SECOND, st->fps_d, st->fps_n)
+                               : GST_CLOCK_TIME_NONE;
+  if (st->discont) {
+    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+    st->discont = false;
+  }
+  st->last_pts = pts;
+  st->last_push_ns = monotonic_ns();
+  GST_LOG_OBJECT(self, "%s frame, pts %" GST_TIME_FORMAT, frame ? "new" : "repeated",
+                 GST_TIME_ARGS(pts));
+  *outbuf = buf;
+  return GST_FLOW_OK;
+}
+
+/* ---- GObject ------------------------------------------------------------- */
+
+static void gst_vdi_wayland_src_init(GstVdiWaylandSrc *self)
+{
+  self->state = new State();
+  gst_base_src_set_live(GST_BASE_SRC(self), TRUE);
+  gst_base_src_set_format(GST_BASE_SRC(self), GST_FORMAT_TIME);
+  gst_base_src_set_do_timestamp(GST_BASE_SRC(self), FALSE);
+}
+
+static void gst_vdi_wayland_src_finalize(GObject *object)
+{
+  auto *self = GST_VDI_WAYLAND_SRC(object);
+  delete self->state;
+  self->state = nullptr;
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS(klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS(klass);
+
+  gobject_class->set_property = gst_vdi_wayland_src_set_property;
+  gobject_class->get_property = gst_vdi_wayland_src_get_property;
+  gobject_class->finalize = gst_vdi_wayland_src_finalize;
+
+  /**
+   * GstVdiWaylandSrc:display:
+   *
+   * The compositor to capture: a Wayland socket name, looked up in
+   * $XDG_RUNTIME_DIR (e.g. `wayland-1`), or an absolute socket path. Unset
+   * means $WAYLAND_DISPLAY.
+   */
+  g_object_class_install_property(
+    gobject_class, PROP_DISPLAY,
+    g_param_spec_string("display", "Display",
+                        "Wayland socket name (in $XDG_RUNTIME_DIR) or absolute socket path of "
+                        "the compositor; unset means $WAYLAND_DISPLAY",
+                        DEFAULT_DISPLAY,
+                        static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                 GST_PARAM_MUTABLE_READY)));
+
+  /**
+   * GstVdiWaylandSrc:output:
+   *
+   * Name of the output to capture, as the compositor names it (`swaymsg -t
+   * get_outputs` lists them, e.g. `HEADLESS-1`). Unset means the first
+   * output. An unknown name fails with a message that lists the outputs.
+   */
+  g_object_class_install_property(
+    gobject_class, PROP_OUTPUT,
+    g_param_spec_string("output", "Output",
+                        "Name of the output to capture (e.g. HEADLESS-1); unset means the "
+                        "first output",
+                        DEFAULT_OUTPUT,
+                        static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                 GST_PARAM_MUTABLE_READY)));
+
+  /**
+   * GstVdiWaylandSrc:show-cursor:
+   *
+   * Whether the compositor draws the mouse pointer into the frames. Turn it
+   * off when the viewer draws its own pointer. Takes effect from the next
+   * frame.
+   */
+  g_object_class_install_property(
+    gobject_class, PROP_SHOW_CURSOR,
+    g_param_spec_boolean("show-cursor", "Show cursor", "Draw the mouse pointer into the frames",
+                         DEFAULT_SHOW_CURSOR,
+                         static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                  GST_PARAM_MUTABLE_PLAYING)));
+
+  /**
+   * GstVdiWaylandSrc:keepalive:
+   *
+   * While the screen does not change, the last frame is pushed again after
+   * this many milliseconds, so that encoders, muxers and viewers keep
+   * receiving data. 0 pushes nothing while the screen is still.
+   */
+  g_object_class_install_property(
+    gobject_class, PROP_KEEPALIVE,
+    g_param_spec_uint("keepalive", "Keepalive (ms)",
+                      "Repeat the last frame after this many milliseconds without a change "
+                      "(0 = never)",
+                      0, G_MAXUINT, DEFAULT_KEEPALIVE,
+                      static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                               GST_PARAM_MUTABLE_PLAYING)));
+
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(
+    element_class, "Wayland output capture", "Source/Video",
+    "Captures an output of a Wayland compositor (wlr-screencopy), pushing frames only when "
+    "the screen changes",
+    "gst-vdi developers");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_stop);
+  basesrc_class->get_caps = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_get_caps);
+  basesrc_class->fixate = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_fixate);
+  basesrc_class->set_caps = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_set_caps);
+  basesrc_class->query = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_query);
+  basesrc_class->event = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_event);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_unlock_stop);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_create);
+}

@@ -1,0 +1,26 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * libgstvdiwayland: capture of and input into headless Wayland desktops.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstvdiwaylandsrc.h"
+
+static gboolean plugin_init(GstPlugin *plugin)
+{
+  gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER(vdiwaylandsrc, plugin);
+  return ret;
+}
+
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, vdiwayland,
+                  "gst-vdi: capture of and input into headless Wayland desktops", plugin_init,
+                  VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

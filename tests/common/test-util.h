@@ -1,0 +1,27 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+
+namespace vdi::test {
+extern int g_cases_started;
+extern int g_cases_skipped;
+} // namespace vdi::test
+
+/* Ends the current test case as skipped, printing why. Catch2 2.x has no
+ * skip; a binary whose every case skipped exits 77 (see test-main.cpp). */
+#define VDI_SKIP(reason)                                                                           \
+  do {                                                                                             \
+    std::string vdi_skip_reason_ = (reason);                                                       \
+    fprintf(stderr, "SKIPPED: %s\n", vdi_skip_reason_.c_str());                                    \
+    WARN("skipped: " << vdi_skip_reason_);                                                         \
+    vdi::test::g_cases_skipped++;                                                                  \
+    return;                                                                                        \
+  } while (0)

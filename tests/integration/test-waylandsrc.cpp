@@ -1,0 +1,412 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * vdiwaylandsrc against a real headless sway and a real Wayland client.
+ */
+
+#include "damage-meta.h"
+#include "gst-util.h"
+#include "sway-session.h"
+#include "test-util.h"
+
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+#include <sys/wait.h>
+
+using namespace std::chrono_literals;
+using namespace vdi::test;
+
+namespace {
+
+#define REQUIRE_SWAY()                                                                             \
+  do {                                                                                             \
+    std::string why = SwaySession::unavailableReason();                                            \
+    if (!why.empty())                                                                              \
+      VDI_SKIP(why);                                                                               \
+  } while (0)
+
+std::string quoted(const std::string &s)
+{
+  return "\"" + s + "\"";
+}
+
+HarnessPtr captureHarness(const SwaySession &sway, const std::string &props = "")
+{
+  std::string desc =
+    "vdiwaylandsrc show-cursor=false display=" + quoted(sway.display()) + " " + props;
+  HarnessPtr h(gst_harness_new_parse(desc.c_str()));
+  gst_harness_use_systemclock(h.get());
+  gst_harness_play(h.get());
+  return h;
+}
+
+bool isNewFrame(GstBuffer *buf)
+{
+  return !vdi::damageFromBuffer(buf).empty();
+}
+
+/* Pulls until @pred holds for a buffer, for at most @timeout. */
+template <typename Pred>
+Buffer pullUntil(GstHarness *h, std::chrono::milliseconds timeout, Pred pred)
+{
+  int64_t deadline = monotonicMs() + timeout.count();
+  while (monotonicMs() < deadline) {
+    Buffer b = pullWithin(h, std::chrono::milliseconds(deadline - monotonicMs()));
+    if (b && pred(b.get()))
+      return b;
+  }
+  return nullptr;
+}
+
+bool allPixels(GstBuffer *buf, uint32_t rgb)
+{
+  GstVideoMeta *meta = gst_buffer_get_video_meta(buf);
+  GstMapInfo map;
+  gst_buffer_map(buf, &map, GST_MAP_READ);
+  bool ok = true;
+  for (guint y = 0; y < meta->height && ok; y++) {
+    const uint8_t *row = map.data + meta->offset[0] + y * meta->stride[0];
+    for (guint x = 0; x < meta->width; x++) {
+      const uint8_t *p = row + x * 4;
+      if (((uint32_t(p[2]) << 16) | (uint32_t(p[1]) << 8) | p[0]) != rgb) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  gst_buffer_unmap(buf, &map);
+  return ok;
+}
+
+struct FrameInfo {
+  GstClockTime pts;
+  bool fresh; /* carries damage: a new frame, not a repeat */
+  uint32_t first_pixel;
+  bool uniform; /* every pixel equals first_pixel */
+};
+
+/* Pulls whatever arrives during @period, keeping only what tests look at:
+ * holding the buffers would starve the source's small buffer pool. */
+std::vector<FrameInfo> collect(GstHarness *h, std::chrono::milliseconds period)
+{
+  std::vector<FrameInfo> out;
+  int64_t deadline = monotonicMs() + period.count();
+  while (monotonicMs() < deadline) {
+    if (Buffer b = pullWithin(h, std::chrono::milliseconds(deadline - monotonicMs()))) {
+      uint32_t p = pixelAt(b.get(), 0, 0);
+      out.push_back({GST_BUFFER_PTS(b.get()), isNewFrame(b.get()), p, allPixels(b.get(), p)});
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a solid colour window is captured pixel-exact", "[waylandsrc]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  auto client = sway.startTestClient();
+  auto h = captureHarness(sway);
+
+  for (uint32_t colour : {0xff0000u, 0x00ff00u, 0x123456u}) {
+    char cmd[32];
+    snprintf(cmd, sizeof(cmd), "color %06x", colour);
+    REQUIRE(client->send(cmd));
+    REQUIRE(client->waitFor("ok color", 5s));
+    Buffer b = pullUntil(h.get(), 5s, [colour](GstBuffer *buf) { return allPixels(buf, colour); });
+    INFO("colour " << cmd);
+    REQUIRE(b);
+  }
+
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(h->sinkpad);
+  GstVideoInfo info;
+  REQUIRE(gst_video_info_from_caps(&info, caps));
+  CHECK(GST_VIDEO_INFO_WIDTH(&info) == 640);
+  CHECK(GST_VIDEO_INFO_HEIGHT(&info) == 480);
+  CHECK(GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_BGRx);
+  CHECK(GST_VIDEO_INFO_FPS_N(&info) == 60);
+}
+
+TEST_CASE("a moving client yields frames at its rate", "[waylandsrc]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  auto client = sway.startTestClient();
+  auto h = captureHarness(sway, "keepalive=0");
+  REQUIRE(client->send("animate 30"));
+  REQUIRE(client->waitFor("ok animate", 5s));
+  collect(h.get(), 300ms); /* settle */
+
+  auto frames = collect(h.get(), 2000ms);
+  size_t fresh = 0;
+  GstClockTime first = GST_CLOCK_TIME_NONE, last = 0;
+  for (const auto &f : frames) {
+    if (!f.fresh)
+      continue;
+    fresh++;
+    if (!GST_CLOCK_TIME_IS_VALID(first))
+      first = f.pts;
+    CHECK(f.pts >= last);
+    last = f.pts;
+  }
+  INFO("new frames in 2 s: " << fresh);
+  CHECK(fresh >= 50);
+  CHECK(fresh <= 70);
+  /* Timestamps span the collection period. */
+  CHECK(last - first > 1500 * GST_MSECOND);
+}
+
+TEST_CASE("a static screen yields only keepalive frames", "[waylandsrc]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  auto client = sway.startTestClient();
+  REQUIRE(client->send("color 336699"));
+  REQUIRE(client->waitFor("ok color", 5s));
+  auto h = captureHarness(sway, "keepalive=400");
+  REQUIRE(pullUntil(h.get(), 5s, [](GstBuffer *b) { return allPixels(b, 0x336699); }));
+  collect(h.get(), 300ms);
+
+  auto frames = collect(h.get(), 2100ms);
+  INFO("buffers in 2.1 s: " << frames.size());
+  CHECK(frames.size() >= 4);
+  CHECK(frames.size() <= 6);
+  for (size_t i = 0; i < frames.size(); i++) {
+    CHECK_FALSE(frames[i].fresh);
+    CHECK(frames[i].uniform);
+    CHECK(frames[i].first_pixel == 0x336699);
+    if (i > 0) {
+      GstClockTime gap = frames[i].pts - frames[i - 1].pts;
+      CHECK(gap > 300 * GST_MSECOND);
+      CHECK(gap < 600 * GST_MSECOND);
+    }
+  }
+}
+
+TEST_CASE("a change in one region yields damage meta covering it", "[waylandsrc]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  auto client = sway.startTestClient();
+  REQUIRE(client->send("color 000000"));
+  REQUIRE(client->waitFor("ok color", 5s));
+  auto h = captureHarness(sway, "keepalive=0");
+  REQUIRE(pullUntil(h.get(), 5s, [](GstBuffer *b) { return allPixels(b, 0); }));
+  collect(h.get(), 200ms);
+
+  REQUIRE(client->send("rect 100 50 64 32 00ff00"));
+  REQUIRE(client->waitFor("ok rect", 5s));
+  Buffer b = pullUntil(h.get(), 5s, [](GstBuffer *buf) { return isNewFrame(buf); });
+  REQUIRE(b);
+  auto damage = vdi::damageFromBuffer(b.get());
+  REQUIRE_FALSE(damage.empty());
+
+  /* The union covers the box; and it is not the whole screen. */
+  int x1 = 640, y1 = 480, x2 = 0, y2 = 0;
+  for (const auto &r : damage) {
+    x1 = std::min(x1, r.x);
+    y1 = std::min(y1, r.y);
+    x2 = std::max(x2, r.x + r.width);
+    y2 = std::max(y2, r.y + r.height);
+  }
+  INFO("damage bounds " << x1 << "," << y1 << " " << x2 - x1 << "x" << y2 - y1);
+  CHECK(x1 <= 100);
+  CHECK(y1 <= 50);
+  CHECK(x2 >= 164);
+  CHECK(y2 >= 82);
+  CHECK((x2 - x1) * (y2 - y1) < 640 * 480 / 4);
+
+  CHECK(pixelAt(b.get(), 100, 50) == 0x00ff00);
+  CHECK(pixelAt(b.get(), 163, 81) == 0x00ff00);
+  CHECK(pixelAt(b.get(), 99, 50) == 0x000000);
+  CHECK(pixelAt(b.get(), 164, 82) == 0x000000);
+}
+
+TEST_CASE("force-key-unit and vdi-repaint re-push the last frame at once", "[waylandsrc]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  auto client = sway.startTestClient();
+  REQUIRE(client->send("color 884422"));
+  REQUIRE(client->waitFor("ok color", 5s));
+  auto h = captureHarness(sway, "keepalive=0");
+  REQUIRE(pullUntil(h.get(), 5s, [](GstBuffer *b) { return allPixels(b, 0x884422); }));
+  collect(h.get(), 300ms);
+  /* Nothing changes and keepalive is off: nothing comes. */
+  CHECK_FALSE(pullWithin(h.get(), 500ms));
+
+  GstEvent *fku = gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 1);
+  int64_t t0 = monotonicMs();
+  REQUIRE(gst_harness_push_upstream_event(h.get(), fku));
+  Buffer b = pullWithin(h.get(), 1000ms);
+  REQUIRE(b);
+  INFO("re-push after " << monotonicMs() - t0 << " ms");
+  CHECK(monotonicMs() - t0 < 100);
+  CHECK(allPixels(b.get(), 0x884422));
+  CHECK_FALSE(pullWithin(h.get(), 300ms));
+
+  GstEvent *repaint =
+    gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty("vdi-repaint"));
+  t0 = monotonicMs();
+  REQUIRE(gst_harness_push_upstream_event(h.get(), repaint));
+  b = pullWithin(h.get(), 1000ms);
+  REQUIRE(b);
+  CHECK(monotonicMs() - t0 < 100);
+}
+
+TEST_CASE("an output mode change renegotiates caps while playing", "[waylandsrc]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  auto client = sway.startTestClient();
+  REQUIRE(client->send("color 0000ff"));
+  REQUIRE(client->waitFor("ok color", 5s));
+  auto h = captureHarness(sway);
+  REQUIRE(pullUntil(h.get(), 5s, [](GstBuffer *b) { return allPixels(b, 0x0000ff); }));
+
+  std::string out;
+  REQUIRE(sway.swaymsg({"output", "HEADLESS-1", "resolution", "1280x720"}, &out) == 0);
+  REQUIRE(client->waitFor("configured 1280 720", 5s));
+  REQUIRE(client->send("color 00ffff"));
+  REQUIRE(client->waitFor("ok color", 5s));
+  Buffer b = pullUntil(h.get(), 5s, [](GstBuffer *buf) {
+    GstVideoMeta *m = gst_buffer_get_video_meta(buf);
+    return m->width == 1280 && allPixels(buf, 0x00ffff);
+  });
+  REQUIRE(b);
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(h->sinkpad);
+  GstVideoInfo info;
+  REQUIRE(gst_video_info_from_caps(&info, caps));
+  CHECK(GST_VIDEO_INFO_WIDTH(&info) == 1280);
+  CHECK(GST_VIDEO_INFO_HEIGHT(&info) == 720);
+  CHECK(gst_buffer_get_size(b.get()) >= 1280u * 720 * 4);
+}
+
+TEST_CASE("downstream can ask for a lower framerate", "[waylandsrc]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  auto client = sway.startTestClient();
+  std::string desc =
+    "vdiwaylandsrc show-cursor=false keepalive=0 display=" + quoted(sway.display()) +
+    " ! capsfilter caps=video/x-raw,framerate=10/1";
+  HarnessPtr h(gst_harness_new_parse(desc.c_str()));
+  gst_harness_use_systemclock(h.get());
+  gst_harness_play(h.get());
+  REQUIRE(client->send("animate 60"));
+  REQUIRE(client->waitFor("ok animate", 5s));
+  collect(h.get(), 300ms);
+  auto frames = collect(h.get(), 2000ms);
+  INFO("frames in 2 s at framerate=10/1: " << frames.size());
+  CHECK(frames.size() >= 16);
+  CHECK(frames.size() <= 22);
+}
+
+/* ---- errors a user must understand --------------------------------------- */
+
+namespace {
+
+struct ElementRun {
+  GstElement *pipeline;
+  GstBus *bus;
+  explicit ElementRun(const std::string &desc)
+  {
+    GError *err = nullptr;
+    pipeline = gst_parse_launch(desc.c_str(), &err);
+    REQUIRE(pipeline);
+    bus = gst_element_get_bus(pipeline);
+  }
+  ~ElementRun()
+  {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(pipeline);
+  }
+};
+
+} // namespace
+
+TEST_CASE("no compositor: the error names the display", "[waylandsrc][errors]")
+{
+  ElementRun run("vdiwaylandsrc display=/tmp/vdi-no-such-compositor/wayland-7 ! fakesink");
+  CHECK(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  std::string err = waitForError(run.bus, 2s);
+  INFO(err);
+  CHECK(err.find("/tmp/vdi-no-such-compositor/wayland-7") != std::string::npos);
+  CHECK(err.find("Could not connect") != std::string::npos);
+}
+
+TEST_CASE("unknown output: the error lists the outputs", "[waylandsrc][errors]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  ElementRun run("vdiwaylandsrc output=DP-9 display=" + quoted(sway.display()) + " ! fakesink");
+  CHECK(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  std::string err = waitForError(run.bus, 2s);
+  INFO(err);
+  CHECK(err.find("DP-9") != std::string::npos);
+  CHECK(err.find("HEADLESS-1") != std::string::npos);
+}
+
+TEST_CASE("a compositor without screencopy: the error names the protocol", "[waylandsrc][errors]")
+{
+  /* weston is a real compositor that does not implement wlr-screencopy. */
+  g_autofree char *weston = g_find_program_in_path("weston");
+  if (!weston)
+    VDI_SKIP("weston is not installed (run ./scripts/setup)");
+  REQUIRE_SWAY();
+  SwaySession::Options opts;
+  opts.command = {"weston",      "--backend=headless-backend.so",
+                  "--width=320", "--height=240",
+                  "--no-config", "--idle-time=0"};
+  SwaySession weston_session(opts);
+  ElementRun run("vdiwaylandsrc display=" + quoted(weston_session.display()) + " ! fakesink");
+  CHECK(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  std::string err = waitForError(run.bus, 2s);
+  INFO(err);
+  CHECK(err.find("wlr-screencopy-unstable-v1") != std::string::npos);
+}
+
+TEST_CASE("the compositor exiting while playing is an error, not a hang", "[waylandsrc][errors]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  auto client = sway.startTestClient();
+  ElementRun run("vdiwaylandsrc display=" + quoted(sway.display()) + " ! fakesink");
+  REQUIRE(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  REQUIRE(gst_element_get_state(run.pipeline, nullptr, nullptr, 5 * GST_SECOND) ==
+          GST_STATE_CHANGE_SUCCESS);
+  std::this_thread::sleep_for(300ms);
+  sway.killCompositor();
+  std::string err = waitForError(run.bus, 3s);
+  INFO(err);
+  CHECK(err.find("compositor") != std::string::npos);
+  int64_t t0 = monotonicMs();
+  CHECK(gst_element_set_state(run.pipeline, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS);
+  CHECK(monotonicMs() - t0 < 1000);
+}
+
+TEST_CASE("state changes while waiting for damage do not hang", "[waylandsrc]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  auto client = sway.startTestClient();
+  ElementRun run("vdiwaylandsrc keepalive=0 display=" + quoted(sway.display()) + " ! fakesink");
+  for (int i = 0; i < 5; i++) {
+    REQUIRE(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+    REQUIRE(gst_element_get_state(run.pipeline, nullptr, nullptr, 5 * GST_SECOND) ==
+            GST_STATE_CHANGE_SUCCESS);
+    std::this_thread::sleep_for(100ms);
+    int64_t t0 = monotonicMs();
+    /* The streaming thread sleeps in create() (nothing changes): unlock must
+     * wake it at once. */
+    REQUIRE(gst_element_set_state(run.pipeline, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
+    CHECK(monotonicMs() - t0 < 500);
+  }
+}
