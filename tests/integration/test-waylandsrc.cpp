@@ -410,3 +410,24 @@ TEST_CASE("state changes while waiting for damage do not hang", "[waylandsrc]")
     CHECK(monotonicMs() - t0 < 500);
   }
 }
+
+TEST_CASE("it behaves as a live source: no preroll, latency answered", "[waylandsrc]")
+{
+  REQUIRE_SWAY();
+  SwaySession sway;
+  auto client = sway.startTestClient();
+  ElementRun run("vdiwaylandsrc display=" + quoted(sway.display()) +
+                 " ! capsfilter caps=video/x-raw,framerate=30/1 ! fakesink sync=true");
+  CHECK(gst_element_set_state(run.pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_NO_PREROLL);
+  REQUIRE(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  REQUIRE(gst_element_get_state(run.pipeline, nullptr, nullptr, 5 * GST_SECOND) ==
+          GST_STATE_CHANGE_SUCCESS);
+  g_autoptr(GstQuery) q = gst_query_new_latency();
+  REQUIRE(gst_element_query(run.pipeline, q));
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0;
+  gst_query_parse_latency(q, &live, &min, &max);
+  CHECK(live);
+  /* One frame interval at the negotiated 30 fps. */
+  CHECK(min == gst_util_uint64_scale_int(GST_SECOND, 1, 30));
+}
