@@ -1,0 +1,47 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * The routes of vdid's HTTP port and how each request is authenticated:
+ * HTTP Basic against [users], the login cookie `vdid_session`, or a bearer
+ * share token. Only /health is open.
+ */
+
+#pragma once
+
+#include "auth.h"
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
+
+#include <optional>
+
+namespace vdid {
+
+class Api
+{
+public:
+  Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http);
+
+  /* The identity of the request, or nullopt after answering 401 (with a
+   * WWW-Authenticate challenge) or 429. */
+  std::optional<Identity> authenticate(Request &req);
+
+private:
+  void health(Request &req);
+  void metricsPage(Request &req);
+  void login(Request &req);
+  void logout(Request &req);
+  void whoami(Request &req);
+
+  const Config &config_;
+  Auth &auth_;
+  Metrics &metrics_;
+  HttpServer &http_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+} // namespace vdid

@@ -1,0 +1,182 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "auth.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+namespace vdid {
+
+namespace {
+
+const std::map<std::string, std::set<std::string>> kKnownKeys = {
+  {"server", {"listen", "tls-certificate", "tls-key"}},
+  {"auth", {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window"}},
+  {"users", {}}, /* any name */
+  {"sessions",
+   {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
+    "height", "fps"}},
+  {"encoders", {"max-hardware-sessions"}},
+};
+
+bool fail(GError **error, const std::string &path, const std::string &message)
+{
+  g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s: %s", path.c_str(),
+              message.c_str());
+  return false;
+}
+
+/* Reads an unsigned key within [min, max] if present. */
+bool readUint(GKeyFile *kf, const std::string &path, const char *group, const char *key,
+              unsigned min, unsigned max, unsigned *out, GError **error)
+{
+  if (!g_key_file_has_key(kf, group, key, nullptr))
+    return true;
+  g_autofree char *raw = g_key_file_get_string(kf, group, key, nullptr);
+  char *end = nullptr;
+  guint64 v = g_ascii_strtoull(raw, &end, 10);
+  if (!raw[0] || *end || v < min || v > max)
+    return fail(error, path,
+                std::string("[") + group + "] " + key + " must be a whole number from " +
+                  std::to_string(min) + " to " + std::to_string(max) + ", not \"" + raw + "\"");
+  *out = static_cast<unsigned>(v);
+  return true;
+}
+
+} // namespace
+
+bool Config::parseListen(const std::string &value, std::string *address, unsigned *port)
+{
+  size_t colon = value.rfind(':');
+  if (colon == std::string::npos)
+    return false;
+  std::string host = value.substr(0, colon);
+  std::string p = value.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  char *end = nullptr;
+  unsigned long n = strtoul(p.c_str(), &end, 10);
+  if (p.empty() || *end || n > 65535)
+    return false;
+  *address = host.empty() ? "0.0.0.0" : host;
+  *port = static_cast<unsigned>(n);
+  return true;
+}
+
+bool Config::load(const std::string &path, Config *config, GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  GError *err = nullptr;
+  if (!g_key_file_load_from_file(kf, path.c_str(), G_KEY_FILE_NONE, &err)) {
+    g_set_error(error, err->domain, err->code, "%s: %s", path.c_str(), err->message);
+    g_error_free(err);
+    return false;
+  }
+
+  gsize ngroups = 0;
+  g_auto(GStrv) groups = g_key_file_get_groups(kf, &ngroups);
+  for (gsize i = 0; i < ngroups; i++) {
+    auto known = kKnownKeys.find(groups[i]);
+    if (known == kKnownKeys.end())
+      return fail(error, path, std::string("unknown group [") + groups[i] + "]");
+    if (known->first == "users")
+      continue;
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[i], nullptr, nullptr);
+    for (char **k = keys; k && *k; k++)
+      if (!known->second.count(*k))
+        return fail(error, path, std::string("unknown key \"") + *k + "\" in [" + groups[i] + "]");
+  }
+
+  Config c;
+  if (g_key_file_has_key(kf, "server", "listen", nullptr)) {
+    g_autofree char *v = g_key_file_get_string(kf, "server", "listen", nullptr);
+    if (!parseListen(v, &c.listen_address, &c.listen_port))
+      return fail(error, path,
+                  std::string("[server] listen must be ADDRESS:PORT, not \"") + v + "\"");
+  }
+  if (g_key_file_has_key(kf, "server", "tls-certificate", nullptr)) {
+    g_autofree char *v = g_key_file_get_string(kf, "server", "tls-certificate", nullptr);
+    c.tls_certificate = v;
+  }
+  if (g_key_file_has_key(kf, "server", "tls-key", nullptr)) {
+    g_autofree char *v = g_key_file_get_string(kf, "server", "tls-key", nullptr);
+    c.tls_key = v;
+  }
+  if (c.tls_certificate.empty() != c.tls_key.empty())
+    return fail(error, path, "[server] tls-certificate and tls-key go together");
+
+  if (g_key_file_has_key(kf, "auth", "admins", nullptr)) {
+    gsize n = 0;
+    g_auto(GStrv) admins = g_key_file_get_string_list(kf, "auth", "admins", &n, nullptr);
+    for (gsize i = 0; i < n; i++)
+      c.admins.emplace_back(g_strstrip(admins[i]));
+  }
+  unsigned v = 0;
+  v = static_cast<unsigned>(c.cookie_lifetime.count());
+  if (!readUint(kf, path, "auth", "cookie-lifetime", 60, 30 * 24 * 3600, &v, error))
+    return false;
+  c.cookie_lifetime = std::chrono::seconds(v);
+  if (!readUint(kf, path, "auth", "max-failed-logins", 1, 1000, &c.max_failed_logins, error))
+    return false;
+  v = static_cast<unsigned>(c.failed_login_window.count());
+  if (!readUint(kf, path, "auth", "failed-login-window", 1, 24 * 3600, &v, error))
+    return false;
+  c.failed_login_window = std::chrono::seconds(v);
+
+  g_auto(GStrv) users = g_key_file_get_keys(kf, "users", nullptr, nullptr);
+  for (char **u = users; u && *u; u++) {
+    g_autofree char *hash = g_key_file_get_string(kf, "users", *u, nullptr);
+    if (!isSupportedHash(hash ? hash : ""))
+      return fail(error, path,
+                  std::string("[users] ") + *u +
+                    ": not a $y$ (yescrypt) or $6$ (sha512crypt) hash; make one with "
+                    "`vdid hash-password`");
+    c.users[*u] = hash;
+  }
+  for (const auto &a : c.admins)
+    if (!c.users.count(a))
+      return fail(error, path, "[auth] admins names \"" + a + "\", who is not in [users]");
+
+  if (!readUint(kf, path, "sessions", "max-sessions", 1, 10000, &c.max_sessions, error) ||
+      !readUint(kf, path, "sessions", "max-sessions-per-user", 1, 10000, &c.max_sessions_per_user,
+                error) ||
+      !readUint(kf, path, "sessions", "pool-size", 0, 100, &c.pool_size, error) ||
+      !readUint(kf, path, "sessions", "width", 64, 8192, &c.width, error) ||
+      !readUint(kf, path, "sessions", "height", 64, 8192, &c.height, error) ||
+      !readUint(kf, path, "sessions", "fps", 1, 240, &c.fps, error) ||
+      !readUint(kf, path, "encoders", "max-hardware-sessions", 0, 1000, &c.max_hardware_sessions,
+                error))
+    return false;
+  v = static_cast<unsigned>(c.idle_timeout.count());
+  if (!readUint(kf, path, "sessions", "idle-timeout", 0, 7 * 24 * 3600, &v, error))
+    return false;
+  c.idle_timeout = std::chrono::seconds(v);
+  if (g_key_file_has_key(kf, "sessions", "compositor", nullptr)) {
+    g_autofree char *comp = g_key_file_get_string(kf, "sessions", "compositor", nullptr);
+    c.compositor = comp;
+  }
+
+  *config = std::move(c);
+  return true;
+}
+
+Config Config::embeddedDefault()
+{
+  Config c;
+  c.embedded_default = true;
+  c.demo_password = randomToken().substr(0, 16);
+  c.users["demo"] = hashPassword(c.demo_password);
+  c.admins = {"demo"};
+  c.max_sessions = 4;
+  c.max_sessions_per_user = 4;
+  return c;
+}
+
+} // namespace vdid

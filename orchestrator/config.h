@@ -1,0 +1,66 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * vdid configuration: a GKeyFile with groups [server], [auth], [users],
+ * [sessions] and [encoders]; every key is documented in docs/vdid.md with
+ * its default. Unknown groups and keys are errors, so that a typo is not
+ * silently ignored.
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vdid {
+
+struct Config {
+  /* [server] */
+  std::string listen_address = "127.0.0.1";
+  unsigned listen_port = 8080;
+  std::string tls_certificate; /* PEM file; TLS when set with tls_key */
+  std::string tls_key;
+
+  /* [auth] */
+  std::vector<std::string> admins;
+  std::chrono::seconds cookie_lifetime{12 * 3600};
+  unsigned max_failed_logins = 5;
+  std::chrono::seconds failed_login_window{60};
+
+  /* [users] name = crypt hash */
+  std::map<std::string, std::string> users;
+
+  /* [sessions] */
+  unsigned max_sessions = 32;
+  unsigned max_sessions_per_user = 4;
+  unsigned pool_size = 0;
+  std::chrono::seconds idle_timeout{30 * 60};
+  std::string compositor = "sway";
+  unsigned width = 1920, height = 1080, fps = 60;
+
+  /* [encoders] */
+  unsigned max_hardware_sessions = 4;
+
+  /* Set when no file was given: one demo user with a random password. */
+  bool embedded_default = false;
+  std::string demo_password;
+
+  /* Parses @path. Sets @error (G_KEY_FILE_ERROR) with a message that names
+   * the file, group and key on failure. */
+  static bool load(const std::string &path, Config *config, GError **error);
+  /* The embedded default: user "demo" with a fresh random password, on
+   * 127.0.0.1. */
+  static Config embeddedDefault();
+  /* Parses "ADDRESS:PORT", "[V6]:PORT" or ":PORT". */
+  static bool parseListen(const std::string &value, std::string *address, unsigned *port);
+};
+
+} // namespace vdid

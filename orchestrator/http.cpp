@@ -1,0 +1,165 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "http.h"
+
+namespace vdid {
+
+std::string Request::header(const char *name) const
+{
+  const char *v = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), name);
+  return v ? v : "";
+}
+
+std::string Request::cookie(const std::string &name) const
+{
+  std::string raw = header("Cookie");
+  if (raw.empty())
+    return "";
+  GHashTable *params = soup_header_parse_semi_param_list(raw.c_str());
+  const char *v = static_cast<const char *>(g_hash_table_lookup(params, name.c_str()));
+  std::string out = v ? v : "";
+  soup_header_free_param_list(params);
+  return out;
+}
+
+JsonObject *Request::jsonObject(JsonParser *parser) const
+{
+  SoupMessageBody *body = soup_server_message_get_request_body(msg);
+  if (body->length > static_cast<goffset>(kMaxRequestBody)) {
+    respondError(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                 "the request body is larger than 1 MiB");
+    return nullptr;
+  }
+  g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+  gsize len = 0;
+  const char *data = static_cast<const char *>(g_bytes_get_data(bytes, &len));
+  if (len == 0) {
+    json_parser_load_from_data(parser, "{}", -1, nullptr);
+  } else {
+    g_autoptr(GError) error = nullptr;
+    if (!json_parser_load_from_data(parser, data, static_cast<gssize>(len), &error)) {
+      respondError(msg, SOUP_STATUS_BAD_REQUEST,
+                   std::string("the request body is not valid JSON: ") + error->message);
+      return nullptr;
+    }
+  }
+  JsonNode *root = json_parser_get_root(parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    respondError(msg, SOUP_STATUS_BAD_REQUEST, "the request body must be a JSON object");
+    return nullptr;
+  }
+  return json_node_get_object(root);
+}
+
+void respondText(SoupServerMessage *msg, unsigned status, const char *content_type,
+                 const std::string &body)
+{
+  soup_server_message_set_status(msg, status, nullptr);
+  soup_server_message_set_response(msg, content_type, SOUP_MEMORY_COPY, body.data(), body.size());
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "no-store");
+}
+
+void respondJson(SoupServerMessage *msg, unsigned status, JsonNode *node)
+{
+  g_autofree char *text = json_to_string(node, FALSE);
+  json_node_unref(node);
+  respondText(msg, status, "application/json", text);
+}
+
+void respondError(SoupServerMessage *msg, unsigned status, const std::string &message)
+{
+  respondJson(msg, status, buildJson([&](JsonBuilder *b) {
+                json_builder_set_member_name(b, "error");
+                json_builder_add_string_value(b, message.c_str());
+              }));
+}
+
+JsonNode *buildJson(const std::function<void(JsonBuilder *)> &fill)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  fill(b);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+
+HttpServer::HttpServer()
+{
+  server_ = soup_server_new("server-header", "vdid", nullptr);
+  soup_server_add_handler(server_, nullptr, dispatch, this, nullptr);
+}
+
+HttpServer::~HttpServer()
+{
+  soup_server_disconnect(server_);
+  g_object_unref(server_);
+}
+
+bool HttpServer::setTls(const std::string &cert, const std::string &key, GError **error)
+{
+  g_autoptr(GTlsCertificate) c = g_tls_certificate_new_from_files(cert.c_str(), key.c_str(), error);
+  if (!c)
+    return false;
+  soup_server_set_tls_certificate(server_, c);
+  tls_ = true;
+  return true;
+}
+
+bool HttpServer::listen(const std::string &address, unsigned port, GError **error)
+{
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new_from_string(address.c_str(), port);
+  if (!addr) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "\"%s\" is not an IP address to listen on", address.c_str());
+    return false;
+  }
+  if (!soup_server_listen(server_, addr,
+                          tls_ ? SOUP_SERVER_LISTEN_HTTPS : SoupServerListenOptions(0), error))
+    return false;
+  GSList *uris = soup_server_get_uris(server_);
+  if (uris)
+    port_ = static_cast<unsigned>(g_uri_get_port(static_cast<GUri *>(uris->data)));
+  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  return true;
+}
+
+void HttpServer::route(const std::string &prefix, Handler handler)
+{
+  routes_[prefix] = std::move(handler);
+}
+
+void HttpServer::dispatch(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                          gpointer data)
+{
+  auto *self = static_cast<HttpServer *>(data);
+  Request req{msg, soup_server_message_get_method(msg), path, ""};
+  if (const char *host = soup_server_message_get_remote_host(msg))
+    req.remote = host;
+
+  /* Longest matching prefix, on a path-segment boundary. */
+  const Handler *best = nullptr;
+  size_t best_len = 0;
+  for (const auto &r : self->routes_) {
+    const std::string &p = r.first;
+    bool match = req.path == p || (req.path.compare(0, p.size(), p) == 0 &&
+                                   (p.back() == '/' || req.path[p.size()] == '/'));
+    if (match && p.size() >= best_len) {
+      best = &r.second;
+      best_len = p.size();
+    }
+  }
+  if (best)
+    (*best)(req);
+  else
+    respondError(msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
+
+  if (self->on_response)
+    self->on_response(req.method, req.path, soup_server_message_get_status(msg));
+}
+
+} // namespace vdid

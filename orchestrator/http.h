@@ -1,0 +1,84 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * vdid's one HTTP(S) port: a libsoup 3 server with JSON helpers. Every error
+ * is answered with a JSON body {"error": "..."} and the right status.
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace vdid {
+
+/* libsoup 3.2 has no name for 429. */
+constexpr unsigned kStatusTooManyRequests = 429;
+
+/* Largest request body vdid reads (JSON API bodies are small). */
+constexpr gsize kMaxRequestBody = 1024 * 1024;
+
+struct Request {
+  SoupServerMessage *msg;
+  std::string method;
+  std::string path;
+  std::string remote;
+
+  std::string header(const char *name) const;
+  std::string cookie(const std::string &name) const;
+  /* The body parsed as a JSON object. On failure answers 400 (or 413) with
+   * a message and returns nullptr. An empty body is an empty object. */
+  JsonObject *jsonObject(JsonParser *parser) const;
+};
+
+void respondJson(SoupServerMessage *msg, unsigned status, JsonNode *node);
+void respondError(SoupServerMessage *msg, unsigned status, const std::string &message);
+void respondText(SoupServerMessage *msg, unsigned status, const char *content_type,
+                 const std::string &body);
+
+/* Builds a JSON object node with json-glib's builder, in one expression:
+ *   jsonObject([](JsonBuilder *b) { ... }) */
+JsonNode *buildJson(const std::function<void(JsonBuilder *)> &fill);
+
+class HttpServer
+{
+public:
+  using Handler = std::function<void(Request &)>;
+
+  HttpServer();
+  ~HttpServer();
+  HttpServer(const HttpServer &) = delete;
+  HttpServer &operator=(const HttpServer &) = delete;
+
+  /* TLS with a PEM certificate and key file. Before listen(). */
+  bool setTls(const std::string &cert, const std::string &key, GError **error);
+  /* Listens on @address:@port (0: any free port). */
+  bool listen(const std::string &address, unsigned port, GError **error);
+  unsigned port() const { return port_; }
+  bool tls() const { return tls_; }
+
+  /* @prefix "/api/v1/sessions" matches that path and everything below. */
+  void route(const std::string &prefix, Handler handler);
+
+  /* Called for every answered request (method, path, status). */
+  std::function<void(const std::string &, const std::string &, unsigned)> on_response;
+
+private:
+  static void dispatch(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                       gpointer data);
+  SoupServer *server_ = nullptr;
+  std::map<std::string, Handler> routes_;
+  unsigned port_ = 0;
+  bool tls_ = false;
+};
+
+} // namespace vdid

@@ -1,0 +1,135 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * vdid: the gst-vdi orchestrator daemon.
+ *
+ *   vdid [--config FILE] [--listen ADDRESS:PORT]
+ *   vdid hash-password [PASSWORD]     (reads stdin when PASSWORD is absent)
+ */
+
+#include "api.h"
+#include "auth.h"
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
+
+#include <glib-unix.h>
+#include <systemd/sd-daemon.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+namespace {
+
+int hashPasswordCommand(int argc, char **argv)
+{
+  std::string password;
+  if (argc >= 3) {
+    password = argv[2];
+  } else {
+    if (isatty(STDIN_FILENO))
+      fprintf(stderr, "password: ");
+    std::getline(std::cin, password);
+  }
+  if (password.empty()) {
+    fprintf(stderr, "vdid hash-password: the password is empty\n");
+    return 2;
+  }
+  std::string hash = vdid::hashPassword(password);
+  if (hash.empty()) {
+    fprintf(stderr, "vdid hash-password: crypt failed\n");
+    return 1;
+  }
+  printf("%s\n", hash.c_str());
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+  if (argc >= 2 && strcmp(argv[1], "hash-password") == 0)
+    return hashPasswordCommand(argc, argv);
+
+  g_autofree char *config_path = nullptr;
+  g_autofree char *listen = nullptr;
+  GOptionEntry entries[] = {
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+     "Configuration file (see docs/vdid.md); without it, one demo user on 127.0.0.1", "FILE"},
+    {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
+     "Address and port to serve on, overriding [server] listen", "ADDRESS:PORT"},
+    {nullptr},
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new("- gst-vdi orchestrator daemon");
+  g_option_context_add_main_entries(ctx, entries, nullptr);
+  g_option_context_set_description(ctx, "Other commands:\n  vdid hash-password [PASSWORD]  "
+                                        "print a crypt(3) hash for [users]\n");
+  g_autoptr(GError) error = nullptr;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    fprintf(stderr, "vdid: %s\n", error->message);
+    return 2;
+  }
+
+  vdid::Config config;
+  if (config_path) {
+    if (!vdid::Config::load(config_path, &config, &error)) {
+      fprintf(stderr, "vdid: %s\n", error->message);
+      return 2;
+    }
+  } else {
+    config = vdid::Config::embeddedDefault();
+  }
+  if (listen && !vdid::Config::parseListen(listen, &config.listen_address, &config.listen_port)) {
+    fprintf(stderr, "vdid: --listen must be ADDRESS:PORT, not \"%s\"\n", listen);
+    return 2;
+  }
+
+  vdid::Auth::Options auth_options;
+  auth_options.users = config.users;
+  auth_options.admins = config.admins;
+  auth_options.cookie_lifetime = config.cookie_lifetime;
+  auth_options.max_failures = config.max_failed_logins;
+  auth_options.failure_window = config.failed_login_window;
+  vdid::Auth auth(auth_options);
+  vdid::Metrics metrics;
+  vdid::HttpServer http;
+  vdid::Api api(config, auth, metrics, http);
+
+  if (!config.tls_certificate.empty() &&
+      !http.setTls(config.tls_certificate, config.tls_key, &error)) {
+    fprintf(stderr, "vdid: cannot use the TLS certificate: %s\n", error->message);
+    return 1;
+  }
+  if (!http.listen(config.listen_address, config.listen_port, &error)) {
+    fprintf(stderr, "vdid: cannot listen on %s:%u: %s\n", config.listen_address.c_str(),
+            config.listen_port, error->message);
+    return 1;
+  }
+
+  const char *scheme = http.tls() ? "https" : "http";
+  /* The first line on stdout says where vdid listens (tests read it). */
+  printf("vdid: listening on %s://%s:%u/\n", scheme, config.listen_address.c_str(), http.port());
+  if (config.embedded_default)
+    printf("vdid: no --config: demo user \"demo\", password \"%s\"\n",
+           config.demo_password.c_str());
+  fflush(stdout);
+
+  g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
+  auto quit = [](gpointer data) -> gboolean {
+    g_main_loop_quit(static_cast<GMainLoop *>(data));
+    return G_SOURCE_REMOVE;
+  };
+  g_unix_signal_add(SIGTERM, quit, loop);
+  g_unix_signal_add(SIGINT, quit, loop);
+  sd_notify(0, "READY=1");
+  g_main_loop_run(loop);
+  sd_notify(0, "STOPPING=1");
+  printf("vdid: stopped\n");
+  return 0;
+}
