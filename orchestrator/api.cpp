@@ -6,14 +6,19 @@
 
 #include "api.h"
 
+#include "requests.h"
+
+#include <cstring>
+
 namespace vdid {
 
 namespace {
 constexpr const char *kCookieName = "vdid_session";
 }
 
-Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http)
-  : config_(config), auth_(auth), metrics_(metrics), http_(http),
+Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
+         SessionManager &sessions)
+  : config_(config), auth_(auth), metrics_(metrics), http_(http), sessions_(sessions),
     started_(std::chrono::steady_clock::now())
 {
   metrics_.declare("vdi_up", Metrics::Type::Gauge, "1 while vdid serves requests");
@@ -24,8 +29,14 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http)
                    "Rejected credentials (HTTP Basic and /api/v1/login)");
   metrics_.declare("vdi_login_rate_limited_total", Metrics::Type::Counter,
                    "Requests refused because their address failed too often");
+  metrics_.declare("vdi_sessions", Metrics::Type::Gauge, "Sessions, by state");
   metrics_.addCollector([this](Metrics &m) {
     m.set("vdi_up", {}, 1);
+    std::map<std::string, unsigned> by_state = {{"starting", 0}, {"running", 0}, {"failed", 0}};
+    for (const auto &s : sessions_.list())
+      by_state[sessionStateName(s->state)]++;
+    for (const auto &[state, n] : by_state)
+      m.set("vdi_sessions", {{"state", state}}, n);
     m.set("vdi_uptime_seconds", {},
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   });
@@ -38,6 +49,12 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http)
   http_.route("/api/v1/login", [this](Request &r) { login(r); });
   http_.route("/api/v1/logout", [this](Request &r) { logout(r); });
   http_.route("/api/v1/whoami", [this](Request &r) { whoami(r); });
+  http_.route("/api/v1/sessions", [this](Request &r) {
+    if (r.path == "/api/v1/sessions" || r.path == "/api/v1/sessions/")
+      sessionsRoot(r);
+    else
+      sessionItem(r);
+  });
 }
 
 std::optional<Identity> Api::authenticate(Request &req)
@@ -107,17 +124,13 @@ void Api::login(Request &req)
 {
   if (req.method != "POST")
     return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
-  g_autoptr(JsonParser) parser = json_parser_new();
-  JsonObject *body = req.jsonObject(parser);
-  if (!body)
-    return;
-  const char *user = json_object_get_string_member_with_default(body, "user", nullptr);
-  const char *password = json_object_get_string_member_with_default(body, "password", nullptr);
-  if (!user || !password)
-    return respondError(req.msg, SOUP_STATUS_BAD_REQUEST,
-                        "the body needs \"user\" and \"password\" strings");
+  LoginRequest login;
+  std::string error;
+  std::string body = req.body();
+  if (!parseLoginRequest(body.data(), body.size(), &login, &error))
+    return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, error);
   Identity id;
-  switch (auth_.checkPassword(req.remote, user, password, &id)) {
+  switch (auth_.checkPassword(req.remote, login.user, login.password, &id)) {
   case Auth::Result::RateLimited:
     metrics_.add("vdi_login_rate_limited_total");
     return respondError(req.msg, kStatusTooManyRequests,
@@ -170,6 +183,166 @@ void Api::whoami(Request &req)
                   json_builder_add_string_value(b, roleName(id->share_role));
                 }
               }));
+}
+
+JsonNode *Api::sessionJson(const Session &s)
+{
+  return buildJson([&](JsonBuilder *b) {
+    auto str = [b](const char *k, const std::string &v) {
+      json_builder_set_member_name(b, k);
+      json_builder_add_string_value(b, v.c_str());
+    };
+    auto num = [b](const char *k, gint64 v) {
+      json_builder_set_member_name(b, k);
+      json_builder_add_int_value(b, v);
+    };
+    str("id", s.id);
+    str("user", s.user);
+    str("state", sessionStateName(s.state));
+    if (s.state == SessionState::Failed)
+      str("reason", s.reason);
+    num("width", s.width);
+    num("height", s.height);
+    num("fps", s.fps);
+    g_autoptr(GDateTime) created = g_date_time_new_from_unix_utc(s.created);
+    g_autofree char *iso = g_date_time_format_iso8601(created);
+    str("created", iso);
+  });
+}
+
+std::shared_ptr<Session> Api::visibleSession(Request &req, const Identity &id,
+                                             const std::string &sid)
+{
+  auto s = sessions_.get(sid);
+  bool visible = s && (id.admin || (!id.isShare() && s->user == id.user) ||
+                       (id.isShare() && id.share_session == sid));
+  if (!visible) {
+    /* The same answer whether it does not exist or is someone else's. */
+    respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such session: " + sid);
+    return nullptr;
+  }
+  return s;
+}
+
+void Api::sessionsRoot(Request &req)
+{
+  auto id = authenticate(req);
+  if (!id)
+    return;
+  if (req.method == "POST") {
+    if (id->isShare())
+      return respondError(req.msg, SOUP_STATUS_FORBIDDEN, "a share token cannot create sessions");
+    return createSession(req, *id);
+  }
+  if (req.method != "GET")
+    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET or POST");
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (const auto &s : sessions_.list()) {
+    if (id->admin || (!id->isShare() && s->user == id->user) ||
+        (id->isShare() && id->share_session == s->id))
+      json_builder_add_value(b, sessionJson(*s));
+  }
+  json_builder_end_array(b);
+  respondJson(req.msg, SOUP_STATUS_OK, json_builder_get_root(b));
+}
+
+void Api::createSession(Request &req, const Identity &id)
+{
+  SessionSpec spec;
+  std::string error;
+  std::string body = req.body();
+  if (!parseSessionRequest(body.data(), body.size(), &spec, &error))
+    return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, error);
+  SessionManager::Error code;
+  std::string message;
+  auto s = sessions_.create(id.user, spec, &code, &message);
+  if (!s) {
+    unsigned status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
+    if (code == SessionManager::Error::BadRequest)
+      status = SOUP_STATUS_BAD_REQUEST;
+    else if (code == SessionManager::Error::LimitReached)
+      status = kStatusTooManyRequests;
+    else if (code == SessionManager::Error::NoSuchUser)
+      status = SOUP_STATUS_FORBIDDEN;
+    return respondError(req.msg, status, message);
+  }
+  std::string location = "/api/v1/sessions/" + s->id;
+  soup_message_headers_replace(soup_server_message_get_response_headers(req.msg), "Location",
+                               location.c_str());
+  respondJson(req.msg, SOUP_STATUS_CREATED, sessionJson(*s));
+}
+
+void Api::sessionItem(Request &req)
+{
+  auto id = authenticate(req);
+  if (!id)
+    return;
+  /* /api/v1/sessions/{id}[/action] */
+  std::string rest = req.path.substr(strlen("/api/v1/sessions/"));
+  std::string sid = rest.substr(0, rest.find('/'));
+  std::string action = rest.size() > sid.size() ? rest.substr(sid.size() + 1) : "";
+  auto s = visibleSession(req, *id, sid);
+  if (!s)
+    return;
+  bool may_control = !id->isShare() || id->share_role == Role::Control;
+
+  if (action.empty()) {
+    if (req.method == "GET")
+      return respondJson(req.msg, SOUP_STATUS_OK, sessionJson(*s));
+    if (req.method == "DELETE") {
+      if (id->isShare())
+        return respondError(req.msg, SOUP_STATUS_FORBIDDEN,
+                            "a share token cannot stop the session");
+      auth_.revokeSharesOf(sid);
+      sessions_.destroy(sid);
+      soup_server_message_set_status(req.msg, SOUP_STATUS_NO_CONTENT, nullptr);
+      return;
+    }
+    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET or DELETE");
+  }
+  if (action == "resize") {
+    if (req.method != "POST")
+      return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
+    if (!may_control)
+      return respondError(req.msg, SOUP_STATUS_FORBIDDEN, "a view-only share cannot resize");
+    ResizeRequest resize;
+    std::string error, body = req.body();
+    if (!parseResizeRequest(body.data(), body.size(), &resize, &error))
+      return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, error);
+    unsigned w = resize.width, h = resize.height;
+    std::string message;
+    if (!sessions_.resize(sid, w, h, &message))
+      return respondError(req.msg, SOUP_STATUS_CONFLICT, message);
+    return respondJson(req.msg, SOUP_STATUS_OK, sessionJson(*s));
+  }
+  if (action == "shares") {
+    if (req.method != "POST")
+      return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
+    if (id->isShare())
+      return respondError(req.msg, SOUP_STATUS_FORBIDDEN, "a share token cannot make shares");
+    ShareRequest share;
+    std::string error, body = req.body();
+    if (!parseShareRequest(body.data(), body.size(), &share, &error))
+      return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, error);
+    Role role = share.role;
+    unsigned lifetime = share.expires_in;
+    std::string token = auth_.createShare(sid, role, std::chrono::seconds(lifetime));
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autoptr(GDateTime) expiry = g_date_time_add_seconds(now, lifetime);
+    g_autofree char *iso = g_date_time_format_iso8601(expiry);
+    return respondJson(req.msg, SOUP_STATUS_CREATED, buildJson([&](JsonBuilder *b) {
+                         json_builder_set_member_name(b, "token");
+                         json_builder_add_string_value(b, token.c_str());
+                         json_builder_set_member_name(b, "role");
+                         json_builder_add_string_value(b, roleName(role));
+                         json_builder_set_member_name(b, "session");
+                         json_builder_add_string_value(b, sid.c_str());
+                         json_builder_set_member_name(b, "expires");
+                         json_builder_add_string_value(b, iso);
+                       }));
+  }
+  respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
 }
 
 } // namespace vdid

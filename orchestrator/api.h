@@ -16,6 +16,7 @@
 #include "config.h"
 #include "http.h"
 #include "metrics.h"
+#include "sessions.h"
 
 #include <optional>
 
@@ -24,7 +25,8 @@ namespace vdid {
 class Api
 {
 public:
-  Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http);
+  Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
+      SessionManager &sessions);
 
   /* The identity of the request, or nullopt after answering 401 (with a
    * WWW-Authenticate challenge) or 429. */
@@ -36,11 +38,18 @@ private:
   void login(Request &req);
   void logout(Request &req);
   void whoami(Request &req);
+  void sessionsRoot(Request &req);
+  void sessionItem(Request &req);
+  void createSession(Request &req, const Identity &id);
+  /* The session named in the path if @id may see it, else answers 404. */
+  std::shared_ptr<Session> visibleSession(Request &req, const Identity &id, const std::string &sid);
+  JsonNode *sessionJson(const Session &s);
 
   const Config &config_;
   Auth &auth_;
   Metrics &metrics_;
   HttpServer &http_;
+  SessionManager &sessions_;
   std::chrono::steady_clock::time_point started_;
 };
 

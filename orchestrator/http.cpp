@@ -26,33 +26,13 @@ std::string Request::cookie(const std::string &name) const
   return out;
 }
 
-JsonObject *Request::jsonObject(JsonParser *parser) const
+std::string Request::body() const
 {
   SoupMessageBody *body = soup_server_message_get_request_body(msg);
-  if (body->length > static_cast<goffset>(kMaxRequestBody)) {
-    respondError(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                 "the request body is larger than 1 MiB");
-    return nullptr;
-  }
   g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
   gsize len = 0;
   const char *data = static_cast<const char *>(g_bytes_get_data(bytes, &len));
-  if (len == 0) {
-    json_parser_load_from_data(parser, "{}", -1, nullptr);
-  } else {
-    g_autoptr(GError) error = nullptr;
-    if (!json_parser_load_from_data(parser, data, static_cast<gssize>(len), &error)) {
-      respondError(msg, SOUP_STATUS_BAD_REQUEST,
-                   std::string("the request body is not valid JSON: ") + error->message);
-      return nullptr;
-    }
-  }
-  JsonNode *root = json_parser_get_root(parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-    respondError(msg, SOUP_STATUS_BAD_REQUEST, "the request body must be a JSON object");
-    return nullptr;
-  }
-  return json_node_get_object(root);
+  return std::string(data ? data : "", len);
 }
 
 void respondText(SoupServerMessage *msg, unsigned status, const char *content_type,

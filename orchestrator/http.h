@@ -24,9 +24,6 @@ namespace vdid {
 /* libsoup 3.2 has no name for 429. */
 constexpr unsigned kStatusTooManyRequests = 429;
 
-/* Largest request body vdid reads (JSON API bodies are small). */
-constexpr gsize kMaxRequestBody = 1024 * 1024;
-
 struct Request {
   SoupServerMessage *msg;
   std::string method;
@@ -35,9 +32,9 @@ struct Request {
 
   std::string header(const char *name) const;
   std::string cookie(const std::string &name) const;
-  /* The body parsed as a JSON object. On failure answers 400 (or 413) with
-   * a message and returns nullptr. An empty body is an empty object. */
-  JsonObject *jsonObject(JsonParser *parser) const;
+  /* The request body (vdid's request bodies are small; the parsers refuse
+   * more than 1 MiB). */
+  std::string body() const;
 };
 
 void respondJson(SoupServerMessage *msg, unsigned status, JsonNode *node);

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "http.h"
 #include "metrics.h"
+#include "sessions.h"
 
 #include <glib-unix.h>
 #include <systemd/sd-daemon.h>
@@ -99,7 +100,8 @@ int main(int argc, char **argv)
   vdid::Auth auth(auth_options);
   vdid::Metrics metrics;
   vdid::HttpServer http;
-  vdid::Api api(config, auth, metrics, http);
+  vdid::SessionManager sessions(config);
+  vdid::Api api(config, auth, metrics, http, sessions);
 
   if (!config.tls_certificate.empty() &&
       !http.setTls(config.tls_certificate, config.tls_key, &error)) {
@@ -130,6 +132,8 @@ int main(int argc, char **argv)
   sd_notify(0, "READY=1");
   g_main_loop_run(loop);
   sd_notify(0, "STOPPING=1");
+  /* SIGTERM stops every session: nothing of them outlives vdid. */
+  sessions.destroyAll();
   printf("vdid: stopped\n");
   return 0;
 }

@@ -78,9 +78,9 @@ int main(int argc, char **argv)
     return 2;
   }
   GstPad *pad = gst_element_get_static_pad(sink, "sink");
-  gst_pad_add_probe(pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
-                                                      GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                    countBuffer, nullptr, nullptr);
+  gst_pad_add_probe(
+    pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+    countBuffer, nullptr, nullptr);
   gst_object_unref(pad);
   gst_object_unref(sink);
 
@@ -90,9 +90,9 @@ int main(int argc, char **argv)
   }
   GstBus *bus = gst_element_get_bus(pipeline);
   auto waitOrFail = [bus](double s) {
-    GstMessage *msg = gst_bus_timed_pop_filtered(
-      bus, static_cast<GstClockTime>(s * GST_SECOND),
-      static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+    GstMessage *msg =
+      gst_bus_timed_pop_filtered(bus, static_cast<GstClockTime>(s * GST_SECOND),
+                                 static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
     if (msg) {
       if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
         GError *e = nullptr;

@@ -17,7 +17,11 @@
 
 #include <fstream>
 #include <memory>
+#include <pwd.h>
 #include <regex>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
 
 using namespace std::chrono_literals;
 using namespace vdi::test;
@@ -225,4 +229,268 @@ TEST_CASE("vdid stops cleanly on SIGTERM", "[vdid]")
   int status = vdid.proc->stop(5000ms);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+namespace {
+
+std::string hashOf(const std::string &password)
+{
+  Process p(
+    {std::string(g_getenv("VDI_BUILD_ROOT")) + "/orchestrator/vdid", "hash-password", password});
+  auto line = p.readLine(10s);
+  REQUIRE(line);
+  return *line;
+}
+
+/* vdid with two users: the test Unix user (sessions run as it) and "bob",
+ * who has no Unix account but can sign in. */
+struct SessionVdid {
+  std::string config_path;
+  std::string user = testUser();
+  std::unique_ptr<Vdid> vdid;
+  std::string owner, other;
+
+  explicit SessionVdid(const std::string &extra = "")
+  {
+    g_autofree char *path = nullptr;
+    int fd = g_file_open_tmp("vdid-XXXXXX.conf", &path, nullptr);
+    close(fd);
+    config_path = path;
+    std::ofstream(config_path) << "[users]\n"
+                               << user << "=" << hashOf("pw1") << "\n"
+                               << "bob=" << hashOf("pw2") << "\n"
+                               << "[sessions]\nwidth=640\nheight=480\nfps=30\n"
+                               << extra;
+    vdid = std::make_unique<Vdid>(std::vector<std::string>{"--config", config_path});
+    owner = basic(user, "pw1");
+    other = basic("bob", "pw2");
+  }
+  ~SessionVdid() { unlink(config_path.c_str()); }
+};
+
+std::string member(const std::string &json, const char *name)
+{
+  g_autoptr(JsonParser) p = json_parser_new();
+  if (!json_parser_load_from_data(p, json.c_str(), -1, nullptr))
+    return "";
+  JsonNode *root = json_parser_get_root(p);
+  if (!JSON_NODE_HOLDS_OBJECT(root))
+    return "";
+  JsonNode *n = json_object_get_member(json_node_get_object(root), name);
+  if (!n || !JSON_NODE_HOLDS_VALUE(n))
+    return "";
+  if (json_node_get_value_type(n) == G_TYPE_STRING)
+    return json_node_get_string(n);
+  return std::to_string(json_node_get_int(n));
+}
+
+/* Polls GET until the session leaves "starting". */
+std::string waitState(Client &c, const std::string &url, const std::string &auth)
+{
+  for (int i = 0; i < 300; i++) {
+    Response r = c.request("GET", url, "", auth);
+    std::string state = member(r.body, "state");
+    if (state != "starting")
+      return state;
+    std::this_thread::sleep_for(50ms);
+  }
+  return "starting";
+}
+
+/* Sessions need sway and, to run as the test user, root. */
+#define REQUIRE_SESSIONS_POSSIBLE()                                                                \
+  do {                                                                                             \
+    std::string why = SwaySession::unavailableReason();                                            \
+    if (!why.empty())                                                                              \
+      VDI_SKIP(why);                                                                               \
+    if (geteuid() != 0)                                                                            \
+      VDI_SKIP("vdid starts sessions as other users only when run as root");                       \
+  } while (0)
+
+/* PIDs of processes whose environment has XDG_RUNTIME_DIR=@dir. */
+std::vector<pid_t> processesOf(const std::string &dir)
+{
+  std::vector<pid_t> out;
+  std::string needle = "XDG_RUNTIME_DIR=" + dir;
+  g_autoptr(GDir) proc = g_dir_open("/proc", 0, nullptr);
+  const char *name;
+  while ((name = g_dir_read_name(proc))) {
+    if (!g_ascii_isdigit(name[0]))
+      continue;
+    std::ifstream env(std::string("/proc/") + name + "/environ");
+    std::string data((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
+    size_t pos = data.find(needle);
+    if (pos != std::string::npos &&
+        (pos + needle.size() == data.size() || data[pos + needle.size()] == '\0'))
+      out.push_back(atoi(name));
+  }
+  return out;
+}
+
+uid_t ownerOf(pid_t pid)
+{
+  struct stat st;
+  std::string p = "/proc/" + std::to_string(pid);
+  return stat(p.c_str(), &st) == 0 ? st.st_uid : static_cast<uid_t>(-1);
+}
+
+} // namespace
+
+TEST_CASE("vdid runs a session as its Unix user and cleans up after it", "[vdid][sessions]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  SessionVdid v;
+  Client c;
+  std::string client = helperPath("vdi-test-client");
+  /* Apps get /dev/null as stdin; the test client would take that as "quit",
+   * so feed it an endless pipe. */
+  std::string app = "[\"sh\",\"-c\",\"tail -f /dev/null | exec " + client + "\"]";
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions",
+                         "{\"width\":800,\"height\":600,\"apps\":[" + app + "]}", v.owner);
+  REQUIRE(r.status == 201);
+  std::string id = member(r.body, "id");
+  REQUIRE(id.size() == 12);
+  CHECK(member(r.body, "user") == v.user);
+  CHECK(member(r.body, "width") == "800");
+  std::string url = v.vdid->base + "/api/v1/sessions/" + id;
+  REQUIRE(waitState(c, url, v.owner) == "running");
+
+  /* Private runtime dir, compositor and app run as the user, never root. */
+  std::string dir = "/run/vdi/" + id;
+  struct stat st;
+  REQUIRE(stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  passwd *pw = getpwnam(v.user.c_str());
+  REQUIRE(pw);
+  CHECK(st.st_uid == pw->pw_uid);
+  std::vector<pid_t> procs;
+  for (int i = 0; i < 100 && procs.size() < 3; i++) {
+    std::this_thread::sleep_for(50ms);
+    procs = processesOf(dir);
+  }
+  REQUIRE(procs.size() >= 3); /* sway, the shell pipeline and the test client */
+  for (pid_t p : procs)
+    CHECK(ownerOf(p) == pw->pw_uid);
+
+  /* Someone else cannot see it: 404, the same as a session that does not exist. */
+  r = c.request("GET", url, "", v.other);
+  CHECK(r.status == 404);
+  r = c.request("DELETE", url, "", v.other);
+  CHECK(r.status == 404);
+  r = c.request("GET", v.vdid->base + "/api/v1/sessions", "", v.other);
+  CHECK(r.body == "[]");
+  r = c.request("GET", v.vdid->base + "/api/v1/sessions", "", v.owner);
+  CHECK(r.body.find(id) != std::string::npos);
+
+  /* Resize changes the compositor's output. */
+  r = c.request("POST", url + "/resize", "{\"width\":1024,\"height\":768}", v.owner);
+  CHECK(r.status == 200);
+  CHECK(member(r.body, "width") == "1024");
+  r = c.request("POST", url + "/resize", "{\"width\":1025,\"height\":768}", v.owner);
+  CHECK(r.status == 409);
+
+  r = c.request("DELETE", url, "", v.owner);
+  CHECK(r.status == 204);
+  CHECK(processesOf(dir).empty());
+  CHECK_FALSE(g_file_test(dir.c_str(), G_FILE_TEST_EXISTS));
+  CHECK(c.request("GET", url, "", v.owner).status == 404);
+}
+
+TEST_CASE("vdid share tokens grant exactly their role on one session", "[vdid][sessions]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  SessionVdid v;
+  Client c;
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
+  REQUIRE(r.status == 201);
+  std::string url = v.vdid->base + "/api/v1/sessions/" + member(r.body, "id");
+  REQUIRE(waitState(c, url, v.owner) == "running");
+
+  r = c.request("POST", url + "/shares", "{\"role\":\"boss\"}", v.owner);
+  CHECK(r.status == 400);
+  r = c.request("POST", url + "/shares", "{\"role\":\"view\",\"expiresIn\":600}", v.owner);
+  REQUIRE(r.status == 201);
+  std::string view = "Bearer " + member(r.body, "token");
+  r = c.request("POST", url + "/shares", "{\"role\":\"control\"}", v.owner);
+  REQUIRE(r.status == 201);
+  std::string control = "Bearer " + member(r.body, "token");
+  /* bob cannot share alice's session. */
+  CHECK(c.request("POST", url + "/shares", "{}", v.other).status == 404);
+
+  CHECK(c.request("GET", url, "", view).status == 200);
+  CHECK(c.request("POST", url + "/resize", "{\"width\":800,\"height\":600}", view).status == 403);
+  CHECK(c.request("DELETE", url, "", view).status == 403);
+  CHECK(c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", view).status == 403);
+  CHECK(c.request("POST", url + "/resize", "{\"width\":800,\"height\":600}", control).status ==
+        200);
+  CHECK(c.request("GET", url, "", "Bearer not-a-token").status == 401);
+
+  /* Tokens die with the session. */
+  CHECK(c.request("DELETE", url, "", v.owner).status == 204);
+  CHECK(c.request("GET", url, "", view).status == 401);
+}
+
+TEST_CASE("vdid validates session requests and enforces limits", "[vdid][sessions]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  SessionVdid v("max-sessions-per-user=1\n");
+  Client c;
+  std::string base = v.vdid->base + "/api/v1/sessions";
+  for (const char *bad :
+       {"{\"width\":-5}", "{\"width\":\"wide\"}", "{\"fps\":1000}", "{\"width\":63,\"height\":64}",
+        "{\"apps\":\"foot\"}", "{\"apps\":[[]]}", "{\"apps\":[[1,2]]}", "[]", "{oops"}) {
+    Response r = c.request("POST", base, bad, v.owner);
+    INFO(bad << " -> " << r.body);
+    CHECK(r.status == 400);
+    CHECK_FALSE(jsonError(r.body).empty());
+  }
+  /* bob has no Unix account: refused with a reason. */
+  Response r = c.request("POST", base, "{}", v.other);
+  CHECK(r.status == 403);
+  CHECK(jsonError(r.body).find("Unix account") != std::string::npos);
+
+  r = c.request("POST", base, "{}", v.owner);
+  REQUIRE(r.status == 201);
+  r = c.request("POST", base, "{}", v.owner);
+  CHECK(r.status == 429);
+  CHECK(jsonError(r.body).find("most allowed per user") != std::string::npos);
+}
+
+TEST_CASE("vdid marks a session failed when its compositor dies, and SIGTERM leaves nothing",
+          "[vdid][sessions]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  SessionVdid v;
+  Client c;
+  std::string base = v.vdid->base + "/api/v1/sessions";
+  std::vector<std::string> dirs;
+  std::vector<std::string> urls;
+  for (int i = 0; i < 2; i++) {
+    Response r = c.request("POST", base, "{}", v.owner);
+    REQUIRE(r.status == 201);
+    urls.push_back(base + "/" + member(r.body, "id"));
+    dirs.push_back("/run/vdi/" + member(r.body, "id"));
+    REQUIRE(waitState(c, urls.back(), v.owner) == "running");
+  }
+  /* kill -9 the first session's compositor: it fails, the second runs on. */
+  for (pid_t p : processesOf(dirs[0]))
+    kill(p, SIGKILL);
+  std::string state;
+  for (int i = 0; i < 100 && state != "failed"; i++) {
+    std::this_thread::sleep_for(50ms);
+    state = member(c.request("GET", urls[0], "", v.owner).body, "state");
+  }
+  CHECK(state == "failed");
+  CHECK(c.request("GET", urls[0], "", v.owner).body.find("killed by signal 9") !=
+        std::string::npos);
+  CHECK(member(c.request("GET", urls[1], "", v.owner).body, "state") == "running");
+
+  int status = v.vdid->proc->stop(10000ms);
+  CHECK(WIFEXITED(status));
+  for (const auto &d : dirs) {
+    CHECK(processesOf(d).empty());
+    CHECK_FALSE(g_file_test(d.c_str(), G_FILE_TEST_EXISTS));
+  }
 }

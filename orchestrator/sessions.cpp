@@ -1,0 +1,482 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "sessions.h"
+
+#include "auth.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace vdid {
+
+namespace {
+
+constexpr gint64 kStartTimeoutUs = 15 * G_USEC_PER_SEC;
+
+struct UnixUser {
+  uid_t uid;
+  gid_t gid;
+  std::string name, home, shell;
+  std::vector<gid_t> groups;
+};
+
+bool lookupUser(const std::string &name, UnixUser *out)
+{
+  passwd pw_buf, *pw = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwnam_r(name.c_str(), &pw_buf, buf.data(), buf.size(), &pw) != 0 || !pw)
+    return false;
+  out->uid = pw->pw_uid;
+  out->gid = pw->pw_gid;
+  out->name = pw->pw_name;
+  out->home = pw->pw_dir;
+  out->shell = pw->pw_shell;
+  int n = 64;
+  out->groups.resize(static_cast<size_t>(n));
+  if (getgrouplist(pw->pw_name, pw->pw_gid, out->groups.data(), &n) < 0) {
+    out->groups.resize(static_cast<size_t>(n));
+    getgrouplist(pw->pw_name, pw->pw_gid, out->groups.data(), &n);
+  }
+  out->groups.resize(static_cast<size_t>(n));
+  return true;
+}
+
+/* What the forked child does before exec: only async-signal-safe calls. */
+struct ChildSetup {
+  bool switch_user;
+  uid_t uid;
+  gid_t gid;
+  const std::vector<gid_t> *groups;
+};
+
+void childSetup(gpointer data)
+{
+  auto *c = static_cast<ChildSetup *>(data);
+  setsid();
+  if (c->switch_user) {
+    if (setgroups(c->groups->size(), c->groups->data()) < 0 || setgid(c->gid) < 0 ||
+        setuid(c->uid) < 0)
+      _exit(126);
+  }
+}
+
+int removeEntry(const char *path, const struct stat *, int, struct FTW *)
+{
+  return remove(path);
+}
+
+void removeTree(const std::string &dir)
+{
+  if (!dir.empty())
+    nftw(dir.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+std::string findEntry(const std::string &dir, const char *prefix, const char *not_suffix)
+{
+  g_autoptr(GDir) d = g_dir_open(dir.c_str(), 0, nullptr);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)))
+    if (g_str_has_prefix(name, prefix) && !(not_suffix && g_str_has_suffix(name, not_suffix)))
+      return name;
+  return "";
+}
+
+/* SIGTERM to a process group, SIGKILL after @grace_ms; reaps @leader. */
+void stopGroup(pid_t leader, int grace_ms)
+{
+  if (leader <= 0)
+    return;
+  kill(-leader, SIGTERM);
+  kill(leader, SIGTERM);
+  for (int waited = 0; waited < grace_ms; waited += 10) {
+    if (waitpid(leader, nullptr, WNOHANG) == leader || (kill(leader, 0) < 0 && errno == ESRCH))
+      break;
+    g_usleep(10000);
+  }
+  /* Whatever is left of the group (children of the leader) goes now. */
+  kill(-leader, SIGKILL);
+  if (waitpid(leader, nullptr, WNOHANG) == 0) {
+    kill(leader, SIGKILL);
+    waitpid(leader, nullptr, 0);
+  }
+}
+
+/* Identifies a session in GLib callbacks. */
+struct SessionRef {
+  SessionManager *self;
+  std::string id;
+  static void free(gpointer data) { delete static_cast<SessionRef *>(data); }
+};
+
+bool compositorIsSway(const std::string &command)
+{
+  g_auto(GStrv) argv = nullptr;
+  if (!g_shell_parse_argv(command.c_str(), nullptr, &argv, nullptr) || !argv[0])
+    return false;
+  g_autofree char *base = g_path_get_basename(argv[0]);
+  return g_str_equal(base, "sway");
+}
+
+} // namespace
+
+const char *sessionStateName(SessionState state)
+{
+  switch (state) {
+  case SessionState::Starting:
+    return "starting";
+  case SessionState::Running:
+    return "running";
+  case SessionState::Failed:
+    return "failed";
+  case SessionState::Stopped:
+    return "stopped";
+  }
+  return "unknown";
+}
+
+SessionManager::SessionManager(const Config &config) : config_(config)
+{
+  if (geteuid() == 0) {
+    runtime_base_ = "/run/vdi";
+  } else {
+    const char *rt = g_getenv("XDG_RUNTIME_DIR");
+    runtime_base_ = std::string(rt ? rt : g_get_tmp_dir()) + "/vdi";
+  }
+  g_mkdir_with_parents(runtime_base_.c_str(), 0755);
+}
+
+SessionManager::~SessionManager()
+{
+  destroyAll();
+}
+
+void SessionManager::setState(Session &s, SessionState state, const std::string &reason)
+{
+  s.state = state;
+  if (!reason.empty())
+    s.reason = reason;
+  g_message("session %s (%s): %s%s%s", s.id.c_str(), s.user.c_str(), sessionStateName(state),
+            reason.empty() ? "" : ": ", reason.c_str());
+  if (on_state_changed)
+    on_state_changed(s);
+}
+
+pid_t SessionManager::spawnAs(const Session &s, const std::vector<std::string> &argv,
+                              const std::vector<std::string> &extra_env, std::string *message)
+{
+  UnixUser user;
+  if (!lookupUser(s.user, &user)) {
+    *message = "there is no Unix account named \"" + s.user + "\"";
+    return -1;
+  }
+  std::vector<std::string> env = {
+    "HOME=" + user.home,
+    "USER=" + user.name,
+    "LOGNAME=" + user.name,
+    "SHELL=" + user.shell,
+    "PATH=/usr/local/bin:/usr/bin:/bin",
+    "LANG=C.UTF-8",
+    "XDG_RUNTIME_DIR=" + s.runtime_dir,
+  };
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
+
+  std::vector<char *> cargv, cenv;
+  for (const auto &a : argv)
+    cargv.push_back(const_cast<char *>(a.c_str()));
+  cargv.push_back(nullptr);
+  for (const auto &e : env)
+    cenv.push_back(const_cast<char *>(e.c_str()));
+  cenv.push_back(nullptr);
+
+  ChildSetup setup{geteuid() == 0, user.uid, user.gid, &user.groups};
+  GPid pid = 0;
+  g_autoptr(GError) error = nullptr;
+  const char *cwd = g_file_test(user.home.c_str(), G_FILE_TEST_IS_DIR) ? user.home.c_str() : "/";
+  if (!g_spawn_async(
+        cwd, cargv.data(), cenv.data(),
+        static_cast<GSpawnFlags>(G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH_FROM_ENVP),
+        childSetup, &setup, &pid, &error)) {
+    *message = std::string("cannot start ") + argv[0] + ": " + error->message;
+    return -1;
+  }
+  return pid;
+}
+
+std::shared_ptr<Session> SessionManager::create(const std::string &user, const SessionSpec &spec,
+                                                Error *error_code, std::string *message)
+{
+  auto fail = [&](Error code, const std::string &text) -> std::shared_ptr<Session> {
+    *error_code = code;
+    *message = text;
+    return nullptr;
+  };
+  unsigned w = spec.width ? spec.width : config_.width;
+  unsigned h = spec.height ? spec.height : config_.height;
+  unsigned fps = spec.fps ? spec.fps : config_.fps;
+  if (w < 64 || w > 8192 || h < 64 || h > 8192 || (w % 2) || (h % 2))
+    return fail(Error::BadRequest, "width and height must be even numbers from 64 to 8192");
+  if (fps < 1 || fps > 240)
+    return fail(Error::BadRequest, "fps must be from 1 to 240");
+  for (const auto &app : spec.apps)
+    if (app.empty() || app[0].empty())
+      return fail(Error::BadRequest, "each entry of apps must be a non-empty command array");
+
+  unsigned live = 0;
+  for (const auto &[id, s] : sessions_)
+    if (s->state == SessionState::Starting || s->state == SessionState::Running)
+      live++;
+  if (live >= config_.max_sessions)
+    return fail(Error::LimitReached, "this host already runs its maximum of " +
+                                       std::to_string(config_.max_sessions) + " sessions");
+  if (countFor(user) >= config_.max_sessions_per_user)
+    return fail(Error::LimitReached, "you already have " +
+                                       std::to_string(config_.max_sessions_per_user) +
+                                       " sessions, the most allowed per user");
+
+  UnixUser unix_user;
+  if (!lookupUser(user, &unix_user))
+    return fail(Error::NoSuchUser, "there is no Unix account named \"" + user +
+                                     "\" for this vdid user; sessions run as that account");
+  if (unix_user.uid == 0)
+    return fail(Error::NoSuchUser, "sessions never run as root");
+  if (geteuid() != 0 && unix_user.uid != geteuid())
+    return fail(Error::Failed, "vdid runs as an unprivileged user and can only start "
+                               "sessions for that same user");
+
+  auto s = std::make_shared<Session>();
+  do {
+    s->id = randomToken().substr(0, 12);
+  } while (sessions_.count(s->id) || s->id.find_first_of("-_") != std::string::npos);
+  s->user = user;
+  s->width = w;
+  s->height = h;
+  s->fps = fps;
+  s->created = g_get_real_time() / G_USEC_PER_SEC;
+  s->app_commands = spec.apps;
+  s->runtime_dir = runtime_base_ + "/" + s->id;
+
+  if (mkdir(s->runtime_dir.c_str(), 0700) < 0 ||
+      (geteuid() == 0 && chown(s->runtime_dir.c_str(), unix_user.uid, unix_user.gid) < 0))
+    return fail(Error::Failed, "cannot create " + s->runtime_dir + ": " + g_strerror(errno));
+
+  std::vector<std::string> argv;
+  if (compositorIsSway(config_.compositor)) {
+    std::string conf = s->runtime_dir + "/sway.conf";
+    std::ofstream(conf) << "# written by vdid for session " << s->id << "\n"
+                        << "xwayland disable\n"
+                        << "default_border none\n"
+                        << "output HEADLESS-1 resolution " << w << "x" << h << "@" << fps
+                        << "Hz position 0 0\n";
+    chmod(conf.c_str(), 0644);
+    g_auto(GStrv) parsed = nullptr;
+    g_shell_parse_argv(config_.compositor.c_str(), nullptr, &parsed, nullptr);
+    for (char **a = parsed; *a; a++)
+      argv.emplace_back(*a);
+    argv.insert(argv.end(), {"-c", conf});
+  } else {
+    g_auto(GStrv) parsed = nullptr;
+    if (!g_shell_parse_argv(config_.compositor.c_str(), nullptr, &parsed, nullptr)) {
+      removeTree(s->runtime_dir);
+      return fail(Error::Failed, "[sessions] compositor is not a valid command line");
+    }
+    for (char **a = parsed; *a; a++)
+      argv.emplace_back(*a);
+  }
+  bool have_gpu = g_file_test("/dev/dri", G_FILE_TEST_IS_DIR);
+  std::vector<std::string> env = {"WLR_BACKENDS=headless", "WLR_LIBINPUT_NO_DEVICES=1"};
+  if (!have_gpu)
+    env.push_back("WLR_RENDERER=pixman");
+
+  std::string error;
+  s->compositor = spawnAs(*s, argv, env, &error);
+  if (s->compositor < 0) {
+    removeTree(s->runtime_dir);
+    return fail(Error::Failed, error);
+  }
+  sessions_[s->id] = s;
+  setState(*s, SessionState::Starting);
+
+  s->watch = g_child_watch_add_full(G_PRIORITY_DEFAULT, s->compositor, onCompositorExit,
+                                    new SessionRef{this, s->id}, SessionRef::free);
+  s->start_deadline = g_get_monotonic_time() + kStartTimeoutUs;
+  std::string id = s->id;
+  s->ready_poll = g_timeout_add_full(
+    G_PRIORITY_DEFAULT, 20,
+    [](gpointer d) -> gboolean {
+      auto *ref = static_cast<SessionRef *>(d);
+      ref->self->checkReady(ref->id);
+      auto s = ref->self->get(ref->id);
+      return s && s->state == SessionState::Starting ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+    },
+    new SessionRef{this, id}, SessionRef::free);
+  *error_code = Error::None;
+  return s;
+}
+
+void SessionManager::checkReady(const std::string &id)
+{
+  auto s = get(id);
+  if (!s || s->state != SessionState::Starting)
+    return;
+  std::string sock = findEntry(s->runtime_dir, "wayland-", ".lock");
+  bool ipc = !compositorIsSway(config_.compositor) ||
+             !findEntry(s->runtime_dir, "sway-ipc.", nullptr).empty();
+  if (!sock.empty() && ipc) {
+    s->socket_name = sock;
+    s->ready_poll = 0;
+    for (const auto &app : s->app_commands) {
+      std::string error;
+      pid_t pid = spawnAs(*s, app, {"WAYLAND_DISPLAY=" + sock}, &error);
+      if (pid < 0) {
+        g_warning("session %s: %s", s->id.c_str(), error.c_str());
+        continue;
+      }
+      s->apps.push_back(pid);
+      /* Reap it when it exits on its own. */
+      g_child_watch_add(
+        pid, [](GPid, gint, gpointer) {}, nullptr);
+    }
+    setState(*s, SessionState::Running);
+    return;
+  }
+  if (g_get_monotonic_time() > s->start_deadline) {
+    s->ready_poll = 0;
+    stopProcesses(*s);
+    setState(*s, SessionState::Failed, "the compositor did not open its Wayland socket in 15 s");
+  }
+}
+
+void SessionManager::onCompositorExit(GPid pid, gint status, gpointer data)
+{
+  auto *wd = static_cast<SessionRef *>(data);
+  auto s = wd->self->get(wd->id);
+  if (!s || s->compositor != pid)
+    return;
+  s->watch = 0;
+  s->compositor = -1;
+  if (s->state == SessionState::Stopped)
+    return;
+  g_autofree char *how = WIFSIGNALED(status)
+                           ? g_strdup_printf("was killed by signal %d", WTERMSIG(status))
+                           : g_strdup_printf("exited with status %d", WEXITSTATUS(status));
+  wd->self->stopProcesses(*s);
+  wd->self->setState(*s, SessionState::Failed, std::string("the compositor ") + how);
+}
+
+void SessionManager::stopProcesses(Session &s)
+{
+  if (s.ready_poll) {
+    g_source_remove(s.ready_poll);
+    s.ready_poll = 0;
+  }
+  for (pid_t app : s.apps)
+    stopGroup(app, 1000);
+  s.apps.clear();
+  if (s.compositor > 0) {
+    if (s.watch) {
+      g_source_remove(s.watch);
+      s.watch = 0;
+    }
+    stopGroup(s.compositor, 2000);
+    s.compositor = -1;
+  }
+}
+
+std::shared_ptr<Session> SessionManager::get(const std::string &id) const
+{
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Session>> SessionManager::list() const
+{
+  std::vector<std::shared_ptr<Session>> out;
+  for (const auto &[id, s] : sessions_)
+    out.push_back(s);
+  std::sort(out.begin(), out.end(),
+            [](const auto &a, const auto &b) { return a->created < b->created; });
+  return out;
+}
+
+unsigned SessionManager::countFor(const std::string &user) const
+{
+  unsigned n = 0;
+  for (const auto &[id, s] : sessions_)
+    if (s->user == user &&
+        (s->state == SessionState::Starting || s->state == SessionState::Running))
+      n++;
+  return n;
+}
+
+bool SessionManager::destroy(const std::string &id)
+{
+  auto s = get(id);
+  if (!s)
+    return false;
+  stopProcesses(*s);
+  s->state = SessionState::Stopped;
+  removeTree(s->runtime_dir);
+  sessions_.erase(id);
+  setState(*s, SessionState::Stopped);
+  return true;
+}
+
+void SessionManager::destroyAll()
+{
+  std::vector<std::string> ids;
+  for (const auto &[id, s] : sessions_)
+    ids.push_back(id);
+  for (const auto &id : ids)
+    destroy(id);
+}
+
+bool SessionManager::resize(const std::string &id, unsigned width, unsigned height,
+                            std::string *message)
+{
+  auto s = get(id);
+  if (!s || s->state != SessionState::Running) {
+    *message = "the session is not running";
+    return false;
+  }
+  if (width < 64 || width > 8192 || height < 64 || height > 8192 || (width % 2) || (height % 2)) {
+    *message = "width and height must be even numbers from 64 to 8192";
+    return false;
+  }
+  std::string ipc = findEntry(s->runtime_dir, "sway-ipc.", nullptr);
+  if (ipc.empty()) {
+    *message = "resizing needs sway; this session's compositor does not offer sway IPC";
+    return false;
+  }
+  std::string sock = s->runtime_dir + "/" + ipc;
+  std::string mode = std::to_string(width) + "x" + std::to_string(height);
+  const char *argv[] = {"swaymsg",    "-s",         sock.c_str(), "output",
+                        "HEADLESS-1", "resolution", mode.c_str(), nullptr};
+  gint status = 0;
+  g_autofree char *err = nullptr;
+  g_autoptr(GError) error = nullptr;
+  if (!g_spawn_sync(nullptr, const_cast<char **>(argv), nullptr, G_SPAWN_SEARCH_PATH, nullptr,
+                    nullptr, nullptr, &err, &status, &error) ||
+      !g_spawn_check_wait_status(status, nullptr)) {
+    *message = std::string("the compositor refused the new size: ") +
+               (error ? error->message : (err ? err : ""));
+    return false;
+  }
+  s->width = width;
+  s->height = height;
+  return true;
+}
+
+} // namespace vdid
