@@ -57,20 +57,32 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
   });
 }
 
-std::optional<Identity> Api::authenticate(Request &req)
+bool Api::maySee(const Identity &id, const Session &s)
+{
+  return id.admin || (!id.isShare() && s.user == id.user) ||
+         (id.isShare() && id.share_session == s.id);
+}
+
+std::optional<Identity> Api::identify(Request &req, unsigned *status, std::string *error)
 {
   std::string authz = req.header("Authorization");
-  if (g_ascii_strncasecmp(authz.c_str(), "Bearer ", 7) == 0) {
-    if (auto id = auth_.checkShare(authz.substr(7)))
+  std::string token;
+  if (g_ascii_strncasecmp(authz.c_str(), "Bearer ", 7) == 0)
+    token = authz.substr(7);
+  else if (authz.empty())
+    token = req.query("token");
+  if (!token.empty()) {
+    if (auto id = auth_.checkShare(token))
       return id;
-    respondError(req.msg, SOUP_STATUS_UNAUTHORIZED, "the share token is unknown or expired");
+    *status = SOUP_STATUS_UNAUTHORIZED;
+    *error = "the share token is unknown or expired";
     return std::nullopt;
   }
   if (!authz.empty()) {
     std::string user, password;
     if (!Auth::parseBasic(authz, &user, &password)) {
-      respondError(req.msg, SOUP_STATUS_BAD_REQUEST,
-                   "the Authorization header is neither Basic nor Bearer");
+      *status = SOUP_STATUS_BAD_REQUEST;
+      *error = "the Authorization header is neither Basic nor Bearer";
       return std::nullopt;
     }
     Identity id;
@@ -79,8 +91,8 @@ std::optional<Identity> Api::authenticate(Request &req)
       return id;
     case Auth::Result::RateLimited:
       metrics_.add("vdi_login_rate_limited_total");
-      respondError(req.msg, kStatusTooManyRequests,
-                   "too many failed logins from this address; wait a minute");
+      *status = kStatusTooManyRequests;
+      *error = "too many failed logins from this address; wait a minute";
       return std::nullopt;
     case Auth::Result::BadCredentials:
       metrics_.add("vdi_login_failures_total");
@@ -90,9 +102,22 @@ std::optional<Identity> Api::authenticate(Request &req)
     if (auto id = auth_.checkCookie(cookie))
       return id;
   }
-  soup_message_headers_replace(soup_server_message_get_response_headers(req.msg),
-                               "WWW-Authenticate", "Basic realm=\"vdid\", charset=\"UTF-8\"");
-  respondError(req.msg, SOUP_STATUS_UNAUTHORIZED, "authentication required");
+  *status = SOUP_STATUS_UNAUTHORIZED;
+  *error = "authentication required";
+  return std::nullopt;
+}
+
+std::optional<Identity> Api::authenticate(Request &req)
+{
+  unsigned status = 0;
+  std::string error;
+  auto id = identify(req, &status, &error);
+  if (id)
+    return id;
+  if (status == SOUP_STATUS_UNAUTHORIZED)
+    soup_message_headers_replace(soup_server_message_get_response_headers(req.msg),
+                                 "WWW-Authenticate", "Basic realm=\"vdid\", charset=\"UTF-8\"");
+  respondError(req.msg, status, error);
   return std::nullopt;
 }
 
@@ -204,6 +229,12 @@ JsonNode *Api::sessionJson(const Session &s)
     num("width", s.width);
     num("height", s.height);
     num("fps", s.fps);
+    str("encoder", s.encoder);
+    num("viewers", sessions_.viewers(s.id));
+    json_builder_set_member_name(b, "urls");
+    json_builder_begin_object(b);
+    str("signalling", "/api/v1/sessions/" + s.id + "/signalling");
+    json_builder_end_object(b);
     g_autoptr(GDateTime) created = g_date_time_new_from_unix_utc(s.created);
     g_autofree char *iso = g_date_time_format_iso8601(created);
     str("created", iso);
@@ -214,9 +245,7 @@ std::shared_ptr<Session> Api::visibleSession(Request &req, const Identity &id,
                                              const std::string &sid)
 {
   auto s = sessions_.get(sid);
-  bool visible = s && (id.admin || (!id.isShare() && s->user == id.user) ||
-                       (id.isShare() && id.share_session == sid));
-  if (!visible) {
+  if (!s || !maySee(id, *s)) {
     /* The same answer whether it does not exist or is someone else's. */
     respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such session: " + sid);
     return nullptr;
@@ -239,8 +268,7 @@ void Api::sessionsRoot(Request &req)
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_array(b);
   for (const auto &s : sessions_.list()) {
-    if (id->admin || (!id->isShare() && s->user == id->user) ||
-        (id->isShare() && id->share_session == s->id))
+    if (maySee(*id, *s))
       json_builder_add_value(b, sessionJson(*s));
   }
   json_builder_end_array(b);

@@ -31,6 +31,12 @@ public:
   /* The identity of the request, or nullopt after answering 401 (with a
    * WWW-Authenticate challenge) or 429. */
   std::optional<Identity> authenticate(Request &req);
+  /* The same without answering: sets @status and @error instead. Also
+   * accepts a share token as the `token` query parameter (browsers cannot
+   * set headers on a WebSocket). */
+  std::optional<Identity> identify(Request &req, unsigned *status, std::string *error);
+  /* Whether @id may see session @s. */
+  static bool maySee(const Identity &id, const Session &s);
 
 private:
   void health(Request &req);

@@ -22,7 +22,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
   {"users", {}}, /* any name */
   {"sessions",
    {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
-    "height", "fps"}},
+    "height", "fps", "stream"}},
   {"encoders", {"max-hardware-sessions"}},
 };
 
@@ -158,6 +158,14 @@ bool Config::load(const std::string &path, Config *config, GError **error)
   if (!readUint(kf, path, "sessions", "idle-timeout", 0, 7 * 24 * 3600, &v, error))
     return false;
   c.idle_timeout = std::chrono::seconds(v);
+  if (g_key_file_has_key(kf, "sessions", "stream", nullptr)) {
+    GError *e = nullptr;
+    c.stream = g_key_file_get_boolean(kf, "sessions", "stream", &e);
+    if (e) {
+      g_error_free(e);
+      return fail(error, path, "[sessions] stream must be true or false");
+    }
+  }
   if (g_key_file_has_key(kf, "sessions", "compositor", nullptr)) {
     g_autofree char *comp = g_key_file_get_string(kf, "sessions", "compositor", nullptr);
     c.compositor = comp;

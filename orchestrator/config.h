@@ -45,6 +45,8 @@ struct Config {
   std::chrono::seconds idle_timeout{30 * 60};
   std::string compositor = "sway";
   unsigned width = 1920, height = 1080, fps = 60;
+  /* Run the pipeline worker (vdid-worker) for each session. */
+  bool stream = true;
 
   /* [encoders] */
   unsigned max_hardware_sessions = 4;

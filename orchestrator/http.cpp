@@ -26,6 +26,19 @@ std::string Request::cookie(const std::string &name) const
   return out;
 }
 
+std::string Request::query(const char *name) const
+{
+  GUri *uri = soup_server_message_get_uri(msg);
+  const char *q = g_uri_get_query(uri);
+  if (!q)
+    return "";
+  GHashTable *params = soup_form_decode(q);
+  const char *v = static_cast<const char *>(g_hash_table_lookup(params, name));
+  std::string out = v ? v : "";
+  g_hash_table_unref(params);
+  return out;
+}
+
 std::string Request::body() const
 {
   SoupMessageBody *body = soup_server_message_get_request_body(msg);
@@ -113,6 +126,31 @@ void HttpServer::route(const std::string &prefix, Handler handler)
   routes_[prefix] = std::move(handler);
 }
 
+void HttpServer::websocket(const std::string &prefix, WebSocketHandler handler)
+{
+  ws_routes_[prefix] = std::move(handler);
+  /* The same path entry serves plain requests through dispatch(). */
+  soup_server_add_handler(server_, prefix.c_str(), dispatch, this, nullptr);
+  soup_server_add_websocket_handler(server_, prefix.c_str(), nullptr, nullptr, dispatchWebSocket,
+                                    this, nullptr);
+}
+
+void HttpServer::dispatchWebSocket(SoupServer *, SoupServerMessage *msg, const char *path,
+                                   SoupWebsocketConnection *conn, gpointer data)
+{
+  auto *self = static_cast<HttpServer *>(data);
+  Request req{msg, soup_server_message_get_method(msg), path, ""};
+  if (const char *host = soup_server_message_get_remote_host(msg))
+    req.remote = host;
+  for (const auto &[prefix, handler] : self->ws_routes_) {
+    if (req.path.compare(0, prefix.size(), prefix) == 0) {
+      handler(req, conn);
+      return;
+    }
+  }
+  soup_websocket_connection_close(conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "no such resource");
+}
+
 void HttpServer::dispatch(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
                           gpointer data)
 {
@@ -120,6 +158,14 @@ void HttpServer::dispatch(SoupServer *, SoupServerMessage *msg, const char *path
   Request req{msg, soup_server_message_get_method(msg), path, ""};
   if (const char *host = soup_server_message_get_remote_host(msg))
     req.remote = host;
+
+  /* A WebSocket handshake under a WebSocket route is left alone (no status
+   * set), so that libsoup completes it and calls dispatchWebSocket(). */
+  if (g_ascii_strcasecmp(req.header("Upgrade").c_str(), "websocket") == 0) {
+    for (const auto &r : self->ws_routes_)
+      if (req.path.compare(0, r.first.size(), r.first) == 0)
+        return;
+  }
 
   /* Longest matching prefix, on a path-segment boundary. */
   const Handler *best = nullptr;

@@ -32,6 +32,7 @@ struct Request {
 
   std::string header(const char *name) const;
   std::string cookie(const std::string &name) const;
+  std::string query(const char *name) const;
   /* The request body (vdid's request bodies are small; the parsers refuse
    * more than 1 MiB). */
   std::string body() const;
@@ -66,6 +67,11 @@ public:
   /* @prefix "/api/v1/sessions" matches that path and everything below. */
   void route(const std::string &prefix, Handler handler);
 
+  /* WebSocket upgrades under @prefix go to @handler (after the handshake);
+   * other requests there still go through route(). */
+  using WebSocketHandler = std::function<void(Request &, SoupWebsocketConnection *)>;
+  void websocket(const std::string &prefix, WebSocketHandler handler);
+
   /* Called for every answered request (method, path, status). */
   std::function<void(const std::string &, const std::string &, unsigned)> on_response;
 
@@ -74,6 +80,9 @@ private:
                        gpointer data);
   SoupServer *server_ = nullptr;
   std::map<std::string, Handler> routes_;
+  std::map<std::string, WebSocketHandler> ws_routes_;
+  static void dispatchWebSocket(SoupServer *, SoupServerMessage *msg, const char *path,
+                                SoupWebsocketConnection *conn, gpointer data);
   unsigned port_ = 0;
   bool tls_ = false;
 };

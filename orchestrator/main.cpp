@@ -17,6 +17,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "sessions.h"
+#include "signalling.h"
 
 #include <glib-unix.h>
 #include <systemd/sd-daemon.h>
@@ -102,6 +103,7 @@ int main(int argc, char **argv)
   vdid::HttpServer http;
   vdid::SessionManager sessions(config);
   vdid::Api api(config, auth, metrics, http, sessions);
+  vdid::Signalling signalling(http, api, sessions, metrics);
 
   if (!config.tls_certificate.empty() &&
       !http.setTls(config.tls_certificate, config.tls_key, &error)) {
@@ -114,6 +116,14 @@ int main(int argc, char **argv)
     return 1;
   }
 
+  /* Signals first: a SIGTERM right after the first line must stop vdid cleanly. */
+  g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
+  auto quit = [](gpointer data) -> gboolean {
+    g_main_loop_quit(static_cast<GMainLoop *>(data));
+    return G_SOURCE_REMOVE;
+  };
+  g_unix_signal_add(SIGTERM, quit, loop);
+  g_unix_signal_add(SIGINT, quit, loop);
   const char *scheme = http.tls() ? "https" : "http";
   /* The first line on stdout says where vdid listens (tests read it). */
   printf("vdid: listening on %s://%s:%u/\n", scheme, config.listen_address.c_str(), http.port());
@@ -122,13 +132,6 @@ int main(int argc, char **argv)
            config.demo_password.c_str());
   fflush(stdout);
 
-  g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
-  auto quit = [](gpointer data) -> gboolean {
-    g_main_loop_quit(static_cast<GMainLoop *>(data));
-    return G_SOURCE_REMOVE;
-  };
-  g_unix_signal_add(SIGTERM, quit, loop);
-  g_unix_signal_add(SIGINT, quit, loop);
   sd_notify(0, "READY=1");
   g_main_loop_run(loop);
   sd_notify(0, "STOPPING=1");

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <ftw.h>
+#include <glib-unix.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@ namespace vdid {
 namespace {
 
 constexpr gint64 kStartTimeoutUs = 15 * G_USEC_PER_SEC;
+constexpr guint kWorkerTimeoutMs = 20000;
 
 struct UnixUser {
   uid_t uid;
@@ -175,7 +177,8 @@ void SessionManager::setState(Session &s, SessionState state, const std::string 
 }
 
 pid_t SessionManager::spawnAs(const Session &s, const std::vector<std::string> &argv,
-                              const std::vector<std::string> &extra_env, std::string *message)
+                              const std::vector<std::string> &extra_env, std::string *message,
+                              int *stdin_fd, int *stdout_fd)
 {
   UnixUser user;
   if (!lookupUser(s.user, &user)) {
@@ -205,10 +208,10 @@ pid_t SessionManager::spawnAs(const Session &s, const std::vector<std::string> &
   GPid pid = 0;
   g_autoptr(GError) error = nullptr;
   const char *cwd = g_file_test(user.home.c_str(), G_FILE_TEST_IS_DIR) ? user.home.c_str() : "/";
-  if (!g_spawn_async(
+  if (!g_spawn_async_with_pipes(
         cwd, cargv.data(), cenv.data(),
         static_cast<GSpawnFlags>(G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH_FROM_ENVP),
-        childSetup, &setup, &pid, &error)) {
+        childSetup, &setup, &pid, stdin_fd, stdout_fd, nullptr, &error)) {
     *message = std::string("cannot start ") + argv[0] + ": " + error->message;
     return -1;
   }
@@ -319,7 +322,9 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
       auto *ref = static_cast<SessionRef *>(d);
       ref->self->checkReady(ref->id);
       auto s = ref->self->get(ref->id);
-      return s && s->state == SessionState::Starting ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+      /* Poll until the compositor's socket exists (or the session ended). */
+      return s && s->state == SessionState::Starting && s->socket_name.empty() ? G_SOURCE_CONTINUE
+                                                                               : G_SOURCE_REMOVE;
     },
     new SessionRef{this, id}, SessionRef::free);
   *error_code = Error::None;
@@ -349,7 +354,31 @@ void SessionManager::checkReady(const std::string &id)
       g_child_watch_add(
         pid, [](GPid, gint, gpointer) {}, nullptr);
     }
-    setState(*s, SessionState::Running);
+    if (!config_.stream) {
+      setState(*s, SessionState::Running);
+      return;
+    }
+    std::string error;
+    if (!startWorker(*s, &error)) {
+      stopProcesses(*s);
+      setState(*s, SessionState::Failed, error);
+      return;
+    }
+    /* Running once the worker says its pipeline plays; failed if it does not
+     * within the start time-out. */
+    g_timeout_add_full(
+      G_PRIORITY_DEFAULT, kWorkerTimeoutMs,
+      [](gpointer d) -> gboolean {
+        auto *ref = static_cast<SessionRef *>(d);
+        auto s = ref->self->get(ref->id);
+        if (s && s->state == SessionState::Starting) {
+          ref->self->stopProcesses(*s);
+          ref->self->setState(*s, SessionState::Failed,
+                              "the pipeline worker did not start in time");
+        }
+        return G_SOURCE_REMOVE;
+      },
+      new SessionRef{this, s->id}, SessionRef::free);
     return;
   }
   if (g_get_monotonic_time() > s->start_deadline) {
@@ -381,6 +410,21 @@ void SessionManager::stopProcesses(Session &s)
   if (s.ready_poll) {
     g_source_remove(s.ready_poll);
     s.ready_poll = 0;
+  }
+  if (s.worker) {
+    WorkerLink &w = *s.worker;
+    if (w.out_source)
+      g_source_remove(w.out_source);
+    if (w.watch)
+      g_source_remove(w.watch);
+    if (w.in_fd >= 0)
+      close(w.in_fd); /* EOF tells it to stop */
+    if (w.out_fd >= 0)
+      close(w.out_fd);
+    stopGroup(w.pid, 2000);
+    for (auto &[ref, done] : w.pending_peers)
+      done("");
+    s.worker.reset();
   }
   for (pid_t app : s.apps)
     stopGroup(app, 1000);
@@ -477,6 +521,241 @@ bool SessionManager::resize(const std::string &id, unsigned width, unsigned heig
   s->width = width;
   s->height = height;
   return true;
+}
+
+namespace {
+
+std::string workerPath()
+{
+  if (const char *env = g_getenv("VDID_WORKER"))
+    return env;
+  g_autofree char *self = g_file_read_link("/proc/self/exe", nullptr);
+  g_autofree char *dir = g_path_get_dirname(self ? self : "/usr/bin/vdid");
+  g_autofree char *path = g_build_filename(dir, "vdid-worker", nullptr);
+  return path;
+}
+
+bool isLoopback(const std::string &address)
+{
+  return g_str_has_prefix(address.c_str(), "127.") || address == "::1" || address == "localhost";
+}
+
+} // namespace
+
+bool SessionManager::startWorker(Session &s, std::string *message)
+{
+  std::vector<std::string> argv = {workerPath(), "--display", s.socketPath(), "--fps",
+                                   std::to_string(s.fps)};
+  /* Viewers reach a loopback-only vdid over loopback: gather ICE there. */
+  if (isLoopback(config_.listen_address))
+    argv.insert(argv.end(), {"--ice-address", "127.0.0.1"});
+  /* The registry cache stays the user's own (~/.cache/gstreamer-1.0), so
+   * only the first session of a user pays for a plugin scan. */
+  std::vector<std::string> env;
+  for (const char *pass :
+       {"GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0", "GST_DEBUG", "GST_PLUGIN_SYSTEM_PATH_1_0"})
+    if (const char *v = g_getenv(pass))
+      env.push_back(std::string(pass) + "=" + v);
+
+  auto w = std::make_unique<WorkerLink>();
+  w->pid = spawnAs(s, argv, env, message, &w->in_fd, &w->out_fd);
+  if (w->pid < 0)
+    return false;
+  g_unix_set_fd_nonblocking(w->out_fd, TRUE, nullptr);
+  w->out_source = g_unix_fd_add_full(G_PRIORITY_DEFAULT, w->out_fd,
+                                     static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
+                                     onWorkerOutput, new SessionRef{this, s.id}, SessionRef::free);
+  w->watch = g_child_watch_add_full(G_PRIORITY_DEFAULT, w->pid, onWorkerExit,
+                                    new SessionRef{this, s.id}, SessionRef::free);
+  s.worker = std::move(w);
+  return true;
+}
+
+gboolean SessionManager::onWorkerOutput(gint fd, GIOCondition, gpointer data)
+{
+  auto *ref = static_cast<SessionRef *>(data);
+  auto s = ref->self->get(ref->id);
+  if (!s || !s->worker)
+    return G_SOURCE_REMOVE;
+  char chunk[65536];
+  ssize_t n = read(fd, chunk, sizeof(chunk));
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0) {
+    s->worker->out_source = 0;
+    return G_SOURCE_REMOVE; /* the exit watch reports why */
+  }
+  s->worker->buffer.append(chunk, static_cast<size_t>(n));
+  std::vector<std::string> lines;
+  size_t nl;
+  while ((nl = s->worker->buffer.find('\n')) != std::string::npos) {
+    lines.push_back(s->worker->buffer.substr(0, nl));
+    s->worker->buffer.erase(0, nl + 1);
+  }
+  std::string id = ref->id;
+  SessionManager *self = ref->self;
+  for (const auto &line : lines)
+    self->workerLine(id, line); /* may stop the session */
+  return self->get(id) && self->get(id)->worker ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+void SessionManager::workerLine(const std::string &id, const std::string &line)
+{
+  auto s = get(id);
+  if (!s || !s->worker)
+    return;
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (!json_parser_load_from_data(parser, line.c_str(), -1, nullptr) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    g_warning("session %s: worker said something that is not JSON", id.c_str());
+    return;
+  }
+  JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+  std::string event = json_object_get_string_member_with_default(o, "event", "");
+  WorkerLink &w = *s->worker;
+  if (event == "ready") {
+    w.ready = true;
+    w.encoder = json_object_get_string_member_with_default(o, "encoder", "");
+    s->encoder = w.encoder;
+    if (s->state == SessionState::Starting)
+      setState(*s, SessionState::Running);
+  } else if (event == "peer") {
+    auto ref = static_cast<unsigned>(json_object_get_int_member_with_default(o, "ref", 0));
+    auto it = w.pending_peers.find(ref);
+    if (it != w.pending_peers.end()) {
+      auto done = std::move(it->second);
+      w.pending_peers.erase(it);
+      done(json_object_get_string_member_with_default(o, "peer", ""));
+    }
+  } else if (event == "send") {
+    std::string peer = json_object_get_string_member_with_default(o, "peer", "");
+    std::string message = json_object_get_string_member_with_default(o, "message", "");
+    auto it = w.peers.find(peer);
+    if (it != w.peers.end())
+      it->second(message);
+    else if (w.early.size() < 64)
+      w.early[peer].push_back(std::move(message));
+  } else if (event == "error") {
+    std::string reason = std::string("the session's pipeline failed: ") +
+                         json_object_get_string_member_with_default(o, "message", "");
+    stopProcesses(*s);
+    setState(*s, SessionState::Failed, reason);
+  }
+}
+
+void SessionManager::onWorkerExit(GPid pid, gint status, gpointer data)
+{
+  auto *ref = static_cast<SessionRef *>(data);
+  auto s = ref->self->get(ref->id);
+  if (!s || !s->worker || s->worker->pid != pid)
+    return;
+  s->worker->watch = 0;
+  s->worker->pid = -1;
+  g_autofree char *how = WIFSIGNALED(status)
+                           ? g_strdup_printf("was killed by signal %d", WTERMSIG(status))
+                           : g_strdup_printf("exited with status %d", WEXITSTATUS(status));
+  ref->self->stopProcesses(*s);
+  ref->self->setState(*s, SessionState::Failed, std::string("the pipeline worker ") + how);
+}
+
+void SessionManager::writeToWorker(Session &s, JsonNode *command)
+{
+  g_autofree char *text = json_to_string(command, FALSE);
+  json_node_unref(command);
+  if (!s.worker || s.worker->in_fd < 0)
+    return;
+  std::string line = std::string(text) + "\n";
+  const char *p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = write(s.worker->in_fd, p, left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      g_warning("session %s: cannot write to the worker: %s", s.id.c_str(), g_strerror(errno));
+      return;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+namespace {
+JsonNode *command(const char *op, const std::function<void(JsonBuilder *)> &fill)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "op");
+  json_builder_add_string_value(b, op);
+  fill(b);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+} // namespace
+
+void SessionManager::addPeer(const std::string &id,
+                             std::function<void(const std::string &message)> on_message,
+                             std::function<void(const std::string &peer)> done)
+{
+  auto s = get(id);
+  if (!s || !s->worker || !s->worker->ready) {
+    done("");
+    return;
+  }
+  unsigned ref = s->worker->next_ref++;
+  std::string sid = id;
+  s->worker->pending_peers[ref] = [this, sid, on_message = std::move(on_message),
+                                   done = std::move(done)](const std::string &peer) {
+    auto s = get(sid);
+    if (!peer.empty() && s && s->worker) {
+      s->worker->peers[peer] = on_message;
+      auto early = s->worker->early.find(peer);
+      if (early != s->worker->early.end()) {
+        std::vector<std::string> messages = std::move(early->second);
+        s->worker->early.erase(early);
+        for (const auto &m : messages)
+          on_message(m);
+      }
+    }
+    done(peer);
+  };
+  writeToWorker(*s, command("add-peer", [ref](JsonBuilder *b) {
+    json_builder_set_member_name(b, "ref");
+    json_builder_add_int_value(b, ref);
+  }));
+}
+
+void SessionManager::sendToPeer(const std::string &id, const std::string &peer,
+                                const std::string &message)
+{
+  auto s = get(id);
+  if (!s || !s->worker)
+    return;
+  writeToWorker(*s, command("message", [&](JsonBuilder *b) {
+    json_builder_set_member_name(b, "peer");
+    json_builder_add_string_value(b, peer.c_str());
+    json_builder_set_member_name(b, "message");
+    json_builder_add_string_value(b, message.c_str());
+  }));
+}
+
+void SessionManager::removePeer(const std::string &id, const std::string &peer)
+{
+  auto s = get(id);
+  if (!s || !s->worker)
+    return;
+  s->worker->peers.erase(peer);
+  s->worker->early.erase(peer);
+  writeToWorker(*s, command("remove-peer", [&](JsonBuilder *b) {
+    json_builder_set_member_name(b, "peer");
+    json_builder_add_string_value(b, peer.c_str());
+  }));
+}
+
+unsigned SessionManager::viewers(const std::string &id) const
+{
+  auto s = get(id);
+  return s && s->worker ? static_cast<unsigned>(s->worker->peers.size()) : 0;
 }
 
 } // namespace vdid

@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -37,6 +38,27 @@ struct SessionSpec {
   std::vector<std::vector<std::string>> apps;
 };
 
+/* The pipeline worker of a session (vdid-worker, see worker.cpp): a child
+ * process as the session's user, driven by JSON lines on its stdin/stdout. */
+struct WorkerLink {
+  pid_t pid = -1;
+  int in_fd = -1;  /* its stdin */
+  int out_fd = -1; /* its stdout */
+  guint out_source = 0;
+  guint watch = 0;
+  std::string buffer;
+  bool ready = false;
+  std::string encoder;
+  unsigned next_ref = 1;
+  /* add-peer requests waiting for their answer, by ref. */
+  std::map<unsigned, std::function<void(const std::string &peer)>> pending_peers;
+  /* Where "send" events for each peer go. */
+  std::map<std::string, std::function<void(const std::string &message)>> peers;
+  /* Messages for a peer vdid does not know yet: the element greets a new
+   * peer while add-peer runs, before the worker reports the peer's id. */
+  std::map<std::string, std::vector<std::string>> early;
+};
+
 struct Session {
   std::string id;
   std::string user;
@@ -52,6 +74,8 @@ struct Session {
   guint watch = 0;
   guint ready_poll = 0;
   gint64 start_deadline = 0;
+  std::unique_ptr<WorkerLink> worker;
+  std::string encoder; /* chosen by the worker */
 
   std::string socketPath() const { return runtime_dir + "/" + socket_name; }
 };
@@ -78,6 +102,16 @@ public:
   bool resize(const std::string &id, unsigned width, unsigned height, std::string *message);
   void destroyAll();
 
+  /* Signalling relay to the session's vdiwebrtcsink (through its worker).
+   * addPeer answers asynchronously with the peer id ("" if the session has
+   * no running worker); @on_message receives what the element sends that
+   * peer. */
+  void addPeer(const std::string &id, std::function<void(const std::string &message)> on_message,
+               std::function<void(const std::string &peer)> done);
+  void sendToPeer(const std::string &id, const std::string &peer, const std::string &message);
+  void removePeer(const std::string &id, const std::string &peer);
+  unsigned viewers(const std::string &id) const;
+
   /* Called when a session changes state (for logs and metrics). */
   std::function<void(const Session &)> on_state_changed;
 
@@ -87,7 +121,13 @@ public:
 private:
   void setState(Session &s, SessionState state, const std::string &reason = "");
   pid_t spawnAs(const Session &s, const std::vector<std::string> &argv,
-                const std::vector<std::string> &env, std::string *message);
+                const std::vector<std::string> &env, std::string *message, int *stdin_fd = nullptr,
+                int *stdout_fd = nullptr);
+  bool startWorker(Session &s, std::string *message);
+  void workerLine(const std::string &id, const std::string &line);
+  void writeToWorker(Session &s, JsonNode *command);
+  static gboolean onWorkerOutput(gint fd, GIOCondition cond, gpointer data);
+  static void onWorkerExit(GPid pid, gint status, gpointer data);
   void checkReady(const std::string &id);
   void stopProcesses(Session &s);
   static void onCompositorExit(GPid pid, gint status, gpointer data);

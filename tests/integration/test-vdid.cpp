@@ -494,3 +494,153 @@ TEST_CASE("vdid marks a session failed when its compositor dies, and SIGTERM lea
     CHECK_FALSE(g_file_test(d.c_str(), G_FILE_TEST_EXISTS));
   }
 }
+
+/* ---- signalling relay ------------------------------------------------------ */
+
+namespace {
+
+/* A WebSocket client on its own main context, for synchronous tests. */
+class WsClient
+{
+public:
+  WsClient(const std::string &url, const std::string &authorization)
+  {
+    ctx_ = g_main_context_new();
+    g_main_context_push_thread_default(ctx_);
+    session_ = soup_session_new();
+    g_autoptr(SoupMessage) msg = soup_message_new("GET", url.c_str());
+    if (!authorization.empty())
+      soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
+                                   authorization.c_str());
+    soup_session_websocket_connect_async(
+      session_, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, nullptr,
+      [](GObject *src, GAsyncResult *res, gpointer data) {
+        auto *self = static_cast<WsClient *>(data);
+        self->conn_ = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, nullptr);
+        self->connected_ = true;
+        if (self->conn_) {
+          g_signal_connect(self->conn_, "message",
+                           G_CALLBACK(+[](SoupWebsocketConnection *, gint, GBytes *b, gpointer d) {
+                             gsize len = 0;
+                             auto *p = static_cast<const char *>(g_bytes_get_data(b, &len));
+                             static_cast<WsClient *>(d)->inbox_.emplace_back(p, len);
+                           }),
+                           self);
+          g_signal_connect(self->conn_, "closed",
+                           G_CALLBACK(+[](SoupWebsocketConnection *, gpointer d) {
+                             static_cast<WsClient *>(d)->closed_ = true;
+                           }),
+                           self);
+        }
+      },
+      this);
+    iterateUntil([this] { return connected_; }, 10s);
+  }
+  ~WsClient()
+  {
+    if (conn_) {
+      if (soup_websocket_connection_get_state(conn_) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close(conn_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+      iterateUntil([this] { return closed_; }, 2s);
+      g_object_unref(conn_);
+    }
+    g_object_unref(session_);
+    g_main_context_pop_thread_default(ctx_);
+    g_main_context_unref(ctx_);
+  }
+  bool open() const { return conn_ != nullptr; }
+  void send(const std::string &text) { soup_websocket_connection_send_text(conn_, text.c_str()); }
+  /* The next message whose "type" is @type, skipping others. */
+  std::string waitFor(const std::string &type, std::chrono::milliseconds timeout)
+  {
+    std::string found;
+    iterateUntil(
+      [&] {
+        while (!inbox_.empty()) {
+          std::string m = inbox_.front();
+          inbox_.erase(inbox_.begin());
+          if (member(m, "type") == type) {
+            found = m;
+            return true;
+          }
+        }
+        return closed_;
+      },
+      timeout);
+    return found;
+  }
+  bool closed() const { return closed_; }
+
+private:
+  template <typename Pred>
+  void iterateUntil(Pred pred, std::chrono::milliseconds timeout)
+  {
+    gint64 deadline = g_get_monotonic_time() + timeout.count() * 1000;
+    while (!pred() && g_get_monotonic_time() < deadline)
+      g_main_context_iteration(ctx_, FALSE) || (g_usleep(1000), true);
+  }
+  GMainContext *ctx_;
+  SoupSession *session_;
+  SoupWebsocketConnection *conn_ = nullptr;
+  bool connected_ = false, closed_ = false;
+  std::vector<std::string> inbox_;
+};
+
+} // namespace
+
+TEST_CASE("vdid relays WebRTC signalling between a viewer and the session's pipeline",
+          "[vdid][sessions][signalling]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  if (!g_file_test((std::string(g_getenv("VDI_BUILD_ROOT")) + "/orchestrator/vdid-worker").c_str(),
+                   G_FILE_TEST_IS_EXECUTABLE))
+    VDI_SKIP("vdid-worker was not built");
+  SessionVdid v("stream=true\n");
+  Client c;
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
+  REQUIRE(r.status == 201);
+  std::string id = member(r.body, "id");
+  std::string url = v.vdid->base + "/api/v1/sessions/" + id;
+  REQUIRE(waitState(c, url, v.owner) == "running");
+  CHECK_FALSE(member(c.request("GET", url, "", v.owner).body, "encoder").empty());
+
+  std::string ws = "ws" + url.substr(4) + "/signalling";
+  {
+    /* Strangers are refused with an error message, not silently. */
+    WsClient stranger(ws, v.other);
+    REQUIRE(stranger.open());
+    std::string err = stranger.waitFor("error", 5s);
+    CHECK(err.find("no such session") != std::string::npos);
+  }
+  WsClient viewer(ws, v.owner);
+  REQUIRE(viewer.open());
+  std::string welcome = viewer.waitFor("welcome", 20s);
+  REQUIRE_FALSE(welcome.empty());
+  CHECK_FALSE(member(welcome, "peerId").empty());
+
+  viewer.send(R"({"type":"list"})");
+  std::string list = viewer.waitFor("list", 10s);
+  REQUIRE_FALSE(list.empty());
+  g_autoptr(JsonParser) p = json_parser_new();
+  REQUIRE(json_parser_load_from_data(p, list.c_str(), -1, nullptr));
+  JsonArray *producers =
+    json_object_get_array_member(json_node_get_object(json_parser_get_root(p)), "producers");
+  REQUIRE(json_array_get_length(producers) >= 1);
+  std::string producer =
+    json_object_get_string_member(json_array_get_object_element(producers, 0), "id");
+
+  viewer.send(R"({"type":"startSession","peerId":")" + producer + R"("})");
+  CHECK_FALSE(viewer.waitFor("sessionStarted", 10s).empty());
+  /* The pipeline's offer comes back through vdid. */
+  std::string offer = viewer.waitFor("peer", 15s);
+  INFO(offer.substr(0, 300));
+  CHECK(offer.find("\"sdp\"") != std::string::npos);
+  CHECK(offer.find("H264") != std::string::npos);
+  CHECK(member(c.request("GET", url, "", v.owner).body, "viewers") == "1");
+
+  /* Malformed signalling gets an error and the connection stays usable. */
+  viewer.send("{not json");
+  CHECK_FALSE(viewer.waitFor("error", 5s).empty());
+  viewer.send(R"({"type":"list"})");
+  CHECK_FALSE(viewer.waitFor("list", 5s).empty());
+}
