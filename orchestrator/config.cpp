@@ -22,7 +22,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
   {"users", {}}, /* any name */
   {"sessions",
    {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
-    "height", "fps", "stream"}},
+    "height", "fps", "stream", "runtime-dir"}},
   {"encoders", {"max-hardware-sessions"}},
 };
 
@@ -158,6 +158,12 @@ bool Config::load(const std::string &path, Config *config, GError **error)
   if (!readUint(kf, path, "sessions", "idle-timeout", 0, 7 * 24 * 3600, &v, error))
     return false;
   c.idle_timeout = std::chrono::seconds(v);
+  if (g_key_file_has_key(kf, "sessions", "runtime-dir", nullptr)) {
+    g_autofree char *dir = g_key_file_get_string(kf, "sessions", "runtime-dir", nullptr);
+    if (!g_path_is_absolute(dir))
+      return fail(error, path, "[sessions] runtime-dir must be an absolute path");
+    c.runtime_dir = dir;
+  }
   if (g_key_file_has_key(kf, "sessions", "stream", nullptr)) {
     GError *e = nullptr;
     c.stream = g_key_file_get_boolean(kf, "sessions", "stream", &e);

@@ -44,6 +44,9 @@ struct Config {
   unsigned pool_size = 0;
   std::chrono::seconds idle_timeout{30 * 60};
   std::string compositor = "sway";
+  /* Where session runtime dirs go; empty: /run/vdi as root, else
+   * $XDG_RUNTIME_DIR/vdi. vdid owns everything in it. */
+  std::string runtime_dir;
   unsigned width = 1920, height = 1080, fps = 60;
   /* Run the pipeline worker (vdid-worker) for each session. */
   bool stream = true;

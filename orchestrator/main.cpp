@@ -102,6 +102,10 @@ int main(int argc, char **argv)
   vdid::Metrics metrics;
   vdid::HttpServer http;
   vdid::SessionManager sessions(config);
+  /* Sessions of a vdid that died are not adopted (their workers' control
+   * pipes died with it): stop them so that nothing is orphaned. */
+  if (unsigned n = sessions.reapLeftovers())
+    printf("vdid: stopped %u session(s) left by a previous run\n", n);
   vdid::Api api(config, auth, metrics, http, sessions);
   vdid::Signalling signalling(http, api, sessions, metrics);
 

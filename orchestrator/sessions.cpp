@@ -151,18 +151,95 @@ const char *sessionStateName(SessionState state)
 
 SessionManager::SessionManager(const Config &config) : config_(config)
 {
-  if (geteuid() == 0) {
+  if (!config.runtime_dir.empty()) {
+    runtime_base_ = config.runtime_dir;
+  } else if (geteuid() == 0) {
     runtime_base_ = "/run/vdi";
   } else {
     const char *rt = g_getenv("XDG_RUNTIME_DIR");
     runtime_base_ = std::string(rt ? rt : g_get_tmp_dir()) + "/vdi";
   }
   g_mkdir_with_parents(runtime_base_.c_str(), 0755);
+  if (config_.idle_timeout.count() > 0) {
+    idle_timer_ = g_timeout_add_seconds(
+      1,
+      [](gpointer data) -> gboolean {
+        static_cast<SessionManager *>(data)->reapIdle();
+        return G_SOURCE_CONTINUE;
+      },
+      this);
+  }
 }
 
 SessionManager::~SessionManager()
 {
+  if (idle_timer_)
+    g_source_remove(idle_timer_);
   destroyAll();
+}
+
+void SessionManager::reapIdle()
+{
+  gint64 now = g_get_monotonic_time();
+  gint64 limit = static_cast<gint64>(config_.idle_timeout.count()) * G_USEC_PER_SEC;
+  std::vector<std::string> idle;
+  for (const auto &[id, s] : sessions_) {
+    if (viewers(id) > 0 || s->state == SessionState::Starting)
+      s->last_viewer = now;
+    else if (now - s->last_viewer > limit)
+      idle.push_back(id);
+  }
+  for (const auto &id : idle) {
+    g_message("session %s: no viewer for %lld s, stopping it", id.c_str(),
+              static_cast<long long>(config_.idle_timeout.count()));
+    destroy(id);
+  }
+}
+
+unsigned SessionManager::reapLeftovers()
+{
+  unsigned reaped = 0;
+  g_autoptr(GDir) base = g_dir_open(runtime_base_.c_str(), 0, nullptr);
+  const char *name;
+  while (base && (name = g_dir_read_name(base))) {
+    std::string dir = runtime_base_ + "/" + name;
+    if (!g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR) || sessions_.count(name))
+      continue;
+    std::string needle = "XDG_RUNTIME_DIR=" + dir;
+    /* Processes of that session: their environment names its dir. */
+    std::vector<pid_t> pids;
+    g_autoptr(GDir) proc = g_dir_open("/proc", 0, nullptr);
+    const char *pid_name;
+    while (proc && (pid_name = g_dir_read_name(proc))) {
+      if (!g_ascii_isdigit(pid_name[0]))
+        continue;
+      g_autofree char *env_path = g_strdup_printf("/proc/%s/environ", pid_name);
+      gchar *data = nullptr;
+      gsize len = 0;
+      if (!g_file_get_contents(env_path, &data, &len, nullptr))
+        continue;
+      std::string env(data, len);
+      g_free(data);
+      size_t pos = env.find(needle);
+      if (pos != std::string::npos && (pos == 0 || env[pos - 1] == '\0') &&
+          (pos + needle.size() == env.size() || env[pos + needle.size()] == '\0'))
+        pids.push_back(static_cast<pid_t>(atoi(pid_name)));
+    }
+    for (pid_t p : pids)
+      kill(p, SIGTERM);
+    for (int i = 0; i < 200 && !pids.empty(); i++) {
+      pids.erase(std::remove_if(pids.begin(), pids.end(),
+                                [](pid_t p) { return kill(p, 0) < 0 && errno == ESRCH; }),
+                 pids.end());
+      g_usleep(10000);
+    }
+    for (pid_t p : pids)
+      kill(p, SIGKILL);
+    removeTree(dir);
+    g_message("reaped session %s left by a previous vdid", name);
+    reaped++;
+  }
+  return reaped;
 }
 
 void SessionManager::setState(Session &s, SessionState state, const std::string &reason)
@@ -268,6 +345,7 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
   s->height = h;
   s->fps = fps;
   s->created = g_get_real_time() / G_USEC_PER_SEC;
+  s->last_viewer = g_get_monotonic_time();
   s->app_commands = spec.apps;
   s->runtime_dir = runtime_base_ + "/" + s->id;
 
@@ -481,8 +559,17 @@ bool SessionManager::destroy(const std::string &id)
 void SessionManager::destroyAll()
 {
   std::vector<std::string> ids;
-  for (const auto &[id, s] : sessions_)
+  for (const auto &[id, s] : sessions_) {
     ids.push_back(id);
+    /* Tell every session at once, so that stopping many takes as long as
+     * stopping one; destroy() then waits for each. */
+    if (s->worker && s->worker->pid > 0)
+      kill(-s->worker->pid, SIGTERM);
+    for (pid_t app : s->apps)
+      kill(-app, SIGTERM);
+    if (s->compositor > 0)
+      kill(-s->compositor, SIGTERM);
+  }
   for (const auto &id : ids)
     destroy(id);
 }

@@ -74,6 +74,7 @@ struct Session {
   guint watch = 0;
   guint ready_poll = 0;
   gint64 start_deadline = 0;
+  gint64 last_viewer = 0; /* monotonic µs of the last moment with a viewer */
   std::unique_ptr<WorkerLink> worker;
   std::string encoder; /* chosen by the worker */
 
@@ -101,6 +102,11 @@ public:
   /* Changes the size of the session's output (sway). */
   bool resize(const std::string &id, unsigned width, unsigned height, std::string *message);
   void destroyAll();
+
+  /* Stops what a previous vdid left in the runtime base (after a crash or
+   * kill -9): every process whose XDG_RUNTIME_DIR is one of its session
+   * dirs, and the dirs. Returns how many sessions were reaped. */
+  unsigned reapLeftovers();
 
   /* Signalling relay to the session's vdiwebrtcsink (through its worker).
    * addPeer answers asynchronously with the peer id ("" if the session has
@@ -131,11 +137,12 @@ private:
   void checkReady(const std::string &id);
   void stopProcesses(Session &s);
   static void onCompositorExit(GPid pid, gint status, gpointer data);
+  void reapIdle();
 
   const Config &config_;
   std::string runtime_base_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
-  unsigned next_serial_ = 1;
+  guint idle_timer_ = 0;
 };
 
 } // namespace vdid

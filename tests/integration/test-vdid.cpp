@@ -252,22 +252,45 @@ struct SessionVdid {
   std::unique_ptr<Vdid> vdid;
   std::string owner, other;
 
-  explicit SessionVdid(const std::string &extra = "")
+  std::string base; /* the runtime dir of this vdid's sessions */
+
+  explicit SessionVdid(const std::string &extra = "", const std::string &reuse_base = "")
   {
     g_autofree char *path = nullptr;
     int fd = g_file_open_tmp("vdid-XXXXXX.conf", &path, nullptr);
     close(fd);
     config_path = path;
+    if (reuse_base.empty()) {
+      g_autofree char *dir = g_dir_make_tmp("vdid-run-XXXXXX", nullptr);
+      base = dir;
+      chmod(dir, 0755);
+    } else {
+      base = reuse_base;
+    }
     std::ofstream(config_path) << "[users]\n"
                                << user << "=" << hashOf("pw1") << "\n"
                                << "bob=" << hashOf("pw2") << "\n"
                                << "[sessions]\nwidth=640\nheight=480\nfps=30\n"
+                               << "runtime-dir=" << base << "\n"
                                << extra;
     vdid = std::make_unique<Vdid>(std::vector<std::string>{"--config", config_path});
     owner = basic(user, "pw1");
     other = basic("bob", "pw2");
   }
-  ~SessionVdid() { unlink(config_path.c_str()); }
+  ~SessionVdid()
+  {
+    /* Give vdid time to stop its sessions: killing it half-way would
+     * orphan compositors (which is what the kill -9 test is about). */
+    if (vdid && vdid->proc->running())
+      vdid->proc->stop(15000ms);
+    vdid.reset();
+    unlink(config_path.c_str());
+    if (keep_base)
+      return;
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", base.c_str());
+    (void)!system(cmd);
+  }
+  bool keep_base = false;
 };
 
 std::string member(const std::string &json, const char *name)
@@ -358,7 +381,7 @@ TEST_CASE("vdid runs a session as its Unix user and cleans up after it", "[vdid]
   REQUIRE(waitState(c, url, v.owner) == "running");
 
   /* Private runtime dir, compositor and app run as the user, never root. */
-  std::string dir = "/run/vdi/" + id;
+  std::string dir = v.base + "/" + id;
   struct stat st;
   REQUIRE(stat(dir.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
@@ -471,7 +494,7 @@ TEST_CASE("vdid marks a session failed when its compositor dies, and SIGTERM lea
     Response r = c.request("POST", base, "{}", v.owner);
     REQUIRE(r.status == 201);
     urls.push_back(base + "/" + member(r.body, "id"));
-    dirs.push_back("/run/vdi/" + member(r.body, "id"));
+    dirs.push_back(v.base + "/" + member(r.body, "id"));
     REQUIRE(waitState(c, urls.back(), v.owner) == "running");
   }
   /* kill -9 the first session's compositor: it fails, the second runs on. */
@@ -643,4 +666,48 @@ TEST_CASE("vdid relays WebRTC signalling between a viewer and the session's pipe
   CHECK_FALSE(viewer.waitFor("error", 5s).empty());
   viewer.send(R"({"type":"list"})");
   CHECK_FALSE(viewer.waitFor("list", 5s).empty());
+}
+
+TEST_CASE("vdid stops sessions nobody watched for idle-timeout", "[vdid][sessions]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  SessionVdid v("idle-timeout=2\nstream=false\n");
+  Client c;
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
+  REQUIRE(r.status == 201);
+  std::string url = v.vdid->base + "/api/v1/sessions/" + member(r.body, "id");
+  std::string dir = v.base + "/" + member(r.body, "id");
+  REQUIRE(waitState(c, url, v.owner) == "running");
+  unsigned status = 200;
+  for (int i = 0; i < 100 && status == 200; i++) {
+    std::this_thread::sleep_for(100ms);
+    status = c.request("GET", url, "", v.owner).status;
+  }
+  CHECK(status == 404);
+  CHECK(processesOf(dir).empty());
+}
+
+TEST_CASE("a vdid restarted after kill -9 stops the sessions left behind", "[vdid][sessions]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  std::string base, dir;
+  {
+    SessionVdid first("stream=false\n");
+    first.keep_base = true;
+    base = first.base;
+    Client c;
+    Response r = c.request("POST", first.vdid->base + "/api/v1/sessions", "{}", first.owner);
+    REQUIRE(r.status == 201);
+    std::string url = first.vdid->base + "/api/v1/sessions/" + member(r.body, "id");
+    dir = base + "/" + member(r.body, "id");
+    REQUIRE(waitState(c, url, first.owner) == "running");
+    /* kill -9 vdid alone: its session's compositor lives on, orphaned. */
+    kill(first.vdid->proc->pid(), SIGKILL);
+    first.vdid->proc->wait(5000ms);
+    std::this_thread::sleep_for(200ms);
+    REQUIRE_FALSE(processesOf(dir).empty());
+  }
+  SessionVdid second("stream=false\n", base);
+  CHECK(processesOf(dir).empty());
+  CHECK_FALSE(g_file_test(dir.c_str(), G_FILE_TEST_EXISTS));
 }
