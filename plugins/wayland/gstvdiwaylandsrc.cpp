@@ -64,6 +64,8 @@
 
 #include "capture-backend.h"
 #include "damage-meta.h"
+#include "injector.h"
+#include "input-message.h"
 #include "wayland-connection.h"
 
 #include <gst/video/video.h>
@@ -123,6 +125,9 @@ struct State {
   unsigned conn_error_cb = 0;
   std::unique_ptr<CaptureBackend> backend;
   FrameFormat probed; /* what the output looks like at start() */
+  /* Injects upstream navigation (and vdi-* input) events; null when the
+   * compositor cannot take input. Set and taken under lock. */
+  std::shared_ptr<Injector> injector;
 
   /* Guarded by lock. Written by the event thread (frames, errors) and the
    * application thread (unlock, events); read by the streaming thread. */
@@ -339,6 +344,17 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
     post_gerror(self, error);
     return FALSE;
   }
+
+  /* Input from downstream goes into the same compositor and output. */
+  InjectorOptions input;
+  input.output = st->backend->outputName();
+  input.lazy_pointer = true; /* no cursor in the frames until the pointer is used */
+  g_autoptr(GError) input_error = nullptr;
+  std::shared_ptr<Injector> injector = Injector::create(st->conn, input, &input_error);
+  if (!injector)
+    GST_WARNING_OBJECT(self, "navigation events will be ignored: %s", input_error->message);
+  std::lock_guard<std::mutex> locker(st->lock);
+  st->injector = std::move(injector);
   return TRUE;
 }
 
@@ -347,6 +363,13 @@ static gboolean gst_vdi_wayland_src_stop(GstBaseSrc *basesrc)
   auto *self = GST_VDI_WAYLAND_SRC(basesrc);
   State *st = self->state;
 
+  /* Releases every key and button still held (when the last user is done). */
+  std::shared_ptr<Injector> injector;
+  {
+    std::lock_guard<std::mutex> locker(st->lock);
+    injector = std::move(st->injector);
+  }
+  injector.reset();
   if (st->backend)
     st->backend->stop();
   if (st->conn)
@@ -469,6 +492,23 @@ static gboolean gst_vdi_wayland_src_event(GstBaseSrc *basesrc, GstEvent *event)
     std::lock_guard<std::mutex> locker(st->lock);
     st->repaint = true;
     st->cond.notify_all();
+    return TRUE;
+  }
+  if (isInputEvent(event)) {
+    std::shared_ptr<Injector> injector;
+    {
+      std::lock_guard<std::mutex> locker(st->lock);
+      injector = st->injector;
+    }
+    if (!injector) {
+      GST_DEBUG_OBJECT(self, "no injector, dropping %" GST_PTR_FORMAT, event);
+      return FALSE;
+    }
+    std::string why;
+    if (injector->inject(event, &why) != Injector::Result::Ok) {
+      GST_WARNING_OBJECT(self, "dropped input event: %s", why.c_str());
+      return FALSE;
+    }
     return TRUE;
   }
   return GST_BASE_SRC_CLASS(parent_class)->event(basesrc, event);
@@ -700,8 +740,16 @@ static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
     element_class, "Wayland output capture", "Source/Video",
-    "Captures an output of a Wayland compositor (wlr-screencopy), pushing frames only when "
-    "the screen changes",
+    "Captures an output of a Wayland compositor (wlr-screencopy: sway, labwc, cage, river), "
+    "zero-copy. Pushes a frame only when the screen changes (damage boxes as "
+    "GstVideoRegionOfInterestMeta, roi_type vdi-damage), repeats the last frame every "
+    "'keepalive' ms while it is still, and re-pushes it at once on a force-key-unit or "
+    "'vdi-repaint' upstream event. Injects upstream navigation events.\n"
+    "Examples:\n"
+    "  gst-launch-1.0 vdiwaylandsrc display=wayland-1 ! videoconvert ! autovideosink\n"
+    "  gst-launch-1.0 -e vdiwaylandsrc output=HEADLESS-1 ! video/x-raw,framerate=30/1 ! "
+    "videoconvert ! x264enc tune=zerolatency ! h264parse ! mp4mux ! filesink "
+    "location=desktop.mp4",
     "gst-vdi developers");
 
   basesrc_class->start = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_start);

@@ -12,12 +12,14 @@
 #include "config.h"
 #endif
 
+#include "gstvdiinputsink.h"
 #include "gstvdiwaylandsrc.h"
 
 static gboolean plugin_init(GstPlugin *plugin)
 {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(vdiwaylandsrc, plugin);
+  ret |= GST_ELEMENT_REGISTER(vdiinputsink, plugin);
   return ret;
 }
 

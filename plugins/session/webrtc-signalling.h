@@ -1,0 +1,61 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * The gst-plugins-rs WebRTC signalling protocol (JSON, "type"-tagged,
+ * camelCase), as spoken by the producer side that vdiwebrtcsink embeds:
+ * parsing of what a consumer sends and building of what it receives.
+ * docs/webrtc.md describes the exchange.
+ */
+
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vdi::webrtc {
+
+struct IncomingMessage {
+  enum class Type { Invalid, SetPeerStatus, List, StartSession, EndSession, Peer };
+  Type type = Type::Invalid;
+  std::string error; /* for Invalid: what is wrong, for the `error` reply */
+
+  std::string peerId;    /* startSession */
+  std::string sessionId; /* endSession, peer */
+  std::vector<std::string> roles;
+
+  /* peer: either an SDP or an ICE candidate. */
+  bool hasSdp = false;
+  std::string sdpType; /* "offer" | "answer" */
+  std::string sdp;
+  bool hasIce = false;
+  std::string candidate; /* empty: end of candidates */
+  unsigned sdpMLineIndex = 0;
+
+  /* startSession may carry the consumer's own offer (gst-plugins-rs >= 0.13). */
+  std::string offer;
+};
+
+IncomingMessage parseIncoming(const char *text, size_t length);
+
+std::string welcomeMessage(const std::string &peerId);
+std::string errorMessage(const std::string &details);
+std::string listMessage(const std::string &producerId, const std::string &metaJson);
+std::string peerStatusChangedMessage(const std::string &peerId,
+                                     const std::vector<std::string> &roles,
+                                     const std::string &metaJson);
+std::string sessionStartedMessage(const std::string &peerId, const std::string &sessionId);
+std::string endSessionMessage(const std::string &sessionId);
+std::string sdpMessage(const std::string &sessionId, const std::string &type,
+                       const std::string &sdp);
+std::string iceMessage(const std::string &sessionId, const std::string &candidate,
+                       unsigned sdpMLineIndex);
+
+/* A random UUID (version 4), used for peer and session ids. */
+std::string newId();
+
+} // namespace vdi::webrtc

@@ -1,0 +1,47 @@
+// Launches Debian's Chromium through playwright-core with the flags the
+// project uses (docs/webrtc.md, ../shared design): headless, loopback ICE
+// allowed, no mDNS candidates, autoplay. Never downloads a browser.
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, '../../web/package.json'));
+
+export const CHROMIUM = process.env.VDI_CHROMIUM || '/usr/bin/chromium';
+
+/** Why browser tests cannot run here, or '' if they can. */
+export function unavailableReason() {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install chromium)`;
+  try {
+    require.resolve('playwright-core');
+  } catch {
+    return 'playwright-core missing in web/node_modules (run ./scripts/setup)';
+  }
+  return '';
+}
+
+export async function launch() {
+  const { chromium } = require('playwright-core');
+  const profile = mkdtempSync(join(tmpdir(), 'vdi-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream',
+      // Background tabs must keep decoding (several viewers in one browser).
+      '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+      '--disable-backgrounding-occluded-windows',
+    ],
+  });
+  const close = async () => {
+    await ctx.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { ctx, close };
+}

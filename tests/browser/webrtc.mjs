@@ -1,0 +1,246 @@
+// Browser side of the vdiwebrtcsink tests (tests/integration/test-webrtcsink.cpp
+// runs the pipeline and this script, and talks to it over stdin/stdout):
+//
+//   node webrtc.mjs SCENARIO BASE_URL [ARGS...]
+//
+// prints "event NAME {json}" lines as things happen, "result {json}" at the
+// end, and for scenarios that wait for the test, reads one line on stdin.
+// Exits 77 with a reason when Chromium or playwright-core is missing.
+import { createInterface } from 'node:readline';
+import { launch, unavailableReason } from './chromium.mjs';
+
+const [scenario, base, ...args] = process.argv.slice(2);
+const why = unavailableReason();
+if (why) {
+  console.log(`skip ${why}`);
+  process.exit(77);
+}
+
+const stdin = createInterface({ input: process.stdin });
+const lines = [];
+let lineWaiter = null;
+stdin.on('line', (l) => (lineWaiter ? (lineWaiter(l), (lineWaiter = null)) : lines.push(l)));
+const readLine = () => (lines.length ? Promise.resolve(lines.shift()) : new Promise((r) => (lineWaiter = r)));
+const emit = (name, obj = {}) => console.log(`event ${name} ${JSON.stringify(obj)}`);
+const result = (obj) => console.log(`result ${JSON.stringify(obj)}`);
+
+const { ctx, close } = await launch();
+const watchdog = setTimeout(() => {
+  console.log('result {"error":"browser scenario timed out"}');
+  process.exit(1);
+}, Number(process.env.VDI_BROWSER_TIMEOUT_MS || 120000));
+
+async function openPage(query = '?autoconnect=0&stats=0') {
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
+  await page.goto(base + '/' + query);
+  await page.waitForFunction(() => window.vdi !== undefined);
+  return page;
+}
+
+// Connects the page's player; resolves when @frames frames were presented.
+async function connectAndPlay(page, frames = 5, timeoutMs = 20000) {
+  await page.evaluate(() => window.vdi.connect());
+  await page.waitForFunction((n) => window.vdi.state.framesPresented >= n, frames, { timeout: timeoutMs });
+  return page.evaluate(() => {
+    const v = document.getElementById('video');
+    const s = window.vdi.state;
+    return { frames: s.framesPresented, firstFrameMs: s.firstFrameAt - s.connectStartedAt, width: v.videoWidth, height: v.videoHeight, errors: s.errors };
+  });
+}
+
+async function waitChannel(page) {
+  await page.waitForFunction(() => window.vdi.state.input !== undefined, null, { timeout: 15000 });
+}
+
+try {
+  switch (scenario) {
+    case 'viewers': {
+      // N viewers at once; report, then stay until the test says so.
+      const n = Number(args[0] || 3);
+      const pages = [];
+      for (let i = 0; i < n; i++) pages.push(await openPage());
+      const res = await Promise.all(pages.map((p) => connectAndPlay(p, 10)));
+      // Keep decoding for a while: every viewer must keep receiving.
+      const before = await Promise.all(pages.map((p) => p.evaluate(() => window.vdi.state.framesPresented)));
+      await pages[0].waitForTimeout(1500);
+      const after = await Promise.all(pages.map((p) => p.evaluate(() => window.vdi.state.framesPresented)));
+      result({ viewers: res, progress: after.map((a, i) => a - before[i]) });
+      await readLine();
+      break;
+    }
+    case 'join': {
+      const page = await openPage();
+      result(await connectAndPlay(page, 1));
+      break;
+    }
+    case 'keys': {
+      // Connect, press keys in the page, report the producer's answers.
+      const page = await openPage();
+      await connectAndPlay(page, 1);
+      await waitChannel(page);
+      await page.evaluate(() => {
+        window.__responses = [];
+        window.vdi.state.input.onResponse = (r) => window.__responses.push(r);
+      });
+      await page.focus('#video');
+      for (const k of (args[0] || 'a').split(',')) await page.keyboard.press(k);
+      // One click in the middle of the picture, too.
+      const box = await page.locator('#video').boundingBox();
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      const expected = 2 * (args[0] || 'a').split(',').length + 3; // press+release each, move+press+release
+      await page.waitForFunction((n) => window.__responses.length >= n, expected, { timeout: 10000 }).catch(() => undefined);
+      result({ responses: await page.evaluate(() => window.__responses) });
+      break;
+    }
+    case 'control': {
+      // Two viewers, one after the other; each sends one key on its channel.
+      const pages = [await openPage(), await openPage()];
+      for (const p of pages) {
+        await connectAndPlay(p, 1);
+        await waitChannel(p);
+      }
+      const responses = [];
+      for (const p of pages)
+        responses.push(await p.evaluate(() => window.vdi.state.input.navigation({ event: 'KeyPress', key: 'q' })));
+      // The first viewer leaves: control passes to the second.
+      await pages[0].evaluate(() => window.vdi.state.session.close());
+      await pages[1].waitForTimeout(500);
+      responses.push(await pages[1].evaluate(() => window.vdi.state.input.navigation({ event: 'KeyRelease', key: 'q' })));
+      result({ responses });
+      break;
+    }
+    case 'audio': {
+      // Video and Opus audio on one session; report the receiver stats.
+      const page = await openPage();
+      await connectAndPlay(page, 5);
+      await page.waitForTimeout(1500);
+      const out = await page.evaluate(async (whep) => {
+        const pcs = [window.vdi.state.session.pc];
+        if (whep) {
+          const w = await window.vdi.whepConnect(`${location.origin}/whep`, undefined, { audio: true });
+          await new Promise((r) => setTimeout(r, 2500));
+          pcs.push(w.pc);
+        }
+        const res = [];
+        for (const pc of pcs) {
+          const kinds = pc.getReceivers().map((r) => r.track.kind).sort();
+          let audioPackets = 0, videoFrames = 0, audioCodec = '';
+          const stats = await pc.getStats();
+          stats.forEach((s) => {
+            if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+              audioPackets = s.packetsReceived;
+              audioCodec = stats.get(s.codecId)?.mimeType ?? '';
+            }
+            if (s.type === 'inbound-rtp' && s.kind === 'video') videoFrames = s.framesDecoded;
+          });
+          res.push({ kinds, audioPackets, videoFrames, audioCodec });
+        }
+        return res;
+      }, args[0] === 'whep');
+      result({ sessions: out });
+      break;
+    }
+    case 'malformed': {
+      // Bad signalling messages, then a normal session on the same socket.
+      const page = await openPage();
+      const out = await page.evaluate(async () => {
+        const c = new window.vdi.SignallingClient(`ws://${location.host}/signalling`);
+        await c.ready();
+        const replies = [];
+        for (const bad of ['{not json', '[1,2]', '{"type":"bogus"}', '{"type":"peer","sessionId":"nope","sdp":{"type":"answer","sdp":"v=0"}}',
+                           '{"type":"startSession","peerId":"no-such-producer"}', '{"type":"startSession"}', '"text"', '{"type":"peer","sessionId":"x"}']) {
+          const r = c.next((m) => m.type === 'error', 5000).catch(() => ({ type: 'timeout' }));
+          c.send(bad);
+          replies.push(await r);
+        }
+        const s = await c.startSession('');
+        const v = document.getElementById('video');
+        v.srcObject = s.stream;
+        await v.play().catch(() => undefined);
+        const frames = await new Promise((resolve) => {
+          let n = 0;
+          const cb = () => (++n >= 5 ? resolve(n) : v.requestVideoFrameCallback(cb));
+          v.requestVideoFrameCallback(cb);
+          setTimeout(() => resolve(n), 15000);
+        });
+        return { replies, frames, open: c.ws.readyState === WebSocket.OPEN };
+      });
+      result(out);
+      break;
+    }
+    case 'cycles': {
+      // Connect/disconnect N times; "event warm" after W cycles, then wait
+      // for a line on stdin before the measured cycles.
+      const n = Number(args[0] || 50), warm = Number(args[1] || 5);
+      const page = await openPage();
+      const cycle = () => page.evaluate(async () => {
+        const c = new window.vdi.SignallingClient(`ws://${location.host}/signalling`);
+        await c.ready();
+        const s = await c.startSession('');
+        await new Promise((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error('no media in 10 s')), 10000);
+          const check = () => {
+            if (s.pc.connectionState === 'connected') { clearTimeout(t); resolve(); }
+            else if (s.pc.connectionState === 'failed') { clearTimeout(t); reject(new Error('ICE failed')); }
+          };
+          s.pc.addEventListener('connectionstatechange', check);
+          check();
+        });
+        // Half of the cycles end the session politely, half just drop the socket.
+        if (Math.random() < 0.5) s.close();
+        c.close();
+      });
+      for (let i = 0; i < warm; i++) await cycle();
+      emit('warm');
+      await readLine();
+      const t0 = Date.now();
+      for (let i = 0; i < n; i++) await cycle();
+      result({ cycles: n, ms: Date.now() - t0 });
+      await readLine();
+      break;
+    }
+    case 'whep': {
+      const page = await openPage();
+      const out = await page.evaluate(async () => {
+        const s = await window.vdi.whepConnect(`${location.origin}/whep`);
+        const v = document.getElementById('video');
+        v.srcObject = s.stream;
+        await v.play().catch(() => undefined);
+        const frames = await new Promise((resolve) => {
+          let n = 0;
+          const cb = () => (++n >= 10 ? resolve(n) : v.requestVideoFrameCallback(cb));
+          v.requestVideoFrameCallback(cb);
+          setTimeout(() => resolve(n), 15000);
+        });
+        const resource = s.resource;
+        const w = v.videoWidth, h = v.videoHeight;
+        window.__whep = s;
+        return { frames, resource, width: w, height: h };
+      });
+      emit('playing', out);
+      await readLine();
+      const del = await page.evaluate(async () => {
+        const frag = 'a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 2113937151 127.0.0.1 9 typ host\r\n';
+        const patch = await fetch(window.__whep.resource, { method: 'PATCH', headers: { 'Content-Type': 'application/trickle-ice-sdpfrag' }, body: frag });
+        const badPatch = await fetch(window.__whep.resource, { method: 'PATCH', headers: { 'Content-Type': 'text/plain' }, body: frag });
+        const patchUnknown = await fetch(`${location.origin}/whep/no-such-session`, { method: 'PATCH', headers: { 'Content-Type': 'application/trickle-ice-sdpfrag' }, body: frag });
+        window.__patch = { patch: patch.status, badPatch: badPatch.status, patchUnknown: patchUnknown.status };
+        await window.__whep.close();
+        const again = await fetch(window.__whep.resource, { method: 'DELETE' });
+        const bad = await fetch(`${location.origin}/whep`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'hello' });
+        return { secondDelete: again.status, badPost: bad.status, ...window.__patch };
+      });
+      result({ ...out, ...del });
+      break;
+    }
+    default:
+      result({ error: `unknown scenario ${scenario}` });
+  }
+} catch (e) {
+  result({ error: String(e && e.stack ? e.stack : e) });
+} finally {
+  clearTimeout(watchdog);
+  await close();
+  stdin.close();
+}

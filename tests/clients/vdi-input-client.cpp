@@ -1,0 +1,500 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * vdi-input-client: a Wayland client that records the input it receives.
+ *
+ * It opens one fullscreen xdg_toplevel (painted dark grey) and prints one
+ * line per Wayland input event on stdout, flushed at once, so tests can
+ * assert on exactly what a real client gets:
+ *
+ *   configured W H                 window shown at W x H (first frame committed)
+ *   capabilities N                 wl_seat capabilities (1 pointer, 2 keyboard)
+ *   keymap LAYOUT                  wl_keyboard.keymap; LAYOUT = name of layout 0
+ *   kb-enter                       keyboard focus gained
+ *   kb-leave
+ *   key pressed|released CODE SYM  CODE = evdev key code, SYM = the keysym name(s)
+ *                                  (joined with '+') xkbcommon resolves for the key
+ *                                  with the keymap and modifiers received
+ *   modifiers DEP LAT LOCK GROUP   wl_keyboard.modifiers (decimal masks)
+ *   pointer-enter X Y              surface coordinates, 2 decimals
+ *   pointer-leave
+ *   motion X Y
+ *   button CODE pressed|released   CODE = evdev button code (272 = BTN_LEFT)
+ *   axis AXIS VALUE                AXIS 0 vertical, 1 horizontal; VALUE 2 decimals
+ *   axis-source SOURCE             0 wheel, 1 finger, 2 continuous, 3 wheel tilt
+ *   axis-discrete AXIS STEPS
+ *   axis-stop AXIS
+ *   frame                          wl_pointer.frame
+ *   selection MIME...              wl_data_device selection offer (or "none")
+ *
+ * Options:
+ *   --timestamps   append " t=US" to every event line: CLOCK_MONOTONIC in
+ *                  microseconds when the client dispatched the event (the
+ *                  input latency benchmark compares it with the send time).
+ *   --flip         colour-flip mode, for input-to-photon latency: every key
+ *                  press flips the whole window between dark (#202020) and
+ *                  light (#e0e0e0) and prints "flip N COLOR" (COLOR as
+ *                  RRGGBB) once the new frame is committed. A viewer of the
+ *                  captured output measures the time from sending a key to
+ *                  seeing the colour change.
+ *
+ * stdin commands: "quit" exits, "size" answers "size W H". Errors go to
+ * stderr as "error ..." lines.
+ */
+
+#include "xdg-shell-client-protocol.h"
+
+#include <wayland-client.h>
+#include <xkbcommon/xkbcommon.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <poll.h>
+#include <string>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+bool g_timestamps = false;
+
+void emit(const std::string &line)
+{
+  if (g_timestamps) {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long us = static_cast<long long>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+    fprintf(stdout, "%s t=%lld\n", line.c_str(), us);
+  } else {
+    fprintf(stdout, "%s\n", line.c_str());
+  }
+  fflush(stdout);
+}
+
+void fail(const std::string &message)
+{
+  fprintf(stderr, "error %s\n", message.c_str());
+  fflush(stderr);
+}
+
+std::string fmt2(double v)
+{
+  char buf[64];
+  snprintf(buf, sizeof(buf), "%.2f", v);
+  return buf;
+}
+
+struct Client {
+  wl_display *display = nullptr;
+  wl_compositor *compositor = nullptr;
+  wl_shm *shm = nullptr;
+  xdg_wm_base *wm_base = nullptr;
+  wl_seat *seat = nullptr;
+  wl_data_device_manager *ddm = nullptr;
+  wl_data_device *data_device = nullptr;
+  wl_keyboard *keyboard = nullptr;
+  wl_pointer *pointer = nullptr;
+  wl_surface *surface = nullptr;
+  xdg_surface *xsurface = nullptr;
+  xdg_toplevel *toplevel = nullptr;
+
+  int width = 0, height = 0;
+  int pending_w = 0, pending_h = 0;
+  bool configured = false;
+  bool running = true;
+
+  xkb_context *xkb = nullptr;
+  xkb_keymap *keymap = nullptr;
+  xkb_state *state = nullptr;
+
+  std::vector<std::string> offer_mimes; /* of the last data offer */
+  wl_data_offer *selection = nullptr;
+
+  bool flip = false;
+  int flips = 0;
+  uint32_t color = 0xff202020;
+};
+
+/* ---- painting ------------------------------------------------------------ */
+
+void paint(Client &c)
+{
+  size_t stride = static_cast<size_t>(c.width) * 4;
+  size_t size = stride * c.height;
+  int fd = memfd_create("vdi-input-client", MFD_CLOEXEC);
+  if (fd < 0 || ftruncate(fd, static_cast<off_t>(size)) < 0) {
+    fail("cannot allocate shared memory");
+    exit(1);
+  }
+  auto *pixels =
+    static_cast<uint32_t *>(mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  std::fill(pixels, pixels + size / 4, c.color);
+  munmap(pixels, size);
+  wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd, static_cast<int32_t>(size));
+  wl_buffer *buffer = wl_shm_pool_create_buffer(
+    pool, 0, c.width, c.height, static_cast<int32_t>(stride), WL_SHM_FORMAT_XRGB8888);
+  static const wl_buffer_listener release = {[](void *, wl_buffer *b) { wl_buffer_destroy(b); }};
+  wl_buffer_add_listener(buffer, &release, nullptr);
+  wl_shm_pool_destroy(pool);
+  close(fd);
+  wl_surface_attach(c.surface, buffer, 0, 0);
+  wl_surface_damage_buffer(c.surface, 0, 0, c.width, c.height);
+  wl_surface_commit(c.surface);
+  wl_display_flush(c.display);
+}
+
+/* ---- keyboard ------------------------------------------------------------ */
+
+void kbKeymap(void *data, wl_keyboard *, uint32_t format, int32_t fd, uint32_t size)
+{
+  auto *c = static_cast<Client *>(data);
+  if (format != WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1) {
+    close(fd);
+    emit("keymap none");
+    return;
+  }
+  void *map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED) {
+    fail("cannot map the keymap");
+    return;
+  }
+  xkb_keymap *km = xkb_keymap_new_from_buffer(
+    c->xkb, static_cast<const char *>(map), strnlen(static_cast<const char *>(map), size),
+    XKB_KEYMAP_FORMAT_TEXT_V1, XKB_KEYMAP_COMPILE_NO_FLAGS);
+  munmap(map, size);
+  if (!km) {
+    fail("the compositor sent a keymap xkbcommon cannot compile");
+    return;
+  }
+  if (c->state)
+    xkb_state_unref(c->state);
+  if (c->keymap)
+    xkb_keymap_unref(c->keymap);
+  c->keymap = km;
+  c->state = xkb_state_new(km);
+  const char *name = xkb_keymap_layout_get_name(km, 0);
+  emit(std::string("keymap ") + (name ? name : "(unnamed)"));
+}
+
+void kbEnter(void *, wl_keyboard *, uint32_t, wl_surface *, wl_array *)
+{
+  emit("kb-enter");
+}
+
+void kbLeave(void *, wl_keyboard *, uint32_t, wl_surface *)
+{
+  emit("kb-leave");
+}
+
+void kbKey(void *data, wl_keyboard *, uint32_t, uint32_t, uint32_t key, uint32_t state)
+{
+  auto *c = static_cast<Client *>(data);
+  std::string syms;
+  if (c->state) {
+    const xkb_keysym_t *list = nullptr;
+    int n = xkb_state_key_get_syms(c->state, key + 8, &list);
+    for (int i = 0; i < n; i++) {
+      char name[64];
+      xkb_keysym_get_name(list[i], name, sizeof(name));
+      syms += (i ? "+" : "") + std::string(name);
+    }
+  }
+  if (syms.empty())
+    syms = "NoSymbol";
+  bool pressed = state == WL_KEYBOARD_KEY_STATE_PRESSED;
+  emit(std::string("key ") + (pressed ? "pressed " : "released ") + std::to_string(key) + " " +
+       syms);
+  if (pressed && c->flip && c->configured) {
+    c->color = c->color == 0xff202020 ? 0xffe0e0e0 : 0xff202020;
+    paint(*c);
+    c->flips++;
+    char hex[8];
+    snprintf(hex, sizeof(hex), "%06x", c->color & 0xffffff);
+    emit("flip " + std::to_string(c->flips) + " " + hex);
+  }
+}
+
+void kbModifiers(void *data, wl_keyboard *, uint32_t, uint32_t dep, uint32_t lat, uint32_t lock,
+                 uint32_t group)
+{
+  auto *c = static_cast<Client *>(data);
+  if (c->state)
+    xkb_state_update_mask(c->state, dep, lat, lock, 0, 0, group);
+  emit("modifiers " + std::to_string(dep) + " " + std::to_string(lat) + " " + std::to_string(lock) +
+       " " + std::to_string(group));
+}
+
+void kbRepeat(void *, wl_keyboard *, int32_t, int32_t) {}
+
+const wl_keyboard_listener keyboard_listener = {kbKeymap, kbEnter,     kbLeave,
+                                                kbKey,    kbModifiers, kbRepeat};
+
+/* ---- pointer ------------------------------------------------------------- */
+
+void ptrEnter(void *, wl_pointer *, uint32_t, wl_surface *, wl_fixed_t x, wl_fixed_t y)
+{
+  emit("pointer-enter " + fmt2(wl_fixed_to_double(x)) + " " + fmt2(wl_fixed_to_double(y)));
+}
+void ptrLeave(void *, wl_pointer *, uint32_t, wl_surface *)
+{
+  emit("pointer-leave");
+}
+void ptrMotion(void *, wl_pointer *, uint32_t, wl_fixed_t x, wl_fixed_t y)
+{
+  emit("motion " + fmt2(wl_fixed_to_double(x)) + " " + fmt2(wl_fixed_to_double(y)));
+}
+void ptrButton(void *, wl_pointer *, uint32_t, uint32_t, uint32_t button, uint32_t state)
+{
+  emit("button " + std::to_string(button) +
+       (state == WL_POINTER_BUTTON_STATE_PRESSED ? " pressed" : " released"));
+}
+void ptrAxis(void *, wl_pointer *, uint32_t, uint32_t axis, wl_fixed_t value)
+{
+  emit("axis " + std::to_string(axis) + " " + fmt2(wl_fixed_to_double(value)));
+}
+void ptrFrame(void *, wl_pointer *)
+{
+  emit("frame");
+}
+void ptrAxisSource(void *, wl_pointer *, uint32_t source)
+{
+  emit("axis-source " + std::to_string(source));
+}
+void ptrAxisStop(void *, wl_pointer *, uint32_t, uint32_t axis)
+{
+  emit("axis-stop " + std::to_string(axis));
+}
+void ptrAxisDiscrete(void *, wl_pointer *, uint32_t axis, int32_t discrete)
+{
+  emit("axis-discrete " + std::to_string(axis) + " " + std::to_string(discrete));
+}
+
+const wl_pointer_listener pointer_listener = {ptrEnter,      ptrLeave,    ptrMotion,
+                                              ptrButton,     ptrAxis,     ptrFrame,
+                                              ptrAxisSource, ptrAxisStop, ptrAxisDiscrete};
+
+/* ---- clipboard (wl_data_device) ------------------------------------------ */
+
+void offerOffer(void *data, wl_data_offer *, const char *mime)
+{
+  static_cast<Client *>(data)->offer_mimes.push_back(mime);
+}
+void offerSourceActions(void *, wl_data_offer *, uint32_t) {}
+void offerAction(void *, wl_data_offer *, uint32_t) {}
+const wl_data_offer_listener offer_listener = {offerOffer, offerSourceActions, offerAction};
+
+void ddDataOffer(void *data, wl_data_device *, wl_data_offer *offer)
+{
+  auto *c = static_cast<Client *>(data);
+  c->offer_mimes.clear();
+  wl_data_offer_add_listener(offer, &offer_listener, c);
+}
+void ddEnter(void *, wl_data_device *, uint32_t, wl_surface *, wl_fixed_t, wl_fixed_t,
+             wl_data_offer *offer)
+{
+  if (offer)
+    wl_data_offer_destroy(offer);
+}
+void ddLeave(void *, wl_data_device *) {}
+void ddMotion(void *, wl_data_device *, uint32_t, wl_fixed_t, wl_fixed_t) {}
+void ddDrop(void *, wl_data_device *) {}
+void ddSelection(void *data, wl_data_device *, wl_data_offer *offer)
+{
+  auto *c = static_cast<Client *>(data);
+  if (c->selection)
+    wl_data_offer_destroy(c->selection);
+  c->selection = offer;
+  if (!offer) {
+    emit("selection none");
+    return;
+  }
+  std::string line = "selection";
+  for (const auto &m : c->offer_mimes)
+    line += " " + m;
+  emit(line);
+}
+const wl_data_device_listener data_device_listener = {ddDataOffer, ddEnter, ddLeave,
+                                                      ddMotion,    ddDrop,  ddSelection};
+
+/* ---- seat and registry --------------------------------------------------- */
+
+void seatCapabilities(void *data, wl_seat *seat, uint32_t caps)
+{
+  auto *c = static_cast<Client *>(data);
+  emit("capabilities " + std::to_string(caps));
+  bool want_kb = caps & WL_SEAT_CAPABILITY_KEYBOARD;
+  bool want_ptr = caps & WL_SEAT_CAPABILITY_POINTER;
+  if (want_kb && !c->keyboard) {
+    c->keyboard = wl_seat_get_keyboard(seat);
+    wl_keyboard_add_listener(c->keyboard, &keyboard_listener, c);
+  } else if (!want_kb && c->keyboard) {
+    wl_keyboard_release(c->keyboard);
+    c->keyboard = nullptr;
+  }
+  if (want_ptr && !c->pointer) {
+    c->pointer = wl_seat_get_pointer(seat);
+    wl_pointer_add_listener(c->pointer, &pointer_listener, c);
+  } else if (!want_ptr && c->pointer) {
+    wl_pointer_release(c->pointer);
+    c->pointer = nullptr;
+  }
+}
+void seatName(void *, wl_seat *, const char *) {}
+const wl_seat_listener seat_listener = {seatCapabilities, seatName};
+
+void wmBasePing(void *, xdg_wm_base *base, uint32_t serial)
+{
+  xdg_wm_base_pong(base, serial);
+}
+const xdg_wm_base_listener wm_base_listener = {wmBasePing};
+
+void toplevelConfigure(void *data, xdg_toplevel *, int32_t w, int32_t h, wl_array *)
+{
+  auto *c = static_cast<Client *>(data);
+  c->pending_w = w;
+  c->pending_h = h;
+}
+void toplevelClose(void *data, xdg_toplevel *)
+{
+  static_cast<Client *>(data)->running = false;
+}
+void toplevelConfigureBounds(void *, xdg_toplevel *, int32_t, int32_t) {}
+void toplevelWmCapabilities(void *, xdg_toplevel *, wl_array *) {}
+const xdg_toplevel_listener toplevel_listener = {toplevelConfigure, toplevelClose,
+                                                 toplevelConfigureBounds, toplevelWmCapabilities};
+
+void surfaceConfigure(void *data, xdg_surface *surface, uint32_t serial)
+{
+  auto *c = static_cast<Client *>(data);
+  xdg_surface_ack_configure(surface, serial);
+  int w = c->pending_w > 0 ? c->pending_w : 640;
+  int h = c->pending_h > 0 ? c->pending_h : 480;
+  if (!c->configured || w != c->width || h != c->height) {
+    c->width = w;
+    c->height = h;
+    paint(*c);
+    c->configured = true;
+    wl_display_roundtrip(c->display);
+    emit("configured " + std::to_string(w) + " " + std::to_string(h));
+  }
+}
+const xdg_surface_listener surface_listener = {surfaceConfigure};
+
+void registryGlobal(void *data, wl_registry *reg, uint32_t name, const char *iface, uint32_t v)
+{
+  auto *c = static_cast<Client *>(data);
+  if (strcmp(iface, wl_compositor_interface.name) == 0)
+    c->compositor = static_cast<wl_compositor *>(
+      wl_registry_bind(reg, name, &wl_compositor_interface, std::min(v, 4u)));
+  else if (strcmp(iface, wl_shm_interface.name) == 0)
+    c->shm = static_cast<wl_shm *>(wl_registry_bind(reg, name, &wl_shm_interface, 1));
+  else if (strcmp(iface, xdg_wm_base_interface.name) == 0)
+    c->wm_base = static_cast<xdg_wm_base *>(
+      wl_registry_bind(reg, name, &xdg_wm_base_interface, std::min(v, 4u)));
+  else if (strcmp(iface, wl_seat_interface.name) == 0 && !c->seat)
+    c->seat =
+      static_cast<wl_seat *>(wl_registry_bind(reg, name, &wl_seat_interface, std::min(v, 7u)));
+  else if (strcmp(iface, wl_data_device_manager_interface.name) == 0)
+    c->ddm = static_cast<wl_data_device_manager *>(
+      wl_registry_bind(reg, name, &wl_data_device_manager_interface, std::min(v, 3u)));
+}
+void registryRemove(void *, wl_registry *, uint32_t) {}
+const wl_registry_listener registry_listener = {registryGlobal, registryRemove};
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+  Client c;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--timestamps") == 0)
+      g_timestamps = true;
+    else if (strcmp(argv[i], "--flip") == 0)
+      c.flip = true;
+    else {
+      fail(std::string("unknown option ") + argv[i]);
+      return 2;
+    }
+  }
+  c.xkb = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
+  c.display = wl_display_connect(nullptr);
+  if (!c.display) {
+    fail("cannot connect to the Wayland display");
+    return 1;
+  }
+  wl_registry *registry = wl_display_get_registry(c.display);
+  wl_registry_add_listener(registry, &registry_listener, &c);
+  wl_display_roundtrip(c.display);
+  if (!c.compositor || !c.shm || !c.wm_base || !c.seat) {
+    fail("compositor lacks wl_compositor, wl_shm, xdg_wm_base or wl_seat");
+    return 1;
+  }
+  wl_seat_add_listener(c.seat, &seat_listener, &c);
+  if (c.ddm) {
+    c.data_device = wl_data_device_manager_get_data_device(c.ddm, c.seat);
+    wl_data_device_add_listener(c.data_device, &data_device_listener, &c);
+  }
+  xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
+  c.surface = wl_compositor_create_surface(c.compositor);
+  c.xsurface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
+  xdg_surface_add_listener(c.xsurface, &surface_listener, &c);
+  c.toplevel = xdg_surface_get_toplevel(c.xsurface);
+  xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
+  xdg_toplevel_set_title(c.toplevel, "vdi-input-client");
+  xdg_toplevel_set_app_id(c.toplevel, "vdi-input-client");
+  xdg_toplevel_set_fullscreen(c.toplevel, nullptr);
+  wl_surface_commit(c.surface);
+
+  std::string input;
+  while (c.running) {
+    while (wl_display_prepare_read(c.display) != 0)
+      wl_display_dispatch_pending(c.display);
+    wl_display_flush(c.display);
+    pollfd fds[2] = {{wl_display_get_fd(c.display), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+      wl_display_cancel_read(c.display);
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      if (wl_display_read_events(c.display) < 0)
+        break;
+    } else {
+      wl_display_cancel_read(c.display);
+    }
+    if (fds[0].revents & (POLLHUP | POLLERR))
+      break;
+    if (wl_display_dispatch_pending(c.display) < 0)
+      break;
+    if (fds[1].revents & (POLLIN | POLLHUP)) {
+      char chunk[1024];
+      ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+      if (n <= 0)
+        break;
+      input.append(chunk, static_cast<size_t>(n));
+      size_t nl;
+      while ((nl = input.find('\n')) != std::string::npos) {
+        std::string line = input.substr(0, nl);
+        input.erase(0, nl + 1);
+        if (line == "quit")
+          c.running = false;
+        else if (line == "size")
+          printf("size %d %d\n", c.width, c.height), fflush(stdout);
+        else if (!line.empty())
+          fail("unknown command: " + line);
+      }
+    }
+  }
+  wl_display_disconnect(c.display);
+  return 0;
+}

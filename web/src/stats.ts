@@ -1,0 +1,53 @@
+// Receiver statistics of a peer connection: fps, bitrate, RTT, loss, decode time.
+
+export interface ReceiverStats {
+  fps: number;
+  bitrateKbps: number;
+  rttMs: number;
+  lossPercent: number;
+  decodeMs: number;
+  framesDecoded: number;
+  width: number;
+  height: number;
+}
+
+export class StatsSampler {
+  private last?: { t: number; bytes: number; frames: number };
+  constructor(readonly pc: RTCPeerConnection) {}
+
+  async sample(): Promise<ReceiverStats> {
+    const out: ReceiverStats = { fps: 0, bitrateKbps: 0, rttMs: 0, lossPercent: 0, decodeMs: 0, framesDecoded: 0, width: 0, height: 0 };
+    const report = await this.pc.getStats();
+    let bytes = 0;
+    report.forEach((s: Record<string, any>) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        bytes = s.bytesReceived ?? 0;
+        out.framesDecoded = s.framesDecoded ?? 0;
+        const lost = s.packetsLost ?? 0, recv = s.packetsReceived ?? 0;
+        out.lossPercent = recv + lost > 0 ? (100 * lost) / (recv + lost) : 0;
+        out.decodeMs = out.framesDecoded ? (1000 * (s.totalDecodeTime ?? 0)) / out.framesDecoded : 0;
+        out.width = s.frameWidth ?? 0;
+        out.height = s.frameHeight ?? 0;
+      } else if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) {
+        out.rttMs = 1000 * s.currentRoundTripTime;
+      }
+    });
+    const now = performance.now();
+    if (this.last) {
+      const dt = (now - this.last.t) / 1000;
+      out.bitrateKbps = (8 * (bytes - this.last.bytes)) / 1000 / dt;
+      out.fps = (out.framesDecoded - this.last.frames) / dt;
+    }
+    this.last = { t: now, bytes, frames: out.framesDecoded };
+    return out;
+  }
+}
+
+export function formatStats(s: ReceiverStats): string {
+  return [
+    `${s.width}x${s.height}  ${s.fps.toFixed(1)} fps`,
+    `${(s.bitrateKbps / 1000).toFixed(2)} Mbit/s`,
+    `RTT ${s.rttMs.toFixed(1)} ms  loss ${s.lossPercent.toFixed(2)} %`,
+    `decode ${s.decodeMs.toFixed(2)} ms/frame`,
+  ].join('\n');
+}
