@@ -75,9 +75,9 @@
 
 #include "gstvdiwebrtcsink.h"
 
+#include "input-message.h"
 #include "webrtc-bitrate.h"
 #include "webrtc-http.h"
-#include "webrtc-input.h"
 #include "webrtc-signalling.h"
 #include "webrtc-viewer.h"
 
@@ -828,7 +828,8 @@ struct State : ViewerEvents {
 
   std::string viewerControl(const std::string &id, const std::string &text) override
   {
-    ControlRequest req = parseControlRequest(text.data(), text.size());
+    /* The same messages, parser and checks as vdiinputsink. */
+    vdi::InputMessage req = vdi::parseInputMessage(text);
     bool allowed;
     GST_OBJECT_LOCK(self);
     GstVdiViewerControl policy = settings.control;
@@ -839,14 +840,14 @@ struct State : ViewerEvents {
                                    (policy == GST_VDI_VIEWER_CONTROL_FIRST && controller == id));
     }
     if (!allowed)
-      return controlResponse(req.id, "this viewer is view-only: input is not allowed");
+      return vdi::controlResponse(req.id, "this viewer is view-only: input is not allowed");
     if (!req.event)
-      return controlResponse(req.id, req.error);
+      return vdi::controlResponse(req.id, req.error);
     GST_LOG_OBJECT(self, "viewer %s input: %" GST_PTR_FORMAT, id.c_str(),
                    gst_event_get_structure(req.event.get()));
     if (!gst_pad_push_event(self->video_pad, req.event.release()))
       GST_DEBUG_OBJECT(self, "nothing upstream handled the input event");
-    return controlResponse(req.id, "");
+    return vdi::controlResponse(req.id, "");
   }
 
   void viewerKeyframeRequest(const std::string &id) override

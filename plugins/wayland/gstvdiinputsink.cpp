@@ -477,14 +477,7 @@ static void gst_vdi_input_sink_class_init(GstVdiInputSinkClass *klass)
    * $XDG_RUNTIME_DIR (e.g. `wayland-1`), or an absolute socket path. Unset
    * means $WAYLAND_DISPLAY.
    */
-  g_object_class_install_property(
-    gobject_class, PROP_DISPLAY,
-    g_param_spec_string("display", "Display",
-                        "Wayland socket name (in $XDG_RUNTIME_DIR) or absolute socket path of "
-                        "the compositor; unset means $WAYLAND_DISPLAY",
-                        nullptr,
-                        static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                 GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(gobject_class, PROP_DISPLAY, vdi::displayParamSpec());
 
   /**
    * GstVdiInputSink:output:

@@ -78,7 +78,6 @@
 GST_DEBUG_CATEGORY_STATIC(gst_vdi_wayland_src_debug);
 #define GST_CAT_DEFAULT gst_vdi_wayland_src_debug
 
-#define DEFAULT_DISPLAY nullptr
 #define DEFAULT_OUTPUT nullptr
 #define DEFAULT_SHOW_CURSOR TRUE
 #define DEFAULT_KEEPALIVE 1000
@@ -682,14 +681,7 @@ static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
    * $XDG_RUNTIME_DIR (e.g. `wayland-1`), or an absolute socket path. Unset
    * means $WAYLAND_DISPLAY.
    */
-  g_object_class_install_property(
-    gobject_class, PROP_DISPLAY,
-    g_param_spec_string("display", "Display",
-                        "Wayland socket name (in $XDG_RUNTIME_DIR) or absolute socket path of "
-                        "the compositor; unset means $WAYLAND_DISPLAY",
-                        DEFAULT_DISPLAY,
-                        static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                 GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(gobject_class, PROP_DISPLAY, vdi::displayParamSpec());
 
   /**
    * GstVdiWaylandSrc:output:

@@ -61,6 +61,16 @@ std::string describeSocket(const std::string &display)
 
 } // namespace
 
+GParamSpec *displayParamSpec()
+{
+  return g_param_spec_string(
+    "display", "Display",
+    "Wayland socket name (in $XDG_RUNTIME_DIR) or absolute socket path of the compositor; "
+    "unset means $WAYLAND_DISPLAY",
+    nullptr,
+    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+}
+
 GstVideoFormat videoFormatFromShm(uint32_t shm_format)
 {
   /* wl_shm formats name the channels of a little-endian 32-bit word from

@@ -194,6 +194,11 @@ private:
 
 using WaylandConnectionPtr = std::shared_ptr<WaylandConnection>;
 
+/* The "display" property every element of this plugin has: a socket name
+ * in $XDG_RUNTIME_DIR or an absolute socket path; NULL means
+ * $WAYLAND_DISPLAY. Mutable in READY. */
+GParamSpec *displayParamSpec();
+
 /* GstVideoFormat for a wl_shm format code, GST_VIDEO_FORMAT_UNKNOWN if the
  * format has no GStreamer equivalent. */
 GstVideoFormat videoFormatFromShm(uint32_t shm_format);

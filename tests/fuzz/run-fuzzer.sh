@@ -10,5 +10,5 @@ if [ ! -x "$fuzzer" ]; then
   exit 77
 fi
 mkdir -p "$work"
-exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+exec "$fuzzer" -error_exitcode=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
   -print_final_stats=1 -dict="$dict" "$work" "$seeds"

@@ -33,13 +33,6 @@ using namespace vdi::test;
 
 namespace {
 
-#define REQUIRE_SWAY()                                                                             \
-  do {                                                                                             \
-    std::string why = SwaySession::unavailableReason();                                            \
-    if (!why.empty())                                                                              \
-      VDI_SKIP(why);                                                                               \
-  } while (0)
-
 /* Generous: the machine running the tests may be busy. */
 constexpr auto kWait = 20000ms;
 

@@ -27,13 +27,6 @@ using namespace vdi::test;
 
 namespace {
 
-#define REQUIRE_SWAY()                                                                             \
-  do {                                                                                             \
-    std::string why = SwaySession::unavailableReason();                                            \
-    if (!why.empty())                                                                              \
-      VDI_SKIP(why);                                                                               \
-  } while (0)
-
 std::string recipe(const std::string &name)
 {
   const char *root = g_getenv("VDI_SOURCE_ROOT");

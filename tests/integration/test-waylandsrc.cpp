@@ -23,18 +23,6 @@ using namespace vdi::test;
 
 namespace {
 
-#define REQUIRE_SWAY()                                                                             \
-  do {                                                                                             \
-    std::string why = SwaySession::unavailableReason();                                            \
-    if (!why.empty())                                                                              \
-      VDI_SKIP(why);                                                                               \
-  } while (0)
-
-std::string quoted(const std::string &s)
-{
-  return "\"" + s + "\"";
-}
-
 HarnessPtr captureHarness(const SwaySession &sway, const std::string &props = "")
 {
   std::string desc =
