@@ -948,7 +948,16 @@ static void gst_vdi_srt_sink_class_init(GstVdiSrtSinkClass *klass)
 
   gst_element_class_set_static_metadata(
     element_class, "VDI SRT server", "Sink/Network",
-    "Serves many MPEG-TS sessions on one SRT listener port, chosen by streamid=read:NAME",
+    "Serves many MPEG-TS sessions on one SRT listener port (request pads sink_NAME); "
+    "callers choose with streamid=read:NAME (or #!::r=NAME,m=request; read:NAME:USER:PASS "
+    "when the pad has credentials), get a keyframe at once, and a slow caller never stalls "
+    "others.\n"
+    "Examples:\n"
+    "  gst-launch-1.0 vdisrtsink name=s uri=srt://:8890 vdiwaylandsrc display=wayland-1 "
+    "keepalive=33 ! videoconvert ! x264enc tune=zerolatency key-int-max=60 ! mpegtsmux ! "
+    "s.sink_desk1   (then: ffplay \"srt://HOST:8890?streamid=read:desk1\")\n"
+    "  gst-launch-1.0 videotestsrc is-live=true ! x264enc tune=zerolatency ! mpegtsmux ! "
+    "s.sink_test vdisrtsink name=s uri=srt://127.0.0.1:8890",
     "gst-vdi developers");
 
   gst_type_mark_as_plugin_api(GST_TYPE_VDI_SRT_SINK_PAD, static_cast<GstPluginAPIFlags>(0));

@@ -1676,8 +1676,16 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
   gst_element_class_add_static_pad_template(element_class, &audio_template);
   gst_element_class_set_static_metadata(
     element_class, "WebRTC desktop sink", "Sink/Network/WebRTC",
-    "Serves one encoded stream to many WebRTC viewers (one webrtcbin each), with signalling, "
-    "WHEP, keyframe on join, input data channel and bitrate adaptation",
+    "Serves one encoded stream to many WebRTC viewers (one webrtcbin each), with signalling "
+    "(gst-plugins-rs JSON protocol on /signalling), WHEP (/whep), a player page (/), keyframe "
+    "on join, an input data channel (upstream navigation events) and bitrate adaptation. "
+    "port=-1 relays signalling through the add-peer/handle-message/send-message signals.\n"
+    "Examples:\n"
+    "  gst-launch-1.0 vdiwaylandsrc display=wayland-1 ! videoconvert ! x264enc "
+    "tune=zerolatency speed-preset=ultrafast ! vdiwebrtcsink port=8080   (open "
+    "http://HOST:8080/)\n"
+    "  gst-launch-1.0 videotestsrc is-live=true ! videoconvert ! x264enc tune=zerolatency "
+    "! vdiwebrtcsink port=0 address=127.0.0.1 viewer-control=none",
     "gst-vdi developers");
   gst_type_mark_as_plugin_api(GST_TYPE_VDI_VIEWER_CONTROL, GstPluginAPIFlags(0));
 }

@@ -527,8 +527,15 @@ static void gst_vdi_input_sink_class_init(GstVdiInputSinkClass *klass)
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(
     element_class, "Wayland input injection", "Sink/Input",
-    "Injects keyboard, mouse and clipboard input (newline-delimited JSON) into a Wayland "
-    "compositor",
+    "Injects keyboard (X keysym names, any xkb layout), mouse and clipboard input into a Wayland "
+    "compositor (virtual-keyboard, virtual-pointer, data-control). Input: newline-delimited "
+    "JSON in the webrtcsink control-channel shape, e.g. "
+    "{\"id\":1,\"request\":{\"type\":\"navigationEvent\",\"event\":{\"event\":\"KeyPress\","
+    "\"key\":\"a\"}}} (docs/input-protocol.md). Session clipboard changes are posted as "
+    "'vdi-clipboard' element messages.\n"
+    "Examples:\n"
+    "  gst-launch-1.0 filesrc location=input.jsonl ! vdiinputsink display=wayland-1\n"
+    "  gst-launch-1.0 tcpserversrc host=127.0.0.1 port=7000 ! vdiinputsink output=HEADLESS-1",
     "gst-vdi developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_vdi_input_sink_change_state);
