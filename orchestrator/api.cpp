@@ -44,6 +44,14 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
     metrics_.add("vdi_http_requests_total", {{"code", std::to_string(status)}});
   };
 
+  /* The page: static files, no secrets in them; everything they use needs
+   * authentication. */
+  std::string web_root = config_.web_root;
+  if (web_root.empty() && g_getenv("GST_VDI_WEB_ROOT"))
+    web_root = g_getenv("GST_VDI_WEB_ROOT");
+  if (web_root.empty())
+    web_root = VDID_PLAYER_DIR;
+  http_.route("/", [web_root](Request &r) { respondFile(r, web_root); });
   http_.route("/health", [this](Request &r) { health(r); });
   http_.route("/metrics", [this](Request &r) { metricsPage(r); });
   http_.route("/api/v1/login", [this](Request &r) { login(r); });

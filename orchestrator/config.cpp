@@ -17,7 +17,7 @@ namespace vdid {
 namespace {
 
 const std::map<std::string, std::set<std::string>> kKnownKeys = {
-  {"server", {"listen", "tls-certificate", "tls-key"}},
+  {"server", {"listen", "tls-certificate", "tls-key", "web-root"}},
   {"auth", {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window"}},
   {"users", {}}, /* any name */
   {"sessions",
@@ -108,6 +108,10 @@ bool Config::load(const std::string &path, Config *config, GError **error)
   if (g_key_file_has_key(kf, "server", "tls-key", nullptr)) {
     g_autofree char *v = g_key_file_get_string(kf, "server", "tls-key", nullptr);
     c.tls_key = v;
+  }
+  if (g_key_file_has_key(kf, "server", "web-root", nullptr)) {
+    g_autofree char *v = g_key_file_get_string(kf, "server", "web-root", nullptr);
+    c.web_root = v;
   }
   if (c.tls_certificate.empty() != c.tls_key.empty())
     return fail(error, path, "[server] tls-certificate and tls-key go together");

@@ -28,6 +28,9 @@ struct Config {
   unsigned listen_port = 8080;
   std::string tls_certificate; /* PEM file; TLS when set with tls_key */
   std::string tls_key;
+  /* The web page served at / (the player for now); empty: $GST_VDI_WEB_ROOT,
+   * else the installed player. */
+  std::string web_root;
 
   /* [auth] */
   std::vector<std::string> admins;

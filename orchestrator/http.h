@@ -42,6 +42,9 @@ void respondJson(SoupServerMessage *msg, unsigned status, JsonNode *node);
 void respondError(SoupServerMessage *msg, unsigned status, const std::string &message);
 void respondText(SoupServerMessage *msg, unsigned status, const char *content_type,
                  const std::string &body);
+/* Answers GET/HEAD of a file below @root (path from the request, "/" means
+ * index.html); refuses anything that leaves @root. */
+void respondFile(Request &req, const std::string &root);
 
 /* Builds a JSON object node with json-glib's builder, in one expression:
  *   jsonObject([](JsonBuilder *b) { ... }) */

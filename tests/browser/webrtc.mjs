@@ -69,6 +69,13 @@ try {
       await readLine();
       break;
     }
+    case 'play': {
+      // Open the player with the query in args[0] (e.g. a vdid session's
+      // ?signalling=...), play 5 frames, report.
+      const page = await openPage(args[0] || '?autoconnect=0&stats=0');
+      result(await connectAndPlay(page, 5, 30000));
+      break;
+    }
     case 'join': {
       const page = await openPage();
       result(await connectAndPlay(page, 1));

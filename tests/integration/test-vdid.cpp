@@ -106,7 +106,10 @@ struct Vdid {
     std::vector<std::string> argv = {std::string(g_getenv("VDI_BUILD_ROOT")) + "/orchestrator/vdid",
                                      "--listen", "127.0.0.1:0"};
     argv.insert(argv.end(), args.begin(), args.end());
-    proc = std::make_unique<Process>(argv);
+    /* The page vdid serves at / is the player built in BUILD/web. */
+    proc = std::make_unique<Process>(
+      argv, std::vector<std::string>{"GST_VDI_WEB_ROOT=" + std::string(g_getenv("VDI_BUILD_ROOT")) +
+                                     "/web"});
     auto line = proc->waitFor("vdid: listening on ", 10s);
     REQUIRE(line);
     std::smatch m;
@@ -710,4 +713,46 @@ TEST_CASE("a vdid restarted after kill -9 stops the sessions left behind", "[vdi
   SessionVdid second("stream=false\n", base);
   CHECK(processesOf(dir).empty());
   CHECK_FALSE(g_file_test(dir.c_str(), G_FILE_TEST_EXISTS));
+}
+
+TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdid][browser]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  std::string root = g_getenv("VDI_BUILD_ROOT");
+  std::string src = g_getenv("VDI_SOURCE_ROOT");
+  if (!g_file_test("/usr/bin/chromium", G_FILE_TEST_IS_EXECUTABLE))
+    VDI_SKIP("/usr/bin/chromium not installed (apt-get install chromium)");
+  if (!g_file_test((src + "/web/node_modules/playwright-core").c_str(), G_FILE_TEST_IS_DIR))
+    VDI_SKIP("playwright-core missing in web/node_modules (run ./scripts/setup)");
+  if (!g_file_test((root + "/web/player.js").c_str(), G_FILE_TEST_EXISTS))
+    VDI_SKIP("the player page was not built");
+  SessionVdid v("stream=true\n");
+  Client c;
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
+  REQUIRE(r.status == 201);
+  std::string id = member(r.body, "id");
+  std::string url = v.vdid->base + "/api/v1/sessions/" + id;
+  REQUIRE(waitState(c, url, v.owner) == "running");
+
+  /* vdid serves the page at /. */
+  Response page = c.request("GET", v.vdid->base + "/");
+  CHECK(page.status == 200);
+  CHECK(page.body.find("<video") != std::string::npos);
+
+  /* A browser has no Basic credentials for a WebSocket: a share token. */
+  r = c.request("POST", url + "/shares", "{\"role\":\"control\"}", v.owner);
+  REQUIRE(r.status == 201);
+  std::string signalling =
+    "/api/v1/sessions/" + id + "/signalling?token=" + member(r.body, "token");
+  g_autofree char *escaped = g_uri_escape_string(signalling.c_str(), nullptr, FALSE);
+  std::string query = std::string("?autoconnect=0&stats=0&signalling=") + escaped;
+  Process browser({"node", src + "/tests/browser/webrtc.mjs", "play", v.vdid->base, query});
+  auto line = browser.waitFor("result ", 60s);
+  REQUIRE(line);
+  std::string json = line->substr(7);
+  INFO(json);
+  CHECK(json.find("\"error\"") == std::string::npos);
+  CHECK(member(json, "width") == "640");
+  CHECK(member(json, "height") == "480");
+  CHECK(std::stoi(member(json, "frames")) >= 5);
 }

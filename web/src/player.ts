@@ -21,9 +21,13 @@ const video = document.getElementById('video') as HTMLVideoElement | null;
 const statsEl = document.getElementById('stats');
 const statusEl = document.getElementById('status');
 
+/** The signalling WebSocket: `/signalling` of the serving element, or the
+ * path (or URL) given as `?signalling=`, e.g. vdid's
+ * `/api/v1/sessions/ID/signalling?token=SHARE`. */
 function signallingUrl(): string {
-  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${location.host}/signalling`;
+  const url = new URL(params.get('signalling') || '/signalling', location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
 }
 
 export const state: PlayerState = { connectStartedAt: 0, firstFrameAt: 0, framesPresented: 0, errors: [] };
