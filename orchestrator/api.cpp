@@ -9,6 +9,7 @@
 #include "requests.h"
 
 #include <cstring>
+#include <unistd.h>
 
 namespace vdid {
 
@@ -30,6 +31,63 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
   metrics_.declare("vdi_login_rate_limited_total", Metrics::Type::Counter,
                    "Requests refused because their address failed too often");
   metrics_.declare("vdi_sessions", Metrics::Type::Gauge, "Sessions, by state");
+  metrics_.declare("vdi_viewers", Metrics::Type::Gauge, "WebRTC viewers, all sessions");
+  metrics_.declare("vdi_session_info", Metrics::Type::Gauge,
+                   "1 per session, with its user, state and encoder as labels");
+  metrics_.declare("vdi_session_viewers", Metrics::Type::Gauge, "WebRTC viewers of a session");
+  metrics_.declare("vdi_session_fps", Metrics::Type::Gauge,
+                   "Encoded frames per second of a session (last 2 s)");
+  metrics_.declare("vdi_session_bitrate_bps", Metrics::Type::Gauge,
+                   "Encoded bits per second of a session (last 2 s)");
+  metrics_.declare("vdi_session_keyframe_requests_total", Metrics::Type::Counter,
+                   "Keyframe requests of a session's viewers");
+  metrics_.declare("vdi_session_cpu_seconds_total", Metrics::Type::Counter,
+                   "CPU time of a session's processes (compositor, worker, apps)");
+  metrics_.declare("vdi_session_rss_bytes", Metrics::Type::Gauge,
+                   "Resident memory of a session's processes");
+  metrics_.addCollector([this](Metrics &m) {
+    for (const char *f : {"vdi_session_info", "vdi_session_viewers", "vdi_session_fps",
+                          "vdi_session_bitrate_bps", "vdi_session_keyframe_requests_total",
+                          "vdi_session_cpu_seconds_total", "vdi_session_rss_bytes"})
+      m.clear(f);
+    unsigned all_viewers = 0;
+    long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+    for (const auto &s : sessions_.list()) {
+      Labels l = {{"session", s->id}, {"user", s->user}};
+      Labels info = l;
+      info["state"] = sessionStateName(s->state);
+      info["encoder"] = s->encoder;
+      m.set("vdi_session_info", info, 1);
+      unsigned viewers = sessions_.viewers(s->id);
+      all_viewers += viewers;
+      m.set("vdi_session_viewers", l, viewers);
+      if (s->worker) {
+        m.set("vdi_session_fps", l, s->worker->fps);
+        m.set("vdi_session_bitrate_bps", l, s->worker->bitrate);
+        m.set("vdi_session_keyframe_requests_total", l,
+              static_cast<double>(s->worker->keyframe_requests));
+      }
+      double cpu = 0, rss = 0;
+      for (pid_t pid : sessions_.pids(*s)) {
+        gchar *stat = nullptr;
+        g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+        if (g_file_get_contents(path, &stat, nullptr, nullptr)) {
+          /* Fields after the command name: utime is the 12th, stime the
+           * 13th, rss (pages) the 22nd. */
+          const char *p = strrchr(stat, ')');
+          g_auto(GStrv) f = p ? g_strsplit(p + 2, " ", 0) : nullptr;
+          if (f && g_strv_length(f) > 21) {
+            cpu += (g_ascii_strtod(f[11], nullptr) + g_ascii_strtod(f[12], nullptr)) / ticks;
+            rss += g_ascii_strtod(f[21], nullptr) * page;
+          }
+          g_free(stat);
+        }
+      }
+      m.set("vdi_session_cpu_seconds_total", l, cpu);
+      m.set("vdi_session_rss_bytes", l, rss);
+    }
+    m.set("vdi_viewers", {}, all_viewers);
+  });
   metrics_.addCollector([this](Metrics &m) {
     m.set("vdi_up", {}, 1);
     std::map<std::string, unsigned> by_state = {{"starting", 0}, {"running", 0}, {"failed", 0}};

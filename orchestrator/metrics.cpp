@@ -32,6 +32,14 @@ void Metrics::set(const std::string &name, const Labels &labels, double value)
   families_[name].samples[labels] = value;
 }
 
+void Metrics::clear(const std::string &name)
+{
+  std::lock_guard<std::mutex> locker(lock_);
+  auto it = families_.find(name);
+  if (it != families_.end())
+    it->second.samples.clear();
+}
+
 void Metrics::addCollector(std::function<void(Metrics &)> collector)
 {
   std::lock_guard<std::mutex> locker(lock_);

@@ -30,6 +30,9 @@ public:
   void declare(const std::string &name, Type type, const std::string &help);
   void add(const std::string &name, const Labels &labels = {}, double by = 1);
   void set(const std::string &name, const Labels &labels, double value);
+  /* Drops every sample of a family (per-session families, before a
+   * collector sets the sessions that still exist). */
+  void clear(const std::string &name);
 
   /* Called at every scrape to set gauges that are cheaper to read than to
    * keep up to date (sessions, viewers, per-session CPU). */

@@ -722,6 +722,11 @@ void SessionManager::workerLine(const std::string &id, const std::string &line)
       it->second(message);
     else if (w.early.size() < 64)
       w.early[peer].push_back(std::move(message));
+  } else if (event == "stats") {
+    w.fps = json_object_get_double_member_with_default(o, "fps", 0);
+    w.bitrate = json_object_get_double_member_with_default(o, "bitrate", 0);
+    w.frames = json_object_get_int_member_with_default(o, "frames", 0);
+    w.keyframe_requests = json_object_get_int_member_with_default(o, "keyframeRequests", 0);
   } else if (event == "error") {
     std::string reason = std::string("the session's pipeline failed: ") +
                          json_object_get_string_member_with_default(o, "message", "");
@@ -837,6 +842,17 @@ void SessionManager::removePeer(const std::string &id, const std::string &peer)
     json_builder_set_member_name(b, "peer");
     json_builder_add_string_value(b, peer.c_str());
   }));
+}
+
+std::vector<pid_t> SessionManager::pids(const Session &s) const
+{
+  std::vector<pid_t> out;
+  if (s.compositor > 0)
+    out.push_back(s.compositor);
+  if (s.worker && s.worker->pid > 0)
+    out.push_back(s.worker->pid);
+  out.insert(out.end(), s.apps.begin(), s.apps.end());
+  return out;
 }
 
 unsigned SessionManager::viewers(const std::string &id) const

@@ -49,6 +49,9 @@ struct WorkerLink {
   std::string buffer;
   bool ready = false;
   std::string encoder;
+  /* The worker's last "stats" event. */
+  double fps = 0, bitrate = 0;
+  gint64 frames = 0, keyframe_requests = 0;
   unsigned next_ref = 1;
   /* add-peer requests waiting for their answer, by ref. */
   std::map<unsigned, std::function<void(const std::string &peer)>> pending_peers;
@@ -117,6 +120,8 @@ public:
   void sendToPeer(const std::string &id, const std::string &peer, const std::string &message);
   void removePeer(const std::string &id, const std::string &peer);
   unsigned viewers(const std::string &id) const;
+  /* PIDs of every process of a session that vdid started (for CPU/RSS). */
+  std::vector<pid_t> pids(const Session &s) const;
 
   /* Called when a session changes state (for logs and metrics). */
   std::function<void(const Session &)> on_state_changed;

@@ -31,6 +31,7 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -74,7 +75,64 @@ struct Worker {
   GstElement *pipeline = nullptr;
   GstElement *sink = nullptr;
   int exit_code = 0;
+  /* Encoded frames and bytes reaching vdiwebrtcsink (streaming thread). */
+  std::atomic<guint64> frames{0}, bytes{0};
+  guint64 last_frames = 0, last_bytes = 0;
+  gint64 last_time = 0;
 };
+
+GstPadProbeReturn countEncoded(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto *w = static_cast<Worker *>(data);
+  if (GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info)) {
+    w->frames++;
+    w->bytes += gst_buffer_get_size(b);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Every 2 s: what the session's pipeline does, for vdid's /metrics. */
+gboolean reportStats(gpointer data)
+{
+  auto *w = static_cast<Worker *>(data);
+  gint64 now = g_get_monotonic_time();
+  double seconds = w->last_time ? (now - w->last_time) / 1e6 : 0;
+  guint64 frames = w->frames, bytes = w->bytes;
+  double fps = seconds > 0 ? (frames - w->last_frames) / seconds : 0;
+  double bitrate = seconds > 0 ? (bytes - w->last_bytes) * 8 / seconds : 0;
+  w->last_frames = frames;
+  w->last_bytes = bytes;
+  w->last_time = now;
+
+  guint viewers = 0, keyframe_requests = 0;
+  GstStructure *stats = nullptr;
+  g_object_get(w->sink, "stats", &stats, nullptr);
+  if (stats) {
+    gst_structure_get_uint(stats, "viewers", &viewers);
+    for (int i = 0; i < gst_structure_n_fields(stats); i++) {
+      const GValue *v = gst_structure_get_value(stats, gst_structure_nth_field_name(stats, i));
+      if (G_VALUE_HOLDS(v, GST_TYPE_STRUCTURE)) {
+        guint n = 0;
+        if (gst_structure_get_uint(gst_value_get_structure(v), "keyframe-requests", &n))
+          keyframe_requests += n;
+      }
+    }
+    gst_structure_free(stats);
+  }
+  emit(event("stats", [&](JsonBuilder *b) {
+    json_builder_set_member_name(b, "fps");
+    json_builder_add_double_value(b, fps);
+    json_builder_set_member_name(b, "bitrate");
+    json_builder_add_double_value(b, bitrate);
+    json_builder_set_member_name(b, "frames");
+    json_builder_add_int_value(b, static_cast<gint64>(frames));
+    json_builder_set_member_name(b, "viewers");
+    json_builder_add_int_value(b, viewers);
+    json_builder_set_member_name(b, "keyframeRequests");
+    json_builder_add_int_value(b, keyframe_requests);
+  }));
+  return G_SOURCE_CONTINUE;
+}
 
 void fatal(Worker *w, const std::string &message)
 {
@@ -234,6 +292,11 @@ int main(int argc, char **argv)
     gst_util_set_object_arg(G_OBJECT(w.sink), "ice-addresses", list.c_str());
   }
   g_signal_connect(w.sink, "send-message", G_CALLBACK(onSendMessage), nullptr);
+  if (GstPad *video = gst_element_get_static_pad(w.sink, "video")) {
+    gst_pad_add_probe(video, GST_PAD_PROBE_TYPE_BUFFER, countEncoded, &w, nullptr);
+    gst_object_unref(video);
+  }
+  g_timeout_add_seconds(2, reportStats, &w);
 
   g_autoptr(GstBus) bus = gst_element_get_bus(w.pipeline);
   gst_bus_add_watch(bus, onBus, &w);
