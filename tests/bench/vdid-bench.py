@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+# gst-vdi vdid benchmark (issue: vdid).
+#
+# Runs a real vdid (as root, sessions as the test user) on a free loopback
+# port and measures:
+#   1. cold start: POST /api/v1/sessions -> state "running" (compositor up,
+#      worker pipeline playing), then a real Chromium (tests/browser/webrtc.mjs
+#      "play") from WebSocket connect to the first decoded frame; medians over
+#      --starts sessions, each deleted before the next;
+#   2. idle cost: --idle sessions left running with nobody watching; after a
+#      settle time, per-session RSS and CPU over --window seconds from vdid's
+#      own /metrics, and /health latency while they idle (UI responsiveness).
+#
+#   ./scripts/build && python3 tests/bench/vdid-bench.py [--starts 5] [--idle 10]
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
+BUILD = os.environ.get("VDI_BUILD_ROOT") or os.path.join(SRC, "build")
+USER = os.environ.get("VDI_TEST_USER", "vditest")
+
+
+def request(method, url, auth, body=None):
+    req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
+    req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--starts", type=int, default=5)
+    ap.add_argument("--idle", type=int, default=10)
+    ap.add_argument("--window", type=float, default=10)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("run as root: sessions run as the test user")
+
+    tmp = tempfile.mkdtemp(prefix="vdid-bench-")
+    os.chmod(tmp, 0o755)
+    hashed = subprocess.run([f"{BUILD}/orchestrator/vdid", "hash-password", "pw"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    conf = os.path.join(tmp, "vdid.conf")
+    with open(conf, "w") as f:
+        f.write(f"[users]\n{USER}={hashed}\n[sessions]\nwidth=1280\nheight=720\nfps=30\n"
+                f"max-sessions={args.idle + 2}\nmax-sessions-per-user={args.idle + 2}\n"
+                f"idle-timeout=0\nruntime-dir={tmp}/run\n")
+    env = dict(os.environ, GST_PLUGIN_PATH=f"{BUILD}/plugins/wayland:{BUILD}/plugins/session",
+               GST_VDI_WEB_ROOT=f"{BUILD}/web")
+    vdid = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", conf, "--listen",
+                             "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env=env)
+    base = None
+    for line in vdid.stdout:
+        m = re.search(r"listening on (http://\S+)/$", line.strip())
+        if m:
+            base = m.group(1)
+            break
+    auth = f"{USER}:pw"
+    out = {"running_ms": [], "first_frame_ms": []}
+    try:
+        # 1. cold starts
+        for _ in range(args.starts):
+            t0 = time.monotonic()
+            status, body = request("POST", f"{base}/api/v1/sessions", auth, "{}")
+            sid = json.loads(body)["id"]
+            while json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])["state"] == "starting":
+                time.sleep(0.01)
+            out["running_ms"].append((time.monotonic() - t0) * 1000)
+            _, share = request("POST", f"{base}/api/v1/sessions/{sid}/shares", auth,
+                               '{"role":"view"}')
+            token = json.loads(share)["token"]
+            sig = urllib.parse.quote(f"/api/v1/sessions/{sid}/signalling?token={token}", safe="")
+            res = subprocess.run(["node", f"{SRC}/tests/browser/webrtc.mjs", "play", base,
+                                  f"?autoconnect=0&stats=0&signalling={sig}"],
+                                 capture_output=True, text=True, timeout=120)
+            line = [l for l in res.stdout.splitlines() if l.startswith("result ")][-1]
+            out["first_frame_ms"].append(json.loads(line[7:])["firstFrameMs"])
+            request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
+            print(f"start: running after {out['running_ms'][-1]:.0f} ms, first frame "
+                  f"{out['first_frame_ms'][-1]:.0f} ms after connect", file=sys.stderr)
+
+        # 2. idle sessions
+        ids = []
+        for _ in range(args.idle):
+            ids.append(json.loads(request("POST", f"{base}/api/v1/sessions", auth, "{}")[1])["id"])
+        for sid in ids:
+            while json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])["state"] == "starting":
+                time.sleep(0.05)
+        time.sleep(5)
+
+        def scrape():
+            text = request("GET", f"{base}/metrics", auth)[1]
+            cpu = {m.group(1): float(m.group(2)) for m in re.finditer(
+                r'vdi_session_cpu_seconds_total\{session="(\w+)",[^}]*\} (\S+)', text)}
+            rss = {m.group(1): float(m.group(2)) for m in re.finditer(
+                r'vdi_session_rss_bytes\{session="(\w+)",[^}]*\} (\S+)', text)}
+            return cpu, rss
+        c0, _ = scrape()
+        health = []
+        t_end = time.monotonic() + args.window
+        while time.monotonic() < t_end:
+            t = time.monotonic()
+            request("GET", f"{base}/health", auth)
+            health.append((time.monotonic() - t) * 1000)
+            time.sleep(0.2)
+        c1, rss = scrape()
+        cpu_pct = [100 * (c1[s] - c0[s]) / args.window for s in ids if s in c0 and s in c1]
+        out["idle_sessions"] = len(ids)
+        out["idle_cpu_pct_median"] = statistics.median(cpu_pct)
+        out["idle_rss_mb_median"] = statistics.median(rss[s] / 1e6 for s in ids if s in rss)
+        out["health_ms_median"] = statistics.median(health)
+        out["health_ms_max"] = max(health)
+    finally:
+        vdid.terminate()
+        vdid.wait(timeout=60)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    med = lambda k: statistics.median(out[k])
+    print(f"\n| measure | median | n |\n|---|---|---|")
+    print(f"| POST -> running (compositor + worker playing) | {med('running_ms'):.0f} ms | {args.starts} |")
+    print(f"| WebSocket connect -> first decoded frame in Chromium | {med('first_frame_ms'):.0f} ms | {args.starts} |")
+    print(f"| start to first frame (sum of medians) | {med('running_ms') + med('first_frame_ms'):.0f} ms | |")
+    print(f"| idle session CPU (compositor + worker) | {out['idle_cpu_pct_median']:.2f} % of a core | {out['idle_sessions']} sessions |")
+    print(f"| idle session RSS | {out['idle_rss_mb_median']:.0f} MB | {out['idle_sessions']} sessions |")
+    print(f"| /health latency with them idle | {out['health_ms_median']:.1f} ms (max {out['health_ms_max']:.1f}) | |")
+    print("\nraw:", json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
