@@ -335,6 +335,18 @@ std::string waitState(Client &c, const std::string &url, const std::string &auth
       VDI_SKIP("vdid starts sessions as other users only when run as root");                       \
   } while (0)
 
+/* Creates a session of the owner and waits until its pipeline plays;
+ * returns its URL. */
+std::string startStreamingSession(SessionVdid &v, Client &c, std::string *id)
+{
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
+  REQUIRE(r.status == 201);
+  *id = member(r.body, "id");
+  std::string url = v.vdid->base + "/api/v1/sessions/" + *id;
+  REQUIRE(waitState(c, url, v.owner) == "running");
+  return url;
+}
+
 /* PIDs of processes whose environment has XDG_RUNTIME_DIR=@dir. */
 std::vector<pid_t> processesOf(const std::string &dir)
 {
@@ -623,11 +635,8 @@ TEST_CASE("vdid relays WebRTC signalling between a viewer and the session's pipe
     VDI_SKIP("vdid-worker was not built");
   SessionVdid v("stream=true\n");
   Client c;
-  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
-  REQUIRE(r.status == 201);
-  std::string id = member(r.body, "id");
-  std::string url = v.vdid->base + "/api/v1/sessions/" + id;
-  REQUIRE(waitState(c, url, v.owner) == "running");
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
   CHECK_FALSE(member(c.request("GET", url, "", v.owner).body, "encoder").empty());
 
   std::string ws = "ws" + url.substr(4) + "/signalling";
@@ -728,11 +737,8 @@ TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdi
     VDI_SKIP("the player page was not built");
   SessionVdid v("stream=true\n");
   Client c;
-  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
-  REQUIRE(r.status == 201);
-  std::string id = member(r.body, "id");
-  std::string url = v.vdid->base + "/api/v1/sessions/" + id;
-  REQUIRE(waitState(c, url, v.owner) == "running");
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
 
   /* vdid serves the page at /. */
   Response page = c.request("GET", v.vdid->base + "/");
@@ -740,7 +746,7 @@ TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdi
   CHECK(page.body.find("<video") != std::string::npos);
 
   /* A browser has no Basic credentials for a WebSocket: a share token. */
-  r = c.request("POST", url + "/shares", "{\"role\":\"control\"}", v.owner);
+  Response r = c.request("POST", url + "/shares", "{\"role\":\"control\"}", v.owner);
   REQUIRE(r.status == 201);
   std::string signalling =
     "/api/v1/sessions/" + id + "/signalling?token=" + member(r.body, "token");
