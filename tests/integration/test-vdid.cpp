@@ -783,3 +783,79 @@ TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdi
   CHECK(
     std::regex_search(text, std::regex("vdi_session_info\\{encoder=\"x264enc\",session=\"" + id)));
 }
+
+namespace {
+unsigned openFds(pid_t pid)
+{
+  unsigned n = 0;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  g_autoptr(GDir) d = g_dir_open(dir.c_str(), 0, nullptr);
+  while (d && g_dir_read_name(d))
+    n++;
+  return n;
+}
+} // namespace
+
+TEST_CASE("kill -9 of one session's worker leaves another session streaming", "[vdid][sessions]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  SessionVdid v("stream=true\n");
+  Client c;
+  std::string a, b;
+  std::string url_a = startStreamingSession(v, c, &a);
+  std::string url_b = startStreamingSession(v, c, &b);
+
+  /* The worker of A: the vdid-worker whose --display is in A's dir. */
+  pid_t worker = -1;
+  for (pid_t p : processesOf(v.base + "/" + a)) {
+    std::ifstream cmd("/proc/" + std::to_string(p) + "/cmdline");
+    std::string text((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    if (text.find("vdid-worker") != std::string::npos)
+      worker = p;
+  }
+  REQUIRE(worker > 0);
+  kill(worker, SIGKILL);
+  std::string state;
+  for (int i = 0; i < 100 && state != "failed"; i++) {
+    std::this_thread::sleep_for(50ms);
+    state = member(c.request("GET", url_a, "", v.owner).body, "state");
+  }
+  CHECK(state == "failed");
+  CHECK(c.request("GET", url_a, "", v.owner).body.find("worker was killed by signal 9") !=
+        std::string::npos);
+  CHECK(processesOf(v.base + "/" + a).empty());
+
+  /* B still streams: a viewer still gets an offer through vdid. */
+  CHECK(member(c.request("GET", url_b, "", v.owner).body, "state") == "running");
+  WsClient viewer("ws" + url_b.substr(4) + "/signalling", v.owner);
+  REQUIRE(viewer.open());
+  std::string welcome = viewer.waitFor("welcome", 20s);
+  REQUIRE_FALSE(welcome.empty());
+  viewer.send(R"({"type":"list"})");
+  std::string list = viewer.waitFor("list", 10s);
+  std::smatch m;
+  REQUIRE(std::regex_search(list, m, std::regex("\"id\":\"([^\"]+)\"")));
+  viewer.send(R"({"type":"startSession","peerId":")" + m[1].str() + R"("})");
+  CHECK(viewer.waitFor("peer", 15s).find("\"sdp\"") != std::string::npos);
+}
+
+TEST_CASE("20 create/delete cycles leave no process and no file descriptor behind",
+          "[vdid][sessions]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  SessionVdid v("stream=true\n");
+  Client c;
+  std::string id;
+  c.request("DELETE", startStreamingSession(v, c, &id), "", v.owner); /* warm up */
+  unsigned fds_before = openFds(v.vdid->proc->pid());
+  for (int i = 0; i < 20; i++) {
+    std::string url = startStreamingSession(v, c, &id);
+    REQUIRE(c.request("DELETE", url, "", v.owner).status == 204);
+    CHECK(processesOf(v.base + "/" + id).empty());
+  }
+  unsigned fds_after = openFds(v.vdid->proc->pid());
+  INFO("vdid fds before " << fds_before << ", after " << fds_after);
+  CHECK(fds_after <= fds_before + 2);
+  g_autoptr(GDir) d = g_dir_open(v.base.c_str(), 0, nullptr);
+  CHECK(g_dir_read_name(d) == nullptr); /* no runtime dir left */
+}
