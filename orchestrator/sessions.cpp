@@ -725,7 +725,6 @@ void SessionManager::workerLine(const std::string &id, const std::string &line)
   } else if (event == "stats") {
     w.fps = json_object_get_double_member_with_default(o, "fps", 0);
     w.bitrate = json_object_get_double_member_with_default(o, "bitrate", 0);
-    w.frames = json_object_get_int_member_with_default(o, "frames", 0);
     w.keyframe_requests = json_object_get_int_member_with_default(o, "keyframeRequests", 0);
   } else if (event == "error") {
     std::string reason = std::string("the session's pipeline failed: ") +

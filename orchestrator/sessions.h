@@ -51,7 +51,7 @@ struct WorkerLink {
   std::string encoder;
   /* The worker's last "stats" event. */
   double fps = 0, bitrate = 0;
-  gint64 frames = 0, keyframe_requests = 0;
+  gint64 keyframe_requests = 0;
   unsigned next_ref = 1;
   /* add-peer requests waiting for their answer, by ref. */
   std::map<unsigned, std::function<void(const std::string &peer)>> pending_peers;

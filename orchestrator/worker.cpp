@@ -96,7 +96,7 @@ gboolean reportStats(gpointer data)
 {
   auto *w = static_cast<Worker *>(data);
   gint64 now = g_get_monotonic_time();
-  double seconds = w->last_time ? (now - w->last_time) / 1e6 : 0;
+  double seconds = (now - w->last_time) / 1e6;
   guint64 frames = w->frames, bytes = w->bytes;
   double fps = seconds > 0 ? (frames - w->last_frames) / seconds : 0;
   double bitrate = seconds > 0 ? (bytes - w->last_bytes) * 8 / seconds : 0;
@@ -124,8 +124,6 @@ gboolean reportStats(gpointer data)
     json_builder_add_double_value(b, fps);
     json_builder_set_member_name(b, "bitrate");
     json_builder_add_double_value(b, bitrate);
-    json_builder_set_member_name(b, "frames");
-    json_builder_add_int_value(b, static_cast<gint64>(frames));
     json_builder_set_member_name(b, "viewers");
     json_builder_add_int_value(b, viewers);
     json_builder_set_member_name(b, "keyframeRequests");
@@ -296,6 +294,7 @@ int main(int argc, char **argv)
     gst_pad_add_probe(video, GST_PAD_PROBE_TYPE_BUFFER, countEncoded, &w, nullptr);
     gst_object_unref(video);
   }
+  w.last_time = g_get_monotonic_time();
   g_timeout_add_seconds(2, reportStats, &w);
 
   g_autoptr(GstBus) bus = gst_element_get_bus(w.pipeline);

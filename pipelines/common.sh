@@ -44,11 +44,28 @@ vdi_capture() {
   echo "vdiwaylandsrc display=$1 $keepalive ! video/x-raw,framerate=$FPS/1"
 }
 
+# Serves folder $1 over HTTP on port $2 (python3's http.server; a deployment
+# puts nginx or vdid there) while the recipe runs, and prints the playlist
+# URL of session $3. The server stops with the recipe.
+vdi_serve_hls() {
+  mkdir -p "$1/hls/$3"
+  [[ -n "${VDI_PRINT_ONLY:-}" ]] && return 0
+  python3 -m http.server --bind "${ADDRESS:-0.0.0.0}" --directory "$1" "$2" >/dev/null 2>&1 &
+  VDI_HTTP_PID=$!
+  trap 'kill $VDI_HTTP_PID 2>/dev/null' EXIT
+  echo "HLS: http://${ADDRESS:-HOST}:$2/hls/$3/index.m3u8 (files in $1)"
+}
+
 # Runs gst-launch with the pipeline in "$@" (already split into words).
+# Not exec while an HTTP server runs: its EXIT trap must stop it.
 vdi_run() {
   if [[ -n "${VDI_PRINT_ONLY:-}" ]]; then
     echo "$GST_LAUNCH -e $*"
     return 0
   fi
-  exec "$GST_LAUNCH" -e "$@"
+  if [[ -n "${VDI_HTTP_PID:-}" ]]; then
+    "$GST_LAUNCH" -e "$@"
+  else
+    exec "$GST_LAUNCH" -e "$@"
+  fi
 }

@@ -22,13 +22,7 @@ SRT_PORT="${3:-8890}"
 HLS_PORT="${4:-8888}"
 NAME="${5:-desktop}"
 DIR="${6:-$(mktemp -d /tmp/vdi-hls-XXXXXX)}"
-mkdir -p "$DIR/hls/$NAME"
-
-if [[ -z "${VDI_PRINT_ONLY:-}" ]]; then
-  python3 -m http.server --bind "${ADDRESS:-0.0.0.0}" --directory "$DIR" "$HLS_PORT" >/dev/null 2>&1 &
-  HTTP_PID=$!
-  trap 'kill $HTTP_PID 2>/dev/null' EXIT
-fi
+vdi_serve_hls "$DIR" "$HLS_PORT" "$NAME"
 
 # The queues decouple the three outputs: a slow one never stalls the others.
 GST_LAUNCH_CMD=(
@@ -45,8 +39,4 @@ GST_LAUNCH_CMD=(
          location="$DIR/hls/$NAME/segment%05d.ts"
          playlist-location="$DIR/hls/$NAME/index.m3u8"
 )
-if [[ -n "${VDI_PRINT_ONLY:-}" ]]; then
-  echo "$GST_LAUNCH -e ${GST_LAUNCH_CMD[*]}"
-else
-  "$GST_LAUNCH" -e "${GST_LAUNCH_CMD[@]}"
-fi
+vdi_run "${GST_LAUNCH_CMD[@]}"

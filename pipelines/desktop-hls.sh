@@ -22,16 +22,8 @@ DISPLAY_ARG="${1:-${WAYLAND_DISPLAY:-wayland-1}}"
 PORT="${2:-8888}"
 NAME="${3:-desktop}"
 DIR="${4:-$(mktemp -d /tmp/vdi-hls-XXXXXX)}"
-mkdir -p "$DIR/hls/$NAME"
+vdi_serve_hls "$DIR" "$PORT" "$NAME"
 
-if [[ -z "${VDI_PRINT_ONLY:-}" ]]; then
-  python3 -m http.server --bind "${ADDRESS:-0.0.0.0}" --directory "$DIR" "$PORT" >/dev/null 2>&1 &
-  HTTP_PID=$!
-  trap 'kill $HTTP_PID 2>/dev/null' EXIT
-  echo "HLS: http://${ADDRESS:-HOST}:$PORT/hls/$NAME/index.m3u8 (files in $DIR)"
-fi
-
-# Not exec: the trap stops the HTTP server when gst-launch ends.
 GST_LAUNCH_CMD=(
   $(vdi_capture "$DISPLAY_ARG" steady)
   ! $(vdi_encoder 1)
@@ -40,8 +32,4 @@ GST_LAUNCH_CMD=(
       location="$DIR/hls/$NAME/segment%05d.ts"
       playlist-location="$DIR/hls/$NAME/index.m3u8"
 )
-if [[ -n "${VDI_PRINT_ONLY:-}" ]]; then
-  echo "$GST_LAUNCH -e ${GST_LAUNCH_CMD[*]}"
-else
-  "$GST_LAUNCH" -e "${GST_LAUNCH_CMD[@]}"
-fi
+vdi_run "${GST_LAUNCH_CMD[@]}"

@@ -559,7 +559,6 @@ static GstFlowReturn gst_vdi_wayland_src_create(GstPushSrc *pushsrc, GstBuffer *
   auto *self = GST_VDI_WAYLAND_SRC(pushsrc);
   State *st = self->state;
   std::unique_ptr<CapturedFrame> frame;
-  bool repeat = false;
 
   {
     std::unique_lock<std::mutex> locker(st->lock);
@@ -580,7 +579,6 @@ static GstFlowReturn gst_vdi_wayland_src_create(GstPushSrc *pushsrc, GstBuffer *
       }
       if (st->last && st->repaint) {
         st->repaint = false;
-        repeat = true;
         break;
       }
       GST_OBJECT_LOCK(self);
@@ -589,10 +587,8 @@ static GstFlowReturn gst_vdi_wayland_src_create(GstPushSrc *pushsrc, GstBuffer *
       if (st->last && keepalive > 0) {
         int64_t due = st->last_push_ns + keepalive;
         int64_t now = monotonic_ns();
-        if (now >= due) {
-          repeat = true;
+        if (now >= due)
           break;
-        }
         st->cond.wait_for(locker, std::chrono::nanoseconds(due - now));
       } else {
         st->cond.wait(locker);
@@ -623,7 +619,6 @@ static GstFlowReturn gst_vdi_wayland_src_create(GstPushSrc *pushsrc, GstBuffer *
     buf = gst_buffer_copy(st->last.get());
     addDamageMeta(buf, frame->damage);
   } else {
-    (void)repeat;
     pts = frame_running_time(self, monotonic_ns());
     buf = gst_buffer_copy(st->last.get());
   }

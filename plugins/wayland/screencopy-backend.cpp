@@ -437,14 +437,11 @@ std::unique_ptr<CaptureBackend> CaptureBackend::create(const WaylandConnectionPt
   conn->invoke([&] {
     OutputInfo *out = conn->findOutput(output);
     if (!out) {
-      std::string names;
-      for (const auto &o : conn->outputInfos())
-        names += (names.empty() ? "" : ", ") + o->name;
       if (output.empty())
         message = "The compositor at \"" + conn->displayName() + "\" has no output to capture";
       else
         message = "The compositor at \"" + conn->displayName() + "\" has no output named \"" +
-                  output + "\". Its outputs are: " + (names.empty() ? "none" : names);
+                  output + "\". Its outputs are: " + conn->outputNames();
       return;
     }
     uint32_t version = 0;

@@ -228,7 +228,6 @@ bool WaylandConnection::init(const std::string &display, GError **error)
                 "The Wayland compositor at \"%s\" does not offer wl_shm", display_name_.c_str());
     return false;
   }
-  updateSnapshot();
 
   poll_ = gst_poll_new(TRUE);
   gst_poll_fd_init(&pollfd_);
@@ -508,7 +507,6 @@ void WaylandConnection::registryGlobalRemove(void *data, wl_registry *, uint32_t
       zxdg_output_v1_destroy((*it)->xdg_output);
     wl_output_destroy((*it)->output);
     self->outputs_.erase(it);
-    self->updateSnapshot();
   }
 }
 
@@ -550,12 +548,6 @@ void *WaylandConnection::bindGlobal(const wl_interface *iface, uint32_t max_vers
   return nullptr;
 }
 
-bool WaylandConnection::hasGlobal(const char *interface_name) const
-{
-  return std::any_of(globals_.begin(), globals_.end(),
-                     [interface_name](const Global &g) { return g.interface == interface_name; });
-}
-
 OutputInfo *WaylandConnection::findOutput(const std::string &name) const
 {
   for (const auto &out : outputs_) {
@@ -565,35 +557,15 @@ OutputInfo *WaylandConnection::findOutput(const std::string &name) const
   return nullptr;
 }
 
-void WaylandConnection::updateSnapshot()
-{
-  std::vector<OutputSnapshot> snap;
-  for (const auto &o : outputs_) {
-    snap.push_back({o->name, o->description, o->width, o->height, o->refresh_mhz, o->scale,
-                    o->transform, o->logical_x, o->logical_y, o->logical_width, o->logical_height});
-  }
-  std::lock_guard<std::mutex> locker(lock_);
-  snapshot_ = std::move(snap);
-}
-
-std::vector<OutputSnapshot> WaylandConnection::outputs()
-{
-  if (isEventThread())
-    updateSnapshot();
-  else
-    invoke([this] { updateSnapshot(); });
-  std::lock_guard<std::mutex> locker(lock_);
-  return snapshot_;
-}
-
 std::string WaylandConnection::outputNames()
 {
   std::string names;
-  for (const auto &o : outputs()) {
-    if (!names.empty())
-      names += ", ";
-    names += o.name.empty() ? "(unnamed)" : o.name;
-  }
+  auto collect = [&] {
+    for (const auto &o : outputs_)
+      names += (names.empty() ? "" : ", ") + (o->name.empty() ? "(unnamed)" : o->name);
+  };
+  if (!invoke(collect))
+    collect(); /* the event thread is gone: nobody else touches outputs_ */
   return names.empty() ? "none" : names;
 }
 

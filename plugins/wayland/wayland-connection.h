@@ -49,7 +49,7 @@ template <typename T, void (*Destroy)(T *)>
 using WlPtr = std::unique_ptr<T, WlDeleter<T, Destroy>>;
 
 /* What the connection knows of one wl_output. Only touched on the event
- * thread; use WaylandConnection::outputs() for a snapshot from elsewhere. */
+ * thread. */
 struct OutputInfo {
   uint32_t global_name = 0;
   wl_output *output = nullptr;
@@ -60,17 +60,8 @@ struct OutputInfo {
   int32_t height = 0;
   int32_t refresh_mhz = 0; /* 0 when the compositor does not say */
   int32_t scale = 1;
-  int32_t transform = 0;
   int32_t logical_x = 0, logical_y = 0;
   int32_t logical_width = 0, logical_height = 0;
-};
-
-/* A plain copy of OutputInfo without the Wayland handles. */
-struct OutputSnapshot {
-  std::string name;
-  std::string description;
-  int32_t width, height, refresh_mhz, scale, transform;
-  int32_t logical_x, logical_y, logical_width, logical_height;
 };
 
 class WaylandConnection : public std::enable_shared_from_this<WaylandConnection>
@@ -121,11 +112,9 @@ public:
    * put on the connection's queue. */
   void *bindGlobal(const wl_interface *iface, uint32_t max_version,
                    uint32_t *bound_version = nullptr);
-  bool hasGlobal(const char *interface_name) const;
 
-  /* Snapshot of the outputs, from any thread. */
-  std::vector<OutputSnapshot> outputs();
-  /* Comma-separated output names, for error messages. */
+  /* Comma-separated output names ("none" without outputs), for error
+   * messages. Any thread. */
   std::string outputNames();
 
   /* Fatal connection errors (compositor gone, protocol error) are reported
@@ -183,13 +172,11 @@ private:
   std::atomic<bool> failed_{false};
   std::atomic<bool> wake_pending_{false};
 
-  std::mutex lock_; /* protects tasks_, timers_, callbacks_, snapshot_ */
+  std::mutex lock_; /* protects tasks_, timers_, callbacks_ */
   std::vector<std::function<void()>> tasks_;
   std::vector<Timer> timers_;
   std::vector<std::pair<unsigned, ErrorCallback>> callbacks_;
   unsigned next_callback_id_ = 1;
-  std::vector<OutputSnapshot> snapshot_;
-  void updateSnapshot();
 };
 
 using WaylandConnectionPtr = std::shared_ptr<WaylandConnection>;
