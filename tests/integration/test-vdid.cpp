@@ -9,8 +9,7 @@
  * client (libsoup).
  */
 
-#include "sway-session.h"
-#include "test-util.h"
+#include "vdid-fixture.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -25,107 +24,6 @@
 
 using namespace std::chrono_literals;
 using namespace vdi::test;
-
-namespace {
-
-struct Response {
-  unsigned status = 0;
-  std::string body;
-  std::string set_cookie;
-  std::string www_authenticate;
-};
-
-class Client
-{
-public:
-  Client() : session_(soup_session_new()) {}
-  ~Client() { g_object_unref(session_); }
-
-  Response request(const std::string &method, const std::string &url, const std::string &body = "",
-                   const std::string &authorization = "", const std::string &cookie = "")
-  {
-    g_autoptr(SoupMessage) msg = soup_message_new(method.c_str(), url.c_str());
-    SoupMessageHeaders *h = soup_message_get_request_headers(msg);
-    if (!authorization.empty())
-      soup_message_headers_replace(h, "Authorization", authorization.c_str());
-    if (!cookie.empty())
-      soup_message_headers_replace(h, "Cookie", cookie.c_str());
-    if (!body.empty()) {
-      g_autoptr(GBytes) bytes = g_bytes_new(body.data(), body.size());
-      soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
-    }
-    g_autoptr(GError) error = nullptr;
-    g_autoptr(GBytes) out = soup_session_send_and_read(session_, msg, nullptr, &error);
-    Response r;
-    if (!out) {
-      FAIL("request failed: " << error->message);
-      return r;
-    }
-    r.status = soup_message_get_status(msg);
-    gsize len = 0;
-    auto *data = static_cast<const char *>(g_bytes_get_data(out, &len));
-    r.body.assign(data ? data : "", len);
-    SoupMessageHeaders *rh = soup_message_get_response_headers(msg);
-    if (const char *c = soup_message_headers_get_one(rh, "Set-Cookie"))
-      r.set_cookie = c;
-    if (const char *w = soup_message_headers_get_one(rh, "WWW-Authenticate"))
-      r.www_authenticate = w;
-    return r;
-  }
-
-private:
-  SoupSession *session_;
-};
-
-std::string basic(const std::string &user, const std::string &password)
-{
-  std::string raw = user + ":" + password;
-  g_autofree char *b64 = g_base64_encode(reinterpret_cast<const guchar *>(raw.data()), raw.size());
-  return std::string("Basic ") + b64;
-}
-
-/* The "error" member of a JSON error body, or "" if the body is not one. */
-std::string jsonError(const std::string &body)
-{
-  g_autoptr(JsonParser) p = json_parser_new();
-  if (!json_parser_load_from_data(p, body.c_str(), -1, nullptr))
-    return "";
-  JsonNode *root = json_parser_get_root(p);
-  if (!JSON_NODE_HOLDS_OBJECT(root))
-    return "";
-  return json_object_get_string_member_with_default(json_node_get_object(root), "error", "");
-}
-
-struct Vdid {
-  std::unique_ptr<Process> proc;
-  std::string base;
-  std::string demo_password;
-
-  explicit Vdid(const std::vector<std::string> &args)
-  {
-    std::vector<std::string> argv = {std::string(g_getenv("VDI_BUILD_ROOT")) + "/orchestrator/vdid",
-                                     "--listen", "127.0.0.1:0"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    /* The page vdid serves at / is the player built in BUILD/web. */
-    proc = std::make_unique<Process>(
-      argv, std::vector<std::string>{"GST_VDI_WEB_ROOT=" + std::string(g_getenv("VDI_BUILD_ROOT")) +
-                                     "/web"});
-    auto line = proc->waitFor("vdid: listening on ", 10s);
-    REQUIRE(line);
-    std::smatch m;
-    REQUIRE(std::regex_search(*line, m, std::regex("(https?://[^ ]+)/$")));
-    base = m[1];
-    if (args.empty()) {
-      auto demo = proc->waitFor("vdid: no --config", 2s);
-      REQUIRE(demo);
-      std::smatch pm;
-      REQUIRE(std::regex_search(*demo, pm, std::regex("password \"([^\"]+)\"")));
-      demo_password = pm[1];
-    }
-  }
-};
-
-} // namespace
 
 TEST_CASE("vdid serves /health openly and the rest only with credentials", "[vdid]")
 {
@@ -233,148 +131,6 @@ TEST_CASE("vdid stops cleanly on SIGTERM", "[vdid]")
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 }
-
-/* ---- sessions ------------------------------------------------------------ */
-
-namespace {
-
-std::string hashOf(const std::string &password)
-{
-  Process p(
-    {std::string(g_getenv("VDI_BUILD_ROOT")) + "/orchestrator/vdid", "hash-password", password});
-  auto line = p.readLine(10s);
-  REQUIRE(line);
-  return *line;
-}
-
-/* vdid with two users: the test Unix user (sessions run as it) and "bob",
- * who has no Unix account but can sign in. */
-struct SessionVdid {
-  std::string config_path;
-  std::string user = testUser();
-  std::unique_ptr<Vdid> vdid;
-  std::string owner, other;
-
-  std::string base; /* the runtime dir of this vdid's sessions */
-
-  explicit SessionVdid(const std::string &extra = "", const std::string &reuse_base = "")
-  {
-    g_autofree char *path = nullptr;
-    int fd = g_file_open_tmp("vdid-XXXXXX.conf", &path, nullptr);
-    close(fd);
-    config_path = path;
-    if (reuse_base.empty()) {
-      g_autofree char *dir = g_dir_make_tmp("vdid-run-XXXXXX", nullptr);
-      base = dir;
-      chmod(dir, 0755);
-    } else {
-      base = reuse_base;
-    }
-    std::ofstream(config_path) << "[users]\n"
-                               << user << "=" << hashOf("pw1") << "\n"
-                               << "bob=" << hashOf("pw2") << "\n"
-                               << "[sessions]\nwidth=640\nheight=480\nfps=30\n"
-                               << "runtime-dir=" << base << "\n"
-                               << extra;
-    vdid = std::make_unique<Vdid>(std::vector<std::string>{"--config", config_path});
-    owner = basic(user, "pw1");
-    other = basic("bob", "pw2");
-  }
-  ~SessionVdid()
-  {
-    /* Give vdid time to stop its sessions: killing it half-way would
-     * orphan compositors (which is what the kill -9 test is about). */
-    if (vdid && vdid->proc->running())
-      vdid->proc->stop(15000ms);
-    vdid.reset();
-    unlink(config_path.c_str());
-    if (keep_base)
-      return;
-    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", base.c_str());
-    (void)!system(cmd);
-  }
-  bool keep_base = false;
-};
-
-std::string member(const std::string &json, const char *name)
-{
-  g_autoptr(JsonParser) p = json_parser_new();
-  if (!json_parser_load_from_data(p, json.c_str(), -1, nullptr))
-    return "";
-  JsonNode *root = json_parser_get_root(p);
-  if (!JSON_NODE_HOLDS_OBJECT(root))
-    return "";
-  JsonNode *n = json_object_get_member(json_node_get_object(root), name);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n))
-    return "";
-  if (json_node_get_value_type(n) == G_TYPE_STRING)
-    return json_node_get_string(n);
-  return std::to_string(json_node_get_int(n));
-}
-
-/* Polls GET until the session leaves "starting". */
-std::string waitState(Client &c, const std::string &url, const std::string &auth)
-{
-  for (int i = 0; i < 300; i++) {
-    Response r = c.request("GET", url, "", auth);
-    std::string state = member(r.body, "state");
-    if (state != "starting")
-      return state;
-    std::this_thread::sleep_for(50ms);
-  }
-  return "starting";
-}
-
-/* Sessions need sway and, to run as the test user, root. */
-#define REQUIRE_SESSIONS_POSSIBLE()                                                                \
-  do {                                                                                             \
-    std::string why = SwaySession::unavailableReason();                                            \
-    if (!why.empty())                                                                              \
-      VDI_SKIP(why);                                                                               \
-    if (geteuid() != 0)                                                                            \
-      VDI_SKIP("vdid starts sessions as other users only when run as root");                       \
-  } while (0)
-
-/* Creates a session of the owner and waits until its pipeline plays;
- * returns its URL. */
-std::string startStreamingSession(SessionVdid &v, Client &c, std::string *id)
-{
-  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
-  REQUIRE(r.status == 201);
-  *id = member(r.body, "id");
-  std::string url = v.vdid->base + "/api/v1/sessions/" + *id;
-  REQUIRE(waitState(c, url, v.owner) == "running");
-  return url;
-}
-
-/* PIDs of processes whose environment has XDG_RUNTIME_DIR=@dir. */
-std::vector<pid_t> processesOf(const std::string &dir)
-{
-  std::vector<pid_t> out;
-  std::string needle = "XDG_RUNTIME_DIR=" + dir;
-  g_autoptr(GDir) proc = g_dir_open("/proc", 0, nullptr);
-  const char *name;
-  while ((name = g_dir_read_name(proc))) {
-    if (!g_ascii_isdigit(name[0]))
-      continue;
-    std::ifstream env(std::string("/proc/") + name + "/environ");
-    std::string data((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
-    size_t pos = data.find(needle);
-    if (pos != std::string::npos &&
-        (pos + needle.size() == data.size() || data[pos + needle.size()] == '\0'))
-      out.push_back(atoi(name));
-  }
-  return out;
-}
-
-uid_t ownerOf(pid_t pid)
-{
-  struct stat st;
-  std::string p = "/proc/" + std::to_string(pid);
-  return stat(p.c_str(), &st) == 0 ? st.st_uid : static_cast<uid_t>(-1);
-}
-
-} // namespace
 
 TEST_CASE("vdid runs a session as its Unix user and cleans up after it", "[vdid][sessions]")
 {
@@ -727,14 +483,8 @@ TEST_CASE("a vdid restarted after kill -9 stops the sessions left behind", "[vdi
 TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdid][browser]")
 {
   REQUIRE_SESSIONS_POSSIBLE();
-  std::string root = g_getenv("VDI_BUILD_ROOT");
+  REQUIRE_BROWSER();
   std::string src = g_getenv("VDI_SOURCE_ROOT");
-  if (!g_file_test("/usr/bin/chromium", G_FILE_TEST_IS_EXECUTABLE))
-    VDI_SKIP("/usr/bin/chromium not installed (apt-get install chromium)");
-  if (!g_file_test((src + "/web/node_modules/playwright-core").c_str(), G_FILE_TEST_IS_DIR))
-    VDI_SKIP("playwright-core missing in web/node_modules (run ./scripts/setup)");
-  if (!g_file_test((root + "/web/player.js").c_str(), G_FILE_TEST_EXISTS))
-    VDI_SKIP("the player page was not built");
   SessionVdid v("stream=true\n");
   Client c;
   std::string id;
