@@ -45,7 +45,16 @@
  * - Relayed: the application carries the same JSON messages itself, through
  *   the action signals #GstVdiWebrtcSink::add-peer,
  *   #GstVdiWebrtcSink::handle-message and #GstVdiWebrtcSink::remove-peer and
- *   the signal #GstVdiWebrtcSink::send-message.
+ *   the signal #GstVdiWebrtcSink::send-message; #GstVdiWebrtcSink::set-peer-role
+ *   makes a peer view-only. WHEP is relayed through
+ *   #GstVdiWebrtcSink::whep-offer, #GstVdiWebrtcSink::whep-answer,
+ *   #GstVdiWebrtcSink::whep-patch and #GstVdiWebrtcSink::whep-delete.
+ *
+ * When the session's clipboard changes (vdiwaylandsrc upstream sends the
+ * custom downstream OOB event `vdi-clipboard`), every viewer that may
+ * control gets `{"type":"vdi-clipboard","mime":...,"data":BASE64}` on its
+ * data channel (text only); a viewer whose channel opens later gets the
+ * latest one.
  *
  * docs/webrtc.md describes the protocol, the bitrate algorithm and the
  * keyframe policy.
@@ -97,6 +106,9 @@ GST_DEBUG_CATEGORY(gst_vdi_webrtc_sink_debug);
 #define GST_CAT_DEFAULT gst_vdi_webrtc_sink_debug
 
 #define VDI_REPAINT_EVENT "vdi-repaint"
+/* Custom downstream OOB event vdiwaylandsrc sends when the session's
+ * clipboard changes: mime (string), data (string, base64). */
+#define VDI_CLIPBOARD_EVENT "vdi-clipboard"
 
 #define DEFAULT_PORT -1
 #define DEFAULT_ADDRESS "0.0.0.0"
@@ -133,6 +145,11 @@ enum {
   SIGNAL_ADD_PEER,
   SIGNAL_HANDLE_MESSAGE,
   SIGNAL_REMOVE_PEER,
+  SIGNAL_SET_PEER_ROLE,
+  SIGNAL_WHEP_OFFER,
+  SIGNAL_WHEP_ANSWER,
+  SIGNAL_WHEP_PATCH,
+  SIGNAL_WHEP_DELETE,
   N_SIGNALS,
 };
 static guint signals[N_SIGNALS];
@@ -207,6 +224,9 @@ struct ViewerFigures {
   unsigned pli = 0, fir = 0, nack = 0;
   unsigned estimate = 0; /* kbit/s */
   bool connected = false;
+  std::string role = "control";
+  uint64_t inputAccepted = 0; /* data-channel input messages passed upstream */
+  uint64_t inputDropped = 0;  /* refused because the viewer may not control */
 };
 
 struct Session {
@@ -224,9 +244,24 @@ struct Session {
   int64_t lastStatsMs = 0;
 };
 
+/* What a signalling peer may do: "control" sends input and gets the
+ * clipboard, "view" only watches. WHEP viewers are always "view". */
+enum class Role { Control, View };
+
 struct Client {
   bool builtin = false; /* on our WebSocket (else relayed by the application) */
+  Role role = Role::Control;
   std::set<std::string> sessions;
+};
+
+/* A whep-offer call in flight: its answer is held until the call has
+ * returned the resource id, so that the application knows the id first. */
+struct WhepCall {
+  std::string id;
+  bool returned = false;
+  bool held = false;
+  unsigned status = 0;
+  std::string body;
 };
 
 struct State;
@@ -266,13 +301,23 @@ struct State : ViewerEvents {
   /* Any thread. */
   std::mutex lock;
   std::map<std::string, ViewerFigures> figures;
-  std::string controller;     /* session allowed to send input under "first" */
-  std::set<std::string> live; /* sessions that exist (for input checks) */
-  GstCaps *caps = nullptr;    /* current stream caps */
+  std::string controller; /* session allowed to send input under "first" */
+  /* Sessions that exist (for input checks) -> view-only by role. */
+  std::map<std::string, bool> live;
+  GstCaps *caps = nullptr; /* current stream caps */
   std::string encoding = "H264";
   int64_t lastKeyframeMs = -1000000;
   bool keyframePending = false;
   unsigned boundPort = 0;
+
+  /* Waiting action signals hold actionLock; stop() clears accepting
+   * under it before it ends the control thread. */
+  std::mutex actionLock;
+  bool accepting = false;
+
+  /* Control thread: the last session clipboard (data-channel message), sent
+   * to control viewers as their channel opens. */
+  std::string lastClipboard;
 
   ~State() override
   {
@@ -319,6 +364,23 @@ struct State : ViewerEvents {
     });
     std::unique_lock<std::mutex> l(m);
     cv.wait(l, [&] { return done; });
+  }
+
+  /* For action signals that wait for an answer: runs @fn on the control
+   * thread and waits, unless the element is not started (or stopping):
+   * then returns false without running it. Safe from the control thread
+   * itself (e.g. from a signal handler). */
+  bool runAction(const std::function<void()> &fn)
+  {
+    if (onControlThread()) {
+      fn();
+      return true;
+    }
+    std::lock_guard<std::mutex> l(actionLock);
+    if (!accepting)
+      return false;
+    runSync(fn);
+    return true;
   }
 
   guint addTimeout(unsigned ms, std::function<gboolean()> fn)
@@ -369,8 +431,36 @@ struct State : ViewerEvents {
     std::lock_guard<std::mutex> l(lock);
     controller = first;
     live.clear();
-    for (auto &s : sessions)
-      live.insert(s.first);
+    for (auto &s : sessions) {
+      bool view = s.second.whep;
+      auto c = clients.find(s.second.client);
+      if (c != clients.end() && c->second.role == Role::View)
+        view = true;
+      live[s.first] = view;
+      auto f = figures.find(s.first);
+      if (f != figures.end())
+        f->second.role = view ? "view" : "control";
+    }
+  }
+
+  /* Whether viewer @id may send input (and gets the clipboard): its role
+   * and viewer-control. Call with lock held. */
+  bool mayControlLocked(const std::string &id, GstVdiViewerControl policy) const
+  {
+    auto it = live.find(id);
+    if (it == live.end() || it->second)
+      return false;
+    return policy == GST_VDI_VIEWER_CONTROL_ALL ||
+           (policy == GST_VDI_VIEWER_CONTROL_FIRST && controller == id);
+  }
+
+  bool mayControl(const std::string &id)
+  {
+    GST_OBJECT_LOCK(self);
+    GstVdiViewerControl policy = settings.control;
+    GST_OBJECT_UNLOCK(self);
+    std::lock_guard<std::mutex> l(lock);
+    return mayControlLocked(id, policy);
   }
 
   ViewerConfig viewerConfig(const std::string &id, bool offerer, const std::string &offer)
@@ -404,14 +494,17 @@ struct State : ViewerEvents {
 
   /* Creates a viewer; on failure returns an error message. */
   std::string startSession(const std::string &client, bool whep, bool offerer,
-                           const std::string &offer, std::string &id)
+                           const std::string &offer, std::string &id, bool *full = nullptr)
   {
     unsigned maxViewers;
     GST_OBJECT_LOCK(self);
     maxViewers = settings.maxViewers;
     GST_OBJECT_UNLOCK(self);
-    if (sessions.size() >= maxViewers)
+    if (sessions.size() >= maxViewers) {
+      if (full)
+        *full = true;
       return "too many viewers (max-viewers=" + std::to_string(maxViewers) + ")";
+    }
     id = newId();
     ViewerConfig c = viewerConfig(id, offerer, offer);
     g_autoptr(GError) err = nullptr;
@@ -575,13 +668,19 @@ struct State : ViewerEvents {
 
   /* ---- WHEP -------------------------------------------------------------- */
 
-  void whepOffer(const std::string &offer, HttpServer::Handlers::WhepReply reply)
+  /* Starts a WHEP viewer (built-in server and the whep-offer signal).
+   * @reply gets, exactly once, 201 with the answer or an error status:
+   * at once (and "" is returned) when the viewer could not be created --
+   * 503 when max-viewers is reached, 400 for an unusable offer -- else
+   * later, and the resource id is returned. */
+  std::string whepOffer(const std::string &offer, HttpServer::Handlers::WhepReply reply)
   {
     std::string id;
-    std::string err = startSession("", true, false, offer, id);
+    bool full = false;
+    std::string err = startSession("", true, false, offer, id, &full);
     if (!err.empty()) {
-      reply(SOUP_STATUS_BAD_REQUEST, err + "\n", "");
-      return;
+      reply(full ? SOUP_STATUS_SERVICE_UNAVAILABLE : SOUP_STATUS_BAD_REQUEST, err + "\n", "");
+      return {};
     }
     Session &s = sessions[id];
     s.whepReply = std::move(reply);
@@ -600,20 +699,61 @@ struct State : ViewerEvents {
       }
       return G_SOURCE_REMOVE;
     });
+    return id;
   }
 
+  /* Trickle ICE: 204, 404 for an unknown resource, 400 for a malformed
+   * fragment (nothing of it is applied). */
   unsigned whepPatch(const std::string &id, const std::string &frag)
   {
     auto it = sessions.find(id);
     if (it == sessions.end() || !it->second.whep)
       return SOUP_STATUS_NOT_FOUND;
-    g_auto(GStrv) lines = g_strsplit(frag.c_str(), "\n", -1);
-    for (char **l = lines; *l; l++) {
-      g_strstrip(*l);
-      if (g_str_has_prefix(*l, "a=candidate:"))
-        it->second.viewer->addIceCandidate(0, *l + 2);
+    std::vector<std::string> candidates;
+    std::string why;
+    if (!parseTrickleFragment(frag, &candidates, &why)) {
+      GST_DEBUG_OBJECT(self, "WHEP PATCH for %s refused: %s", id.c_str(), why.c_str());
+      return SOUP_STATUS_BAD_REQUEST;
     }
+    for (auto &c : candidates)
+      it->second.viewer->addIceCandidate(0, c);
     return SOUP_STATUS_NO_CONTENT;
+  }
+
+  /* Relayed WHEP: the whep-answer signal (control thread). */
+  void emitWhepAnswer(const std::string &id, unsigned status, std::string body)
+  {
+    if (status != SOUP_STATUS_CREATED)
+      while (!body.empty() && (body.back() == '\n' || body.back() == '\r'))
+        body.pop_back();
+    GST_DEBUG_OBJECT(self, "whep-answer %s: %u", id.c_str(), status);
+    g_signal_emit(self, signals[SIGNAL_WHEP_ANSWER], 0, id.c_str(), status, body.c_str());
+  }
+
+  /* ---- clipboard to viewers ------------------------------------------ */
+
+  void sendClipboard(const std::string &id)
+  {
+    auto it = sessions.find(id);
+    if (lastClipboard.empty() || it == sessions.end() || !mayControl(id))
+      return;
+    std::string why;
+    if (!it->second.viewer->send(lastClipboard, &why))
+      GST_INFO_OBJECT(self, "clipboard not sent to viewer %s: %s", id.c_str(), why.c_str());
+  }
+
+  void clipboardChanged(const std::string &mime, const std::string &base64)
+  {
+    if (!isTextMime(mime)) {
+      GST_DEBUG_OBJECT(self, "session clipboard is %s, not text: not sent to viewers",
+                       mime.c_str());
+      return;
+    }
+    lastClipboard = clipboardMessage(mime, base64);
+    GST_DEBUG_OBJECT(self, "session clipboard changed (%s), sending to control viewers",
+                     mime.c_str());
+    for (auto &s : sessions)
+      sendClipboard(s.first);
   }
 
   unsigned whepDelete(const std::string &id)
@@ -836,11 +976,19 @@ struct State : ViewerEvents {
     GST_OBJECT_UNLOCK(self);
     {
       std::lock_guard<std::mutex> l(lock);
-      allowed = live.count(id) && (policy == GST_VDI_VIEWER_CONTROL_ALL ||
-                                   (policy == GST_VDI_VIEWER_CONTROL_FIRST && controller == id));
+      allowed = mayControlLocked(id, policy);
+      auto f = figures.find(id);
+      if (f != figures.end()) {
+        if (!allowed)
+          f->second.inputDropped++;
+        else if (req.event)
+          f->second.inputAccepted++;
+      }
     }
-    if (!allowed)
+    if (!allowed) {
+      GST_LOG_OBJECT(self, "viewer %s is view-only: input dropped", id.c_str());
       return vdi::controlResponse(req.id, "this viewer is view-only: input is not allowed");
+    }
     if (!req.event)
       return vdi::controlResponse(req.id, req.error);
     GST_LOG_OBJECT(self, "viewer %s input: %" GST_PTR_FORMAT, id.c_str(),
@@ -916,6 +1064,11 @@ struct State : ViewerEvents {
     });
   }
 
+  void viewerChannelOpen(const std::string &id) override
+  {
+    post([this, id] { sendClipboard(id); });
+  }
+
   /* ---- start / stop ------------------------------------------------------ */
 
   bool start(GError **error)
@@ -971,8 +1124,13 @@ struct State : ViewerEvents {
       GST_INFO_OBJECT(self, "serving http://%s:%u/ (player from %s)", s.address.c_str(), boundPort,
                       root.c_str());
     });
-    if (ok)
+    if (ok) {
+      {
+        std::lock_guard<std::mutex> l(actionLock);
+        accepting = true;
+      }
       g_object_notify(G_OBJECT(self), "bound-port");
+    }
     return ok;
   }
 
@@ -985,6 +1143,10 @@ struct State : ViewerEvents {
   {
     if (!context)
       return;
+    {
+      std::lock_guard<std::mutex> l(actionLock);
+      accepting = false;
+    }
     runSync([&] {
       endAll();
       std::vector<std::string> ids;
@@ -995,6 +1157,7 @@ struct State : ViewerEvents {
       http.reset();
       removeSource(statsTimer);
       bitrate.reset();
+      lastClipboard.clear();
     });
     g_main_loop_quit(loop);
     g_thread_join(thread);
@@ -1064,6 +1227,22 @@ static gboolean video_event(GstPad *pad, GstObject *parent, GstEvent *event)
     std::lock_guard<std::mutex> l(self->state->lock);
     gst_caps_replace(&self->state->caps, caps);
     self->state->encoding = enc;
+  } else if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB &&
+             gst_event_has_name(event, VDI_CLIPBOARD_EVENT)) {
+    /* The session's clipboard (from vdiwaylandsrc): to the control
+     * viewers' data channels; it does not go into the viewer branches. */
+    const GstStructure *s = gst_event_get_structure(event);
+    const char *mime = gst_structure_get_string(s, "mime");
+    const char *data = gst_structure_get_string(s, "data");
+    if (mime && data) {
+      State *st = self->state;
+      std::string m = mime, d = data;
+      st->post([st, m, d] { st->clipboardChanged(m, d); });
+    } else {
+      GST_WARNING_OBJECT(self, "ignoring %" GST_PTR_FORMAT " without mime and data", event);
+    }
+    gst_event_unref(event);
+    return TRUE;
   }
   return gst_pad_event_default(pad, parent, event);
 }
@@ -1094,6 +1273,9 @@ static void strings_to_array(const std::vector<std::string> &in, GValue *v)
 static GstStructure *make_stats(GstVdiWebrtcSink *self)
 {
   State *st = self->state;
+  GST_OBJECT_LOCK(self);
+  GstVdiViewerControl policy = st->settings.control;
+  GST_OBJECT_UNLOCK(self);
   std::lock_guard<std::mutex> l(st->lock);
   GstStructure *s = gst_structure_new("application/x-vdi-webrtcsink-stats", "viewers", G_TYPE_UINT,
                                       guint(st->figures.size()), nullptr);
@@ -1105,10 +1287,9 @@ static GstStructure *make_stats(GstVdiWebrtcSink *self)
       "fraction-lost", G_TYPE_DOUBLE, v.fractionLost, "packets-lost", G_TYPE_INT64, v.packetsLost,
       "keyframe-requests", G_TYPE_UINT, v.keyframeRequests, "pli", G_TYPE_UINT, v.pli, "fir",
       G_TYPE_UINT, v.fir, "nack", G_TYPE_UINT, v.nack, "target-bitrate", G_TYPE_UINT, v.estimate,
-      "may-control", G_TYPE_BOOLEAN,
-      st->settings.control == GST_VDI_VIEWER_CONTROL_ALL ||
-        (st->settings.control == GST_VDI_VIEWER_CONTROL_FIRST && st->controller == f.first),
-      nullptr);
+      "may-control", G_TYPE_BOOLEAN, st->mayControlLocked(f.first, policy), "role", G_TYPE_STRING,
+      v.role.c_str(), "input-accepted", G_TYPE_UINT64, guint64(v.inputAccepted), "input-dropped",
+      G_TYPE_UINT64, guint64(v.inputDropped), nullptr);
     GValue val = G_VALUE_INIT;
     g_value_init(&val, GST_TYPE_STRUCTURE);
     g_value_take_boxed(&val, vs);
@@ -1277,6 +1458,102 @@ static void gst_vdi_webrtc_sink_remove_peer(GstVdiWebrtcSink *self, const gchar 
     return;
   std::string p = peer;
   st->post([st, p] { st->clientClosed(p); });
+}
+
+static gboolean gst_vdi_webrtc_sink_set_peer_role(GstVdiWebrtcSink *self, const gchar *peer,
+                                                  const gchar *role)
+{
+  State *st = self->state;
+  if (!peer || !role || (g_strcmp0(role, "view") != 0 && g_strcmp0(role, "control") != 0)) {
+    GST_WARNING_OBJECT(self, "set-peer-role: role must be \"view\" or \"control\", not \"%s\"",
+                       GST_STR_NULL(role));
+    return FALSE;
+  }
+  std::string p = peer;
+  Role r = g_str_equal(role, "view") ? Role::View : Role::Control;
+  bool known = false;
+  bool ran = st->runAction([&] {
+    auto it = st->clients.find(p);
+    if (it == st->clients.end())
+      return;
+    known = true;
+    it->second.role = r;
+    st->updateController();
+  });
+  if (!ran)
+    GST_WARNING_OBJECT(self, "set-peer-role: the element is not started");
+  else if (!known)
+    GST_WARNING_OBJECT(self, "set-peer-role: unknown peer '%s' (call add-peer first)", peer);
+  else
+    GST_INFO_OBJECT(self, "peer %s: role %s", peer, role);
+  return known;
+}
+
+static gchar *gst_vdi_webrtc_sink_whep_offer(GstVdiWebrtcSink *self, const gchar *offer)
+{
+  State *st = self->state;
+  if (!offer) {
+    GST_WARNING_OBJECT(self, "whep-offer: no offer");
+    return nullptr;
+  }
+  auto call = std::make_shared<WhepCall>();
+  std::string o = offer;
+  bool refused = false;
+  bool ran = st->runAction([&] {
+    auto reply = [st, call](unsigned status, const std::string &body, const std::string &) {
+      if (!call->returned) {
+        call->held = true;
+        call->status = status;
+        call->body = body;
+        return;
+      }
+      st->emitWhepAnswer(call->id, status, body);
+    };
+    std::string id = st->whepOffer(o, reply);
+    if (id.empty()) {
+      if (call->status == SOUP_STATUS_SERVICE_UNAVAILABLE) {
+        GST_WARNING_OBJECT(st->self, "whep-offer refused: %s", call->body.c_str());
+        refused = true;
+        return;
+      }
+      id = newId(); /* failed at once (bad offer): the reason comes as whep-answer */
+    }
+    call->id = id;
+  });
+  if (!ran) {
+    GST_WARNING_OBJECT(self, "whep-offer: the element is not started (set it to READY first)");
+    return nullptr;
+  }
+  if (refused)
+    return nullptr;
+  std::string id = call->id;
+  st->post([st, call] {
+    call->returned = true;
+    if (call->held) {
+      call->held = false;
+      st->emitWhepAnswer(call->id, call->status, call->body);
+    }
+  });
+  return g_strdup(id.c_str());
+}
+
+static guint gst_vdi_webrtc_sink_whep_patch(GstVdiWebrtcSink *self, const gchar *resource,
+                                            const gchar *fragment)
+{
+  State *st = self->state;
+  std::string r = resource ? resource : "", f = fragment ? fragment : "";
+  guint status = SOUP_STATUS_NOT_FOUND;
+  st->runAction([&] { status = st->whepPatch(r, f); });
+  return status;
+}
+
+static guint gst_vdi_webrtc_sink_whep_delete(GstVdiWebrtcSink *self, const gchar *resource)
+{
+  State *st = self->state;
+  std::string r = resource ? resource : "";
+  guint status = SOUP_STATUS_NOT_FOUND;
+  st->runAction([&] { status = st->whepDelete(r); });
+  return status;
 }
 
 /* ---- state ---------------------------------------------------------------------- */
@@ -1602,7 +1879,10 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
    * field per viewer (named by its session id) holding a `viewer`
    * structure: kind (signalling|whep), connected, bitrate (bit/s sent),
    * fps, rtt (s), fraction-lost, packets-lost, keyframe-requests, pli, fir,
-   * nack, target-bitrate (kbit/s), may-control. Refreshed every second.
+   * nack, target-bitrate (kbit/s), may-control, role (control|view),
+   * input-accepted and input-dropped (data-channel input messages passed
+   * upstream / refused as view-only). Refreshed every second; the input
+   * counters at once.
    */
   g_object_class_install_property(
     gobject_class, PROP_STATS,
@@ -1671,6 +1951,87 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
     "remove-peer", G_TYPE_FROM_CLASS(klass), GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
     G_CALLBACK(gst_vdi_webrtc_sink_remove_peer), nullptr, nullptr, nullptr, G_TYPE_NONE, 1,
     G_TYPE_STRING);
+  /**
+   * GstVdiWebrtcSink::set-peer-role:
+   * @sink: the element
+   * @peer: the peer id (from #GstVdiWebrtcSink::add-peer)
+   * @role: "control" (the default: may send input, gets the clipboard) or
+   *   "view" (watches only: its data-channel input is dropped, answered
+   *   with an error and counted in the viewer's `input-dropped`; it gets no
+   *   clipboard)
+   *
+   * Relayed signalling: sets what a peer's sessions may do, for the
+   * sessions it has and the ones it starts. #GstVdiWebrtcSink:viewer-control
+   * applies on top. Returns %FALSE (and changes nothing) for an unknown
+   * peer or role.
+   */
+  signals[SIGNAL_SET_PEER_ROLE] = g_signal_new_class_handler(
+    "set-peer-role", G_TYPE_FROM_CLASS(klass), GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+    G_CALLBACK(gst_vdi_webrtc_sink_set_peer_role), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 2,
+    G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GstVdiWebrtcSink::whep-offer:
+   * @sink: the element
+   * @offer_sdp: the WHEP client's SDP offer (the body of its POST)
+   *
+   * Relayed WHEP (RFC 9725), for an application that serves the WHEP
+   * endpoint itself: starts a view-only viewer for @offer_sdp and returns
+   * its resource id (a new string) at once. The answer follows, exactly
+   * once per returned id, through #GstVdiWebrtcSink::whep-answer, never
+   * before this call returned. Returns %NULL, and no whep-answer follows,
+   * when the viewer is refused (#GstVdiWebrtcSink:max-viewers reached: answer
+   * the client 503) or the element is not started. Works with or without
+   * the built-in server; may be called from any thread.
+   */
+  signals[SIGNAL_WHEP_OFFER] = g_signal_new_class_handler(
+    "whep-offer", G_TYPE_FROM_CLASS(klass), GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+    G_CALLBACK(gst_vdi_webrtc_sink_whep_offer), nullptr, nullptr, nullptr, G_TYPE_STRING, 1,
+    G_TYPE_STRING);
+  /**
+   * GstVdiWebrtcSink::whep-answer:
+   * @sink: the element
+   * @resource: the resource id #GstVdiWebrtcSink::whep-offer returned
+   * @status: the HTTP status for the client: 201 (Created), or 400 (the
+   *   offer is unusable, e.g. no H.264 the stream can be sent as), 500 (the
+   *   viewer ended before its answer was ready)
+   * @body: for 201 the answer SDP, with every ICE candidate gathered
+   *   (`application/sdp`); else an error text
+   *
+   * Relayed WHEP: the answer to a whep-offer. Emitted once per resource,
+   * from the element's own thread. The application answers the client's
+   * POST with @status, @body and (for 201) `Location: .../RESOURCE`. After
+   * an error status the resource does not exist.
+   */
+  signals[SIGNAL_WHEP_ANSWER] =
+    g_signal_new("whep-answer", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, nullptr, nullptr,
+                 nullptr, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_STRING);
+  /**
+   * GstVdiWebrtcSink::whep-patch:
+   * @sink: the element
+   * @resource: a resource id from #GstVdiWebrtcSink::whep-offer
+   * @sdp_fragment: the body of the client's PATCH
+   *   (`application/trickle-ice-sdpfrag`, RFC 8840)
+   *
+   * Relayed WHEP: trickle ICE. Returns the HTTP status for the client: 204
+   * (candidates added), 404 (unknown resource) or 400 (malformed fragment;
+   * nothing of it is applied). May be called from any thread.
+   */
+  signals[SIGNAL_WHEP_PATCH] = g_signal_new_class_handler(
+    "whep-patch", G_TYPE_FROM_CLASS(klass), GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+    G_CALLBACK(gst_vdi_webrtc_sink_whep_patch), nullptr, nullptr, nullptr, G_TYPE_UINT, 2,
+    G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * GstVdiWebrtcSink::whep-delete:
+   * @sink: the element
+   * @resource: a resource id from #GstVdiWebrtcSink::whep-offer
+   *
+   * Relayed WHEP: the client's DELETE; ends the viewer. Returns 200, or 404
+   * for an unknown resource. May be called from any thread.
+   */
+  signals[SIGNAL_WHEP_DELETE] = g_signal_new_class_handler(
+    "whep-delete", G_TYPE_FROM_CLASS(klass), GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+    G_CALLBACK(gst_vdi_webrtc_sink_whep_delete), nullptr, nullptr, nullptr, G_TYPE_UINT, 1,
+    G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template(element_class, &video_template);
   gst_element_class_add_static_pad_template(element_class, &audio_template);
@@ -1679,7 +2040,9 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
     "Serves one encoded stream to many WebRTC viewers (one webrtcbin each), with signalling "
     "(gst-plugins-rs JSON protocol on /signalling), WHEP (/whep), a player page (/), keyframe "
     "on join, an input data channel (upstream navigation events) and bitrate adaptation. "
-    "port=-1 relays signalling through the add-peer/handle-message/send-message signals.\n"
+    "port=-1 relays signalling through the add-peer/handle-message/send-message signals "
+    "and WHEP through whep-offer/whep-answer/whep-patch/whep-delete; set-peer-role makes a "
+    "relayed peer view-only. The session clipboard goes to control viewers' data channels.\n"
     "Examples:\n"
     "  gst-launch-1.0 vdiwaylandsrc display=wayland-1 ! videoconvert ! x264enc "
     "tune=zerolatency speed-preset=ultrafast ! vdiwebrtcsink port=8080   (open "

@@ -238,6 +238,62 @@ std::string iceMessage(const std::string &sessionId, const std::string &candidat
   return b.done();
 }
 
+std::string clipboardMessage(const std::string &mime, const std::string &base64)
+{
+  return Builder("vdi-clipboard").add("mime", mime).add("data", base64).done();
+}
+
+bool isTextMime(const std::string &mime)
+{
+  return g_str_has_prefix(mime.c_str(), "text/") || mime == "UTF8_STRING" || mime == "STRING" ||
+         mime == "TEXT";
+}
+
+bool parseTrickleFragment(const std::string &fragment, std::vector<std::string> *candidates,
+                          std::string *error)
+{
+  g_auto(GStrv) lines = g_strsplit(fragment.c_str(), "\n", -1);
+  size_t sdpLines = 0;
+  std::vector<std::string> found;
+  for (char **l = lines; *l; l++) {
+    g_strstrip(*l);
+    if (!**l)
+      continue;
+    const char *line = *l;
+    if (!g_ascii_islower(line[0]) || line[1] != '=') {
+      *error = std::string("not an SDP line: \"") + std::string(line).substr(0, 80) + "\"";
+      return false;
+    }
+    sdpLines++;
+    if (!g_str_has_prefix(line, "a=candidate:"))
+      continue;
+    /* foundation component transport priority address port typ TYPE */
+    g_auto(GStrv) tok = g_strsplit_set(line + strlen("a=candidate:"), " ", -1);
+    std::vector<std::string> t;
+    for (char **p = tok; *p; p++)
+      if (**p)
+        t.emplace_back(*p);
+    auto number = [](const std::string &v) {
+      return !v.empty() && v.size() <= 10 && v.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (t.size() < 8 || !number(t[1]) || !number(t[3]) || !number(t[5]) || t[6] != "typ" ||
+        (g_ascii_strcasecmp(t[2].c_str(), "udp") != 0 &&
+         g_ascii_strcasecmp(t[2].c_str(), "tcp") != 0) ||
+        std::stoul(t[5]) > 65535) {
+      *error = std::string("malformed candidate: \"") + std::string(line).substr(0, 120) + "\"";
+      return false;
+    }
+    found.emplace_back(line + 2);
+  }
+  if (!sdpLines) {
+    *error = "empty SDP fragment";
+    return false;
+  }
+  if (candidates)
+    *candidates = std::move(found);
+  return true;
+}
+
 std::string newId()
 {
   g_autofree char *u = g_uuid_string_random();

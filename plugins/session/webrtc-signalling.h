@@ -55,6 +55,23 @@ std::string sdpMessage(const std::string &sessionId, const std::string &type,
 std::string iceMessage(const std::string &sessionId, const std::string &candidate,
                        unsigned sdpMLineIndex);
 
+/* Data-channel message (element -> viewer) carrying the session's
+ * clipboard: {"type":"vdi-clipboard","mime":MIME,"data":BASE64}. */
+std::string clipboardMessage(const std::string &mime, const std::string &base64);
+
+/* Whether @mime is a text type the clipboard forwards to viewers
+ * (text/..., UTF8_STRING, STRING, TEXT). */
+bool isTextMime(const std::string &mime);
+
+/* Reads a WHEP PATCH body (application/trickle-ice-sdpfrag, RFC 8840):
+ * every non-blank line must be an SDP line ("x=..."); the candidates of
+ * `a=candidate:` lines go to @candidates ("candidate:..." without "a=").
+ * Returns false with @error for a malformed fragment (empty, not SDP, a
+ * candidate line without foundation, component, transport, priority,
+ * address, port and "typ TYPE"). */
+bool parseTrickleFragment(const std::string &fragment, std::vector<std::string> *candidates,
+                          std::string *error);
+
 /* A random UUID (version 4), used for peer and session ids. */
 std::string newId();
 

@@ -306,8 +306,19 @@ static void onChannelData(GstWebRTCDataChannel *channel, GBytes *bytes, gpointer
     gst_webrtc_data_channel_send_string(channel, reply.c_str());
 }
 
+static void onChannelState(GstWebRTCDataChannel *channel, GParamSpec *, gpointer data)
+{
+  Viewer::Link *l = linkOf(data);
+  GstWebRTCDataChannelState state;
+  g_object_get(channel, "ready-state", &state, nullptr);
+  if (l && state == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
+    l->events->viewerChannelOpen(l->id);
+}
+
 static void connectChannel(GstWebRTCDataChannel *channel, const LinkRef &link)
 {
+  g_signal_connect_data(channel, "notify::ready-state", G_CALLBACK(onChannelState), newRef(link),
+                        freeRef, GConnectFlags(0));
   g_signal_connect_data(channel, "on-message-string", G_CALLBACK(onChannelMessage), newRef(link),
                         freeRef, GConnectFlags(0));
   g_signal_connect_data(channel, "on-message-data", G_CALLBACK(onChannelData), newRef(link),
@@ -695,6 +706,8 @@ Viewer::~Viewer()
                                          (gpointer)onChannelMessage, nullptr);
     g_signal_handlers_disconnect_matched(channel_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
                                          (gpointer)onChannelData, nullptr);
+    g_signal_handlers_disconnect_matched(channel_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                         (gpointer)onChannelState, nullptr);
     g_object_unref(channel_);
   }
   for (GstElement *e : {webrtc_, setter_, pay_, queue_, apay_, aqueue_}) {
@@ -754,6 +767,26 @@ std::string Viewer::localDescription() const
   g_autofree char *text = gst_sdp_message_as_text(desc->sdp);
   gst_webrtc_session_description_free(desc);
   return text;
+}
+
+bool Viewer::send(const std::string &text, std::string *error)
+{
+  if (!channel_) {
+    *error = "the viewer has no data channel";
+    return false;
+  }
+  GstWebRTCDataChannelState state;
+  g_object_get(channel_, "ready-state", &state, nullptr);
+  if (state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN) {
+    *error = "the data channel is not open";
+    return false;
+  }
+  g_autoptr(GError) err = nullptr;
+  if (!gst_webrtc_data_channel_send_string_full(channel_, text.c_str(), &err)) {
+    *error = err ? err->message : "webrtcbin refused the message";
+    return false;
+  }
+  return true;
 }
 
 } // namespace vdi::webrtc

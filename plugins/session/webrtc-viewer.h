@@ -49,6 +49,8 @@ public:
   virtual void viewerKeyframeRequest(const std::string &id) = 0;
   virtual void viewerStats(const std::string &id, const ViewerStats &stats) = 0;
   virtual void viewerError(const std::string &id, const std::string &message) = 0;
+  /* The input data channel opened: messages can be sent with send(). */
+  virtual void viewerChannelOpen(const std::string &id) = 0;
 };
 
 struct ViewerConfig {
@@ -83,6 +85,10 @@ public:
   uint64_t framesSent() const { return frames_.load(); }
   /* The local description as SDP text, or empty. */
   std::string localDescription() const;
+  /* Sends @text on the input data channel. False (and nothing sent) when
+   * there is no open channel or webrtcbin refuses the message (e.g. larger
+   * than the peer's max-message-size); @error says why. */
+  bool send(const std::string &text, std::string *error);
 
   struct Link;
 

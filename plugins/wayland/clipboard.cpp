@@ -369,4 +369,14 @@ void Clipboard::finish(const std::shared_ptr<Transfer> &t)
   transfers_.erase(std::remove(transfers_.begin(), transfers_.end(), t), transfers_.end());
 }
 
+GstStructure *Clipboard::reportStructure(const std::string &mime, GBytes *data)
+{
+  gsize size = 0;
+  const auto *raw = static_cast<const guchar *>(g_bytes_get_data(data, &size));
+  g_autofree gchar *b64 = g_base64_encode(raw, size);
+  return gst_structure_new("vdi-clipboard", "mime", G_TYPE_STRING, mime.c_str(), "data",
+                           G_TYPE_STRING, b64, "bytes", G_TYPE_BYTES, data, "size", G_TYPE_UINT64,
+                           static_cast<guint64>(size), nullptr);
+}
+
 } // namespace vdi

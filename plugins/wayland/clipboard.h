@@ -20,6 +20,7 @@
 #include "wayland-connection.h"
 
 #include <glib.h>
+#include <gst/gst.h>
 
 #include <functional>
 #include <memory>
@@ -54,6 +55,12 @@ public:
 
   /* The MIME type we read when an offer has several. */
   static std::string pickMime(const std::vector<std::string> &mimes);
+
+  /* The `vdi-clipboard` structure both elements report a session clipboard
+   * with (bus message of vdiinputsink and vdiwaylandsrc, downstream event of
+   * vdiwaylandsrc): mime (string), data (string, base64), bytes (GBytes),
+   * size (guint64). */
+  static GstStructure *reportStructure(const std::string &mime, GBytes *data);
 
 private:
   explicit Clipboard(WaylandConnection &conn);

@@ -55,6 +55,7 @@
 
 #include "gstvdiinputsink.h"
 
+#include "clipboard.h"
 #include "injector.h"
 #include "input-message.h"
 #include "wayland-connection.h"
@@ -223,12 +224,8 @@ static void gst_vdi_input_sink_get_property(GObject *object, guint prop_id, GVal
 
 static void post_clipboard(GstVdiInputSink *self, const std::string &mime, GBytes *data)
 {
-  gsize size = 0;
-  const auto *raw = static_cast<const guchar *>(g_bytes_get_data(data, &size));
-  g_autofree gchar *b64 = g_base64_encode(raw, size);
-  GstStructure *s = gst_structure_new("vdi-clipboard", "mime", G_TYPE_STRING, mime.c_str(), "data",
-                                      G_TYPE_STRING, b64, "bytes", G_TYPE_BYTES, data, "size",
-                                      G_TYPE_UINT64, static_cast<guint64>(size), nullptr);
+  gsize size = g_bytes_get_size(data);
+  GstStructure *s = Clipboard::reportStructure(mime, data);
   {
     std::lock_guard<std::mutex> locker(self->state->stats_lock);
     self->state->stats.clipboard_changes++;

@@ -33,8 +33,13 @@
  * HEADLESS-1 resolution 1280x720`) the caps are renegotiated without
  * stopping the pipeline.
  *
- * Upstream navigation events (mouse, keyboard, touch) that reach this source
- * are injected into the compositor.
+ * Upstream navigation events (mouse, keyboard, touch) and the vdi-* custom
+ * upstream events of docs/input-protocol.md (text, keyboard layout,
+ * clipboard) that reach this source are injected into the compositor.
+ *
+ * When another client sets the session's clipboard, the element posts a
+ * `vdi-clipboard` element message and sends the same structure downstream
+ * as a custom out-of-band event (see #GstVdiWaylandSrc:watch-clipboard).
  *
  * ## Examples
  * |[
@@ -63,6 +68,7 @@
 #include "gstvdiwaylandsrc.h"
 
 #include "capture-backend.h"
+#include "clipboard.h"
 #include "damage-meta.h"
 #include "injector.h"
 #include "input-message.h"
@@ -82,6 +88,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdi_wayland_src_debug);
 #define DEFAULT_SHOW_CURSOR TRUE
 #define DEFAULT_KEEPALIVE 1000
 #define DEFAULT_FRAMERATE 60
+#define DEFAULT_WATCH_CLIPBOARD TRUE
+#define DEFAULT_CLIPBOARD_LIMIT (16 * 1024 * 1024)
 
 /* Name of the custom upstream event that asks for an immediate re-push. */
 #define VDI_REPAINT_EVENT "vdi-repaint"
@@ -92,6 +100,8 @@ enum {
   PROP_OUTPUT,
   PROP_SHOW_CURSOR,
   PROP_KEEPALIVE,
+  PROP_WATCH_CLIPBOARD,
+  PROP_CLIPBOARD_LIMIT,
 };
 
 #define VIDEO_FORMATS                                                                              \
@@ -114,6 +124,8 @@ struct Settings {
   std::string output;
   bool show_cursor = DEFAULT_SHOW_CURSOR;
   guint keepalive_ms = DEFAULT_KEEPALIVE;
+  bool watch_clipboard = DEFAULT_WATCH_CLIPBOARD;
+  guint64 clipboard_limit = DEFAULT_CLIPBOARD_LIMIT;
 };
 
 /* Streaming state. */
@@ -191,11 +203,23 @@ static void gst_vdi_wayland_src_set_property(GObject *object, guint prop_id, con
   case PROP_KEEPALIVE:
     s.keepalive_ms = g_value_get_uint(value);
     break;
+  case PROP_WATCH_CLIPBOARD:
+    s.watch_clipboard = g_value_get_boolean(value);
+    break;
+  case PROP_CLIPBOARD_LIMIT:
+    s.clipboard_limit = g_value_get_uint64(value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
   }
+  guint64 limit = s.clipboard_limit;
   GST_OBJECT_UNLOCK(self);
+  if (prop_id == PROP_CLIPBOARD_LIMIT) {
+    std::lock_guard<std::mutex> locker(self->state->lock);
+    if (self->state->injector)
+      self->state->injector->setClipboardLimit(static_cast<size_t>(limit));
+  }
   if (prop_id == PROP_KEEPALIVE) {
     /* A waiting create() recomputes its deadline. */
     std::lock_guard<std::mutex> locker(self->state->lock);
@@ -221,6 +245,12 @@ static void gst_vdi_wayland_src_get_property(GObject *object, guint prop_id, GVa
     break;
   case PROP_KEEPALIVE:
     g_value_set_uint(value, s.keepalive_ms);
+    break;
+  case PROP_WATCH_CLIPBOARD:
+    g_value_set_boolean(value, s.watch_clipboard);
+    break;
+  case PROP_CLIPBOARD_LIMIT:
+    g_value_set_uint64(value, s.clipboard_limit);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -258,6 +288,21 @@ static void post_start_error(GstVdiWaylandSrc *self, const GError *error)
   }
 }
 
+/* Another client set the session's clipboard (Wayland event thread): tell
+ * the application (bus) and the elements downstream (vdiwebrtcsink sends it
+ * to its viewers). The event is out-of-band, so encoders pass it on at
+ * once and it never waits for a frame. */
+static void report_clipboard(GstVdiWaylandSrc *self, const std::string &mime, GBytes *data)
+{
+  GstStructure *s = Clipboard::reportStructure(mime, data);
+  GST_INFO_OBJECT(self, "session clipboard changed: %s, %" G_GSIZE_FORMAT " bytes", mime.c_str(),
+                  g_bytes_get_size(data));
+  GstEvent *event = gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM_OOB, gst_structure_copy(s));
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  if (!gst_pad_push_event(GST_BASE_SRC_PAD(self), event))
+    GST_DEBUG_OBJECT(self, "nothing downstream took the vdi-clipboard event");
+}
+
 static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
 {
   auto *self = GST_VDI_WAYLAND_SRC(basesrc);
@@ -267,6 +312,8 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
   std::string display = st->settings.display;
   std::string output = st->settings.output;
   bool show_cursor = st->settings.show_cursor;
+  bool watch_clipboard = st->settings.watch_clipboard;
+  guint64 clipboard_limit = st->settings.clipboard_limit;
   GST_OBJECT_UNLOCK(self);
 
   g_autoptr(GError) error = nullptr;
@@ -348,6 +395,14 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
   InjectorOptions input;
   input.output = st->backend->outputName();
   input.lazy_pointer = true; /* no cursor in the frames until the pointer is used */
+  input.clipboard_limit = static_cast<size_t>(clipboard_limit);
+  input.watch_clipboard = watch_clipboard;
+  input.on_clipboard = [weak](const std::string &mime, GBytes *data) {
+    report_clipboard(weak, mime, data);
+  };
+  input.on_warning = [weak](const std::string &message) {
+    GST_ELEMENT_WARNING(weak, RESOURCE, READ, ("%s", message.c_str()), (nullptr));
+  };
   g_autoptr(GError) input_error = nullptr;
   std::shared_ptr<Injector> injector = Injector::create(st->conn, input, &input_error);
   if (!injector)
@@ -724,6 +779,40 @@ static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
                       static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                GST_PARAM_MUTABLE_PLAYING)));
 
+  /**
+   * GstVdiWaylandSrc:watch-clipboard:
+   *
+   * Watch the session's clipboard (wlr-data-control). When another client
+   * sets the selection, the element posts an element message
+   * `vdi-clipboard` (mime, data as base64, bytes, size; the same as
+   * vdiinputsink) and sends the same structure downstream as a custom
+   * out-of-band event, which vdiwebrtcsink forwards to its viewers.
+   * Selections set through `vdi-clipboard-set` are not reported back.
+   */
+  g_object_class_install_property(
+    gobject_class, PROP_WATCH_CLIPBOARD,
+    g_param_spec_boolean("watch-clipboard", "Watch clipboard",
+                         "Report clipboard changes of the session (bus message and downstream "
+                         "event 'vdi-clipboard')",
+                         DEFAULT_WATCH_CLIPBOARD,
+                         static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                  GST_PARAM_MUTABLE_READY)));
+
+  /**
+   * GstVdiWaylandSrc:clipboard-limit:
+   *
+   * Largest clipboard content, in bytes, accepted either way: a larger
+   * `vdi-clipboard-set` is refused, a larger session clipboard is not
+   * reported (a warning message instead). Never truncated.
+   */
+  g_object_class_install_property(
+    gobject_class, PROP_CLIPBOARD_LIMIT,
+    g_param_spec_uint64("clipboard-limit", "Clipboard limit",
+                        "Largest clipboard content in bytes, either way (never truncated)", 0,
+                        G_MAXUINT64, DEFAULT_CLIPBOARD_LIMIT,
+                        static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                 GST_PARAM_MUTABLE_PLAYING)));
+
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
     element_class, "Wayland output capture", "Source/Video",
@@ -731,7 +820,8 @@ static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
     "zero-copy. Pushes a frame only when the screen changes (damage boxes as "
     "GstVideoRegionOfInterestMeta, roi_type vdi-damage), repeats the last frame every "
     "'keepalive' ms while it is still, and re-pushes it at once on a force-key-unit or "
-    "'vdi-repaint' upstream event. Injects upstream navigation events.\n"
+    "'vdi-repaint' upstream event. Injects upstream navigation events; reports clipboard "
+    "changes (bus message and downstream OOB event 'vdi-clipboard').\n"
     "Examples:\n"
     "  gst-launch-1.0 vdiwaylandsrc display=wayland-1 ! videoconvert ! autovideosink\n"
     "  gst-launch-1.0 -e vdiwaylandsrc output=HEADLESS-1 ! video/x-raw,framerate=30/1 ! "

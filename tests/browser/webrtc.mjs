@@ -241,6 +241,143 @@ try {
       result({ ...out, ...del });
       break;
     }
+    case 'whep-offer': {
+      // Relayed WHEP: no HTTP at all. Print the browser's offer (all
+      // candidates gathered), read {"status":N,"sdp":ANSWER} on stdin,
+      // play, report, wait for a line, then report the connection state.
+      const page = await ctx.newPage();
+      page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
+      const offer = await page.evaluate(async () => {
+        const pc = new RTCPeerConnection();
+        window.__pc = pc;
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        const video = document.createElement('video');
+        video.muted = true;
+        video.autoplay = true;
+        document.body.appendChild(video);
+        window.__video = video;
+        pc.ontrack = (e) => {
+          video.srcObject = e.streams[0] || new MediaStream([e.track]);
+          video.play().catch(() => undefined);
+        };
+        await pc.setLocalDescription(await pc.createOffer());
+        await new Promise((resolve) => {
+          if (pc.iceGatheringState === 'complete') resolve();
+          pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+          setTimeout(resolve, 5000);
+        });
+        return pc.localDescription.sdp;
+      });
+      emit('offer', { sdp: offer });
+      const answer = JSON.parse(await readLine());
+      if (answer.status !== 201) {
+        result({ error: `WHEP answer ${answer.status}: ${answer.sdp}` });
+        break;
+      }
+      const out = await page.evaluate(async (sdp) => {
+        await window.__pc.setRemoteDescription({ type: 'answer', sdp });
+        const v = window.__video;
+        const frames = await new Promise((resolve) => {
+          let n = 0;
+          const cb = () => (++n >= 10 ? resolve(n) : v.requestVideoFrameCallback(cb));
+          v.requestVideoFrameCallback(cb);
+          setTimeout(() => resolve(n), 20000);
+        });
+        let framesDecoded = 0;
+        (await window.__pc.getStats()).forEach((s) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'video') framesDecoded = s.framesDecoded;
+        });
+        return { frames, framesDecoded, width: v.videoWidth, height: v.videoHeight };
+      }, answer.sdp);
+      emit('playing', out);
+      await readLine();
+      // The element ended the viewer (whep-delete): the browser sees it go.
+      const state = await page.evaluate(() => new Promise((resolve) => {
+        const pc = window.__pc;
+        const done = () => ['disconnected', 'failed', 'closed'].includes(pc.iceConnectionState) && resolve(pc.iceConnectionState);
+        pc.addEventListener('iceconnectionstatechange', done);
+        done();
+        setTimeout(() => resolve(pc.iceConnectionState), 15000);
+      }));
+      result({ ...out, afterDelete: state });
+      break;
+    }
+    case 'relay': {
+      // A consumer of the gst-plugins-rs signalling protocol in a blank page
+      // (no player page, no HTTP), with the signalling carried over stdio:
+      //   stdin  "msg JSON"   a message from the producer
+      //          "send TEXT"  send TEXT on the data channel
+      //          "state"      -> "event state {...}"
+      //          "quit"
+      //   stdout "event send JSON"      a message for the producer
+      //          "event response JSON"  a ControlResponseMessage
+      //          "event channel JSON"   any other data-channel message
+      //          "event ready {...}"    data channel open and 5 frames shown
+      // args[0] is the producer id.
+      const page = await ctx.newPage();
+      page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
+      await page.exposeFunction('__out', (kind, json) => console.log(`event ${kind} ${json}`));
+      await page.evaluate((producer) => {
+        const pc = new RTCPeerConnection();
+        const video = document.createElement('video');
+        video.muted = true;
+        video.autoplay = true;
+        document.body.appendChild(video);
+        let session = null, channel = null, frames = 0;
+        const send = (m) => window.__out('send', JSON.stringify(m));
+        pc.ontrack = (e) => {
+          video.srcObject = e.streams[0] || new MediaStream([e.track]);
+          video.play().catch(() => undefined);
+        };
+        const count = () => { frames++; video.requestVideoFrameCallback(count); };
+        video.requestVideoFrameCallback(count);
+        pc.onicecandidate = (e) => {
+          if (e.candidate && e.candidate.candidate)
+            send({ type: 'peer', sessionId: session, ice: { candidate: e.candidate.candidate, sdpMLineIndex: e.candidate.sdpMLineIndex } });
+        };
+        pc.ondatachannel = (e) => {
+          channel = e.channel;
+          channel.onmessage = (m) => {
+            let type = '';
+            try { type = JSON.parse(m.data).type; } catch { /* reported as is */ }
+            window.__out(type === 'ControlResponseMessage' ? 'response' : 'channel', m.data);
+          };
+        };
+        const handle = async (m) => {
+          if (m.type === 'welcome') send({ type: 'startSession', peerId: producer });
+          else if (m.type === 'sessionStarted') session = m.sessionId;
+          else if (m.type === 'peer' && m.sdp) {
+            await pc.setRemoteDescription(m.sdp);
+            const answer = await pc.createAnswer();
+            await pc.setLocalDescription(answer);
+            send({ type: 'peer', sessionId: session, sdp: { type: 'answer', sdp: answer.sdp } });
+          } else if (m.type === 'peer' && m.ice && m.ice.candidate)
+            await pc.addIceCandidate({ candidate: m.ice.candidate, sdpMLineIndex: m.ice.sdpMLineIndex });
+          else if (m.type === 'error' || m.type === 'endSession') window.__out('signalling', JSON.stringify(m));
+        };
+        let chain = Promise.resolve();
+        window.__in = (m) => {
+          chain = chain.then(() => handle(m)).catch((e) => window.__out('failed', JSON.stringify({ error: String(e) })));
+        };
+        window.__send = (text) => channel.send(text);
+        window.__state = () => ({ frames, width: video.videoWidth, height: video.videoHeight, channel: channel ? channel.readyState : 'none', connection: pc.connectionState });
+      }, args[0]);
+      page.waitForFunction(() => window.__state().frames >= 5 && window.__state().channel === 'open', null, { timeout: 40000 })
+        .then(async () => emit('ready', await page.evaluate(() => window.__state())))
+        .catch(async (e) => emit('failed', { error: String(e), state: await page.evaluate(() => window.__state()).catch(() => null) }));
+      for (;;) {
+        const line = await readLine();
+        const sp = line.indexOf(' ');
+        const cmd = sp < 0 ? line : line.slice(0, sp);
+        const rest = sp < 0 ? '' : line.slice(sp + 1);
+        if (cmd === 'quit') break;
+        if (cmd === 'msg') await page.evaluate((m) => window.__in(m), JSON.parse(rest));
+        else if (cmd === 'send') await page.evaluate((t) => window.__send(t), rest);
+        else if (cmd === 'state') emit('state', await page.evaluate(() => window.__state()));
+      }
+      result({ done: true });
+      break;
+    }
     default:
       result({ error: `unknown scenario ${scenario}` });
   }

@@ -835,3 +835,653 @@ TEST_CASE("50 connect/disconnect cycles leave RSS and open fds flat", "[webrtcsi
   INFO(error);
   CHECK(error.empty());
 }
+
+/* ---- relayed WHEP, roles, clipboard and layout over the data channel -------- */
+
+namespace {
+
+/* A pipeline ending in `vdiwebrtcsink name=sink` without a server (port=-1,
+ * signalling and WHEP relayed through the action signals, as vdid does),
+ * gathering ICE on loopback. */
+class RelayPipeline
+{
+public:
+  explicit RelayPipeline(const std::string &head, const std::string &sinkProps = "")
+  {
+    GError *err = nullptr;
+    pipeline_ = gst_parse_launch((head + " ! vdiwebrtcsink name=sink " + sinkProps).c_str(), &err);
+    if (err) {
+      FAIL("pipeline: " << err->message);
+    }
+    sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
+    gst_util_set_object_arg(G_OBJECT(sink_), "ice-addresses", "<\"127.0.0.1\">");
+    REQUIRE(gst_element_set_state(pipeline_, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  }
+  ~RelayPipeline()
+  {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(sink_);
+    gst_object_unref(pipeline_);
+  }
+  RelayPipeline(const RelayPipeline &) = delete;
+  RelayPipeline &operator=(const RelayPipeline &) = delete;
+
+  GstElement *pipeline() const { return pipeline_; }
+  GstElement *sink() const { return sink_; }
+  guint viewers() const
+  {
+    guint n = 0;
+    g_object_get(sink_, "viewers", &n, nullptr);
+    return n;
+  }
+  /* The stats structure of the one viewer there is (a copy), or null. */
+  GstStructure *viewerStats() const
+  {
+    GstStructure *stats = nullptr;
+    g_object_get(sink_, "stats", &stats, nullptr);
+    GstStructure *out = nullptr;
+    for (int i = 0; stats && i < gst_structure_n_fields(stats); i++) {
+      const GValue *v = gst_structure_get_value(stats, gst_structure_nth_field_name(stats, i));
+      if (GST_VALUE_HOLDS_STRUCTURE(v) && !out)
+        out = gst_structure_copy(gst_value_get_structure(v));
+    }
+    if (stats)
+      gst_structure_free(stats);
+    return out;
+  }
+  /* Waits for an element message @name from an element whose factory is
+   * @factory; returns a copy of its structure or null. */
+  GstStructure *waitElementMessage(const char *name, const char *factory,
+                                   std::chrono::milliseconds timeout)
+  {
+    g_autoptr(GstBus) bus = gst_element_get_bus(pipeline_);
+    int64_t deadline = monotonicMs() + timeout.count();
+    while (monotonicMs() < deadline) {
+      GstMessage *m = gst_bus_timed_pop_filtered(bus, 100 * GST_MSECOND, GST_MESSAGE_ELEMENT);
+      if (!m)
+        continue;
+      GstElementFactory *f = GST_IS_ELEMENT(GST_MESSAGE_SRC(m))
+                               ? gst_element_get_factory(GST_ELEMENT(GST_MESSAGE_SRC(m)))
+                               : nullptr;
+      GstStructure *out = nullptr;
+      if (gst_message_has_name(m, name) && f && !strcmp(GST_OBJECT_NAME(f), factory))
+        out = gst_structure_copy(gst_message_get_structure(m));
+      gst_message_unref(m);
+      if (out)
+        return out;
+    }
+    return nullptr;
+  }
+
+private:
+  GstElement *pipeline_ = nullptr;
+  GstElement *sink_ = nullptr;
+};
+
+/* Real Chromium as a consumer whose signalling the test relays through
+ * add-peer / handle-message / send-message (tests/browser/webrtc.mjs
+ * "relay": a blank page, its own RTCPeerConnection, stdio transport). */
+class RelayedViewer
+{
+public:
+  explicit RelayedViewer(GstElement *sink) : sink_(sink)
+  {
+    g_autofree char *producer = nullptr;
+    g_object_get(sink, "peer-id", &producer, nullptr);
+    browser_ = browser({"relay", "-", producer});
+    handler_ = g_signal_connect(sink, "send-message", G_CALLBACK(onSend), this);
+    gchar *peer = nullptr;
+    g_signal_emit_by_name(sink, "add-peer", &peer);
+    REQUIRE(peer);
+    {
+      std::lock_guard<std::mutex> l(lock_);
+      peer_ = peer;
+      /* The element may greet the peer before add-peer returns. */
+      for (const auto &[to, json] : early_)
+        if (to == peer_)
+          browser_->send("msg " + json);
+      early_.clear();
+    }
+    g_free(peer);
+  }
+  ~RelayedViewer()
+  {
+    g_signal_handler_disconnect(sink_, handler_);
+    {
+      std::lock_guard<std::mutex> l(lock_);
+      browser_->send("quit");
+    }
+    browser_->wait(20000ms);
+    g_signal_emit_by_name(sink_, "remove-peer", peer_.c_str());
+  }
+  RelayedViewer(const RelayedViewer &) = delete;
+  RelayedViewer &operator=(const RelayedViewer &) = delete;
+
+  const std::string &peer() const { return peer_; }
+
+  /* Reads the browser's output, relaying its signalling, until a line
+   * "event NAME JSON"; returns JSON. Other data-channel messages seen on
+   * the way are kept in channel. */
+  std::optional<std::string> pump(const std::string &name, std::chrono::milliseconds timeout)
+  {
+    int64_t deadline = monotonicMs() + timeout.count();
+    const std::string want = "event " + name + " ";
+    while (monotonicMs() < deadline) {
+      auto line = browser_->readLine(std::chrono::milliseconds(deadline - monotonicMs()));
+      if (!line)
+        break;
+      if (line->rfind("event send ", 0) == 0) {
+        g_signal_emit_by_name(sink_, "handle-message", peer_.c_str(), line->c_str() + 11);
+        continue;
+      }
+      if (line->rfind(want, 0) == 0)
+        return line->substr(want.size());
+      if (line->rfind("event channel ", 0) == 0)
+        channel.push_back(line->substr(14));
+      else
+        log += *line + "\n";
+    }
+    return std::nullopt;
+  }
+
+  /* Sends @json (an input message with "id":@id) on the data channel and
+   * returns the ControlResponseMessage for it ("" after a timeout). */
+  std::string request(int id, const std::string &json)
+  {
+    {
+      std::lock_guard<std::mutex> l(lock_);
+      browser_->send("send " + json);
+    }
+    int64_t deadline = monotonicMs() + 10000;
+    while (monotonicMs() < deadline) {
+      auto r = pump("response", std::chrono::milliseconds(deadline - monotonicMs()));
+      if (!r)
+        break;
+      JsonDoc d(*r);
+      if (jint(d.root, "id") == id)
+        return *r;
+    }
+    return "";
+  }
+
+  /* The first data-channel message of @type (kept or arriving within
+   * @timeout), removed from channel; "" if none. */
+  std::string channelMessage(const std::string &type, std::chrono::milliseconds timeout)
+  {
+    int64_t deadline = monotonicMs() + timeout.count();
+    do {
+      for (auto it = channel.begin(); it != channel.end(); ++it) {
+        JsonDoc d(*it);
+        if (jstr(d.root, "type") == type) {
+          std::string out = *it;
+          channel.erase(it);
+          return out;
+        }
+      }
+      auto r = pump("channel", std::chrono::milliseconds(std::max<int64_t>(
+                                 1, std::min<int64_t>(200, deadline - monotonicMs()))));
+      if (r)
+        channel.push_back(*r);
+    } while (monotonicMs() < deadline);
+    return "";
+  }
+
+  std::vector<std::string> channel;
+  std::string log; /* lines not otherwise consumed, for failure messages */
+
+private:
+  static void onSend(GstElement *, const char *peer, const char *json, gpointer data)
+  {
+    auto *self = static_cast<RelayedViewer *>(data);
+    std::lock_guard<std::mutex> l(self->lock_);
+    if (self->peer_.empty())
+      self->early_.emplace_back(peer, json);
+    else if (self->peer_ == peer)
+      self->browser_->send(std::string("msg ") + json);
+  }
+
+  GstElement *sink_;
+  std::unique_ptr<Process> browser_;
+  gulong handler_ = 0;
+  std::mutex lock_; /* peer_, early_ and writes to the browser's stdin */
+  std::string peer_;
+  std::vector<std::pair<std::string, std::string>> early_; /* before add-peer returned */
+};
+
+std::string navigationJson(int id, const char *event, const char *key)
+{
+  return "{\"id\":" + std::to_string(id) +
+         ",\"request\":{\"type\":\"navigationEvent\",\"event\":{\"event\":\"" + event +
+         "\",\"key\":\"" + key + "\"}}}";
+}
+
+std::string customJson(int id, const char *name, const std::string &structure)
+{
+  return "{\"id\":" + std::to_string(id) +
+         ",\"request\":{\"type\":\"customUpstreamEvent\",\"structureName\":\"" + name +
+         "\",\"structure\":" + structure + "}}";
+}
+
+std::string base64(const std::string &s)
+{
+  g_autofree char *b = g_base64_encode(reinterpret_cast<const guchar *>(s.data()), s.size());
+  return b;
+}
+
+std::string unbase64(const std::string &s)
+{
+  gsize n = 0;
+  g_autofree guchar *d = g_base64_decode(s.c_str(), &n);
+  return std::string(reinterpret_cast<const char *>(d), n);
+}
+
+std::string readWholeFile(const std::string &path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct WhepAnswers {
+  struct Answer {
+    std::string resource;
+    guint status;
+    std::string body;
+  };
+  std::mutex lock;
+  std::vector<Answer> answers;
+  static void onAnswer(GstElement *, const char *resource, guint status, const char *body,
+                       gpointer data)
+  {
+    auto *self = static_cast<WhepAnswers *>(data);
+    std::lock_guard<std::mutex> l(self->lock);
+    self->answers.push_back({resource ? resource : "", status, body ? body : ""});
+  }
+  std::optional<Answer> waitFor(const std::string &resource, std::chrono::milliseconds timeout)
+  {
+    int64_t deadline = monotonicMs() + timeout.count();
+    while (monotonicMs() < deadline) {
+      {
+        std::lock_guard<std::mutex> l(lock);
+        for (auto &a : answers)
+          if (a.resource == resource)
+            return a;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return std::nullopt;
+  }
+  size_t count()
+  {
+    std::lock_guard<std::mutex> l(lock);
+    return answers.size();
+  }
+};
+
+guint whepPatch(GstElement *sink, const char *resource, const char *fragment)
+{
+  guint status = 0;
+  g_signal_emit_by_name(sink, "whep-patch", resource, fragment, &status);
+  return status;
+}
+
+guint whepDelete(GstElement *sink, const char *resource)
+{
+  guint status = 0;
+  g_signal_emit_by_name(sink, "whep-delete", resource, &status);
+  return status;
+}
+
+const char *kFragment = "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
+                        "m=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n"
+                        "a=candidate:1 1 udp 2113937151 127.0.0.1 9 typ host\r\n";
+
+} // namespace
+
+TEST_CASE("relayed WHEP: unknown resources and refusals without a browser", "[webrtcsink]")
+{
+  RelayPipeline p(kSource, "max-viewers=1");
+  WhepAnswers answers;
+  g_signal_connect(p.sink(), "whep-answer", G_CALLBACK(WhepAnswers::onAnswer), &answers);
+  CHECK(whepPatch(p.sink(), "no-such-resource", kFragment) == 404);
+  CHECK(whepPatch(p.sink(), nullptr, kFragment) == 404);
+  CHECK(whepDelete(p.sink(), "no-such-resource") == 404);
+  CHECK(whepDelete(p.sink(), nullptr) == 404);
+
+  /* Not SDP: an id at once, then exactly one whep-answer with 400 and why. */
+  gchar *bad = nullptr;
+  g_signal_emit_by_name(p.sink(), "whep-offer", "hello", &bad);
+  REQUIRE(bad);
+  auto a = answers.waitFor(bad, 5000ms);
+  REQUIRE(a);
+  CHECK(a->status == 400);
+  CHECK_FALSE(a->body.empty());
+  CHECK(whepDelete(p.sink(), bad) == 404); /* the resource does not exist */
+  g_free(bad);
+  CHECK(p.viewers() == 0);
+
+  /* A signalling viewer takes the one place: a WHEP offer is refused with
+   * NULL and no whep-answer. */
+  Relay relay;
+  g_signal_connect(p.sink(), "send-message", G_CALLBACK(Relay::onSend), &relay);
+  gchar *peer = nullptr;
+  g_signal_emit_by_name(p.sink(), "add-peer", &peer);
+  REQUIRE(peer);
+  g_autofree char *producer = nullptr;
+  g_object_get(p.sink(), "peer-id", &producer, nullptr);
+  std::string start = std::string("{\"type\":\"startSession\",\"peerId\":\"") + producer + "\"}";
+  g_signal_emit_by_name(p.sink(), "handle-message", peer, start.c_str());
+  REQUIRE_FALSE(relay.waitFor(peer, "sessionStarted").empty());
+  size_t before = answers.count();
+  gchar *refused = reinterpret_cast<gchar *>(1);
+  g_signal_emit_by_name(p.sink(), "whep-offer", "v=0\r\n", &refused);
+  CHECK(refused == nullptr);
+  std::this_thread::sleep_for(300ms);
+  CHECK(answers.count() == before);
+
+  /* Roles: only known peers and the two roles. */
+  gboolean ok = TRUE;
+  g_signal_emit_by_name(p.sink(), "set-peer-role", "no-such-peer", "view", &ok);
+  CHECK_FALSE(ok);
+  g_signal_emit_by_name(p.sink(), "set-peer-role", peer, "admin", &ok);
+  CHECK_FALSE(ok);
+  g_signal_emit_by_name(p.sink(), "set-peer-role", peer, "view", &ok);
+  CHECK(ok);
+  GstStructure *vs = p.viewerStats();
+  REQUIRE(vs);
+  INFO(gst_structure_to_string(vs));
+  CHECK(std::string(gst_structure_get_string(vs, "role")) == "view");
+  gboolean may = TRUE;
+  gst_structure_get_boolean(vs, "may-control", &may);
+  CHECK_FALSE(may);
+  gst_structure_free(vs);
+  g_free(peer);
+
+  /* Not started: nothing to call into. */
+  GstElement *idle = gst_element_factory_make("vdiwebrtcsink", nullptr);
+  gchar *none = reinterpret_cast<gchar *>(1);
+  g_signal_emit_by_name(idle, "whep-offer", "v=0\r\n", &none);
+  CHECK(none == nullptr);
+  CHECK(whepDelete(idle, "x") == 404);
+  gst_object_unref(idle);
+}
+
+TEST_CASE("relayed WHEP: Chromium decodes a sway desktop through whep-offer/whep-answer",
+          "[webrtcsink][browser][sway]")
+{
+  REQUIRE_BROWSER();
+  REQUIRE_SWAY();
+  SwaySession sway;
+  /* keepalive=50: a still desktop still gives 20 frames per second. */
+  RelayPipeline p("vdiwaylandsrc keepalive=50 show-cursor=false display=\"" + sway.display() +
+                  "\" ! videoconvert ! x264enc name=enc tune=zerolatency "
+                  "speed-preset=ultrafast key-int-max=100000");
+  WhepAnswers answers;
+  g_signal_connect(p.sink(), "whep-answer", G_CALLBACK(WhepAnswers::onAnswer), &answers);
+
+  auto b = browser({"whep-offer", "-"});
+  JsonDoc offer(waitLine(*b, "event offer", 60000ms));
+  REQUIRE(offer.root);
+  std::string sdp = jstr(offer.root, "sdp");
+  REQUIRE(sdp.find("m=video") != std::string::npos);
+
+  gchar *resource = nullptr;
+  g_signal_emit_by_name(p.sink(), "whep-offer", sdp.c_str(), &resource);
+  REQUIRE(resource);
+  std::string res = resource;
+  g_free(resource);
+  auto answer = answers.waitFor(res, 15000ms);
+  REQUIRE(answer);
+  INFO(answer->body);
+  REQUIRE(answer->status == 201);
+  CHECK(answer->body.find("a=candidate:") != std::string::npos); /* gathered, not trickled */
+  CHECK(answer->body.find("H264/90000") != std::string::npos);
+  CHECK(answer->body.find("a=sendonly") != std::string::npos);
+
+  g_autoptr(JsonBuilder) jb = json_builder_new();
+  json_builder_begin_object(jb);
+  json_builder_set_member_name(jb, "status");
+  json_builder_add_int_value(jb, answer->status);
+  json_builder_set_member_name(jb, "sdp");
+  json_builder_add_string_value(jb, answer->body.c_str());
+  json_builder_end_object(jb);
+  g_autoptr(JsonNode) root = json_builder_get_root(jb);
+  g_autofree char *line = json_to_string(root, FALSE);
+  b->send(line);
+
+  std::string playingLine = waitLine(*b, "event playing", 60000ms);
+  if (playingLine.empty())
+    playingLine = waitLine(*b, "result", 1000ms);
+  INFO(playingLine);
+  JsonDoc playing(playingLine);
+  REQUIRE(playing.root);
+  CHECK(jint(playing.root, "frames") >= 10);
+  CHECK(jint(playing.root, "framesDecoded") >= 10);
+  /* The picture is the sway output. */
+  g_autoptr(GstElement) enc = gst_bin_get_by_name(GST_BIN(p.pipeline()), "enc");
+  g_autoptr(GstPad) encSink = gst_element_get_static_pad(enc, "sink");
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(encSink);
+  REQUIRE(caps);
+  int width = 0, height = 0;
+  gst_structure_get_int(gst_caps_get_structure(caps, 0), "width", &width);
+  gst_structure_get_int(gst_caps_get_structure(caps, 0), "height", &height);
+  CHECK(jint(playing.root, "width") == width);
+  CHECK(jint(playing.root, "height") == height);
+
+  /* A WHEP viewer is view-only. */
+  GstStructure *vs = p.viewerStats();
+  REQUIRE(vs);
+  CHECK(std::string(gst_structure_get_string(vs, "kind")) == "whep");
+  CHECK(std::string(gst_structure_get_string(vs, "role")) == "view");
+  gst_structure_free(vs);
+
+  CHECK(whepPatch(p.sink(), res.c_str(), kFragment) == 204);
+  CHECK(whepPatch(p.sink(), res.c_str(), "hello\r\n") == 400);
+  CHECK(whepPatch(p.sink(), res.c_str(), "a=candidate:1 1 udp\r\n") == 400);
+  CHECK(whepPatch(p.sink(), res.c_str(), "") == 400);
+  CHECK(whepPatch(p.sink(), "no-such-resource", kFragment) == 404);
+  CHECK(answers.count() == 1); /* one whep-answer per offer */
+
+  CHECK(whepDelete(p.sink(), res.c_str()) == 200);
+  CHECK(whepDelete(p.sink(), res.c_str()) == 404);
+  CHECK(whepPatch(p.sink(), res.c_str(), kFragment) == 404);
+  CHECK(p.viewers() == 0);
+  b->send("go");
+  JsonDoc r(waitLine(*b, "result", 30000ms));
+  REQUIRE(r.root);
+  INFO(jstr(r.root, "error"));
+  std::string after = jstr(r.root, "afterDelete");
+  CHECK((after == "disconnected" || after == "failed" || after == "closed"));
+  b->wait(20000ms);
+  g_autoptr(GstBus) bus = gst_element_get_bus(p.pipeline());
+  std::string error = waitForError(bus, 0ms);
+  INFO(error);
+  CHECK(error.empty());
+}
+
+TEST_CASE("set-peer-role view drops a relayed viewer's input, control lets it through",
+          "[webrtcsink][browser]")
+{
+  REQUIRE_BROWSER();
+  RelayPipeline p(kSource);
+  GstElement *enc = gst_bin_get_by_name(GST_BIN(p.pipeline()), "enc");
+  GstPad *encSink = gst_element_get_static_pad(enc, "sink");
+  UpstreamRecorder rec(encSink);
+  gst_object_unref(encSink);
+  gst_object_unref(enc);
+
+  RelayedViewer v(p.sink());
+  auto ready = v.pump("ready", 60000ms);
+  INFO(v.log);
+  REQUIRE(ready);
+
+  gboolean ok = FALSE;
+  g_signal_emit_by_name(p.sink(), "set-peer-role", v.peer().c_str(), "view", &ok);
+  REQUIRE(ok);
+  JsonDoc refused(v.request(1, navigationJson(1, "KeyPress", "a")));
+  REQUIRE(refused.root);
+  CHECK(jstr(refused.root, "error").find("view-only") != std::string::npos);
+  JsonDoc refused2(
+    v.request(2, customJson(2, "vdi-text", "{\"text\":\"no\"}"))); /* any input, not only keys */
+  REQUIRE(refused2.root);
+  CHECK(jstr(refused2.root, "error").find("view-only") != std::string::npos);
+  GstStructure *vs = p.viewerStats();
+  REQUIRE(vs);
+  INFO(gst_structure_to_string(vs));
+  guint64 dropped = 0, accepted = 0;
+  gst_structure_get_uint64(vs, "input-dropped", &dropped);
+  CHECK(dropped == 2);
+  CHECK(std::string(gst_structure_get_string(vs, "role")) == "view");
+  gst_structure_free(vs);
+  CHECK(rec.nav().empty());
+
+  /* Back to control: input flows again, on the same session. */
+  g_signal_emit_by_name(p.sink(), "set-peer-role", v.peer().c_str(), "control", &ok);
+  REQUIRE(ok);
+  JsonDoc press(v.request(3, navigationJson(3, "KeyPress", "q")));
+  JsonDoc release(v.request(4, navigationJson(4, "KeyRelease", "q")));
+  REQUIRE(press.root);
+  REQUIRE(release.root);
+  CHECK(jnull(press.root, "error"));
+  CHECK(jnull(release.root, "error"));
+  std::vector<std::string> expected = {"KeyPress q", "KeyRelease q"};
+  CHECK(rec.nav() == expected);
+  vs = p.viewerStats();
+  REQUIRE(vs);
+  gst_structure_get_uint64(vs, "input-accepted", &accepted);
+  gst_structure_get_uint64(vs, "input-dropped", &dropped);
+  CHECK(accepted == 2);
+  CHECK(dropped == 2);
+  gst_structure_free(vs);
+}
+
+TEST_CASE("the clipboard crosses the data channel both ways through x264enc",
+          "[webrtcsink][browser][sway][clipboard]")
+{
+  REQUIRE_BROWSER();
+  REQUIRE_SWAY();
+  SwaySession sway;
+  RelayPipeline p("vdiwaylandsrc keepalive=100 show-cursor=false display=\"" + sway.display() +
+                  "\" ! videoconvert ! x264enc name=enc tune=zerolatency "
+                  "speed-preset=ultrafast key-int-max=100000");
+  RelayedViewer v(p.sink());
+  auto ready = v.pump("ready", 60000ms);
+  INFO(v.log);
+  REQUIRE(ready);
+
+  /* Session -> page: a client in the session copies text. */
+  const std::string copied = "Grüße aus der Sitzung, 50 €";
+  auto copy =
+    sway.spawnClient({"sh", "-c", "printf '%s' '" + copied + "' | wl-copy --type text/plain"});
+  std::string msg = v.channelMessage("vdi-clipboard", 20000ms);
+  INFO(v.log);
+  REQUIRE_FALSE(msg.empty());
+  JsonDoc clip(msg);
+  CHECK(jstr(clip.root, "mime").rfind("text/plain", 0) == 0);
+  CHECK(unbase64(jstr(clip.root, "data")) == copied);
+  /* The application sees it on the bus too. */
+  GstStructure *bus = p.waitElementMessage("vdi-clipboard", "vdiwaylandsrc", 10000ms);
+  REQUIRE(bus);
+  CHECK(unbase64(gst_structure_get_string(bus, "data")) == copied);
+  gst_structure_free(bus);
+
+  /* Page -> session: vdi-clipboard-set, read back with wl-paste. */
+  const std::string pasted = "Hallo aus dem Browser ✓ @€ß";
+  JsonDoc set(v.request(
+    7, customJson(7, "vdi-clipboard-set",
+                  "{\"mime\":\"text/plain;charset=utf-8\",\"data\":\"" + base64(pasted) + "\"}")));
+  REQUIRE(set.root);
+  INFO(jstr(set.root, "error"));
+  CHECK(jnull(set.root, "error"));
+  auto paste = sway.spawnClient(
+    {"sh", "-c", "wl-paste --no-newline --type text/plain > \"$XDG_RUNTIME_DIR/paste.out\""});
+  auto status = paste->wait(20000ms);
+  REQUIRE(status);
+  CHECK(WEXITSTATUS(*status) == 0);
+  CHECK(readWholeFile(sway.runtimeDir() + "/paste.out") == pasted);
+  /* Our own selection is not echoed back to the page. */
+  std::string echo = v.channelMessage("vdi-clipboard", 1500ms);
+  CHECK(echo.empty());
+
+  /* A view-only peer gets no clipboard and cannot set it. */
+  gboolean ok = FALSE;
+  g_signal_emit_by_name(p.sink(), "set-peer-role", v.peer().c_str(), "view", &ok);
+  REQUIRE(ok);
+  const std::string secret = "not for viewers";
+  auto copy2 =
+    sway.spawnClient({"sh", "-c", "printf '%s' '" + secret + "' | wl-copy --type text/plain"});
+  bus = p.waitElementMessage("vdi-clipboard", "vdiwaylandsrc", 10000ms);
+  REQUIRE(bus); /* the session clipboard did change */
+  CHECK(unbase64(gst_structure_get_string(bus, "data")) == secret);
+  gst_structure_free(bus);
+  CHECK(v.channelMessage("vdi-clipboard", 1500ms).empty());
+  JsonDoc refused(v.request(
+    8, customJson(8, "vdi-clipboard-set", "{\"mime\":\"text/plain\",\"data\":\"eA==\"}")));
+  REQUIRE(refused.root);
+  CHECK(jstr(refused.root, "error").find("view-only") != std::string::npos);
+}
+
+TEST_CASE("a de layout chosen over the data channel types @€ß into a Wayland client",
+          "[webrtcsink][browser][sway]")
+{
+  REQUIRE_BROWSER();
+  REQUIRE_SWAY();
+  if (!g_file_test(helperPath("vdi-input-client").c_str(), G_FILE_TEST_IS_EXECUTABLE))
+    VDI_SKIP("vdi-input-client not built");
+  SwaySession sway;
+  auto client = sway.spawnClient({helperPath("vdi-input-client")});
+  REQUIRE(client->waitFor("configured", 15000ms));
+  RelayPipeline p("vdiwaylandsrc keepalive=100 show-cursor=false display=\"" + sway.display() +
+                  "\" ! videoconvert ! x264enc name=enc tune=zerolatency "
+                  "speed-preset=ultrafast key-int-max=100000");
+  RelayedViewer v(p.sink());
+  auto ready = v.pump("ready", 60000ms);
+  INFO(v.log);
+  REQUIRE(ready);
+
+  JsonDoc layout(v.request(1, customJson(1, "vdi-keyboard-layout", "{\"layout\":\"de\"}")));
+  REQUIRE(layout.root);
+  INFO(jstr(layout.root, "error"));
+  CHECK(jnull(layout.root, "error"));
+  JsonDoc text(v.request(2, customJson(2, "vdi-text", "{\"text\":\"@€ß\"}")));
+  REQUIRE(text.root);
+  CHECK(jnull(text.root, "error"));
+  /* A keysym by name, as the player page sends keys, on the same layout. */
+  JsonDoc press(v.request(3, navigationJson(3, "KeyPress", "at")));
+  JsonDoc release(v.request(4, navigationJson(4, "KeyRelease", "at")));
+  CHECK(jnull(press.root, "error"));
+  CHECK(jnull(release.root, "error"));
+
+  std::vector<std::string> syms, seen;
+  std::vector<int> codes;
+  int64_t deadline = monotonicMs() + 10000;
+  while (syms.size() < 4 && monotonicMs() < deadline) {
+    auto l = client->readLine(500ms);
+    if (!l)
+      continue;
+    seen.push_back(*l);
+    if (l->rfind("key pressed ", 0) == 0) {
+      std::istringstream in(*l);
+      std::string word, state, sym;
+      int code = 0;
+      in >> word >> state >> code >> sym;
+      if (sym == "ISO_Level3_Shift" || sym == "Shift_L")
+        continue; /* the level's modifier */
+      syms.push_back(sym);
+      codes.push_back(code);
+    }
+  }
+  std::string history;
+  for (auto &l : seen)
+    history += l + "\n";
+  INFO(history);
+  std::vector<std::string> expected = {"at", "EuroSign", "ssharp", "at"};
+  CHECK(syms == expected);
+  /* On de, @ is AltGr+Q (KEY_Q, 16) and ß the key right of 0 (KEY_MINUS,
+   * 12): the layout really switched (on us, @ is Shift+2). */
+  REQUIRE(codes.size() == 4);
+  CHECK(codes[0] == 16);
+  CHECK(codes[2] == 12);
+  CHECK(codes[3] == 16);
+}

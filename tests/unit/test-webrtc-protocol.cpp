@@ -101,3 +101,48 @@ TEST_CASE("bitrate follows the weakest viewer within the limits", "[webrtc-bitra
   c.removeViewer("b");
   CHECK(c.target() == 4000);
 }
+
+TEST_CASE("WHEP trickle fragments are checked before use", "[webrtc-signalling]")
+{
+  std::vector<std::string> c;
+  std::string why;
+  /* RFC 8840 shape, CRLF, with an end-of-candidates. */
+  REQUIRE(
+    parseTrickleFragment("a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
+                         "m=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n"
+                         "a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host\r\n"
+                         "a=candidate:2 1 TCP 1518280447 10.0.0.2 9 typ host tcptype active\r\n"
+                         "a=end-of-candidates\r\n",
+                         &c, &why));
+  REQUIRE(c.size() == 2);
+  CHECK(c[0] == "candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host");
+  CHECK(c[1].rfind("candidate:2 1 TCP", 0) == 0);
+  /* Only the ufrag (an ICE restart probe): fine, no candidates. */
+  CHECK(parseTrickleFragment("a=ice-ufrag:x\n", &c, &why));
+  CHECK(c.empty());
+
+  for (const char *bad :
+       {"", "\r\n\r\n", "hello", "a=candidate:1 1 udp\r\n",
+        "a=candidate:1 x udp 1 127.0.0.1 9 typ host", "a=candidate:1 1 sctp 1 127.0.0.1 9 typ host",
+        "a=candidate:1 1 udp 1 127.0.0.1 99999 typ host",
+        "a=candidate:1 1 udp 1 127.0.0.1 9 host host", "A=mid:0", "=x"}) {
+    INFO(bad);
+    why.clear();
+    CHECK_FALSE(parseTrickleFragment(bad, &c, &why));
+    CHECK_FALSE(why.empty());
+  }
+}
+
+TEST_CASE("clipboard data-channel messages", "[webrtc-signalling]")
+{
+  CHECK(clipboardMessage("text/plain;charset=utf-8", "R3LDvMOfZQ==") ==
+        R"({"type":"vdi-clipboard","mime":"text/plain;charset=utf-8","data":"R3LDvMOfZQ=="})");
+  /* Escaped, whatever the type says. */
+  CHECK(clipboardMessage("text/\"x\"", "") ==
+        R"({"type":"vdi-clipboard","mime":"text/\"x\"","data":""})");
+  for (const char *t :
+       {"text/plain", "text/plain;charset=utf-8", "text/html", "UTF8_STRING", "STRING", "TEXT"})
+    CHECK(isTextMime(t));
+  for (const char *t : {"image/png", "application/json", "", "texts", "utf8_string"})
+    CHECK_FALSE(isTextMime(t));
+}
