@@ -60,6 +60,9 @@ export class InputChannel {
   private nextId = 1;
   private pending = new Map<number, (r: ControlResponse) => void>();
   onResponse?: (r: ControlResponse) => void;
+  /** Messages from the session that are not replies, e.g.
+   * `{"type":"vdi-clipboard","mime":..,"data":<base64>}`. */
+  onMessage?: (m: Record<string, unknown>) => void;
 
   constructor(readonly channel: RTCDataChannel) {
     channel.addEventListener('message', (ev) => {
@@ -67,6 +70,11 @@ export class InputChannel {
       try {
         r = JSON.parse(String(ev.data)) as ControlResponse;
       } catch {
+        return;
+      }
+      if (!r || typeof r !== 'object') return;
+      if (r.type !== 'ControlResponseMessage') {
+        this.onMessage?.(r as unknown as Record<string, unknown>);
         return;
       }
       this.onResponse?.(r);
@@ -92,6 +100,14 @@ export class InputChannel {
   custom(structureName: string, structure: Record<string, unknown>): Promise<ControlResponse> {
     return this.request({ type: 'customUpstreamEvent', structureName, structure });
   }
+}
+
+/** The text of base64 UTF-8 bytes (a `vdi-clipboard` message from the session). */
+export function utf8FromBase64(data: string): string {
+  const bin = atob(data);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new TextDecoder().decode(bytes);
 }
 
 /** Base64 of the UTF-8 bytes of @text (docs/input-protocol.md, vdi-clipboard-set). */
@@ -156,7 +172,7 @@ export function attachInput(video: HTMLVideoElement, input: InputChannel): () =>
     [video, 'mousedown', mouse('MouseButtonPress') as EventListener],
     [video, 'mouseup', mouse('MouseButtonRelease') as EventListener],
     [video, 'wheel', wheel as EventListener],
-    [video, 'contextmenu', ((e: Event) => e.preventDefault()) as EventListener],
+    [video, 'contextmenu', (e: Event) => e.preventDefault()],
     [window, 'paste', paste as EventListener],
   ];
   for (const [t, n, h] of handlers) t.addEventListener(n, h, { passive: false });

@@ -58,7 +58,7 @@ export async function connect(): Promise<PlayerState> {
   video.srcObject = session.stream;
   countFrames(video);
   void video.play().catch(() => undefined);
-  session.channel.then((ch) => {
+  void session.channel.then((ch) => {
     state.input = new InputChannel(ch);
     attachInput(video, state.input);
     video.focus();

@@ -67,7 +67,8 @@ export class SignallingClient {
   async ready(): Promise<void> {
     const welcome = this.next((m) => m.type === 'welcome');
     await this.opened;
-    this.peerId = String((await welcome).peerId ?? '');
+    const peerId = (await welcome).peerId;
+    this.peerId = typeof peerId === 'string' ? peerId : '';
   }
 
   send(msg: Json | string): void {

@@ -9,19 +9,53 @@ export interface ReceiverStats {
   framesDecoded: number;
   width: number;
   height: number;
+  /** Average time a frame waited in the jitter buffer (ms). */
+  jitterBufferMs: number;
+  packetsLost: number;
+  /** The browser's decoder, e.g. "libvpx", "FFmpeg", "ExternalDecoder". */
+  decoder: string;
+  codec: string;
+}
+
+/** The members of RTCStatsReport entries read here (all optional). */
+interface StatsEntry {
+  type: string;
+  kind?: string;
+  bytesReceived?: number;
+  packetsLost?: number;
+  packetsReceived?: number;
+  decoderImplementation?: string;
+  codecId?: string;
+  mimeType?: string;
+  jitterBufferDelay?: number;
+  jitterBufferEmittedCount?: number;
+  framesDecoded?: number;
+  totalDecodeTime?: number;
+  frameWidth?: number;
+  frameHeight?: number;
+  nominated?: boolean;
+  currentRoundTripTime?: number;
 }
 
 export class StatsSampler {
-  private last?: { t: number; bytes: number; frames: number };
+  private last?: { t: number; bytes: number; frames: number; jbDelay: number; jbCount: number };
   constructor(readonly pc: RTCPeerConnection) {}
 
   async sample(): Promise<ReceiverStats> {
-    const out: ReceiverStats = { fps: 0, bitrateKbps: 0, rttMs: 0, lossPercent: 0, decodeMs: 0, framesDecoded: 0, width: 0, height: 0 };
+    const out: ReceiverStats = {
+      fps: 0, bitrateKbps: 0, rttMs: 0, lossPercent: 0, decodeMs: 0, framesDecoded: 0, width: 0, height: 0,
+      jitterBufferMs: 0, packetsLost: 0, decoder: '', codec: '',
+    };
     const report = await this.pc.getStats();
-    let bytes = 0;
-    report.forEach((s: Record<string, any>) => {
+    let bytes = 0, jbDelay = 0, jbCount = 0;
+    report.forEach((s: StatsEntry) => {
       if (s.type === 'inbound-rtp' && s.kind === 'video') {
         bytes = s.bytesReceived ?? 0;
+        out.packetsLost = s.packetsLost ?? 0;
+        out.decoder = s.decoderImplementation ?? '';
+        out.codec = ((report.get(s.codecId ?? '') as StatsEntry | undefined)?.mimeType ?? '').replace(/^video\//, '');
+        jbDelay = s.jitterBufferDelay ?? 0;
+        jbCount = s.jitterBufferEmittedCount ?? 0;
         out.framesDecoded = s.framesDecoded ?? 0;
         const lost = s.packetsLost ?? 0, recv = s.packetsReceived ?? 0;
         out.lossPercent = recv + lost > 0 ? (100 * lost) / (recv + lost) : 0;
@@ -38,7 +72,10 @@ export class StatsSampler {
       out.bitrateKbps = (8 * (bytes - this.last.bytes)) / 1000 / dt;
       out.fps = (out.framesDecoded - this.last.frames) / dt;
     }
-    this.last = { t: now, bytes, frames: out.framesDecoded };
+    // The jitter buffer delay of the frames of the last interval (all so far at first).
+    const dc = jbCount - (this.last?.jbCount ?? 0);
+    if (dc > 0) out.jitterBufferMs = (1000 * (jbDelay - (this.last?.jbDelay ?? 0))) / dc;
+    this.last = { t: now, bytes, frames: out.framesDecoded, jbDelay, jbCount };
     return out;
   }
 }

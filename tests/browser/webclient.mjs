@@ -1,0 +1,383 @@
+// Browser side of the web client tests (tests/integration/test-webclient.cpp
+// runs a real vdid and this script against it):
+//
+//   node webclient.mjs SCENARIO BASE_URL [ARGS...]
+//
+// It drives the page vdid serves at / like a user (sign in, create, open,
+// type, click, paste) and prints "check NAME {json}" lines with what it
+// observed (the C++ test asserts on them), "result {json}" at the end.
+// Exits 77 with a reason when Chromium or playwright-core is missing.
+//
+// Scenarios:
+//   full BASE USER PASSWORD OTHER_USER OTHER_PASSWORD RUNTIME_DIR INPUT_CLIENT SHOTS
+//   hls BASE USER PASSWORD SHOTS
+//   share-play BASE HASH          (opens BASE/HASH, a share link, plays 5 frames)
+import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, unavailableReason } from './chromium.mjs';
+
+const [scenario, base, ...args] = process.argv.slice(2);
+const why = unavailableReason();
+if (why) {
+  console.log(`skip ${why}`);
+  process.exit(77);
+}
+const check = (name, obj) => console.log(`check ${name} ${JSON.stringify(obj)}`);
+const note = (text) => console.log(`note ${text}`);
+
+const { ctx, close } = await launch();
+const watchdog = setTimeout(() => {
+  console.log('result {"error":"browser scenario timed out"}');
+  process.exit(1);
+}, Number(process.env.VDI_BROWSER_TIMEOUT_MS || 170000));
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(f, timeoutMs, what) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await sleep(100);
+  }
+}
+
+async function newPage(width = 1024, height = 700) {
+  const page = await ctx.newPage();
+  await page.setViewportSize({ width, height });
+  page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
+  page.on('console', (m) => m.type() === 'error' && console.error(`console: ${m.text()}`));
+  return page;
+}
+
+async function shot(page, dir, name) {
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, name) });
+}
+
+async function signIn(page, user, password) {
+  await page.goto(base + '/');
+  await page.waitForSelector('#login-view:not([hidden])');
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+}
+
+const frames = (page) => page.evaluate(() => window.vdiApp.desktop?.conn?.framesPresented ?? 0);
+const connState = (page) => page.evaluate(() => window.vdiApp.desktop?.conn?.state ?? '');
+
+async function waitFrames(page, n, timeoutMs = 30000) {
+  await page.waitForFunction((k) => (window.vdiApp.desktop?.conn?.framesPresented ?? 0) >= k, n, { timeout: timeoutMs });
+}
+
+/** Luminance statistics of the current video frame. */
+function videoPicture(page) {
+  return page.evaluate(() => {
+    const v = document.getElementById('video');
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let sum = 0, sum2 = 0;
+    const levels = new Set();
+    for (let i = 0; i < d.length; i += 4) {
+      const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+      sum += y;
+      sum2 += y * y;
+      levels.add(d[i] >> 3);
+    }
+    const n = d.length / 4;
+    const mean = sum / n;
+    window.__lastPicture = d;
+    return { width: c.width, height: c.height, mean, stddev: Math.sqrt(Math.max(sum2 / n - mean * mean, 0)), levels: levels.size };
+  });
+}
+
+/** Pixels that changed by more than 40 in a channel since the last videoPicture(). */
+function changedPixels(page) {
+  return page.evaluate(() => {
+    const before = window.__lastPicture;
+    const v = document.getElementById('video');
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    if (!before || before.length !== d.length) return -1;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4)
+      if (Math.abs(d[i] - before[i]) > 40 || Math.abs(d[i + 1] - before[i + 1]) > 40 || Math.abs(d[i + 2] - before[i + 2]) > 40) n++;
+    return n;
+  });
+}
+
+/** Page coordinates of video pixel (x, y) (object-fit: contain). */
+function pagePoint(page, x, y) {
+  return page.evaluate(([px, py]) => {
+    const v = document.getElementById('video');
+    const r = v.getBoundingClientRect();
+    const s = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
+    const ox = (r.width - v.videoWidth * s) / 2, oy = (r.height - v.videoHeight * s) / 2;
+    return { x: r.left + ox + (px + 0.5) * s, y: r.top + oy + (py + 0.5) * s };
+  }, [x, y]);
+}
+
+async function openFromList(page, id) {
+  await page.evaluate(() => (location.hash = '#/'));
+  const open = page.locator(`tr[data-session="${id}"] button`, { hasText: 'Open' });
+  await until(async () => !(await open.isDisabled()), 30000, `session ${id} running in the list`);
+  await open.click();
+  await page.waitForSelector('#desktop-view:not([hidden])');
+}
+
+async function full() {
+  const [user, password, otherUser, otherPassword, runtime, inputClient, shots] = args;
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const page = await newPage();
+
+  // ---- sign in --------------------------------------------------------------
+  await page.goto(base + '/');
+  await page.waitForSelector('#login-view:not([hidden])');
+  await shot(page, shots, 'login.png');
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', 'wrong');
+  await page.click('#login-submit');
+  await page.waitForFunction(() => document.getElementById('login-error').textContent !== '');
+  const wrong = await page.textContent('#login-error');
+  await signIn(page, user, password);
+  await page.waitForSelector('#sessions-view:not([hidden])');
+  check('signin', { wrongPasswordMessage: wrong, whoami: await page.textContent('#whoami') });
+
+  // ---- create a terminal session through the form ----------------------------
+  await page.selectOption('#create-size', 'default');
+  await page.selectOption('#create-fps', '30');
+  await page.selectOption('#create-app', 'foot');
+  await page.click('#create-submit');
+  const terminal = await until(() => page.evaluate(() => document.querySelector('#session-rows tr')?.dataset.session), 15000, 'a session row');
+  // A second one, running the recording client, through the page's API.
+  const sh = (cmd) => ['sh', '-c', cmd];
+  const rec = await page.evaluate((apps) => window.vdiApp.api.create({ apps }), [
+    sh(`tail -f /dev/null | exec ${inputClient} > "$XDG_RUNTIME_DIR/input.log" 2>&1`),
+    sh(`exec wl-paste -n -t text --watch sh -c 'cat > "$XDG_RUNTIME_DIR/clip.tmp" && mv "$XDG_RUNTIME_DIR/clip.tmp" "$XDG_RUNTIME_DIR/clip.txt"'`),
+    sh(`while [ ! -e "$XDG_RUNTIME_DIR/copy-me" ]; do sleep 0.2; done; exec wl-copy < "$XDG_RUNTIME_DIR/copy-me"`),
+  ]);
+  await page.evaluate(() => (location.hash = '#/x') && (location.hash = '#/'));
+  await until(() => page.evaluate(() => document.querySelectorAll('#session-rows tr .state-running').length >= 2), 40000, 'both sessions running');
+  await shot(page, shots, 'sessions.png');
+  check('created', { terminal, recorder: rec.id, rows: await page.locator('#session-rows tr').count() });
+
+  // ---- the terminal: video, typing ---------------------------------------------
+  await openFromList(page, terminal);
+  await waitFrames(page, 10);
+  await page.waitForTimeout(1500); // foot draws its prompt
+  const picture = await videoPicture(page);
+  await page.click('#tb-stats');
+  await page.waitForTimeout(2200);
+  const stats = await page.textContent('#stats');
+  await shot(page, shots, 'desktop.png');
+  check('video', { ...picture, frames: await frames(page), stats, latency: await page.textContent('#latency-text') });
+  await page.click('#tb-stats');
+
+  // Idle: how much changes without input (cursor blinking...).
+  await videoPicture(page);
+  await page.waitForTimeout(1500);
+  const idle = await changedPixels(page);
+  const box = await page.locator('#video').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await videoPicture(page);
+  await page.keyboard.type('echo gst-vdi-ok', { delay: 20 });
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(1500);
+  const typed = await changedPixels(page);
+  await shot(page, shots, 'terminal-typed.png');
+  check('typing', { idleChangedPixels: idle, typedChangedPixels: typed });
+
+  // ---- the recording client: click, layout, clipboard, resize, reconnect ------
+  await openFromList(page, rec.id);
+  await waitFrames(page, 5);
+  const log = join(runtime, rec.id, 'input.log');
+  const readLog = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+  await until(() => readLog().includes('configured'), 15000, 'the recording client shows its window');
+  await page.waitForFunction(() => window.vdiApp.desktop?.channel !== undefined, null, { timeout: 15000 });
+
+  // A click at video pixel (200, 150).
+  await until(async () => {
+    const p = await pagePoint(page, 200, 150);
+    await page.mouse.click(p.x, p.y);
+    await sleep(300);
+    return readLog().includes('button 272 pressed');
+  }, 15000, 'the click reaches the client');
+  const lines = readLog().split('\n');
+  const pressAt = lines.findIndex((l) => l.startsWith('button 272 pressed'));
+  const motion = lines.slice(0, pressAt).reverse().find((l) => l.startsWith('motion ') || l.startsWith('pointer-enter '));
+  check('click', { target: [200, 150], motion, video: await page.evaluate(() => [document.getElementById('video').videoWidth, document.getElementById('video').videoHeight]) });
+
+  // Layout "de" from the settings panel, then @€ß typed in the page.
+  await page.click('#tb-settings');
+  await page.selectOption('#set-layout', 'de');
+  await shot(page, shots, 'settings.png');
+  await page.click('#tb-settings');
+  await until(() => readLog().includes('keymap German'), 10000, 'the session switched to de');
+  const before = readLog().length;
+  await page.focus('#keys');
+  await page.keyboard.type('@€ß', { delay: 30 });
+  await until(() => (readLog().slice(before).match(/key pressed/g) ?? []).length >= 3, 10000, 'three keys').catch(() => undefined);
+  await sleep(300);
+  const keys = readLog().slice(before).split('\n').filter((l) => l.startsWith('key pressed')).map((l) => l.split(' ').slice(3).join(' '));
+  check('layout', { keymap: (readLog().match(/keymap .*/g) ?? []).pop(), pressed: keys });
+  await page.selectOption('#set-layout', 'us').catch(() => undefined);
+
+  // Clipboard: copied in the session (wl-copy), it appears in the page.
+  const copyMe = join(runtime, rec.id, 'copy-me');
+  writeFileSync(copyMe + '.tmp', 'from-session-42');
+  renameSync(copyMe + '.tmp', copyMe);
+  await page.click('#tb-clipboard');
+  const fromSession = await until(async () => {
+    const v = await page.inputValue('#clip-from');
+    return v || null;
+  }, 10000, 'the session clipboard in the page').catch(() => '');
+  const pageClipboard = await page.evaluate(() => navigator.clipboard.readText().catch((e) => `error: ${e}`));
+  // Pasted in the page (the paste box), it reaches the session.
+  await page.fill('#clip-to', 'from-page-ü7');
+  await shot(page, shots, 'clipboard.png');
+  await page.click('#clip-send');
+  const clipFile = join(runtime, rec.id, 'clip.txt');
+  const inSession = await until(() => {
+    const t = existsSync(clipFile) ? readFileSync(clipFile, 'utf8') : '';
+    return t.includes('from-page') ? t : null;
+  }, 10000, 'the page clipboard in the session').catch(() => (existsSync(clipFile) ? readFileSync(clipFile, 'utf8') : ''));
+  await page.click('#tb-clipboard');
+  check('clipboard', { fromSession, pageClipboard, inSession });
+
+  // Resize the desktop to the window.
+  await page.click('#tb-settings');
+  await page.selectOption('#set-scale', 'resize');
+  await page.click('#tb-settings');
+  await page.setViewportSize({ width: 900, height: 620 });
+  const want = await page.evaluate(() => {
+    const r = document.getElementById('surface').getBoundingClientRect();
+    const even = (v) => Math.min(8192, Math.max(64, Math.round(v * devicePixelRatio) - (Math.round(v * devicePixelRatio) % 2)));
+    return [even(r.width), even(r.height)];
+  });
+  const resized = await until(async () => {
+    const s = await page.evaluate((id) => window.vdiApp.api.session(id), rec.id);
+    return s.width === want[0] && s.height === want[1] ? s : null;
+  }, 15000, 'the session resized').catch(() => null);
+  const videoSize = await until(async () => {
+    const v = await page.evaluate(() => [document.getElementById('video').videoWidth, document.getElementById('video').videoHeight]);
+    return v[0] === want[0] && v[1] === want[1] ? v : null;
+  }, 15000, 'the video resized').catch(() => page.evaluate(() => [document.getElementById('video').videoWidth, document.getElementById('video').videoHeight]));
+  await until(() => /configured \d+ \d+/.test(readLog()), 1000, '').catch(() => undefined);
+  check('resize', { want, session: resized ? [resized.width, resized.height] : null, video: videoSize });
+  await page.selectOption('#set-scale', 'fit').catch(() => undefined);
+
+  // A dropped connection reconnects.
+  const framesBefore = await frames(page);
+  await page.evaluate(() => window.vdiApp.desktop.conn.dropForTest());
+  const states = new Set();
+  const reconnected = await until(async () => {
+    const st = await connState(page);
+    states.add(st);
+    const c = await page.evaluate(() => window.vdiApp.desktop.conn.reconnects);
+    return c >= 1 && st === 'playing' && (await frames(page)) > framesBefore + 10 ? c : null;
+  }, 30000, 'a reconnection').catch(() => 0);
+  check('reconnect', { reconnects: reconnected, states: [...states], framesBefore, framesAfter: await frames(page) });
+  // The input channel works again after the reconnection.
+  await page.waitForFunction(() => window.vdiApp.desktop?.input?.channel?.channel.readyState === 'open', null, { timeout: 10000 }).catch(() => undefined);
+  const beforeKey = readLog().length;
+  await page.focus('#keys');
+  await page.keyboard.press('x');
+  await until(() => readLog().slice(beforeKey).includes('key pressed'), 5000, 'a key after reconnecting').catch(() => undefined);
+  check('after-reconnect', { keys: readLog().slice(beforeKey).split('\n').filter((l) => l.startsWith('key pressed')) });
+
+  // ---- the session ended: a clear message ------------------------------------
+  await page.evaluate((id) => window.vdiApp.api.stop(id), terminal);
+  await page.evaluate((id) => (location.hash = `#/s/${id}`), terminal);
+  await page.waitForSelector('#message:not([hidden])', { timeout: 10000 }).catch(() => undefined);
+  check('ended', { message: await page.textContent('#message-text') });
+
+  // ---- another user cannot open it -------------------------------------------
+  await page.evaluate(() => (location.hash = '#/'));
+  await page.click('#logout');
+  await signIn(page, otherUser, otherPassword);
+  await page.waitForSelector('#sessions-view:not([hidden])');
+  const listed = await page.locator(`tr[data-session="${rec.id}"]`).count();
+  await page.evaluate((id) => (location.hash = `#/s/${id}`), rec.id);
+  await page.waitForSelector('#message:not([hidden])', { timeout: 10000 }).catch(() => undefined);
+  await shot(page, shots, 'other-user.png');
+  check('other-user', { listed, message: await page.textContent('#message-text'), frames: await frames(page) });
+
+  // Keyboard navigation outside the desktop: Tab reaches labelled controls.
+  await page.evaluate(() => (location.hash = '#/'));
+  await page.waitForSelector('#sessions-view:not([hidden])');
+  const focusable = [];
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press('Tab');
+    focusable.push(await page.evaluate(() => {
+      const e = document.activeElement;
+      const label = e?.getAttribute('aria-label') || e?.labels?.[0]?.textContent?.trim() || e?.textContent?.trim() || '';
+      return `${e?.tagName.toLowerCase()}:${label.slice(0, 30)}`;
+    }));
+  }
+  check('keyboard-navigation', { focusable });
+  // Phone-sized: the list stays usable.
+  await page.setViewportSize({ width: 390, height: 760 });
+  await shot(page, shots, 'phone.png');
+  check('responsive', { scrollWidth: await page.evaluate(() => document.documentElement.scrollWidth), width: 390 });
+  return { ok: true };
+}
+
+async function hls() {
+  const [user, password, shots] = args;
+  const page = await newPage(960, 640);
+  await signIn(page, user, password);
+  await page.waitForSelector('#sessions-view:not([hidden])');
+  // A terminal, so the picture has something in it (a bare sway is one grey).
+  const s = await page.evaluate(() => window.vdiApp.api.create({ apps: [['foot']] }));
+  await until(async () => (await page.evaluate((id) => window.vdiApp.api.session(id), s.id)).state !== 'starting', 30000, 'running');
+  const info = await page.evaluate((id) => window.vdiApp.api.session(id), s.id);
+  // No TURN server and relay-only ICE: WebRTC cannot connect.
+  const t0 = Date.now();
+  await page.evaluate((id) => (location.hash = `#/s/${id}?ice=relay&timeout=5`), s.id);
+  await until(async () => (await connState(page)) === 'hls', 60000, 'the HLS fallback').catch(() => undefined);
+  const state = await connState(page);
+  await waitFrames(page, 10, 40000).catch(() => undefined);
+  const picture = state === 'hls' ? await videoPicture(page) : null;
+  await shot(page, shots, 'hls-fallback.png');
+  check('hls', {
+    urls: info.urls, state, seconds: (Date.now() - t0) / 1000, frames: await frames(page), picture,
+    banner: await page.evaluate(() => { const b = document.getElementById('banner'); return b.hidden ? '' : b.textContent; }),
+    viewOnly: await page.evaluate(() => window.vdiApp.settings.viewOnly),
+  });
+  return { ok: true };
+}
+
+async function sharePlay() {
+  const page = await newPage(800, 600);
+  await page.goto(base + '/' + args[0]);
+  await page.waitForFunction(() => window.vdiApp !== undefined);
+  await waitFrames(page, 5, 30000);
+  return page.evaluate(() => {
+    const v = document.getElementById('video');
+    const d = window.vdiApp.desktop;
+    return { frames: d.conn.framesPresented, width: v.videoWidth, height: v.videoHeight, state: d.conn.state, viewOnly: window.vdiApp.settings.viewOnly };
+  });
+}
+
+try {
+  let out;
+  if (scenario === 'full') out = await full();
+  else if (scenario === 'hls') out = await hls();
+  else if (scenario === 'share-play') out = await sharePlay();
+  else out = { error: `unknown scenario ${scenario}` };
+  console.log(`result ${JSON.stringify(out)}`);
+} catch (e) {
+  console.log(`result ${JSON.stringify({ error: String(e && e.stack ? e.stack : e) })}`);
+} finally {
+  clearTimeout(watchdog);
+  await close();
+}

@@ -1,0 +1,306 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * The web client (web/src/app) in real Chromium against a real vdid with
+ * real sway sessions: tests/browser/webclient.mjs drives the page like a
+ * user and prints what it observed ("check NAME {json}"); the checks are
+ * here. Screenshots go to BUILD/tests/webclient-screenshots.
+ */
+
+#include "vdid-fixture.h"
+
+#include <iostream>
+#include <map>
+
+using namespace vdi::test;
+
+namespace {
+
+/* A parsed JSON value with typed access to members by path ("a.b.0"). */
+class Json
+{
+public:
+  explicit Json(const std::string &text) : parser_(json_parser_new())
+  {
+    if (!json_parser_load_from_data(parser_, text.c_str(), -1, nullptr))
+      FAIL("not JSON: " << text);
+  }
+  ~Json() { g_object_unref(parser_); }
+
+  JsonNode *at(const std::string &path) const
+  {
+    JsonNode *n = json_parser_get_root(parser_);
+    g_auto(GStrv) parts = g_strsplit(path.c_str(), ".", -1);
+    for (char **p = parts; n && *p && **p; p++) {
+      if (JSON_NODE_HOLDS_OBJECT(n)) {
+        JsonObject *o = json_node_get_object(n);
+        n = json_object_has_member(o, *p) ? json_object_get_member(o, *p) : nullptr;
+      } else if (JSON_NODE_HOLDS_ARRAY(n)) {
+        JsonArray *a = json_node_get_array(n);
+        guint i = static_cast<guint>(atoi(*p));
+        n = i < json_array_get_length(a) ? json_array_get_element(a, i) : nullptr;
+      } else {
+        n = nullptr;
+      }
+    }
+    return n;
+  }
+  bool has(const std::string &path) const
+  {
+    JsonNode *n = at(path);
+    return n && !JSON_NODE_HOLDS_NULL(n);
+  }
+  double num(const std::string &path) const
+  {
+    JsonNode *n = at(path);
+    return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : -1e9;
+  }
+  std::string str(const std::string &path) const
+  {
+    JsonNode *n = at(path);
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+             ? json_node_get_string(n)
+             : "";
+  }
+  bool boolean(const std::string &path) const
+  {
+    JsonNode *n = at(path);
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_boolean(n);
+  }
+  std::vector<std::string> strings(const std::string &path) const
+  {
+    std::vector<std::string> out;
+    JsonNode *n = at(path);
+    if (!n || !JSON_NODE_HOLDS_ARRAY(n))
+      return out;
+    JsonArray *a = json_node_get_array(n);
+    for (guint i = 0; i < json_array_get_length(a); i++)
+      out.push_back(json_array_get_string_element(a, i));
+    return out;
+  }
+
+private:
+  JsonParser *parser_;
+};
+
+/* Runs webclient.mjs; returns the checks it printed by name, and the result. */
+std::map<std::string, std::string> runBrowser(const std::vector<std::string> &args,
+                                              std::string *result)
+{
+  std::string src = g_getenv("VDI_SOURCE_ROOT");
+  std::vector<std::string> argv = {"node", src + "/tests/browser/webclient.mjs"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Process browser(argv);
+  std::map<std::string, std::string> checks;
+  while (auto line = browser.readLine(200s)) {
+    std::cout << *line << std::endl; /* what the browser saw, in the test log */
+    if (line->rfind("check ", 0) == 0) {
+      size_t space = line->find(' ', 6);
+      checks[line->substr(6, space - 6)] = line->substr(space + 1);
+    } else if (line->rfind("result ", 0) == 0) {
+      *result = line->substr(7);
+      break;
+    } else if (line->rfind("skip ", 0) == 0) {
+      *result = *line;
+      break;
+    }
+  }
+  return checks;
+}
+
+std::string screenshotDir()
+{
+  return std::string(g_getenv("VDI_BUILD_ROOT")) + "/tests/webclient-screenshots";
+}
+
+} // namespace
+
+TEST_CASE("the web client signs in, creates, shows, types, clicks, copies, resizes, reconnects",
+          "[webclient][browser]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_BROWSER();
+  if (!g_file_test((std::string(g_getenv("VDI_BUILD_ROOT")) + "/web/app/app.js").c_str(),
+                   G_FILE_TEST_EXISTS))
+    VDI_SKIP("the web client was not built");
+  SessionVdid v("stream=true\n");
+  std::string result;
+  auto checks = runBrowser({"full", v.vdid->base, v.user, "pw1", "bob", "pw2", v.base,
+                            helperPath("vdi-input-client"), screenshotDir()},
+                           &result);
+  INFO(result);
+  if (result.rfind("skip ", 0) == 0)
+    VDI_SKIP(result.substr(5));
+  CHECK(result.find("\"error\"") == std::string::npos);
+
+  /* sign-in, with a clear message for a wrong password */
+  CHECKED_IF(checks.count("signin") == 1)
+  {
+    Json j(checks["signin"]);
+    CHECK(j.str("wrongPasswordMessage").find("Wrong user name or password") != std::string::npos);
+    CHECK(j.str("whoami") == v.user);
+  }
+  /* sessions created from the form and the page's API are listed */
+  CHECKED_IF(checks.count("created") == 1)
+  {
+    Json j(checks["created"]);
+    CHECK(j.str("terminal").size() == 12);
+    CHECK(j.str("recorder").size() == 12);
+    CHECK(j.num("rows") == 2);
+  }
+  /* the video shows the desktop, with stats */
+  CHECKED_IF(checks.count("video") == 1)
+  {
+    Json j(checks["video"]);
+    INFO(checks["video"]);
+    CHECK(j.num("width") == 640);
+    CHECK(j.num("height") == 480);
+    CHECK(j.num("frames") >= 10);
+    /* foot's text on its background: not one flat colour. */
+    CHECK(j.num("stddev") > 2);
+    CHECK(j.num("levels") >= 2);
+    std::string stats = j.str("stats");
+    CHECK(stats.find("640×480") != std::string::npos);
+    CHECK(stats.find("x264enc") != std::string::npos);
+    CHECK(stats.find("jitter buffer") != std::string::npos);
+    CHECK(std::regex_search(stats, std::regex("bitrate +[0-9.]+ Mbit/s")));
+    CHECK(std::regex_search(j.str("latency"), std::regex("^[0-9]+ ms$")));
+  }
+  /* typing in the page changes the terminal */
+  CHECKED_IF(checks.count("typing") == 1)
+  {
+    Json j(checks["typing"]);
+    INFO(checks["typing"]);
+    /* "echo gst-vdi-ok", its output and a new prompt: hundreds of pixels,
+     * far more than without input. */
+    CHECK(j.num("typedChangedPixels") > 300);
+    CHECK(j.num("typedChangedPixels") > 5 * j.num("idleChangedPixels") + 100);
+  }
+  /* a click lands where clicked */
+  CHECKED_IF(checks.count("click") == 1)
+  {
+    Json j(checks["click"]);
+    INFO(checks["click"]);
+    std::smatch m;
+    std::string motion = j.str("motion");
+    CHECKED_IF(std::regex_search(motion, m, std::regex("([0-9.]+) ([0-9.]+)")))
+    {
+      CHECK(std::abs(std::stod(m[1]) - 200) <= 1.5);
+      CHECK(std::abs(std::stod(m[2]) - 150) <= 1.5);
+    }
+  }
+  /* the de layout round-trips @€ß */
+  CHECKED_IF(checks.count("layout") == 1)
+  {
+    Json j(checks["layout"]);
+    INFO(checks["layout"]);
+    CHECK(j.str("keymap").find("German") != std::string::npos);
+    CHECK(j.strings("pressed") == std::vector<std::string>{"at", "EuroSign", "ssharp"});
+  }
+  /* clipboard both ways */
+  CHECKED_IF(checks.count("clipboard") == 1)
+  {
+    Json j(checks["clipboard"]);
+    INFO(checks["clipboard"]);
+    CHECK(j.str("fromSession") == "from-session-42");
+    CHECK(j.str("pageClipboard") == "from-session-42");
+    CHECK(j.str("inSession") == "from-page-ü7");
+  }
+  /* resize-to-window changes the session size */
+  CHECKED_IF(checks.count("resize") == 1)
+  {
+    Json j(checks["resize"]);
+    INFO(checks["resize"]);
+    CHECK(j.has("session"));
+    CHECK(j.num("session.0") == j.num("want.0"));
+    CHECK(j.num("session.1") == j.num("want.1"));
+    CHECK(j.num("want.0") != 640);
+    CHECK(j.num("video.0") == j.num("want.0"));
+    CHECK(j.num("video.1") == j.num("want.1"));
+  }
+  /* a dropped connection reconnects, input works again */
+  CHECKED_IF(checks.count("reconnect") == 1)
+  {
+    Json j(checks["reconnect"]);
+    INFO(checks["reconnect"]);
+    CHECK(j.num("reconnects") >= 1);
+    CHECK(j.num("framesAfter") > j.num("framesBefore") + 10);
+    CHECKED_IF(checks.count("after-reconnect") == 1)
+    CHECK(Json(checks["after-reconnect"]).strings("keys").size() >= 1);
+  }
+  /* an ended session says so */
+  CHECKED_IF(checks.count("ended") == 1)
+  {
+    CHECK(Json(checks["ended"]).str("message").find("no desktop") != std::string::npos);
+  }
+  /* another user cannot open the session */
+  CHECKED_IF(checks.count("other-user") == 1)
+  {
+    Json j(checks["other-user"]);
+    INFO(checks["other-user"]);
+    CHECK(j.num("listed") == 0);
+    CHECK(j.str("message").find("no desktop") != std::string::npos);
+    CHECK(j.num("frames") == 0);
+  }
+  /* keyboard navigation and a phone-sized screen */
+  CHECKED_IF(checks.count("keyboard-navigation") == 1)
+  {
+    auto focusable = Json(checks["keyboard-navigation"]).strings("focusable");
+    INFO(checks["keyboard-navigation"]);
+    unsigned labelled = 0;
+    unsigned controls = 0;
+    for (const auto &f : focusable) {
+      if (f.rfind("body:", 0) == 0) /* focus wrapped around the page */
+        continue;
+      controls++;
+      if (f.find(':') + 1 < f.size())
+        labelled++;
+    }
+    CHECK(controls >= 5);
+    CHECK(labelled == controls);
+    CHECK(std::find(focusable.begin(), focusable.end(), "button:Sign out") != focusable.end());
+    CHECKED_IF(checks.count("responsive") == 1)
+    {
+      Json r(checks["responsive"]);
+      CHECK(r.num("scrollWidth") <= r.num("width"));
+    }
+  }
+}
+
+TEST_CASE("the web client falls back to HLS, view only, when WebRTC cannot connect",
+          "[webclient][browser]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_BROWSER();
+  SessionVdid v("stream=true\nhls=true\n");
+  Client c;
+  /* Does this vdid serve HLS? */
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
+  REQUIRE(r.status == 201);
+  std::string id = member(r.body, "id");
+  std::string url = v.vdid->base + "/api/v1/sessions/" + id;
+  REQUIRE(waitState(c, url, v.owner) == "running");
+  if (c.request("GET", url, "", v.owner).body.find("\"hls\"") == std::string::npos)
+    VDI_SKIP("vdid does not list urls.hls for sessions (HLS not built)");
+  c.request("DELETE", url, "", v.owner);
+
+  std::string result;
+  auto checks = runBrowser({"hls", v.vdid->base, v.user, "pw1", screenshotDir()}, &result);
+  INFO(result);
+  if (result.rfind("skip ", 0) == 0)
+    VDI_SKIP(result.substr(5));
+  CHECK(result.find("\"error\"") == std::string::npos);
+  REQUIRE(checks.count("hls"));
+  Json j(checks["hls"]);
+  INFO(checks["hls"]);
+  CHECK(j.str("state") == "hls");
+  CHECK(j.num("frames") >= 10);
+  CHECK(j.num("picture.width") == 640);
+  CHECK(j.num("picture.stddev") > 1);
+  CHECK(j.str("banner").find("View only") != std::string::npos);
+  CHECK(j.boolean("viewOnly"));
+}
