@@ -34,6 +34,17 @@ const char *factoryName(Encoder e)
   return "x264enc";
 }
 
+bool isHardware(Encoder e)
+{
+  return e == Encoder::Nvh264 || e == Encoder::Vah264;
+}
+
+bool isHardwareFactory(const std::string &factory)
+{
+  auto e = parseEncoder(factory);
+  return e && isHardware(*e);
+}
+
 std::optional<Encoder> parseEncoder(const std::string &name)
 {
   if (name == "nvh264enc" || name == "nvenc" || name == "nvidia")

@@ -69,6 +69,10 @@ struct Choice {
 /* nvh264enc, vah264enc, x264enc, openh264enc. */
 const std::vector<Encoder> &defaultPreference();
 const char *factoryName(Encoder e);
+/* NVENC and VA-API: encoders that take a slot of limited hardware. */
+bool isHardware(Encoder e);
+/* The same by factory name (nvh264enc, vah264enc); false for unknown names. */
+bool isHardwareFactory(const std::string &factory);
 /* Accepts factory names and short names (nvenc, va, x264, openh264). */
 std::optional<Encoder> parseEncoder(const std::string &name);
 

@@ -180,7 +180,11 @@ std::optional<Identity> Api::authenticate(Request &req)
   auto id = identify(req, &status, &error);
   if (id)
     return id;
-  if (status == SOUP_STATUS_UNAUTHORIZED)
+  /* No Basic challenge for the web client (it says X-Requested-With): a
+   * browser would pop up its own login dialog over the page's sign-in. */
+  if (status == SOUP_STATUS_UNAUTHORIZED &&
+      !soup_message_headers_get_one(soup_server_message_get_request_headers(req.msg),
+                                    "X-Requested-With"))
     soup_message_headers_replace(soup_server_message_get_response_headers(req.msg),
                                  "WWW-Authenticate", "Basic realm=\"vdid\", charset=\"UTF-8\"");
   respondError(req.msg, status, error);
@@ -300,10 +304,13 @@ JsonNode *Api::sessionJson(const Session &s)
     json_builder_set_member_name(b, "urls");
     json_builder_begin_object(b);
     str("signalling", "/api/v1/sessions/" + s.id + "/signalling");
+    if (describe_urls)
+      describe_urls(b, s);
     json_builder_end_object(b);
     g_autoptr(GDateTime) created = g_date_time_new_from_unix_utc(s.created);
     g_autofree char *iso = g_date_time_format_iso8601(created);
     str("created", iso);
+    sessions_.describe(b, s); /* pooled, limits */
   });
 }
 

@@ -38,6 +38,9 @@ public:
   /* Whether @id may see session @s. */
   static bool maySee(const Identity &id, const Session &s);
 
+  /* Adds the session's other stream URLs (whep, hls, srt) to its "urls". */
+  std::function<void(JsonBuilder *, const Session &)> describe_urls;
+
 private:
   void health(Request &req);
   void metricsPage(Request &req);

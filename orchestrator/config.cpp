@@ -7,22 +7,27 @@
 #include "config.h"
 
 #include "auth.h"
+#include "cgroups.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+
+#ifndef VDID_WEB_DIR
+#define VDID_WEB_DIR "/usr/local/share/gst-vdi/web"
+#endif
 
 namespace vdid {
 
 namespace {
 
 const std::map<std::string, std::set<std::string>> kKnownKeys = {
-  {"server", {"listen", "tls-certificate", "tls-key", "web-root"}},
+  {"server", {"listen", "tls-certificate", "tls-key", "web-root", "srt-listen"}},
   {"auth", {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window"}},
   {"users", {}}, /* any name */
   {"sessions",
    {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
-    "height", "fps", "stream", "runtime-dir"}},
+    "height", "fps", "stream", "hls", "runtime-dir", "pool-users", "cpu-limit", "memory-limit"}},
   {"encoders", {"max-hardware-sessions"}},
 };
 
@@ -48,6 +53,14 @@ bool readUint(GKeyFile *kf, const std::string &path, const char *group, const ch
                   std::to_string(min) + " to " + std::to_string(max) + ", not \"" + raw + "\"");
   *out = static_cast<unsigned>(v);
   return true;
+}
+
+/* The web client served at /: $VDID_WEB_ROOT (set by `meson devenv` and the
+ * tests to the built client), else the installed one. */
+std::string defaultWebRoot()
+{
+  const char *env = g_getenv("VDID_WEB_ROOT");
+  return env && env[0] ? env : VDID_WEB_DIR;
 }
 
 } // namespace
@@ -112,6 +125,17 @@ bool Config::load(const std::string &path, Config *config, GError **error)
   if (g_key_file_has_key(kf, "server", "web-root", nullptr)) {
     g_autofree char *v = g_key_file_get_string(kf, "server", "web-root", nullptr);
     c.web_root = v;
+  } else {
+    c.web_root = defaultWebRoot();
+  }
+  if (g_key_file_has_key(kf, "server", "srt-listen", nullptr)) {
+    g_autofree char *v = g_key_file_get_string(kf, "server", "srt-listen", nullptr);
+    if (!*g_strstrip(v))
+      c.srt_address.clear();
+    else if (!parseListen(v, &c.srt_address, &c.srt_port))
+      return fail(error, path,
+                  std::string("[server] srt-listen must be ADDRESS:PORT or empty, not \"") + v +
+                    "\"");
   }
   if (c.tls_certificate.empty() != c.tls_key.empty())
     return fail(error, path, "[server] tls-certificate and tls-key go together");
@@ -176,6 +200,39 @@ bool Config::load(const std::string &path, Config *config, GError **error)
       return fail(error, path, "[sessions] stream must be true or false");
     }
   }
+  if (g_key_file_has_key(kf, "sessions", "hls", nullptr)) {
+    GError *e = nullptr;
+    c.hls = g_key_file_get_boolean(kf, "sessions", "hls", &e);
+    if (e) {
+      g_error_free(e);
+      return fail(error, path, "[sessions] hls must be true or false");
+    }
+  }
+  if (g_key_file_has_key(kf, "sessions", "pool-users", nullptr)) {
+    gsize n = 0;
+    g_auto(GStrv) names = g_key_file_get_string_list(kf, "sessions", "pool-users", &n, nullptr);
+    for (gsize i = 0; i < n; i++) {
+      std::string name = g_strstrip(names[i]);
+      if (name.empty())
+        continue;
+      if (!c.users.count(name))
+        return fail(error, path,
+                    "[sessions] pool-users names \"" + name + "\", who is not in [users]");
+      c.pool_users.push_back(name);
+    }
+  }
+  if (g_key_file_has_key(kf, "sessions", "cpu-limit", nullptr)) {
+    g_autofree char *raw = g_key_file_get_string(kf, "sessions", "cpu-limit", nullptr);
+    std::string message;
+    if (!parseCpuLimit(raw ? raw : "", &c.cpu_limit, &message))
+      return fail(error, path, "[sessions] " + message);
+  }
+  if (g_key_file_has_key(kf, "sessions", "memory-limit", nullptr)) {
+    g_autofree char *raw = g_key_file_get_string(kf, "sessions", "memory-limit", nullptr);
+    std::string message;
+    if (!parseByteSize(raw ? raw : "", &c.memory_limit, &message))
+      return fail(error, path, "[sessions] " + message);
+  }
   if (g_key_file_has_key(kf, "sessions", "compositor", nullptr)) {
     g_autofree char *comp = g_key_file_get_string(kf, "sessions", "compositor", nullptr);
     c.compositor = comp;
@@ -185,13 +242,15 @@ bool Config::load(const std::string &path, Config *config, GError **error)
   return true;
 }
 
-Config Config::embeddedDefault()
+Config Config::embeddedDefault(const std::string &user)
 {
   Config c;
   c.embedded_default = true;
+  c.web_root = defaultWebRoot();
+  c.demo_user = user;
   c.demo_password = randomToken().substr(0, 16);
-  c.users["demo"] = hashPassword(c.demo_password);
-  c.admins = {"demo"};
+  c.users[user] = hashPassword(c.demo_password);
+  c.admins = {user};
   c.max_sessions = 4;
   c.max_sessions_per_user = 4;
   return c;

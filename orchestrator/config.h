@@ -31,6 +31,9 @@ struct Config {
   /* The web page served at / (the player for now); empty: $GST_VDI_WEB_ROOT,
    * else the installed player. */
   std::string web_root;
+  /* SRT for every session on one port (vdid-srt); empty address: no SRT. */
+  std::string srt_address = "127.0.0.1";
+  unsigned srt_port = 8890;
 
   /* [auth] */
   std::vector<std::string> admins;
@@ -44,7 +47,12 @@ struct Config {
   /* [sessions] */
   unsigned max_sessions = 32;
   unsigned max_sessions_per_user = 4;
-  unsigned pool_size = 0;
+  unsigned pool_size = 0; /* pre-warmed sessions per pool user */
+  /* Users the pool serves; empty: every user in [users] with a Unix
+   * account. */
+  std::vector<std::string> pool_users;
+  double cpu_limit = 0;     /* cores per session (cgroup v2); 0: none */
+  guint64 memory_limit = 0; /* bytes per session (cgroup v2); 0: none */
   std::chrono::seconds idle_timeout{30 * 60};
   std::string compositor = "sway";
   /* Where session runtime dirs go; empty: /run/vdi as root, else
@@ -53,20 +61,23 @@ struct Config {
   unsigned width = 1920, height = 1080, fps = 60;
   /* Run the pipeline worker (vdid-worker) for each session. */
   bool stream = true;
+  /* Offer HLS (/hls/ID/index.m3u8) for streaming sessions. */
+  bool hls = true;
 
   /* [encoders] */
   unsigned max_hardware_sessions = 4;
 
   /* Set when no file was given: one demo user with a random password. */
   bool embedded_default = false;
+  std::string demo_user = "demo";
   std::string demo_password;
 
   /* Parses @path. Sets @error (G_KEY_FILE_ERROR) with a message that names
    * the file, group and key on failure. */
   static bool load(const std::string &path, Config *config, GError **error);
-  /* The embedded default: user "demo" with a fresh random password, on
-   * 127.0.0.1. */
-  static Config embeddedDefault();
+  /* The embedded default: user @user (also the Unix account its sessions
+   * run as) with a fresh random password, on 127.0.0.1. */
+  static Config embeddedDefault(const std::string &user = "demo");
   /* Parses "ADDRESS:PORT", "[V6]:PORT" or ":PORT". */
   static bool parseListen(const std::string &value, std::string *address, unsigned *port);
 };

@@ -210,8 +210,52 @@ void HttpServer::dispatch(SoupServer *, SoupServerMessage *msg, const char *path
   else
     respondError(msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
 
-  if (self->on_response)
+  /* A deferred answer is counted when it is sent. */
+  if (self->on_response && soup_server_message_get_status(msg) != 0)
     self->on_response(req.method, req.path, soup_server_message_get_status(msg));
+}
+
+std::function<void(const HttpServer::Answer &)> HttpServer::defer(Request &req)
+{
+  struct Pending {
+    SoupServerMessage *msg = nullptr;
+    bool finished = false;
+    /* Never left hanging: an answer that was dropped becomes a 500. */
+    ~Pending()
+    {
+      if (!msg)
+        return;
+      if (!finished) {
+        respondError(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "the request was dropped");
+        soup_server_message_unpause(msg);
+      }
+      g_object_unref(msg);
+    }
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->msg = static_cast<SoupServerMessage *>(g_object_ref(req.msg));
+  /* "finished" also fires when the client goes away. */
+  auto *weak = new std::weak_ptr<Pending>(pending);
+  g_signal_connect_data(
+    req.msg, "finished", G_CALLBACK(+[](SoupServerMessage *, gpointer data) {
+      if (auto p = static_cast<std::weak_ptr<Pending> *>(data)->lock())
+        p->finished = true;
+    }),
+    weak, [](gpointer data, GClosure *) { delete static_cast<std::weak_ptr<Pending> *>(data); },
+    GConnectFlags(0));
+  soup_server_message_pause(req.msg);
+  std::string method = req.method, path = req.path;
+  return [this, pending, method, path](const Answer &answer) {
+    if (!pending->msg)
+      return;
+    if (!pending->finished) {
+      answer(pending->msg);
+      soup_server_message_unpause(pending->msg);
+      if (on_response)
+        on_response(method, path, soup_server_message_get_status(pending->msg));
+    }
+    g_clear_object(&pending->msg);
+  };
 }
 
 } // namespace vdid

@@ -75,6 +75,13 @@ public:
   using WebSocketHandler = std::function<void(Request &, SoupWebsocketConnection *)>;
   void websocket(const std::string &prefix, WebSocketHandler handler);
 
+  /* For an answer that comes later: pauses the request's message and
+   * returns a function that fills in the answer (status, headers, body)
+   * and sends it. Call it once; after the client went away it only drops
+   * the message. */
+  using Answer = std::function<void(SoupServerMessage *)>;
+  std::function<void(const Answer &)> defer(Request &req);
+
   /* Called for every answered request (method, path, status). */
   std::function<void(const std::string &, const std::string &, unsigned)> on_response;
 

@@ -16,8 +16,11 @@
 #include "config.h"
 #include "http.h"
 #include "metrics.h"
+#include "pool.h"
 #include "sessions.h"
 #include "signalling.h"
+#include "srt.h"
+#include "streams.h"
 
 #include <glib-unix.h>
 #include <systemd/sd-daemon.h>
@@ -61,11 +64,15 @@ int main(int argc, char **argv)
 
   g_autofree char *config_path = nullptr;
   g_autofree char *listen = nullptr;
+  g_autofree char *demo_user = nullptr;
   GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
      "Configuration file (see docs/vdid.md); without it, one demo user on 127.0.0.1", "FILE"},
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
      "Address and port to serve on, overriding [server] listen", "ADDRESS:PORT"},
+    {"demo-user", 0, 0, G_OPTION_ARG_STRING, &demo_user,
+     "Without --config: the user (and Unix account) of the embedded default, instead of demo",
+     "NAME"},
     {nullptr},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- gst-vdi orchestrator daemon");
@@ -85,7 +92,11 @@ int main(int argc, char **argv)
       return 2;
     }
   } else {
-    config = vdid::Config::embeddedDefault();
+    config = vdid::Config::embeddedDefault(demo_user && *demo_user ? demo_user : "demo");
+  }
+  if (config_path && demo_user) {
+    fprintf(stderr, "vdid: --demo-user goes without --config (name users in [users])\n");
+    return 2;
   }
   if (listen && !vdid::Config::parseListen(listen, &config.listen_address, &config.listen_port)) {
     fprintf(stderr, "vdid: --listen must be ADDRESS:PORT, not \"%s\"\n", listen);
@@ -102,12 +113,51 @@ int main(int argc, char **argv)
   vdid::Metrics metrics;
   vdid::HttpServer http;
   vdid::SessionManager sessions(config);
+  if (sessions.cgroups().limits().any() && !sessions.cgroups().enforced())
+    fprintf(stderr,
+            "vdid: warning: cpu-limit and memory-limit are NOT enforced: %s; sessions run "
+            "without limits\n",
+            sessions.cgroups().reason().c_str());
+  metrics.declare("vdi_cgroup_limits_enforced", vdid::Metrics::Type::Gauge,
+                  "1 when per-session cpu-limit/memory-limit are enforced with cgroup v2");
+  metrics.declare("vdi_pool_ready", vdid::Metrics::Type::Gauge,
+                  "Pre-warmed sessions ready to be claimed, by pool user");
+  metrics.declare("vdi_pool_claims_total", vdid::Metrics::Type::Counter,
+                  "Session requests served from the pre-warmed pool");
+  metrics.declare("vdi_pool_misses_total", vdid::Metrics::Type::Counter,
+                  "Session requests the pool could not serve (cold starts)");
+  metrics.addCollector([&sessions](vdid::Metrics &m) {
+    m.set("vdi_cgroup_limits_enforced", {}, sessions.cgroups().enforced() ? 1 : 0);
+    const vdid::Pool *pool = sessions.pool();
+    m.clear("vdi_pool_ready");
+    if (pool)
+      for (const auto &user : pool->users())
+        m.set("vdi_pool_ready", {{"user", user}}, pool->ready(user));
+    m.set("vdi_pool_claims_total", {}, pool ? static_cast<double>(pool->claims()) : 0);
+    m.set("vdi_pool_misses_total", {}, pool ? static_cast<double>(pool->misses()) : 0);
+  });
   /* Sessions of a vdid that died are not adopted (their workers' control
    * pipes died with it): stop them so that nothing is orphaned. */
   if (unsigned n = sessions.reapLeftovers())
     printf("vdid: stopped %u session(s) left by a previous run\n", n);
   vdid::Api api(config, auth, metrics, http, sessions);
   vdid::Signalling signalling(http, api, sessions, metrics);
+  vdid::Streams streams(config, api, http, sessions);
+  vdid::SrtService srt(config, auth, sessions);
+  std::string srt_error;
+  if (!srt.start(&srt_error))
+    fprintf(stderr, "vdid: warning: no SRT: %s\n", srt_error.c_str());
+  sessions.worker_arguments = [&streams, &srt](const vdid::Session &s) {
+    auto args = streams.workerArguments(s);
+    auto more = srt.workerArguments(s);
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  sessions.on_state_changed = [&srt](const vdid::Session &s) { srt.sessionChanged(s); };
+  api.describe_urls = [&streams, &srt](JsonBuilder *b, const vdid::Session &s) {
+    streams.describeUrls(b, s);
+    srt.describeUrls(b, s);
+  };
 
   if (!config.tls_certificate.empty() &&
       !http.setTls(config.tls_certificate, config.tls_key, &error)) {
@@ -132,7 +182,7 @@ int main(int argc, char **argv)
   /* The first line on stdout says where vdid listens (tests read it). */
   printf("vdid: listening on %s://%s:%u/\n", scheme, config.listen_address.c_str(), http.port());
   if (config.embedded_default)
-    printf("vdid: no --config: demo user \"demo\", password \"%s\"\n",
+    printf("vdid: no --config: demo user \"%s\", password \"%s\"\n", config.demo_user.c_str(),
            config.demo_password.c_str());
   fflush(stdout);
 
@@ -141,6 +191,8 @@ int main(int argc, char **argv)
   sd_notify(0, "STOPPING=1");
   /* SIGTERM stops every session: nothing of them outlives vdid. */
   sessions.destroyAll();
+  sessions.on_state_changed = nullptr;
+  sessions.worker_arguments = nullptr;
   printf("vdid: stopped\n");
   return 0;
 }

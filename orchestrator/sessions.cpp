@@ -7,6 +7,8 @@
 #include "sessions.h"
 
 #include "auth.h"
+#include "encoder-tier.h"
+#include "pool.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -62,11 +64,16 @@ struct ChildSetup {
   uid_t uid;
   gid_t gid;
   const std::vector<gid_t> *groups;
+  const char *cgroup_procs; /* the session's cgroup, or nullptr */
 };
 
 void childSetup(gpointer data)
 {
   auto *c = static_cast<ChildSetup *>(data);
+  /* Into the session's cgroup before anything runs, so that nothing of the
+   * session ever runs outside its limits. */
+  if (c->cgroup_procs && !Cgroups::joinFromChild(c->cgroup_procs))
+    _exit(125);
   setsid();
   if (c->switch_user) {
     if (setgroups(c->groups->size(), c->groups->data()) < 0 || setgid(c->gid) < 0 ||
@@ -160,6 +167,12 @@ SessionManager::SessionManager(const Config &config) : config_(config)
     runtime_base_ = std::string(rt ? rt : g_get_tmp_dir()) + "/vdi";
   }
   g_mkdir_with_parents(runtime_base_.c_str(), 0755);
+  Limits limits;
+  limits.cpu = config.cpu_limit;
+  limits.memory = config.memory_limit;
+  cgroups_ = std::make_unique<Cgroups>(limits);
+  if (config_.pool_size > 0)
+    pool_ = std::make_unique<Pool>(config_, *this);
   if (config_.idle_timeout.count() > 0) {
     idle_timer_ = g_timeout_add_seconds(
       1,
@@ -175,6 +188,7 @@ SessionManager::~SessionManager()
 {
   if (idle_timer_)
     g_source_remove(idle_timer_);
+  pool_.reset(); /* no refill while everything stops */
   destroyAll();
 }
 
@@ -184,7 +198,7 @@ void SessionManager::reapIdle()
   gint64 limit = static_cast<gint64>(config_.idle_timeout.count()) * G_USEC_PER_SEC;
   std::vector<std::string> idle;
   for (const auto &[id, s] : sessions_) {
-    if (viewers(id) > 0 || s->state == SessionState::Starting)
+    if (viewers(id) > 0 || s->state == SessionState::Starting || s->in_pool)
       s->last_viewer = now;
     else if (now - s->last_viewer > limit)
       idle.push_back(id);
@@ -281,7 +295,8 @@ pid_t SessionManager::spawnAs(const Session &s, const std::vector<std::string> &
     cenv.push_back(const_cast<char *>(e.c_str()));
   cenv.push_back(nullptr);
 
-  ChildSetup setup{geteuid() == 0, user.uid, user.gid, &user.groups};
+  ChildSetup setup{geteuid() == 0, user.uid, user.gid, &user.groups,
+                   s.cgroup_procs.empty() ? nullptr : s.cgroup_procs.c_str()};
   GPid pid = 0;
   g_autoptr(GError) error = nullptr;
   const char *cwd = g_file_test(user.home.c_str(), G_FILE_TEST_IS_DIR) ? user.home.c_str() : "/";
@@ -314,27 +329,67 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
     if (app.empty() || app[0].empty())
       return fail(Error::BadRequest, "each entry of apps must be a non-empty command array");
 
-  unsigned live = 0;
-  for (const auto &[id, s] : sessions_)
-    if (s->state == SessionState::Starting || s->state == SessionState::Running)
-      live++;
-  if (live >= config_.max_sessions)
-    return fail(Error::LimitReached, "this host already runs its maximum of " +
-                                       std::to_string(config_.max_sessions) + " sessions");
   if (countFor(user) >= config_.max_sessions_per_user)
     return fail(Error::LimitReached, "you already have " +
                                        std::to_string(config_.max_sessions_per_user) +
                                        " sessions, the most allowed per user");
+  std::string why;
+  Error why_code = Error::None;
+  if (!mayRunAs(user, &why, &why_code))
+    return fail(why_code, why);
 
+  if (pool_) {
+    if (auto s = pool_->take(user, w, h, fps, spec.apps)) {
+      *error_code = Error::None;
+      return s;
+    }
+  }
+  /* Unclaimed pooled sessions give up their slot to a real one. */
+  while (live() >= config_.max_sessions && pool_ && pool_->evictOne()) {
+  }
+  if (live() >= config_.max_sessions)
+    return fail(Error::LimitReached, "this host already runs its maximum of " +
+                                       std::to_string(config_.max_sessions) + " sessions");
+  return start(user, w, h, fps, spec.apps, false, error_code, message);
+}
+
+bool SessionManager::mayRunAs(const std::string &user, std::string *why, Error *code) const
+{
+  Error ignored;
+  if (!code)
+    code = &ignored;
+  *code = Error::NoSuchUser;
+  UnixUser unix_user;
+  if (!lookupUser(user, &unix_user)) {
+    *why = "there is no Unix account named \"" + user +
+           "\" for this vdid user; sessions run as that account";
+    return false;
+  }
+  if (unix_user.uid == 0) {
+    *why = "sessions never run as root";
+    return false;
+  }
+  if (geteuid() != 0 && unix_user.uid != geteuid()) {
+    *code = Error::Failed;
+    *why = "vdid runs as an unprivileged user and can only start sessions for that same user";
+    return false;
+  }
+  return true;
+}
+
+std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned w, unsigned h,
+                                               unsigned fps,
+                                               const std::vector<std::vector<std::string>> &apps,
+                                               bool pooled, Error *error_code, std::string *message)
+{
+  auto fail = [&](Error code, const std::string &text) -> std::shared_ptr<Session> {
+    *error_code = code;
+    *message = text;
+    return nullptr;
+  };
   UnixUser unix_user;
   if (!lookupUser(user, &unix_user))
-    return fail(Error::NoSuchUser, "there is no Unix account named \"" + user +
-                                     "\" for this vdid user; sessions run as that account");
-  if (unix_user.uid == 0)
-    return fail(Error::NoSuchUser, "sessions never run as root");
-  if (geteuid() != 0 && unix_user.uid != geteuid())
-    return fail(Error::Failed, "vdid runs as an unprivileged user and can only start "
-                               "sessions for that same user");
+    return fail(Error::NoSuchUser, "there is no Unix account named \"" + user + "\"");
 
   auto s = std::make_shared<Session>();
   do {
@@ -346,12 +401,21 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
   s->fps = fps;
   s->created = g_get_real_time() / G_USEC_PER_SEC;
   s->last_viewer = g_get_monotonic_time();
-  s->app_commands = spec.apps;
+  s->app_commands = apps;
+  s->pooled = s->in_pool = pooled;
   s->runtime_dir = runtime_base_ + "/" + s->id;
 
   if (mkdir(s->runtime_dir.c_str(), 0700) < 0 ||
       (geteuid() == 0 && chown(s->runtime_dir.c_str(), unix_user.uid, unix_user.gid) < 0))
     return fail(Error::Failed, "cannot create " + s->runtime_dir + ": " + g_strerror(errno));
+  if (cgroups_->enforced()) {
+    std::string error;
+    s->cgroup_procs = cgroups_->create(s->id, &error);
+    if (s->cgroup_procs.empty()) {
+      removeTree(s->runtime_dir);
+      return fail(Error::Failed, error);
+    }
+  }
 
   std::vector<std::string> argv;
   if (compositorIsSway(config_.compositor)) {
@@ -385,6 +449,7 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
   s->compositor = spawnAs(*s, argv, env, &error);
   if (s->compositor < 0) {
     removeTree(s->runtime_dir);
+    cgroups_->remove(s->id);
     return fail(Error::Failed, error);
   }
   sessions_[s->id] = s;
@@ -420,18 +485,7 @@ void SessionManager::checkReady(const std::string &id)
   if (!sock.empty() && ipc) {
     s->socket_name = sock;
     s->ready_poll = 0;
-    for (const auto &app : s->app_commands) {
-      std::string error;
-      pid_t pid = spawnAs(*s, app, {"WAYLAND_DISPLAY=" + sock}, &error);
-      if (pid < 0) {
-        g_warning("session %s: %s", s->id.c_str(), error.c_str());
-        continue;
-      }
-      s->apps.push_back(pid);
-      /* Reap it when it exits on its own. */
-      g_child_watch_add(
-        pid, [](GPid, gint, gpointer) {}, nullptr);
-    }
+    launchApps(*s);
     if (!config_.stream) {
       setState(*s, SessionState::Running);
       return;
@@ -464,6 +518,69 @@ void SessionManager::checkReady(const std::string &id)
     stopProcesses(*s);
     setState(*s, SessionState::Failed, "the compositor did not open its Wayland socket in 15 s");
   }
+}
+
+void SessionManager::launchApps(Session &s)
+{
+  for (const auto &app : s.app_commands) {
+    std::string error;
+    pid_t pid = spawnAs(s, app, {"WAYLAND_DISPLAY=" + s.socket_name}, &error);
+    if (pid < 0) {
+      g_warning("session %s: %s", s.id.c_str(), error.c_str());
+      continue;
+    }
+    s.apps.push_back(pid);
+    /* Reap it when it exits on its own. */
+    g_child_watch_add(
+      pid, [](GPid, gint, gpointer) {}, nullptr);
+  }
+}
+
+bool SessionManager::claim(Session &s, unsigned width, unsigned height,
+                           const std::vector<std::vector<std::string>> &apps, std::string *message)
+{
+  if (!s.in_pool || s.state != SessionState::Running) {
+    *message = "the session is not a ready pooled session";
+    return false;
+  }
+  if ((width != s.width || height != s.height) && !resize(s.id, width, height, message))
+    return false;
+  s.in_pool = false;
+  s.created = g_get_real_time() / G_USEC_PER_SEC;
+  s.last_viewer = g_get_monotonic_time();
+  s.app_commands = apps;
+  launchApps(s);
+  g_message("session %s (%s): claimed from the pool", s.id.c_str(), s.user.c_str());
+  if (on_state_changed)
+    on_state_changed(s);
+  return true;
+}
+
+void SessionManager::describe(JsonBuilder *b, const Session &s) const
+{
+  json_builder_set_member_name(b, "pooled");
+  json_builder_add_boolean_value(b, s.pooled);
+  const Limits &l = cgroups_->limits();
+  json_builder_set_member_name(b, "limits");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "cpu");
+  if (l.cpu > 0)
+    json_builder_add_double_value(b, l.cpu);
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "memory");
+  if (l.memory > 0)
+    json_builder_add_int_value(b, static_cast<gint64>(l.memory));
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "enforced");
+  json_builder_add_boolean_value(b, cgroups_->enforced() && !s.cgroup_procs.empty());
+  if (!cgroups_->enforced()) {
+    json_builder_set_member_name(b, "reason");
+    json_builder_add_string_value(b, l.any() ? cgroups_->reason().c_str()
+                                             : "no cpu-limit or memory-limit is configured");
+  }
+  json_builder_end_object(b);
 }
 
 void SessionManager::onCompositorExit(GPid pid, gint status, gpointer data)
@@ -500,8 +617,8 @@ void SessionManager::stopProcesses(Session &s)
     if (w.out_fd >= 0)
       close(w.out_fd);
     stopGroup(w.pid, 2000);
-    for (auto &[ref, done] : w.pending_peers)
-      done("");
+    for (auto &[ref, reply] : w.pending)
+      reply(nullptr);
     s.worker.reset();
   }
   for (pid_t app : s.apps)
@@ -523,11 +640,12 @@ std::shared_ptr<Session> SessionManager::get(const std::string &id) const
   return it == sessions_.end() ? nullptr : it->second;
 }
 
-std::vector<std::shared_ptr<Session>> SessionManager::list() const
+std::vector<std::shared_ptr<Session>> SessionManager::list(bool include_pool) const
 {
   std::vector<std::shared_ptr<Session>> out;
   for (const auto &[id, s] : sessions_)
-    out.push_back(s);
+    if (include_pool || !s->in_pool)
+      out.push_back(s);
   std::sort(out.begin(), out.end(),
             [](const auto &a, const auto &b) { return a->created < b->created; });
   return out;
@@ -537,10 +655,34 @@ unsigned SessionManager::countFor(const std::string &user) const
 {
   unsigned n = 0;
   for (const auto &[id, s] : sessions_)
-    if (s->user == user &&
+    if (s->user == user && !s->in_pool &&
         (s->state == SessionState::Starting || s->state == SessionState::Running))
       n++;
   return n;
+}
+
+unsigned SessionManager::live() const
+{
+  unsigned n = 0;
+  for (const auto &[id, s] : sessions_)
+    if (s->state == SessionState::Starting || s->state == SessionState::Running)
+      n++;
+  return n;
+}
+
+std::vector<std::string> SessionManager::workerArgs(Session &s)
+{
+  std::vector<EncoderUse> live_uses;
+  for (const auto &[id, other] : sessions_)
+    if (other.get() != &s && other->worker &&
+        (other->state == SessionState::Starting || other->state == SessionState::Running))
+      live_uses.push_back({other->encoder, other->software_only});
+  s.software_only = mustUseSoftware(config_.max_hardware_sessions, live_uses);
+  if (!s.software_only)
+    return {};
+  g_message("session %s: max-hardware-sessions (%u) reached: software encoders only", s.id.c_str(),
+            config_.max_hardware_sessions);
+  return {"--software-only"};
 }
 
 bool SessionManager::destroy(const std::string &id)
@@ -551,6 +693,7 @@ bool SessionManager::destroy(const std::string &id)
   stopProcesses(*s);
   s->state = SessionState::Stopped;
   removeTree(s->runtime_dir);
+  cgroups_->remove(s->id);
   sessions_.erase(id);
   setState(*s, SessionState::Stopped);
   return true;
@@ -612,16 +755,6 @@ bool SessionManager::resize(const std::string &id, unsigned width, unsigned heig
 
 namespace {
 
-std::string workerPath()
-{
-  if (const char *env = g_getenv("VDID_WORKER"))
-    return env;
-  g_autofree char *self = g_file_read_link("/proc/self/exe", nullptr);
-  g_autofree char *dir = g_path_get_dirname(self ? self : "/usr/bin/vdid");
-  g_autofree char *path = g_build_filename(dir, "vdid-worker", nullptr);
-  return path;
-}
-
 bool isLoopback(const std::string &address)
 {
   return g_str_has_prefix(address.c_str(), "127.") || address == "::1" || address == "localhost";
@@ -631,11 +764,17 @@ bool isLoopback(const std::string &address)
 
 bool SessionManager::startWorker(Session &s, std::string *message)
 {
-  std::vector<std::string> argv = {workerPath(), "--display", s.socketPath(), "--fps",
-                                   std::to_string(s.fps)};
+  std::vector<std::string> argv = {helperPath("vdid-worker", "VDID_WORKER"), "--display",
+                                   s.socketPath(), "--fps", std::to_string(s.fps)};
   /* Viewers reach a loopback-only vdid over loopback: gather ICE there. */
   if (isLoopback(config_.listen_address))
     argv.insert(argv.end(), {"--ice-address", "127.0.0.1"});
+  if (worker_arguments) {
+    auto extra = worker_arguments(s);
+    argv.insert(argv.end(), extra.begin(), extra.end());
+  }
+  for (auto &extra : workerArgs(s))
+    argv.push_back(std::move(extra));
   /* The registry cache stays the user's own (~/.cache/gstreamer-1.0), so
    * only the first session of a user pays for a plugin scan. */
   std::vector<std::string> env;
@@ -706,13 +845,13 @@ void SessionManager::workerLine(const std::string &id, const std::string &line)
     s->encoder = w.encoder;
     if (s->state == SessionState::Starting)
       setState(*s, SessionState::Running);
-  } else if (event == "peer") {
+  } else if (event == "peer" || event == "whep") {
     auto ref = static_cast<unsigned>(json_object_get_int_member_with_default(o, "ref", 0));
-    auto it = w.pending_peers.find(ref);
-    if (it != w.pending_peers.end()) {
-      auto done = std::move(it->second);
-      w.pending_peers.erase(it);
-      done(json_object_get_string_member_with_default(o, "peer", ""));
+    auto it = w.pending.find(ref);
+    if (it != w.pending.end()) {
+      auto reply = std::move(it->second);
+      w.pending.erase(it);
+      reply(o);
     }
   } else if (event == "send") {
     std::string peer = json_object_get_string_member_with_default(o, "peer", "");
@@ -727,6 +866,9 @@ void SessionManager::workerLine(const std::string &id, const std::string &line)
     w.bitrate = json_object_get_double_member_with_default(o, "bitrate", 0);
     w.keyframe_requests = json_object_get_int_member_with_default(o, "keyframeRequests", 0);
   } else if (event == "error") {
+    /* The worker lost its compositor: the compositor's own exit says why. */
+    if (hasExited(s->compositor))
+      return;
     std::string reason = std::string("the session's pipeline failed: ") +
                          json_object_get_string_member_with_default(o, "message", "");
     stopProcesses(*s);
@@ -742,6 +884,8 @@ void SessionManager::onWorkerExit(GPid pid, gint status, gpointer data)
     return;
   s->worker->watch = 0;
   s->worker->pid = -1;
+  if (hasExited(s->compositor))
+    return; /* onCompositorExit reports the session */
   g_autofree char *how = WIFSIGNALED(status)
                            ? g_strdup_printf("was killed by signal %d", WTERMSIG(status))
                            : g_strdup_printf("exited with status %d", WEXITSTATUS(status));
@@ -784,7 +928,7 @@ JsonNode *command(const char *op, const std::function<void(JsonBuilder *)> &fill
 }
 } // namespace
 
-void SessionManager::addPeer(const std::string &id,
+void SessionManager::addPeer(const std::string &id, const std::string &role,
                              std::function<void(const std::string &message)> on_message,
                              std::function<void(const std::string &peer)> done)
 {
@@ -793,10 +937,10 @@ void SessionManager::addPeer(const std::string &id,
     done("");
     return;
   }
-  unsigned ref = s->worker->next_ref++;
   std::string sid = id;
-  s->worker->pending_peers[ref] = [this, sid, on_message = std::move(on_message),
-                                   done = std::move(done)](const std::string &peer) {
+  auto reply = [this, sid, on_message = std::move(on_message),
+                done = std::move(done)](JsonObject *answer) {
+    std::string peer = answer ? json_object_get_string_member_with_default(answer, "peer", "") : "";
     auto s = get(sid);
     if (!peer.empty() && s && s->worker) {
       s->worker->peers[peer] = on_message;
@@ -810,10 +954,40 @@ void SessionManager::addPeer(const std::string &id,
     }
     done(peer);
   };
-  writeToWorker(*s, command("add-peer", [ref](JsonBuilder *b) {
+  workerRequest(
+    id, "add-peer",
+    [&](JsonBuilder *b) {
+      json_builder_set_member_name(b, "role");
+      json_builder_add_string_value(b, role.c_str());
+    },
+    std::move(reply));
+}
+
+bool SessionManager::workerCommand(const std::string &id, const char *op,
+                                   const std::function<void(JsonBuilder *)> &fill)
+{
+  auto s = get(id);
+  if (!s || !s->worker || !s->worker->ready)
+    return false;
+  writeToWorker(*s, command(op, fill));
+  return true;
+}
+
+bool SessionManager::workerRequest(const std::string &id, const char *op,
+                                   const std::function<void(JsonBuilder *)> &fill,
+                                   std::function<void(JsonObject *answer)> reply)
+{
+  auto s = get(id);
+  if (!s || !s->worker || !s->worker->ready)
+    return false;
+  unsigned ref = s->worker->next_ref++;
+  s->worker->pending[ref] = std::move(reply);
+  writeToWorker(*s, command(op, [&](JsonBuilder *b) {
     json_builder_set_member_name(b, "ref");
     json_builder_add_int_value(b, ref);
+    fill(b);
   }));
+  return true;
 }
 
 void SessionManager::sendToPeer(const std::string &id, const std::string &peer,
@@ -858,6 +1032,29 @@ unsigned SessionManager::viewers(const std::string &id) const
 {
   auto s = get(id);
   return s && s->worker ? static_cast<unsigned>(s->worker->peers.size()) : 0;
+}
+
+/* True once @pid is gone or a zombie: its exit watch is about to run. */
+bool hasExited(pid_t pid)
+{
+  if (pid <= 0)
+    return false;
+  g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+  g_autofree char *stat = nullptr;
+  if (!g_file_get_contents(path, &stat, nullptr, nullptr))
+    return true;
+  const char *end = strrchr(stat, ')'); /* the name may hold spaces */
+  return !end || end[1] == '\0' || end[2] == 'Z' || end[2] == 'X';
+}
+
+std::string helperPath(const char *name, const char *env_var)
+{
+  if (const char *env = g_getenv(env_var))
+    return env;
+  g_autofree char *self = g_file_read_link("/proc/self/exe", nullptr);
+  g_autofree char *dir = g_path_get_dirname(self ? self : "/usr/bin/vdid");
+  g_autofree char *path = g_build_filename(dir, name, nullptr);
+  return path;
 }
 
 } // namespace vdid

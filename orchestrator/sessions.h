@@ -16,6 +16,7 @@
 
 #pragma once
 
+#include "cgroups.h"
 #include "config.h"
 
 #include <glib.h>
@@ -29,6 +30,13 @@
 #include <vector>
 
 namespace vdid {
+
+class Pool;
+
+/* True once @pid is gone or a zombie (its exit watch is about to run). */
+bool hasExited(pid_t pid);
+/* A program installed beside vdid (vdid-worker, vdid-srt), or $@env_var. */
+std::string helperPath(const char *name, const char *env_var);
 
 enum class SessionState { Starting, Running, Failed, Stopped };
 const char *sessionStateName(SessionState state);
@@ -53,8 +61,9 @@ struct WorkerLink {
   double fps = 0, bitrate = 0;
   gint64 keyframe_requests = 0;
   unsigned next_ref = 1;
-  /* add-peer requests waiting for their answer, by ref. */
-  std::map<unsigned, std::function<void(const std::string &peer)>> pending_peers;
+  /* Requests (add-peer, whep-*) waiting for the event that answers them,
+   * by ref. */
+  std::map<unsigned, std::function<void(JsonObject *answer)>> pending;
   /* Where "send" events for each peer go. */
   std::map<std::string, std::function<void(const std::string &message)>> peers;
   /* Messages for a peer vdid does not know yet: the element greets a new
@@ -79,7 +88,11 @@ struct Session {
   gint64 start_deadline = 0;
   gint64 last_viewer = 0; /* monotonic µs of the last moment with a viewer */
   std::unique_ptr<WorkerLink> worker;
-  std::string encoder; /* chosen by the worker */
+  std::string encoder;        /* chosen by the worker */
+  bool software_only = false; /* its worker was started with --software-only */
+  bool pooled = false;        /* started for the pre-warmed pool */
+  bool in_pool = false;       /* ... and not claimed by its user yet */
+  std::string cgroup_procs;   /* its cgroup's cgroup.procs; "" without limits */
 
   std::string socketPath() const { return runtime_dir + "/" + socket_name; }
 };
@@ -98,8 +111,30 @@ public:
   std::shared_ptr<Session> create(const std::string &user, const SessionSpec &spec,
                                   Error *error_code, std::string *message);
   std::shared_ptr<Session> get(const std::string &id) const;
-  std::vector<std::shared_ptr<Session>> list() const;
+  /* Sessions by creation time; unclaimed pooled ones only with
+   * @include_pool. */
+  std::vector<std::shared_ptr<Session>> list(bool include_pool = false) const;
+  /* The user's starting or running sessions (not unclaimed pooled ones). */
   unsigned countFor(const std::string &user) const;
+  /* Starting or running sessions on the host, pooled ones included. */
+  unsigned live() const;
+  /* Whether sessions of @user can run here (Unix account, not root, ...). */
+  bool mayRunAs(const std::string &user, std::string *why, Error *code = nullptr) const;
+
+  /* For the pool (see pool.h): starts a session without the limit checks
+   * of create(); @pooled sessions are unclaimed until claim() hands one to
+   * its user with @apps launched and the output resized. */
+  std::shared_ptr<Session> start(const std::string &user, unsigned width, unsigned height,
+                                 unsigned fps, const std::vector<std::vector<std::string>> &apps,
+                                 bool pooled, Error *error_code, std::string *message);
+  bool claim(Session &s, unsigned width, unsigned height,
+             const std::vector<std::vector<std::string>> &apps, std::string *message);
+
+  /* Adds "pooled" and "limits" to a session object being built. */
+  void describe(JsonBuilder *b, const Session &s) const;
+  const Cgroups &cgroups() const { return *cgroups_; }
+  /* nullptr when pool-size is 0. */
+  const Pool *pool() const { return pool_.get(); }
   /* Stops every process of the session and removes it. */
   bool destroy(const std::string &id);
   /* Changes the size of the session's output (sway). */
@@ -114,11 +149,24 @@ public:
   /* Signalling relay to the session's vdiwebrtcsink (through its worker).
    * addPeer answers asynchronously with the peer id ("" if the session has
    * no running worker); @on_message receives what the element sends that
-   * peer. */
-  void addPeer(const std::string &id, std::function<void(const std::string &message)> on_message,
+   * peer. @role "view" makes the element drop the peer's input. */
+  void addPeer(const std::string &id, const std::string &role,
+               std::function<void(const std::string &message)> on_message,
                std::function<void(const std::string &peer)> done);
   void sendToPeer(const std::string &id, const std::string &peer, const std::string &message);
   void removePeer(const std::string &id, const std::string &peer);
+  /* A command for the session's worker (docs/vdid.md, "Worker protocol");
+   * false if it has no ready worker. */
+  bool workerCommand(const std::string &id, const char *op,
+                     const std::function<void(JsonBuilder *)> &fill);
+  /* The same with a "ref"; @reply gets the event that answers it, or
+   * nullptr if the worker went away first. */
+  bool workerRequest(const std::string &id, const char *op,
+                     const std::function<void(JsonBuilder *)> &fill,
+                     std::function<void(JsonObject *answer)> reply);
+  /* Extra vdid-worker arguments for a session (HLS dir, SRT FIFO), asked
+   * for each time a worker starts. */
+  std::function<std::vector<std::string>(const Session &)> worker_arguments;
   unsigned viewers(const std::string &id) const;
   /* PIDs of every process of a session that vdid started (for CPU/RSS). */
   std::vector<pid_t> pids(const Session &s) const;
@@ -131,6 +179,10 @@ public:
 
 private:
   void setState(Session &s, SessionState state, const std::string &reason = "");
+  void launchApps(Session &s);
+  /* Extra vdid-worker arguments for @s (--software-only past the hardware
+   * encoder cap); called by startWorker. */
+  std::vector<std::string> workerArgs(Session &s);
   pid_t spawnAs(const Session &s, const std::vector<std::string> &argv,
                 const std::vector<std::string> &env, std::string *message, int *stdin_fd = nullptr,
                 int *stdout_fd = nullptr);
@@ -148,6 +200,8 @@ private:
   std::string runtime_base_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
   guint idle_timer_ = 0;
+  std::unique_ptr<Cgroups> cgroups_;
+  std::unique_ptr<Pool> pool_;
 };
 
 } // namespace vdid

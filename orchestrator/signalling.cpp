@@ -116,8 +116,9 @@ void Signalling::accept(Request &req, SoupWebsocketConnection *conn)
     GConnectFlags(0));
 
   std::weak_ptr<Viewer> weak = viewer;
+  bool view_only = id->isShare() && id->share_role == Role::View;
   sessions_.addPeer(
-    sid,
+    sid, view_only ? "view" : "control",
     [weak](const std::string &message) {
       auto v = weak.lock();
       if (v && !v->closed && v->conn &&

@@ -9,17 +9,33 @@
  * as the session's user, so that a crash or hang of one session's pipeline
  * never touches another or vdid.
  *
- *   vdiwaylandsrc ! <encoder chosen at run time> ! vdiwebrtcsink port=-1
+ *   vdiwaylandsrc ! <encoder chosen at run time> ! tee
+ *     tee. ! vdiwebrtcsink port=-1          (always)
+ *     tee. ! h264parse ! hlssink2           (while someone reads the HLS playlist)
+ *     tee. ! h264parse ! mpegtsmux ! fdsink (while SRT callers watch)
+ *
+ * One encoder feeds every delivery: the HLS and SRT branches are added when
+ * vdid asks for them and removed when nobody uses them any more, so an
+ * unwatched session pays for neither.
  *
  * vdid talks to it over stdin/stdout, one JSON object per line
  * (docs/vdid.md, "Worker protocol"):
  *
- *   vdid -> worker   {"op":"add-peer","ref":N}
+ *   vdid -> worker   {"op":"add-peer","ref":N,"role":"view"|"control"}
  *                    {"op":"message","peer":P,"message":"<signalling JSON>"}
  *                    {"op":"remove-peer","peer":P}
+ *                    {"op":"whep-offer","ref":N,"sdp":"..."}
+ *                    {"op":"whep-patch","ref":N,"resource":R,"fragment":"..."}
+ *                    {"op":"whep-delete","ref":N,"resource":R}
+ *                    {"op":"hls","active":true|false}
+ *                    {"op":"srt","active":true|false}
+ *                    {"op":"keyframe"}
+ *                    {"op":"quit"}
  *   worker -> vdid   {"event":"ready","encoder":"x264enc"}
  *                    {"event":"peer","ref":N,"peer":P}
  *                    {"event":"send","peer":P,"message":"<signalling JSON>"}
+ *                    {"event":"whep","ref":N,"status":201,"body":"<SDP>","resource":R}
+ *                    {"event":"stats",...} every 2 s
  *                    {"event":"error","message":"..."}   (then exits 1)
  *
  * stdin closing means vdid went away: the worker stops.
@@ -29,12 +45,16 @@
 
 #include <glib-unix.h>
 #include <gst/gst.h>
+#include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <unistd.h>
@@ -70,15 +90,30 @@ void member(JsonBuilder *b, const char *name, const char *value)
   json_builder_add_string_value(b, value);
 }
 
+/* A delivery branch hanging off the tee after the encoder (HLS or SRT). */
+struct Branch {
+  GstElement *bin = nullptr;
+  GstPad *tee_pad = nullptr;
+};
+
 struct Worker {
   GMainLoop *loop = nullptr;
   GstElement *pipeline = nullptr;
+  GstElement *source = nullptr;
+  GstElement *tee = nullptr;
   GstElement *sink = nullptr;
   int exit_code = 0;
   /* Encoded frames and bytes reaching vdiwebrtcsink (streaming thread). */
   std::atomic<guint64> frames{0}, bytes{0};
   guint64 last_frames = 0, last_bytes = 0;
   gint64 last_time = 0;
+  std::string hls_dir; /* empty: HLS not offered */
+  int srt_fd = -1;     /* -1: SRT not offered */
+  Branch hls, srt;
+  /* whep-offer refs waiting for their answer, by resource. */
+  std::mutex whep_lock;
+  std::map<std::string, gint64> whep_refs;
+  std::map<std::string, std::string> early_answers; /* answer before the ref was known */
 };
 
 GstPadProbeReturn countEncoded(GstPad *, GstPadProbeInfo *info, gpointer data)
@@ -139,6 +174,221 @@ void fatal(Worker *w, const std::string &message)
   g_main_loop_quit(w->loop);
 }
 
+/* A keyframe now, for a new reader: force-key-unit for the encoder and
+ * vdi-repaint for the damage-driven source (encoders swallow the former). */
+void requestKeyframe(GstPad *pad)
+{
+  /* Upstream events are sent into a source pad, pushed out of a sink pad. */
+  auto send = GST_PAD_IS_SRC(pad) ? gst_pad_send_event : gst_pad_push_event;
+  send(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  send(pad,
+       gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty("vdi-repaint")));
+}
+
+bool addBranch(Worker *w, Branch &branch, const std::string &description, std::string *message)
+{
+  if (branch.bin)
+    return true;
+  /* Only the head of the branch gets a ghost pad: ghosting every unlinked
+   * pad would also take hlssink2's muxer output before it links its sink. */
+  g_autoptr(GError) error = nullptr;
+  GstElement *bin = gst_parse_bin_from_description(description.c_str(), FALSE, &error);
+  if (!bin) {
+    *message = error->message;
+    return false;
+  }
+  g_autoptr(GstElement) head = gst_bin_get_by_name(GST_BIN(bin), "head");
+  g_autoptr(GstPad) head_pad = gst_element_get_static_pad(head, "sink");
+  gst_element_add_pad(bin, gst_ghost_pad_new("sink", head_pad));
+  gst_bin_add(GST_BIN(w->pipeline), bin);
+  GstPad *tee_pad = gst_element_request_pad_simple(w->tee, "src_%u");
+  g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(bin, "sink");
+  if (gst_pad_link(tee_pad, sink_pad) != GST_PAD_LINK_OK ||
+      !gst_element_sync_state_with_parent(bin)) {
+    gst_element_release_request_pad(w->tee, tee_pad);
+    gst_object_unref(tee_pad);
+    gst_element_set_state(bin, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(w->pipeline), bin);
+    *message = "cannot start the branch " + description;
+    return false;
+  }
+  branch.bin = bin;
+  branch.tee_pad = tee_pad;
+  requestKeyframe(tee_pad);
+  return true;
+}
+
+/* Unlinks the branch once no buffer is in flight on its tee pad, then shuts
+ * it down on the main thread. */
+void removeBranch(Worker *w, Branch &branch)
+{
+  if (!branch.bin)
+    return;
+  struct Removal {
+    Worker *w;
+    GstElement *bin;
+    GstPad *tee_pad;
+  };
+  auto *r = g_new(Removal, 1);
+  *r = {w, branch.bin, branch.tee_pad};
+  branch = {};
+  gst_pad_add_probe(
+    r->tee_pad, GST_PAD_PROBE_TYPE_IDLE,
+    [](GstPad *pad, GstPadProbeInfo *, gpointer data) -> GstPadProbeReturn {
+      auto *r = static_cast<Removal *>(data);
+      g_autoptr(GstPad) peer = gst_pad_get_peer(pad);
+      if (peer)
+        gst_pad_unlink(pad, peer);
+      g_idle_add(
+        [](gpointer data) -> gboolean {
+          auto *r = static_cast<Removal *>(data);
+          gst_element_release_request_pad(r->w->tee, r->tee_pad);
+          gst_object_unref(r->tee_pad);
+          gst_element_set_state(r->bin, GST_STATE_NULL);
+          gst_bin_remove(GST_BIN(r->w->pipeline), r->bin);
+          g_free(r);
+          return G_SOURCE_REMOVE;
+        },
+        r);
+      return GST_PAD_PROBE_REMOVE;
+    },
+    r, nullptr);
+}
+
+/* Removes what a previous HLS branch left, so a new reader never sees a
+ * stale playlist. */
+void clearHlsDir(const std::string &dir)
+{
+  g_autoptr(GDir) d = g_dir_open(dir.c_str(), 0, nullptr);
+  const char *name;
+  while (d && (name = g_dir_read_name(d))) {
+    if (g_str_has_suffix(name, ".ts") || g_str_has_suffix(name, ".m3u8")) {
+      g_autofree char *path = g_build_filename(dir.c_str(), name, nullptr);
+      unlink(path);
+    }
+  }
+}
+
+void setHls(Worker *w, bool active)
+{
+  if (w->hls_dir.empty()) {
+    g_warning("HLS was not enabled for this session (--hls-dir)");
+    return;
+  }
+  if (!active) {
+    removeBranch(w, w->hls);
+    clearHlsDir(w->hls_dir);
+    return;
+  }
+  if (w->hls.bin)
+    return;
+  clearHlsDir(w->hls_dir);
+  /* hlssink2 cuts a segment at the first keyframe after each second and
+   * asks the encoder for it (docs/srt-hls.md). */
+  std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
+                     "max-size-time=2000000000 "
+                     "leaky=downstream ! h264parse ! hlssink2 target-duration=1 "
+                     "playlist-length=5 max-files=10 location=\"" +
+                     w->hls_dir + "/segment%05d.ts\" playlist-location=\"" + w->hls_dir +
+                     "/index.m3u8\"";
+  std::string message;
+  if (!addBranch(w, w->hls, desc, &message))
+    g_warning("HLS: %s", message.c_str());
+}
+
+void setSrt(Worker *w, bool active)
+{
+  if (w->srt_fd < 0) {
+    g_warning("SRT is not available for this session (--srt-fifo)");
+    return;
+  }
+  if (!active) {
+    removeBranch(w, w->srt);
+    /* Back to damage-driven frames only. */
+    g_object_set(w->source, "keepalive", 1000u, nullptr);
+    return;
+  }
+  if (w->srt.bin)
+    return;
+  /* TS readers finish a frame only when the next one starts: repeat
+   * frames at 30 fps while someone watches over SRT (docs/srt-hls.md). */
+  g_object_set(w->source, "keepalive", 33u, nullptr);
+  std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
+                     "max-size-time=1000000000 "
+                     "leaky=downstream ! h264parse config-interval=-1 ! mpegtsmux ! "
+                     "fdsink sync=false fd=" +
+                     std::to_string(w->srt_fd);
+  std::string message;
+  if (!addBranch(w, w->srt, desc, &message))
+    g_warning("SRT: %s", message.c_str());
+}
+
+/* vdiwebrtcsink::whep-answer, from the element's own thread. */
+void onWhepAnswer(GstElement *, const char *resource, guint status, const char *body, gpointer data)
+{
+  auto *w = static_cast<Worker *>(data);
+  gint64 ref = 0;
+  {
+    std::lock_guard<std::mutex> locker(w->whep_lock);
+    auto it = w->whep_refs.find(resource);
+    if (it == w->whep_refs.end()) {
+      /* Answered inside whep-offer, before the caller learnt the resource. */
+      w->early_answers[resource] = std::to_string(status) + " " + (body ? body : "");
+      return;
+    }
+    ref = it->second;
+    w->whep_refs.erase(it);
+  }
+  emit(event("whep", [&](JsonBuilder *b) {
+    json_builder_set_member_name(b, "ref");
+    json_builder_add_int_value(b, ref);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_int_value(b, status);
+    member(b, "body", body ? body : "");
+    member(b, "resource", resource);
+  }));
+}
+
+void emitWhep(gint64 ref, guint status, const std::string &body, const std::string &resource = "")
+{
+  emit(event("whep", [&](JsonBuilder *b) {
+    json_builder_set_member_name(b, "ref");
+    json_builder_add_int_value(b, ref);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_int_value(b, status);
+    member(b, "body", body.c_str());
+    member(b, "resource", resource.c_str());
+  }));
+}
+
+void whepOffer(Worker *w, gint64 ref, const char *sdp)
+{
+  if (!g_signal_lookup("whep-offer", G_OBJECT_TYPE(w->sink))) {
+    emitWhep(ref, 501, "this vdiwebrtcsink has no relayed WHEP");
+    return;
+  }
+  g_autofree char *resource = nullptr;
+  g_signal_emit_by_name(w->sink, "whep-offer", sdp, &resource);
+  if (!resource) {
+    emitWhep(ref, 503, "the session refused another viewer");
+    return;
+  }
+  std::string early;
+  {
+    std::lock_guard<std::mutex> locker(w->whep_lock);
+    auto it = w->early_answers.find(resource);
+    if (it == w->early_answers.end()) {
+      w->whep_refs[resource] = ref;
+      return;
+    }
+    early = std::move(it->second);
+    w->early_answers.erase(it);
+  }
+  size_t space = early.find(' ');
+  emitWhep(ref, static_cast<guint>(std::stoul(early.substr(0, space))), early.substr(space + 1),
+           resource);
+}
+
 void onSendMessage(GstElement *, const char *peer, const char *message, gpointer)
 {
   emit(event("send", [&](JsonBuilder *b) {
@@ -157,10 +407,15 @@ void handleCommand(Worker *w, const std::string &line)
   }
   JsonObject *o = json_node_get_object(json_parser_get_root(parser));
   std::string op = json_object_get_string_member_with_default(o, "op", "");
+  gint64 ref = json_object_get_int_member_with_default(o, "ref", 0);
   if (op == "add-peer") {
-    gint64 ref = json_object_get_int_member_with_default(o, "ref", 0);
     g_autofree char *peer = nullptr;
     g_signal_emit_by_name(w->sink, "add-peer", &peer);
+    const char *role = json_object_get_string_member_with_default(o, "role", "control");
+    if (peer && g_signal_lookup("set-peer-role", G_OBJECT_TYPE(w->sink))) {
+      gboolean ok = FALSE;
+      g_signal_emit_by_name(w->sink, "set-peer-role", peer, role, &ok);
+    }
     emit(event("peer", [&](JsonBuilder *b) {
       json_builder_set_member_name(b, "ref");
       json_builder_add_int_value(b, ref);
@@ -173,6 +428,25 @@ void handleCommand(Worker *w, const std::string &line)
   } else if (op == "remove-peer") {
     const char *peer = json_object_get_string_member_with_default(o, "peer", "");
     g_signal_emit_by_name(w->sink, "remove-peer", peer);
+  } else if (op == "whep-offer") {
+    whepOffer(w, ref, json_object_get_string_member_with_default(o, "sdp", ""));
+  } else if (op == "whep-patch" || op == "whep-delete") {
+    const char *resource = json_object_get_string_member_with_default(o, "resource", "");
+    guint status = 404;
+    if (!g_signal_lookup(op.c_str(), G_OBJECT_TYPE(w->sink)))
+      status = 501;
+    else if (op == "whep-patch")
+      g_signal_emit_by_name(w->sink, "whep-patch", resource,
+                            json_object_get_string_member_with_default(o, "fragment", ""), &status);
+    else
+      g_signal_emit_by_name(w->sink, "whep-delete", resource, &status);
+    emitWhep(ref, status, "", resource);
+  } else if (op == "hls" || op == "srt") {
+    bool active = json_object_get_boolean_member_with_default(o, "active", FALSE);
+    (op == "hls" ? setHls : setSrt)(w, active);
+  } else if (op == "keyframe") {
+    g_autoptr(GstPad) pad = gst_element_get_static_pad(w->tee, "sink");
+    requestKeyframe(pad);
   } else if (op == "quit") {
     g_main_loop_quit(w->loop);
   } else {
@@ -209,6 +483,18 @@ gboolean onBus(GstBus *, GstMessage *msg, gpointer data)
     g_autoptr(GError) err = nullptr;
     g_autofree char *debug = nullptr;
     gst_message_parse_error(msg, &err, &debug);
+    /* A failing HLS or SRT branch costs that delivery, not the session. */
+    for (Branch *b : {&w->hls, &w->srt}) {
+      if (b->bin && gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT(b->bin))) {
+        g_warning("%s branch stopped: %s", b == &w->hls ? "HLS" : "SRT", err->message);
+        removeBranch(w, *b);
+        if (b == &w->srt && w->srt_fd >= 0) {
+          close(w->srt_fd);
+          w->srt_fd = -1;
+        }
+        return G_SOURCE_CONTINUE;
+      }
+    }
     fatal(w, err->message);
   } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {
     fatal(w, "the stream ended");
@@ -223,7 +509,10 @@ int main(int argc, char **argv)
   g_autofree char *display = nullptr;
   g_autofree char *ice = nullptr;
   g_autofree char *encoder_name = nullptr;
+  g_autofree char *hls_dir = nullptr;
+  g_autofree char *srt_fifo = nullptr;
   int fps = 60, bitrate = 6000;
+  gboolean software_only = FALSE;
   GOptionEntry entries[] = {
     {"display", 0, 0, G_OPTION_ARG_STRING, &display, "Wayland socket path of the session", "PATH"},
     {"fps", 0, 0, G_OPTION_ARG_INT, &fps, "Most frames per second", "N"},
@@ -231,6 +520,12 @@ int main(int argc, char **argv)
     {"ice-address", 0, 0, G_OPTION_ARG_STRING, &ice, "Local address for ICE candidates", "IP"},
     {"encoder", 0, 0, G_OPTION_ARG_STRING, &encoder_name, "Force an encoder (x264, va, nvenc)",
      "NAME"},
+    {"software-only", 0, 0, G_OPTION_ARG_NONE, &software_only,
+     "Never use a hardware encoder (vdid's max-hardware-sessions is reached)", nullptr},
+    {"hls-dir", 0, 0, G_OPTION_ARG_FILENAME, &hls_dir,
+     "Offer HLS: write the playlist and segments here while vdid asks for them", "DIR"},
+    {"srt-fifo", 0, 0, G_OPTION_ARG_FILENAME, &srt_fifo,
+     "Offer SRT: write MPEG-TS into this FIFO (read by vdid-srt) while vdid asks for it", "PATH"},
     {nullptr},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- gst-vdi session pipeline");
@@ -257,6 +552,13 @@ int main(int argc, char **argv)
     }
     preference = {*e};
   }
+  if (software_only) {
+    std::vector<vdi::enc::Encoder> software;
+    for (auto e : preference)
+      if (!vdi::enc::isHardware(e))
+        software.push_back(e);
+    preference = software;
+  }
   std::string why;
   auto choice = vdi::enc::choose(settings, vdi::enc::gstAvailable, preference, &why);
   if (!choice) {
@@ -270,9 +572,15 @@ int main(int argc, char **argv)
     fprintf(stderr, "vdid-worker: the display path may not contain quotes or backslashes\n");
     return 2;
   }
-  std::string desc = std::string("vdiwaylandsrc display=\"") + display + "\"" +
+  if (hls_dir && (strchr(hls_dir, '"') || strchr(hls_dir, '\\'))) {
+    fprintf(stderr, "vdid-worker: the HLS path may not contain quotes or backslashes\n");
+    return 2;
+  }
+  std::string desc = std::string("vdiwaylandsrc name=source display=\"") + display + "\"" +
                      " ! video/x-raw,framerate=" + std::to_string(fps) + "/1 ! " +
-                     choice->launch() + " ! vdiwebrtcsink name=sink port=-1";
+                     choice->launch() +
+                     " ! tee name=tee allow-not-linked=true ! queue max-size-buffers=2 "
+                     "max-size-bytes=0 max-size-time=0 ! vdiwebrtcsink name=sink port=-1";
   w.pipeline = gst_parse_launch(desc.c_str(), &error);
   if (!w.pipeline) {
     emit(event("error", [&](JsonBuilder *b) { member(b, "message", error->message); }));
@@ -285,6 +593,22 @@ int main(int argc, char **argv)
     }));
     return 1;
   }
+  w.source = gst_bin_get_by_name(GST_BIN(w.pipeline), "source");
+  w.tee = gst_bin_get_by_name(GST_BIN(w.pipeline), "tee");
+  if (hls_dir && g_mkdir_with_parents(hls_dir, 0700) == 0)
+    w.hls_dir = hls_dir;
+  else if (hls_dir)
+    g_warning("no HLS for this session: cannot create %s: %s", hls_dir, g_strerror(errno));
+  if (srt_fifo) {
+    /* Non-blocking open: without a reader (vdid-srt) there is no SRT. */
+    w.srt_fd = open(srt_fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (w.srt_fd < 0)
+      g_warning("no SRT for this session: cannot open %s: %s", srt_fifo, g_strerror(errno));
+    else
+      fcntl(w.srt_fd, F_SETFL, fcntl(w.srt_fd, F_GETFL) & ~O_NONBLOCK);
+  }
+  if (g_signal_lookup("whep-answer", G_OBJECT_TYPE(w.sink)))
+    g_signal_connect(w.sink, "whep-answer", G_CALLBACK(onWhepAnswer), &w);
   if (ice) {
     std::string list = std::string("<") + ice + ">";
     gst_util_set_object_arg(G_OBJECT(w.sink), "ice-addresses", list.c_str());
@@ -304,6 +628,9 @@ int main(int argc, char **argv)
     g_main_loop_quit(static_cast<GMainLoop *>(data));
     return G_SOURCE_REMOVE;
   };
+  /* A vdid-srt that went away must not kill the session: fdsink reports
+   * the write error and the SRT branch is dropped. */
+  signal(SIGPIPE, SIG_IGN);
   g_unix_signal_add(SIGTERM, quit, w.loop);
   g_unix_signal_add(SIGINT, quit, w.loop);
 
@@ -323,8 +650,14 @@ int main(int argc, char **argv)
 
   g_main_loop_run(w.loop);
   gst_element_set_state(w.pipeline, GST_STATE_NULL);
+  if (!w.hls_dir.empty())
+    clearHlsDir(w.hls_dir);
+  gst_object_unref(w.source);
+  gst_object_unref(w.tee);
   gst_object_unref(w.sink);
   gst_object_unref(w.pipeline);
   g_main_loop_unref(w.loop);
+  if (w.srt_fd >= 0)
+    close(w.srt_fd);
   return w.exit_code;
 }

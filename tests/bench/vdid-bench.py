@@ -7,11 +7,14 @@
 #      worker pipeline playing), then a real Chromium (tests/browser/webrtc.mjs
 #      "play") from WebSocket connect to the first decoded frame; medians over
 #      --starts sessions, each deleted before the next;
+#   1b. the same from the pre-warmed pool ([sessions] pool-size=1, a second
+#      vdid after the first): POST -> 201 (already "running"), then the same
+#      Chromium measure; each request waits until the pool has refilled;
 #   2. idle cost: --idle sessions left running with nobody watching; after a
 #      settle time, per-session RSS and CPU over --window seconds from vdid's
 #      own /metrics, and /health latency while they idle (UI responsiveness).
 #
-#   ./scripts/build && python3 tests/bench/vdid-bench.py [--starts 5] [--idle 10]
+#   ./scripts/build && python3 tests/bench/vdid-bench.py [--starts 5] [--idle 10] [--pool-starts 5]
 
 import argparse
 import base64
@@ -48,6 +51,7 @@ def main():
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--idle", type=int, default=10)
     ap.add_argument("--window", type=float, default=10)
+    ap.add_argument("--pool-starts", type=int, default=5)
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root: sessions run as the test user")
@@ -62,18 +66,36 @@ def main():
                 f"max-sessions={args.idle + 2}\nmax-sessions-per-user={args.idle + 2}\n"
                 f"idle-timeout=0\nruntime-dir={tmp}/run\n")
     env = dict(os.environ, GST_PLUGIN_PATH=f"{BUILD}/plugins/wayland:{BUILD}/plugins/session",
-               GST_VDI_WEB_ROOT=f"{BUILD}/web")
-    vdid = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", conf, "--listen",
-                             "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, env=env)
-    base = None
-    for line in vdid.stdout:
-        m = re.search(r"listening on (http://\S+)/$", line.strip())
-        if m:
-            base = m.group(1)
-            break
+               GST_VDI_WEB_ROOT=f"{BUILD}/web", VDID_WEB_ROOT=f"{BUILD}/web")
+
+    def start_vdid(config):
+        proc = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", config, "--listen",
+                                 "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True, env=env)
+        for line in proc.stdout:
+            m = re.search(r"listening on (http://\S+)/$", line.strip())
+            if m:
+                return proc, m.group(1)
+        sys.exit("vdid did not start")
+
+    vdid, base = start_vdid(conf)
     auth = f"{USER}:pw"
-    out = {"running_ms": [], "first_frame_ms": []}
+    out = {"running_ms": [], "first_frame_ms": [], "pool_running_ms": [], "pool_first_frame_ms": []}
+
+    def first_frame(base, sid):
+        """Chromium: WebSocket connect -> first decoded frame, in ms."""
+        _, share = request("POST", f"{base}/api/v1/sessions/{sid}/shares", auth, '{"role":"view"}')
+        token = json.loads(share)["token"]
+        sig = urllib.parse.quote(f"/api/v1/sessions/{sid}/signalling?token={token}", safe="")
+        res = subprocess.run(["node", f"{SRC}/tests/browser/webrtc.mjs", "play", base,
+                              f"?autoconnect=0&stats=0&signalling={sig}"],
+                             capture_output=True, text=True, timeout=120)
+        lines = [l for l in res.stdout.splitlines() if l.startswith("result ")]
+        result = json.loads(lines[-1][7:]) if lines else {"error": res.stderr[-500:]}
+        if "firstFrameMs" not in result:
+            sys.exit(f"Chromium did not play session {sid}: {result}")
+        return result["firstFrameMs"]
+
     try:
         # 1. cold starts
         for _ in range(args.starts):
@@ -83,15 +105,7 @@ def main():
             while json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])["state"] == "starting":
                 time.sleep(0.01)
             out["running_ms"].append((time.monotonic() - t0) * 1000)
-            _, share = request("POST", f"{base}/api/v1/sessions/{sid}/shares", auth,
-                               '{"role":"view"}')
-            token = json.loads(share)["token"]
-            sig = urllib.parse.quote(f"/api/v1/sessions/{sid}/signalling?token={token}", safe="")
-            res = subprocess.run(["node", f"{SRC}/tests/browser/webrtc.mjs", "play", base,
-                                  f"?autoconnect=0&stats=0&signalling={sig}"],
-                                 capture_output=True, text=True, timeout=120)
-            line = [l for l in res.stdout.splitlines() if l.startswith("result ")][-1]
-            out["first_frame_ms"].append(json.loads(line[7:])["firstFrameMs"])
+            out["first_frame_ms"].append(first_frame(base, sid))
             request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
             print(f"start: running after {out['running_ms'][-1]:.0f} ms, first frame "
                   f"{out['first_frame_ms'][-1]:.0f} ms after connect", file=sys.stderr)
@@ -130,6 +144,38 @@ def main():
     finally:
         vdid.terminate()
         vdid.wait(timeout=60)
+
+    # 1b. starts from the pool, same workload, a vdid with pool-size=1
+    pool_conf = os.path.join(tmp, "vdid-pool.conf")
+    with open(conf) as f, open(pool_conf, "w") as g:
+        g.write(f.read().replace("[sessions]\n", "[sessions]\npool-size=1\n"))
+    vdid, base = start_vdid(pool_conf)
+    try:
+        def pool_ready():
+            text = request("GET", f"{base}/metrics", auth)[1]
+            m = re.search(r'^vdi_pool_ready\{user="%s"\} (\S+)$' % USER, text, re.M)
+            return m and float(m.group(1)) >= 1
+        for _ in range(args.pool_starts):
+            deadline = time.monotonic() + 60
+            while not pool_ready() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            t0 = time.monotonic()
+            status, body = request("POST", f"{base}/api/v1/sessions", auth, "{}")
+            session = json.loads(body)
+            sid = session["id"]
+            while session["state"] == "starting":
+                time.sleep(0.01)
+                session = json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])
+            out["pool_running_ms"].append((time.monotonic() - t0) * 1000)
+            if not session.get("pooled"):
+                print("warning: not served from the pool", file=sys.stderr)
+            out["pool_first_frame_ms"].append(first_frame(base, sid))
+            request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
+            print(f"pool start: running after {out['pool_running_ms'][-1]:.0f} ms, first frame "
+                  f"{out['pool_first_frame_ms'][-1]:.0f} ms after connect", file=sys.stderr)
+    finally:
+        vdid.terminate()
+        vdid.wait(timeout=60)
         shutil.rmtree(tmp, ignore_errors=True)
 
     med = lambda k: statistics.median(out[k])
@@ -137,6 +183,10 @@ def main():
     print(f"| POST -> running (compositor + worker playing) | {med('running_ms'):.0f} ms | {args.starts} |")
     print(f"| WebSocket connect -> first decoded frame in Chromium | {med('first_frame_ms'):.0f} ms | {args.starts} |")
     print(f"| start to first frame (sum of medians) | {med('running_ms') + med('first_frame_ms'):.0f} ms | |")
+    if out["pool_running_ms"]:
+        print(f"| pool: POST -> running (pooled session claimed) | {med('pool_running_ms'):.0f} ms | {args.pool_starts} |")
+        print(f"| pool: WebSocket connect -> first decoded frame in Chromium | {med('pool_first_frame_ms'):.0f} ms | {args.pool_starts} |")
+        print(f"| pool: start to first frame (sum of medians) | {med('pool_running_ms') + med('pool_first_frame_ms'):.0f} ms | |")
     print(f"| idle session CPU (compositor + worker) | {out['idle_cpu_pct_median']:.2f} % of a core | {out['idle_sessions']} sessions |")
     print(f"| idle session RSS | {out['idle_rss_mb_median']:.0f} MB | {out['idle_sessions']} sessions |")
     print(f"| /health latency with them idle | {out['health_ms_median']:.1f} ms (max {out['health_ms_max']:.1f}) | |")

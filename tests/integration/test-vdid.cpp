@@ -490,19 +490,18 @@ TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdi
   std::string id;
   std::string url = startStreamingSession(v, c, &id);
 
-  /* vdid serves the page at /. */
+  /* vdid serves the web client at /. */
   Response page = c.request("GET", v.vdid->base + "/");
   CHECK(page.status == 200);
   CHECK(page.body.find("<video") != std::string::npos);
+  CHECK(c.request("GET", v.vdid->base + "/app.js").status == 200);
 
-  /* A browser has no Basic credentials for a WebSocket: a share token. */
+  /* A share link (no sign-in): the token authenticates the WebSocket. */
   Response r = c.request("POST", url + "/shares", "{\"role\":\"control\"}", v.owner);
   REQUIRE(r.status == 201);
-  std::string signalling =
-    "/api/v1/sessions/" + id + "/signalling?token=" + member(r.body, "token");
-  g_autofree char *escaped = g_uri_escape_string(signalling.c_str(), nullptr, FALSE);
-  std::string query = std::string("?autoconnect=0&stats=0&signalling=") + escaped;
-  Process browser({"node", src + "/tests/browser/webrtc.mjs", "play", v.vdid->base, query});
+  g_autofree char *token = g_uri_escape_string(member(r.body, "token").c_str(), nullptr, FALSE);
+  std::string link = "#/s/" + id + "?token=" + token;
+  Process browser({"node", src + "/tests/browser/webclient.mjs", "share-play", v.vdid->base, link});
   auto line = browser.waitFor("result ", 60s);
   REQUIRE(line);
   std::string json = line->substr(7);
@@ -615,4 +614,394 @@ TEST_CASE("20 create/delete cycles leave no process and no file descriptor behin
   CHECK(fds_after <= fds_before + 2);
   g_autoptr(GDir) d = g_dir_open(v.base.c_str(), 0, nullptr);
   CHECK(g_dir_read_name(d) == nullptr); /* no runtime dir left */
+}
+
+/* -- pool, limits, encoder cap, TLS ------------------------------------------ */
+
+namespace {
+
+/* Processes whose XDG_RUNTIME_DIR is inside @base (any session of a vdid). */
+std::vector<pid_t> processesUnder(const std::string &base)
+{
+  std::vector<pid_t> out;
+  g_autoptr(GDir) d = g_dir_open(base.c_str(), 0, nullptr);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)))
+    for (pid_t p : processesOf(base + "/" + name))
+      out.push_back(p);
+  return out;
+}
+
+std::vector<std::string> runtimeDirs(const std::string &base)
+{
+  std::vector<std::string> out;
+  g_autoptr(GDir) d = g_dir_open(base.c_str(), 0, nullptr);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)))
+    out.emplace_back(name);
+  return out;
+}
+
+std::string cmdline(pid_t pid)
+{
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  return text;
+}
+
+pid_t workerOf(const std::string &dir)
+{
+  for (pid_t p : processesOf(dir))
+    if (cmdline(p).find("vdid-worker") != std::string::npos)
+      return p;
+  return -1;
+}
+
+/* A sample of /metrics, e.g. metricValue(text, "vdi_pool_ready{user=\"x\"}"); -1 if absent. */
+double metricValue(const std::string &text, const std::string &sample)
+{
+  size_t pos = 0;
+  while ((pos = text.find(sample + " ", pos)) != std::string::npos) {
+    if (pos == 0 || text[pos - 1] == '\n')
+      return g_ascii_strtod(text.c_str() + pos + sample.size() + 1, nullptr);
+    pos++;
+  }
+  return -1;
+}
+
+/* Waits until the pool of @v has @n ready sessions of its user. */
+bool waitPoolReady(SessionVdid &v, Client &c, double n, std::chrono::seconds timeout = 40s)
+{
+  std::string sample = "vdi_pool_ready{user=\"" + v.user + "\"}";
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (metricValue(c.request("GET", v.vdid->base + "/metrics", "", v.owner).body, sample) == n)
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+/* A viewer gets the pipeline's H.264 offer through vdid's signalling relay. */
+std::string offerThroughRelay(const std::string &session_url, const std::string &auth)
+{
+  WsClient viewer("ws" + session_url.substr(4) + "/signalling", auth);
+  if (!viewer.open() || viewer.waitFor("welcome", 20s).empty())
+    return "";
+  viewer.send(R"({"type":"list"})");
+  std::string list = viewer.waitFor("list", 10s);
+  std::smatch m;
+  if (!std::regex_search(list, m, std::regex("\"id\":\"([^\"]+)\"")))
+    return "";
+  viewer.send(R"({"type":"startSession","peerId":")" + m[1].str() + R"("})");
+  return viewer.waitFor("peer", 15s);
+}
+
+/* The current mode of the session's sway output, "WxH". */
+std::string swayMode(const std::string &dir)
+{
+  g_autoptr(GDir) d = g_dir_open(dir.c_str(), 0, nullptr);
+  const char *name;
+  std::string ipc;
+  while (d && (name = g_dir_read_name(d)))
+    if (g_str_has_prefix(name, "sway-ipc."))
+      ipc = dir + "/" + name;
+  if (ipc.empty())
+    return "";
+  std::string cmd = "swaymsg -r -s '" + ipc + "' -t get_outputs";
+  g_autofree char *out = nullptr;
+  if (!g_spawn_command_line_sync(cmd.c_str(), &out, nullptr, nullptr, nullptr) || !out)
+    return "";
+  std::smatch m;
+  std::string text = out;
+  if (!std::regex_search(text, m,
+                         std::regex("\"current_mode\":\\s*\\{\\s*\"width\":\\s*(\\d+),\\s*"
+                                    "\"height\":\\s*(\\d+)")))
+    return "";
+  return m[1].str() + "x" + m[2].str();
+}
+
+bool workerBuilt()
+{
+  return g_file_test(
+    (std::string(g_getenv("VDI_BUILD_ROOT")) + "/orchestrator/vdid-worker").c_str(),
+    G_FILE_TEST_IS_EXECUTABLE);
+}
+
+} // namespace
+
+TEST_CASE("vdid serves sessions from a pre-warmed pool and refills it", "[vdid][sessions][pool]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  if (!workerBuilt())
+    VDI_SKIP("vdid-worker was not built");
+  SessionVdid v("stream=true\npool-size=1\nmax-sessions-per-user=3\n");
+  Client c;
+  std::string api = v.vdid->base + "/api/v1/sessions";
+  REQUIRE(waitPoolReady(v, c, 1));
+
+  /* The pooled session is not listed and not anyone's yet, but it runs: a
+   * compositor and a worker whose pipeline plays. */
+  CHECK(c.request("GET", api, "", v.owner).body == "[]");
+  auto dirs = runtimeDirs(v.base);
+  REQUIRE(dirs.size() == 1);
+  std::string pooled_id = dirs[0];
+  CHECK(workerOf(v.base + "/" + pooled_id) > 0);
+
+  /* A POST with the default size and fps takes it: running at once. */
+  Response r = c.request("POST", api, R"({"apps":[["sh","-c","sleep 600"]]})", v.owner);
+  REQUIRE(r.status == 201);
+  CHECK(member(r.body, "id") == pooled_id);
+  CHECK(member(r.body, "state") == "running");
+  CHECK(r.body.find("\"pooled\":true") != std::string::npos);
+  std::string url = api + "/" + pooled_id;
+  /* Its app was launched, and it streams. */
+  bool app = false;
+  for (int i = 0; i < 100 && !app; i++) {
+    for (pid_t p : processesOf(v.base + "/" + pooled_id))
+      app = app || cmdline(p).find("sleep 600") != std::string::npos;
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(app);
+  std::string offer = offerThroughRelay(url, v.owner);
+  INFO(offer.substr(0, 200));
+  CHECK(offer.find("H264") != std::string::npos);
+  CHECK(c.request("GET", api, "", v.owner).body.find(pooled_id) != std::string::npos);
+
+  /* The pool refills; a request for another size takes the new one and
+   * resizes its output. */
+  REQUIRE(waitPoolReady(v, c, 1));
+  r = c.request("POST", api, R"({"width":800,"height":600})", v.owner);
+  REQUIRE(r.status == 201);
+  CHECK(member(r.body, "state") == "running");
+  CHECK(r.body.find("\"pooled\":true") != std::string::npos);
+  CHECK(member(r.body, "width") == "800");
+  CHECK(member(r.body, "height") == "600");
+  std::string resized = member(r.body, "id");
+  CHECK(swayMode(v.base + "/" + resized) == "800x600");
+  CHECK_FALSE(offerThroughRelay(api + "/" + resized, v.owner).empty());
+
+  /* Another fps cannot use the pool: a cold start. */
+  REQUIRE(waitPoolReady(v, c, 1));
+  r = c.request("POST", api, R"({"fps":15})", v.owner);
+  REQUIRE(r.status == 201);
+  CHECK(r.body.find("\"pooled\":false") != std::string::npos);
+  std::string cold = member(r.body, "id");
+  CHECK(waitState(c, api + "/" + cold, v.owner) == "running");
+
+  std::string metrics = c.request("GET", v.vdid->base + "/metrics", "", v.owner).body;
+  CHECK(metricValue(metrics, "vdi_pool_claims_total") == 2);
+  CHECK(metricValue(metrics, "vdi_pool_misses_total") == 1);
+
+  /* Pooled sessions do not count to max-sessions-per-user (3 here): the
+   * fourth request is refused although one is ready in the pool. */
+  REQUIRE(waitPoolReady(v, c, 1));
+  r = c.request("POST", api, "{}", v.owner);
+  CHECK(r.status == 429);
+  CHECK(jsonError(r.body).find("most allowed per user") != std::string::npos);
+
+  /* DELETE leaves nothing of the claimed session; SIGTERM nothing at all,
+   * the unclaimed pooled session included. */
+  REQUIRE(c.request("DELETE", url, "", v.owner).status == 204);
+  CHECK(processesOf(v.base + "/" + pooled_id).empty());
+  CHECK_FALSE(g_file_test((v.base + "/" + pooled_id).c_str(), G_FILE_TEST_EXISTS));
+  dirs = runtimeDirs(v.base);
+  CHECK(dirs.size() == 3); /* resized, cold, and the pool's */
+  std::vector<pid_t> before = processesUnder(v.base);
+  CHECK_FALSE(before.empty());
+  int status = v.vdid->proc->stop(15000ms);
+  CHECK(WIFEXITED(status));
+  for (pid_t p : before)
+    CHECK((kill(p, 0) < 0 && errno == ESRCH));
+  CHECK(runtimeDirs(v.base).empty());
+}
+
+TEST_CASE("pooled sessions left by a killed vdid are reaped", "[vdid][sessions][pool]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  std::string base;
+  std::vector<pid_t> left;
+  {
+    SessionVdid first("stream=false\npool-size=1\n");
+    first.keep_base = true;
+    base = first.base;
+    Client c;
+    REQUIRE(waitPoolReady(first, c, 1));
+    kill(first.vdid->proc->pid(), SIGKILL);
+    first.vdid->proc->wait(5000ms);
+    left = processesUnder(base);
+    REQUIRE_FALSE(left.empty());
+  }
+  SessionVdid second("stream=false\n", base);
+  for (pid_t p : left)
+    CHECK((kill(p, 0) < 0 && errno == ESRCH));
+}
+
+TEST_CASE("vdid reports cpu-limit and memory-limit as enforced or says why not",
+          "[vdid][sessions][limits]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  g_autofree char *tmp = g_dir_make_tmp("vdid-limits-XXXXXX", nullptr);
+  std::string dir = tmp;
+  chmod(tmp, 0755);
+  std::string conf = dir + "/vdid.conf", err = dir + "/stderr.log";
+  std::ofstream(conf) << "[users]\n"
+                      << testUser() << "=" << hashOf("pw") << "\n[sessions]\nstream=false\n"
+                      << "cpu-limit=1.5\nmemory-limit=512M\nruntime-dir=" << dir << "/run\n";
+  std::string auth = basic(testUser(), "pw");
+  Process vdid({std::string(g_getenv("VDI_BUILD_ROOT")) + "/orchestrator/vdid", "--config", conf,
+                "--listen", "127.0.0.1:0"},
+               {}, err);
+  auto line = vdid.waitFor("vdid: listening on ", 10s);
+  REQUIRE(line);
+  std::smatch m;
+  REQUIRE(std::regex_search(*line, m, std::regex("(http://[^ ]+)/$")));
+  std::string base = m[1];
+  Client c;
+  Response r = c.request("POST", base + "/api/v1/sessions", "{}", auth);
+  REQUIRE(r.status == 201);
+  std::string id = member(r.body, "id");
+  std::string url = base + "/api/v1/sessions/" + id;
+  REQUIRE(waitState(c, url, auth) == "running");
+  r = c.request("GET", url, "", auth);
+  INFO(r.body);
+  CHECK(r.body.find("\"cpu\":1.5") != std::string::npos);
+  CHECK(r.body.find("\"memory\":536870912") != std::string::npos);
+  std::string metrics = c.request("GET", base + "/metrics", "", auth).body;
+
+  g_autofree char *fstype = nullptr;
+  g_spawn_command_line_sync("stat -fc %T /sys/fs/cgroup", &fstype, nullptr, nullptr, nullptr);
+  bool v2 = fstype && g_str_has_prefix(fstype, "cgroup2");
+  std::ifstream log(err);
+  std::string stderr_text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  if (!v2) {
+    /* This machine: cgroup v1. One warning at start-up, and the truth in
+     * the session object and /metrics. */
+    CHECK(stderr_text.find("vdid: warning: cpu-limit and memory-limit are NOT enforced: "
+                           "/sys/fs/cgroup is not a cgroup v2 hierarchy") != std::string::npos);
+    CHECK(r.body.find("\"enforced\":false") != std::string::npos);
+    CHECK(r.body.find("not a cgroup v2 hierarchy") != std::string::npos);
+    CHECK(metricValue(metrics, "vdi_cgroup_limits_enforced") == 0);
+  } else if (stderr_text.find("NOT enforced") == std::string::npos) {
+    /* cgroup v2 with the controllers delegated: the compositor runs in the
+     * session's cgroup with the limits written. */
+    CHECK(r.body.find("\"enforced\":true") != std::string::npos);
+    CHECK(metricValue(metrics, "vdi_cgroup_limits_enforced") == 1);
+    auto procs = processesOf(dir + "/run/" + id);
+    REQUIRE_FALSE(procs.empty());
+    std::ifstream cg("/proc/" + std::to_string(procs[0]) + "/cgroup");
+    std::string cgline;
+    std::getline(cg, cgline);
+    REQUIRE(cgline.rfind("0::", 0) == 0);
+    std::string cgdir = "/sys/fs/cgroup" + cgline.substr(3);
+    CHECK(cgdir.find("/vdi.slice/" + id) != std::string::npos);
+    std::ifstream cpu(cgdir + "/cpu.max"), mem(cgdir + "/memory.max");
+    std::string cpu_max, mem_max;
+    std::getline(cpu, cpu_max);
+    std::getline(mem, mem_max);
+    CHECK(cpu_max == "150000 100000");
+    CHECK(mem_max == "536870912");
+  } else {
+    /* cgroup v2 without delegation: refused with a reason. */
+    CHECK(r.body.find("\"enforced\":false") != std::string::npos);
+    CHECK(metricValue(metrics, "vdi_cgroup_limits_enforced") == 0);
+  }
+  CHECK(vdid.stop(15000ms) == 0);
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", tmp);
+  (void)!system(rm);
+}
+
+TEST_CASE("max-hardware-sessions=0 starts workers software-only", "[vdid][sessions][encoders]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  if (!workerBuilt())
+    VDI_SKIP("vdid-worker was not built");
+  SessionVdid v("stream=true\n[encoders]\nmax-hardware-sessions=0\n");
+  Client c;
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
+  std::string encoder = member(c.request("GET", url, "", v.owner).body, "encoder");
+  CHECK((encoder == "x264enc" || encoder == "openh264enc"));
+  pid_t worker = workerOf(v.base + "/" + id);
+  REQUIRE(worker > 0);
+  CHECK(cmdline(worker).find(" --software-only") != std::string::npos);
+
+  /* With the default cap (4) no hardware session runs here, so the worker
+   * may choose any encoder. */
+  SessionVdid d("stream=true\n");
+  std::string id2;
+  startStreamingSession(d, c, &id2);
+  pid_t worker2 = workerOf(d.base + "/" + id2);
+  REQUIRE(worker2 > 0);
+  CHECK(cmdline(worker2).find("--software-only") == std::string::npos);
+}
+
+TEST_CASE("vdid serves HTTPS with tls-certificate and tls-key", "[vdid][tls]")
+{
+  if (!g_find_program_in_path("openssl"))
+    VDI_SKIP("the openssl command is not installed (./scripts/setup installs it)");
+  g_autofree char *tmp = g_dir_make_tmp("vdid-tls-XXXXXX", nullptr);
+  std::string dir = tmp, cert = dir + "/cert.pem", key = dir + "/key.pem";
+  std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                    "-days 1 -subj /CN=127.0.0.1 -keyout '" +
+                    key + "' -out '" + cert + "'";
+  gint status = 0;
+  REQUIRE(g_spawn_command_line_sync(cmd.c_str(), nullptr, nullptr, &status, nullptr));
+  REQUIRE(g_spawn_check_wait_status(status, nullptr));
+  std::string conf = dir + "/vdid.conf";
+  std::ofstream(conf) << "[server]\ntls-certificate=" << cert << "\ntls-key=" << key
+                      << "\n[users]\nalice=" << hashOf("pw") << "\n";
+  Vdid vdid({"--config", conf});
+  REQUIRE(vdid.base.rfind("https://127.0.0.1:", 0) == 0);
+
+  g_autoptr(GTlsCertificate) ours = g_tls_certificate_new_from_file(cert.c_str(), nullptr);
+  REQUIRE(ours);
+  g_autoptr(SoupSession) session = soup_session_new();
+  /* Accept exactly our self-signed certificate. */
+  auto send = [&](const char *method, const std::string &url, const std::string &body,
+                  std::string *set_cookie, GError **error) -> unsigned {
+    g_autoptr(SoupMessage) msg = soup_message_new(method, url.c_str());
+    g_signal_connect(msg, "accept-certificate",
+                     G_CALLBACK(+[](SoupMessage *, GTlsCertificate *peer, GTlsCertificateFlags,
+                                    gpointer expected) -> gboolean {
+                       return g_tls_certificate_is_same(peer,
+                                                        static_cast<GTlsCertificate *>(expected));
+                     }),
+                     ours);
+    if (!body.empty()) {
+      g_autoptr(GBytes) b = g_bytes_new(body.data(), body.size());
+      soup_message_set_request_body_from_bytes(msg, "application/json", b);
+    }
+    g_autoptr(GBytes) out = soup_session_send_and_read(session, msg, nullptr, error);
+    if (!out)
+      return 0;
+    if (set_cookie) {
+      const char *c =
+        soup_message_headers_get_one(soup_message_get_response_headers(msg), "Set-Cookie");
+      *set_cookie = c ? c : "";
+    }
+    return soup_message_get_status(msg);
+  };
+  GError *error = nullptr;
+  CHECK(send("GET", vdid.base + "/health", "", nullptr, &error) == 200);
+  if (error)
+    FAIL(error->message);
+  std::string cookie;
+  CHECK(send("POST", vdid.base + "/api/v1/login", R"({"user":"alice","password":"pw"})", &cookie,
+             &error) == 200);
+  g_clear_error(&error);
+  INFO(cookie);
+  CHECK(cookie.find("vdid_session=") == 0);
+  CHECK(cookie.find("; Secure") != std::string::npos);
+
+  /* Plain HTTP to the TLS port gets no answer. */
+  std::string plain = "http://" + vdid.base.substr(strlen("https://"));
+  unsigned plain_status = send("GET", plain + "/health", "", nullptr, &error);
+  CHECK(plain_status != 200);
+  CHECK((error != nullptr || plain_status >= 400));
+  g_clear_error(&error);
+  CHECK(vdid.proc->stop(5000ms) == 0);
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", tmp);
+  (void)!system(rm);
 }

@@ -1,0 +1,262 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "srt.h"
+
+#include "api.h"
+#include "control-socket.h"
+
+#include <glib-unix.h>
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace vdid {
+
+namespace {
+
+struct DropTo {
+  bool drop = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+/* In the child: die with vdid, and never run as root. */
+void relaySetup(gpointer data)
+{
+  auto *d = static_cast<DropTo *>(data);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (d->drop && (setgroups(0, nullptr) < 0 || setgid(d->gid) < 0 || setuid(d->uid) < 0))
+    _exit(126);
+}
+
+std::string fifoPath(const Session &s)
+{
+  return s.runtime_dir + "/srt.fifo";
+}
+
+} // namespace
+
+SrtService::SrtService(const Config &config, Auth &auth, SessionManager &sessions)
+  : config_(config), auth_(auth), sessions_(sessions)
+{
+}
+
+SrtService::~SrtService()
+{
+  if (watch_)
+    g_source_remove(watch_);
+  if (sock_ >= 0)
+    close(sock_); /* EOF: vdid-srt stops */
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 200 && waitpid(pid_, nullptr, WNOHANG) == 0; i++)
+      g_usleep(10000);
+    if (waitpid(pid_, nullptr, WNOHANG) == 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+}
+
+bool SrtService::start(std::string *message)
+{
+  if (config_.srt_address.empty())
+    return true;
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+    *message = std::string("socketpair: ") + g_strerror(errno);
+    return false;
+  }
+  std::string listen = config_.srt_address + ":" + std::to_string(config_.srt_port);
+  if (config_.srt_address.find(':') != std::string::npos)
+    listen = "[" + config_.srt_address + "]:" + std::to_string(config_.srt_port);
+  std::string program = helperPath("vdid-srt", "VDID_SRT");
+  std::vector<char *> argv = {program.data(), const_cast<char *>("--listen"), listen.data(),
+                              nullptr};
+  /* As root, run as nobody: the relay parses what session workers send. */
+  DropTo drop;
+  if (geteuid() == 0) {
+    struct passwd *pw = getpwnam("nobody");
+    if (!pw) {
+      *message = "there is no \"nobody\" account to run vdid-srt as";
+      close(pair[0]);
+      close(pair[1]);
+      return false;
+    }
+    drop = {true, pw->pw_uid, pw->pw_gid};
+  }
+  int source_fds[] = {pair[1]};
+  int target_fds[] = {3};
+  GPid pid = 0;
+  g_autoptr(GError) error = nullptr;
+  bool ok = g_spawn_async_with_pipes_and_fds("/", argv.data(), nullptr, G_SPAWN_DO_NOT_REAP_CHILD,
+                                             relaySetup, &drop, -1, -1, -1, source_fds, target_fds,
+                                             1, &pid, nullptr, nullptr, nullptr, &error);
+  close(pair[1]);
+  if (!ok) {
+    close(pair[0]);
+    *message = "cannot start " + program + ": " + error->message;
+    return false;
+  }
+  pid_ = pid;
+  sock_ = pair[0];
+  g_child_watch_add(
+    pid,
+    [](GPid pid, gint status, gpointer data) {
+      auto *self = static_cast<SrtService *>(data);
+      g_spawn_close_pid(pid);
+      if (self->pid_ != pid)
+        return;
+      self->pid_ = -1;
+      self->port_ = 0;
+      g_warning("vdid-srt %s: SRT is not available any more",
+                WIFSIGNALED(status) ? "was killed" : "exited");
+    },
+    this);
+  watch_ =
+    g_unix_fd_add(sock_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), onControl, this);
+  return true;
+}
+
+gboolean SrtService::onControl(gint fd, GIOCondition, gpointer data)
+{
+  auto *self = static_cast<SrtService *>(data);
+  std::string text;
+  int passed = -1;
+  if (!controlReceive(fd, &text, &passed)) {
+    self->watch_ = 0;
+    return G_SOURCE_REMOVE;
+  }
+  if (passed >= 0)
+    close(passed);
+  self->handle(text);
+  return G_SOURCE_CONTINUE;
+}
+
+void SrtService::handle(const std::string &text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (!json_parser_load_from_data(parser, text.c_str(), -1, nullptr) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+    return;
+  JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+  std::string event = json_object_get_string_member_with_default(o, "event", "");
+  auto str = [o](const char *name) {
+    return std::string(json_object_get_string_member_with_default(o, name, ""));
+  };
+  if (event == "ready") {
+    port_ = static_cast<unsigned>(json_object_get_int_member_with_default(o, "port", 0));
+    printf("vdid: SRT on srt://%s:%u (streamid=read:SESSION:USER:PASSWORD)\n",
+           config_.srt_address.c_str(), port_);
+    fflush(stdout);
+  } else if (event == "auth") {
+    gint64 ref = json_object_get_int_member_with_default(o, "ref", 0);
+    bool ok = admit(str("stream"), str("user"), str("password"), str("address"));
+    controlSend(sock_, controlMessage("op", "auth-result", [&](JsonBuilder *b) {
+                  json_builder_set_member_name(b, "ref");
+                  json_builder_add_int_value(b, ref);
+                  json_builder_set_member_name(b, "ok");
+                  json_builder_add_boolean_value(b, ok);
+                }));
+  } else if (event == "callers") {
+    bool active = json_object_get_int_member_with_default(o, "count", 0) > 0;
+    sessions_.workerCommand(str("stream"), "srt", [active](JsonBuilder *b) {
+      json_builder_set_member_name(b, "active");
+      json_builder_add_boolean_value(b, active);
+    });
+  } else if (event == "keyframe") {
+    sessions_.workerCommand(str("stream"), "keyframe", [](JsonBuilder *) {});
+  } else if (event == "error") {
+    g_warning("vdid-srt: %s", str("message").c_str());
+  }
+}
+
+/* USER:PASSWORD of someone who may see the session, or share:TOKEN. */
+bool SrtService::admit(const std::string &stream, const std::string &user,
+                       const std::string &password, const std::string &address)
+{
+  auto s = sessions_.get(stream);
+  if (!s || s->state != SessionState::Running)
+    return false;
+  std::optional<Identity> id;
+  if (user == "share") {
+    id = auth_.checkShare(password);
+  } else {
+    Identity who;
+    /* The address carries the caller's port: count failures per host. */
+    std::string host = address.substr(0, address.rfind(':'));
+    if (auth_.checkPassword(host, user, password, &who) == Auth::Result::Ok)
+      id = who;
+  }
+  bool ok = id && Api::maySee(*id, *s);
+  g_message("SRT caller %s for session %s: %s", address.c_str(), stream.c_str(),
+            ok ? "admitted" : "refused");
+  return ok;
+}
+
+std::vector<std::string> SrtService::workerArguments(const Session &s)
+{
+  if (port_ == 0 || sock_ < 0)
+    return {};
+  /* The FIFO belongs to the session's user, like its runtime dir. */
+  std::string path = fifoPath(s);
+  struct stat st;
+  if (stat(s.runtime_dir.c_str(), &st) < 0)
+    return {};
+  unlink(path.c_str());
+  if (mkfifo(path.c_str(), 0600) < 0 || chown(path.c_str(), st.st_uid, st.st_gid) < 0) {
+    g_warning("session %s: no SRT: cannot make %s: %s", s.id.c_str(), path.c_str(),
+              g_strerror(errno));
+    return {};
+  }
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return {};
+  bool sent = controlSend(sock_,
+                          controlMessage("op", "add",
+                                         [&](JsonBuilder *b) {
+                                           json_builder_set_member_name(b, "stream");
+                                           json_builder_add_string_value(b, s.id.c_str());
+                                         }),
+                          fd);
+  close(fd);
+  if (!sent)
+    return {};
+  return {"--srt-fifo", path};
+}
+
+void SrtService::describeUrls(JsonBuilder *b, const Session &s) const
+{
+  if (port_ == 0 || !config_.stream)
+    return;
+  std::string host = config_.srt_address.find(':') != std::string::npos
+                       ? "[" + config_.srt_address + "]"
+                       : config_.srt_address;
+  json_builder_set_member_name(b, "srt");
+  json_builder_add_string_value(
+    b, ("srt://" + host + ":" + std::to_string(port_) + "?streamid=read:" + s.id).c_str());
+}
+
+void SrtService::sessionChanged(const Session &s)
+{
+  if (sock_ < 0 || (s.state != SessionState::Stopped && s.state != SessionState::Failed))
+    return;
+  controlSend(sock_, controlMessage("op", "remove", [&](JsonBuilder *b) {
+                json_builder_set_member_name(b, "stream");
+                json_builder_add_string_value(b, s.id.c_str());
+              }));
+}
+
+} // namespace vdid

@@ -1,0 +1,181 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * A vdid session's streams besides the signalling WebSocket, each checked
+ * with a real client: WHEP in Chromium, HLS with ffmpeg, SRT with ffprobe.
+ */
+
+#include "vdid-fixture.h"
+
+#include <regex>
+
+using namespace std::chrono_literals;
+using namespace vdi::test;
+
+namespace {
+
+/* Runs @argv and returns its exit status and what it printed on stdout. */
+int run(const std::vector<std::string> &argv, std::string *out)
+{
+  std::vector<char *> cargv;
+  for (const auto &a : argv)
+    cargv.push_back(const_cast<char *>(a.c_str()));
+  cargv.push_back(nullptr);
+  g_autofree char *stdout_text = nullptr;
+  g_autofree char *stderr_text = nullptr;
+  int status = 0;
+  g_autoptr(GError) error = nullptr;
+  if (!g_spawn_sync(nullptr, cargv.data(), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+                    &stdout_text, &stderr_text, &status, &error)) {
+    *out = error->message;
+    return -1;
+  }
+  *out = std::string(stdout_text ? stdout_text : "") + (stderr_text ? stderr_text : "");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string shareToken(Client &c, const std::string &url, const std::string &auth, const char *role)
+{
+  Response r = c.request("POST", url + "/shares", std::string("{\"role\":\"") + role + "\"}", auth);
+  REQUIRE(r.status == 201);
+  return member(r.body, "token");
+}
+
+#define REQUIRE_FFMPEG()                                                                           \
+  do {                                                                                             \
+    if (!g_find_program_in_path("ffprobe") || !g_find_program_in_path("ffmpeg"))                   \
+      VDI_SKIP("ffmpeg/ffprobe not installed (apt-get install ffmpeg)");                           \
+  } while (0)
+
+} // namespace
+
+TEST_CASE("a WHEP viewer in Chromium decodes a vdid session", "[vdid][streams][browser]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_BROWSER();
+  SessionVdid v;
+  Client c;
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
+  std::string whep = v.vdid->base + "/whep/" + id;
+  CHECK(c.request("GET", url, "", v.owner).body.find("\"whep\":\"/whep/" + id + "\"") !=
+        std::string::npos);
+
+  /* What a WHEP client gets wrong is answered, not hung. */
+  CHECK(c.request("POST", whep, "v=0\r\n").status == 401);
+  Response r = c.request("POST", whep, "{}", v.owner);
+  CHECK(r.status == 415);
+  CHECK(!jsonError(r.body).empty());
+  CHECK(c.request("POST", v.vdid->base + "/whep/nosuchsession", "{}", v.owner).status == 404);
+  CHECK(c.request("POST", whep, "{}", v.other).status == 404);
+
+  std::string token = shareToken(c, url, v.owner, "view");
+  std::string src = g_getenv("VDI_SOURCE_ROOT");
+  Process browser({"node", src + "/tests/browser/vdid-whep.mjs", v.vdid->base, id, token});
+  auto line = browser.waitFor("result ", 90s);
+  REQUIRE(line);
+  std::string json = line->substr(7);
+  INFO(json);
+  CHECK(json.find("\"error\"") == std::string::npos);
+  CHECK(std::stoi(member(json, "frames")) >= 3);
+  CHECK(member(json, "width") == "640");
+  CHECK(member(json, "height") == "480");
+  CHECK(member(json, "contentType") == "application/sdp");
+  CHECK(member(json, "location").rfind("/whep/" + id + "/", 0) == 0);
+  CHECK(member(json, "patch") == "204");
+  CHECK(member(json, "del") == "200");
+  CHECK(member(json, "secondDelete") == "404");
+}
+
+TEST_CASE("a vdid session's HLS playlist plays in ffmpeg", "[vdid][streams]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_FFMPEG();
+  SessionVdid v;
+  Client c;
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
+  std::string playlist = v.vdid->base + "/hls/" + id + "/index.m3u8";
+  CHECK(c.request("GET", url, "", v.owner).body.find("\"hls\":\"/hls/" + id + "/index.m3u8\"") !=
+        std::string::npos);
+
+  CHECK(c.request("GET", playlist).status == 401);
+  CHECK(c.request("GET", playlist, "", v.other).status == 404);
+  CHECK(c.request("GET", v.vdid->base + "/hls/" + id + "/../../etc/passwd", "", v.owner).status ==
+        404);
+
+  /* The first request starts the session's HLS branch and waits for it. */
+  Response r = c.request("GET", playlist, "", v.owner);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("#EXTM3U") == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(r.body, m, std::regex("(segment[0-9]+\\.ts)")));
+  Response segment = c.request("GET", v.vdid->base + "/hls/" + id + "/" + m[1].str(), "", v.owner);
+  CHECK(segment.status == 200);
+  CHECK(segment.body.size() > 1000);
+  CHECK(static_cast<unsigned char>(segment.body[0]) == 0x47); /* MPEG-TS sync byte */
+
+  /* A player with nothing but a URL: the share token rides along. */
+  std::string token = shareToken(c, url, v.owner, "view");
+  r = c.request("GET", playlist + "?token=" + token);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find(".ts?token=" + token) != std::string::npos);
+  std::string out;
+  int status =
+    run({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "stream=codec_name,width,height", "-of", "csv=p=0", playlist + "?token=" + token},
+        &out);
+  INFO(out);
+  CHECK(status == 0);
+  CHECK(out.find("h264,640,480") != std::string::npos);
+  status = run({"ffmpeg", "-v", "error", "-i", playlist + "?token=" + token, "-frames:v", "30",
+                "-f", "null", "-"},
+               &out);
+  INFO(out);
+  CHECK(status == 0);
+}
+
+TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_FFMPEG();
+  SessionVdid v;
+  auto line = v.vdid->proc->waitFor("vdid: SRT on ", 30s);
+  REQUIRE(line);
+  std::smatch m;
+  REQUIRE(std::regex_search(*line, m, std::regex("srt://127\\.0\\.0\\.1:([0-9]+)")));
+  std::string port = m[1];
+
+  Client c;
+  std::string a, b;
+  std::string url_a = startStreamingSession(v, c, &a);
+  startStreamingSession(v, c, &b);
+  CHECK(c.request("GET", url_a, "", v.owner)
+          .body.find("\"srt\":\"srt://127.0.0.1:" + port + "?streamid=read:" + a + "\"") !=
+        std::string::npos);
+  auto probe = [&](const std::string &streamid, std::string *out) {
+    return run({"ffprobe", "-v", "error", "-rw_timeout", "8000000", "-select_streams", "v:0",
+                "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0",
+                "srt://127.0.0.1:" + port + "?streamid=" + streamid + "&timeout=8000000"},
+               out);
+  };
+  std::string out;
+  CHECK(probe("read:" + a + ":" + v.user + ":pw1", &out) == 0);
+  INFO(out);
+  CHECK(out.find("h264,640,480") != std::string::npos);
+  CHECK(probe("read:" + b + ":" + v.user + ":pw1", &out) == 0);
+  CHECK(out.find("h264,640,480") != std::string::npos);
+  /* A share token instead of a password. */
+  std::string token = shareToken(c, url_a, v.owner, "view");
+  CHECK(probe("read:" + a + ":share:" + token, &out) == 0);
+  CHECK(out.find("h264,640,480") != std::string::npos);
+  /* Wrong password, someone else's session, no credentials, no session. */
+  CHECK(probe("read:" + a + ":" + v.user + ":wrong", &out) != 0);
+  CHECK(probe("read:" + a + ":bob:pw2", &out) != 0);
+  CHECK(probe("read:" + a, &out) != 0);
+  CHECK(probe("read:nosuchsession:" + v.user + ":pw1", &out) != 0);
+}
