@@ -192,21 +192,14 @@ bool Config::load(const std::string &path, Config *config, GError **error)
       return fail(error, path, "[sessions] runtime-dir must be an absolute path");
     c.runtime_dir = dir;
   }
-  if (g_key_file_has_key(kf, "sessions", "stream", nullptr)) {
-    GError *e = nullptr;
-    c.stream = g_key_file_get_boolean(kf, "sessions", "stream", &e);
-    if (e) {
-      g_error_free(e);
-      return fail(error, path, "[sessions] stream must be true or false");
-    }
-  }
-  if (g_key_file_has_key(kf, "sessions", "hls", nullptr)) {
-    GError *e = nullptr;
-    c.hls = g_key_file_get_boolean(kf, "sessions", "hls", &e);
-    if (e) {
-      g_error_free(e);
-      return fail(error, path, "[sessions] hls must be true or false");
-    }
+  for (auto [key, value] :
+       {std::pair<const char *, bool *>{"stream", &c.stream}, {"hls", &c.hls}}) {
+    if (!g_key_file_has_key(kf, "sessions", key, nullptr))
+      continue;
+    g_autoptr(GError) e = nullptr;
+    *value = g_key_file_get_boolean(kf, "sessions", key, &e);
+    if (e)
+      return fail(error, path, std::string("[sessions] ") + key + " must be true or false");
   }
   if (g_key_file_has_key(kf, "sessions", "pool-users", nullptr)) {
     gsize n = 0;

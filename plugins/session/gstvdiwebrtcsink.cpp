@@ -1558,11 +1558,36 @@ static guint gst_vdi_webrtc_sink_whep_delete(GstVdiWebrtcSink *self, const gchar
 
 /* ---- state ---------------------------------------------------------------------- */
 
+/* The first viewer of a process would otherwise pay for loading the WebRTC
+ * plugins and their libraries and for the DTLS certificate that dtlsdec
+ * generates once per process (~0.4 s here): do both in the background as
+ * soon as the element starts, so a viewer only pays for its connection. */
+static void warm_up_webrtc()
+{
+  static std::once_flag once;
+  std::call_once(once, [] {
+    GThread *t = g_thread_new(
+      "vdi-webrtc-warmup",
+      [](gpointer) -> gpointer {
+        for (const char *factory : {"dtlsdec", "webrtcbin"}) {
+          if (GstElement *e = gst_element_factory_make(factory, nullptr)) {
+            gst_object_ref_sink(e);
+            gst_object_unref(e);
+          }
+        }
+        return nullptr;
+      },
+      nullptr);
+    g_thread_unref(t);
+  });
+}
+
 static GstStateChangeReturn gst_vdi_webrtc_sink_change_state(GstElement *element,
                                                              GstStateChange transition)
 {
   auto *self = GST_VDI_WEBRTC_SINK(element);
   if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+    warm_up_webrtc();
     g_autoptr(GError) err = nullptr;
     if (!self->state->start(&err)) {
       GST_OBJECT_LOCK(self);

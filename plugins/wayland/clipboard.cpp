@@ -379,4 +379,13 @@ GstStructure *Clipboard::reportStructure(const std::string &mime, GBytes *data)
                            static_cast<guint64>(size), nullptr);
 }
 
+GParamSpec *clipboardLimitParamSpec()
+{
+  return g_param_spec_uint64(
+    "clipboard-limit", "Clipboard limit",
+    "Largest clipboard content in bytes, either way (never truncated)", 0, G_MAXUINT32,
+    kDefaultClipboardLimit,
+    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+}
+
 } // namespace vdi

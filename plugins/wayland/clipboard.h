@@ -98,4 +98,11 @@ private:
   uint64_t read_serial_ = 0;
 };
 
+/* Default largest clipboard content, either way. */
+constexpr guint64 kDefaultClipboardLimit = 16 * 1024 * 1024;
+
+/* The `clipboard-limit` property of the elements that move clipboards
+ * (vdiinputsink, vdiwaylandsrc). */
+GParamSpec *clipboardLimitParamSpec();
+
 } // namespace vdi

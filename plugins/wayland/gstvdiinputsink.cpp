@@ -69,7 +69,6 @@
 GST_DEBUG_CATEGORY_STATIC(gst_vdi_input_sink_debug);
 #define GST_CAT_DEFAULT gst_vdi_input_sink_debug
 
-#define DEFAULT_CLIPBOARD_LIMIT (16 * 1024 * 1024)
 /* Lines besides clipboard data are small; this leaves room for base64 of
  * the clipboard limit. */
 #define LINE_OVERHEAD (64 * 1024)
@@ -92,7 +91,7 @@ using namespace vdi;
 struct Settings {
   std::string display;
   std::string output;
-  guint64 clipboard_limit = DEFAULT_CLIPBOARD_LIMIT;
+  guint64 clipboard_limit = vdi::kDefaultClipboardLimit;
 };
 
 struct Stats {
@@ -500,13 +499,8 @@ static void gst_vdi_input_sink_class_init(GstVdiInputSinkClass *klass)
    * clipboard is not posted (a warning message instead). Data is never
    * truncated. Input lines may be up to the base64 size of this plus 64 KiB.
    */
-  g_object_class_install_property(
-    gobject_class, PROP_CLIPBOARD_LIMIT,
-    g_param_spec_uint64("clipboard-limit", "Clipboard limit",
-                        "Largest clipboard content in bytes, either way (never truncated)", 0,
-                        G_MAXUINT32, DEFAULT_CLIPBOARD_LIMIT,
-                        static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                 GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property(gobject_class, PROP_CLIPBOARD_LIMIT,
+                                  vdi::clipboardLimitParamSpec());
 
   /**
    * GstVdiInputSink:stats:

@@ -89,7 +89,6 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdi_wayland_src_debug);
 #define DEFAULT_KEEPALIVE 1000
 #define DEFAULT_FRAMERATE 60
 #define DEFAULT_WATCH_CLIPBOARD TRUE
-#define DEFAULT_CLIPBOARD_LIMIT (16 * 1024 * 1024)
 
 /* Name of the custom upstream event that asks for an immediate re-push. */
 #define VDI_REPAINT_EVENT "vdi-repaint"
@@ -125,7 +124,7 @@ struct Settings {
   bool show_cursor = DEFAULT_SHOW_CURSOR;
   guint keepalive_ms = DEFAULT_KEEPALIVE;
   bool watch_clipboard = DEFAULT_WATCH_CLIPBOARD;
-  guint64 clipboard_limit = DEFAULT_CLIPBOARD_LIMIT;
+  guint64 clipboard_limit = vdi::kDefaultClipboardLimit;
 };
 
 /* Streaming state. */
@@ -805,13 +804,8 @@ static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
    * `vdi-clipboard-set` is refused, a larger session clipboard is not
    * reported (a warning message instead). Never truncated.
    */
-  g_object_class_install_property(
-    gobject_class, PROP_CLIPBOARD_LIMIT,
-    g_param_spec_uint64("clipboard-limit", "Clipboard limit",
-                        "Largest clipboard content in bytes, either way (never truncated)", 0,
-                        G_MAXUINT64, DEFAULT_CLIPBOARD_LIMIT,
-                        static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                 GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property(gobject_class, PROP_CLIPBOARD_LIMIT,
+                                  vdi::clipboardLimitParamSpec());
 
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(

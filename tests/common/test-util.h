@@ -8,11 +8,27 @@
 
 #include <catch2/catch.hpp>
 
+#include <glib.h>
+
 #include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
 
 namespace vdi::test {
 extern int g_cases_started;
 extern int g_cases_skipped;
+
+/* A new temporary file (g_file_open_tmp @name_template) holding @text;
+ * returns its path. */
+inline std::string writeTempFile(const char *name_template, const std::string &text)
+{
+  g_autofree char *path = nullptr;
+  int fd = g_file_open_tmp(name_template, &path, nullptr);
+  close(fd);
+  std::ofstream(path) << text;
+  return path;
+}
 } // namespace vdi::test
 
 /* Ends the current test case as skipped, printing why. Catch2 2.x has no

@@ -128,21 +128,30 @@ JsonObject *jat(JsonArray *a, guint i)
 }
 
 /* A playing pipeline ending in `vdiwebrtcsink name=sink`, serving HTTP on
- * a free loopback port. */
+ * a free loopback port, or (Relayed) without a server: port=-1, signalling
+ * and WHEP relayed through the action signals as vdid does, gathering ICE
+ * on loopback. */
 class Pipeline
 {
 public:
-  explicit Pipeline(const std::string &head, const std::string &sinkProps = "")
+  enum class Mode { Served, Relayed };
+  explicit Pipeline(const std::string &head, const std::string &sinkProps = "",
+                    Mode mode = Mode::Served)
   {
-    std::string desc = head + " ! vdiwebrtcsink name=sink port=0 address=127.0.0.1 web-root=\"" +
-                       playerDir() + "\" " + sinkProps;
+    std::string desc = head + " ! vdiwebrtcsink name=sink ";
+    if (mode == Mode::Served)
+      desc += "port=0 address=127.0.0.1 web-root=\"" + playerDir() + "\" ";
     GError *err = nullptr;
-    pipeline_ = gst_parse_launch(desc.c_str(), &err);
+    pipeline_ = gst_parse_launch((desc + sinkProps).c_str(), &err);
     if (err) {
       FAIL("pipeline: " << err->message);
     }
     sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
+    if (mode == Mode::Relayed)
+      gst_util_set_object_arg(G_OBJECT(sink_), "ice-addresses", "<\"127.0.0.1\">");
     REQUIRE(gst_element_set_state(pipeline_, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+    if (mode == Mode::Relayed)
+      return;
     guint port = 0;
     g_object_get(sink_, "bound-port", &port, nullptr);
     REQUIRE(port > 0);
@@ -840,45 +849,20 @@ TEST_CASE("50 connect/disconnect cycles leave RSS and open fds flat", "[webrtcsi
 
 namespace {
 
-/* A pipeline ending in `vdiwebrtcsink name=sink` without a server (port=-1,
- * signalling and WHEP relayed through the action signals, as vdid does),
- * gathering ICE on loopback. */
-class RelayPipeline
+/* A relayed pipeline (see Pipeline) with what the relay tests look at. */
+class RelayPipeline : public Pipeline
 {
 public:
   explicit RelayPipeline(const std::string &head, const std::string &sinkProps = "")
+    : Pipeline(head, sinkProps, Mode::Relayed)
   {
-    GError *err = nullptr;
-    pipeline_ = gst_parse_launch((head + " ! vdiwebrtcsink name=sink " + sinkProps).c_str(), &err);
-    if (err) {
-      FAIL("pipeline: " << err->message);
-    }
-    sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
-    gst_util_set_object_arg(G_OBJECT(sink_), "ice-addresses", "<\"127.0.0.1\">");
-    REQUIRE(gst_element_set_state(pipeline_, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
   }
-  ~RelayPipeline()
-  {
-    gst_element_set_state(pipeline_, GST_STATE_NULL);
-    gst_object_unref(sink_);
-    gst_object_unref(pipeline_);
-  }
-  RelayPipeline(const RelayPipeline &) = delete;
-  RelayPipeline &operator=(const RelayPipeline &) = delete;
 
-  GstElement *pipeline() const { return pipeline_; }
-  GstElement *sink() const { return sink_; }
-  guint viewers() const
-  {
-    guint n = 0;
-    g_object_get(sink_, "viewers", &n, nullptr);
-    return n;
-  }
   /* The stats structure of the one viewer there is (a copy), or null. */
   GstStructure *viewerStats() const
   {
     GstStructure *stats = nullptr;
-    g_object_get(sink_, "stats", &stats, nullptr);
+    g_object_get(sink(), "stats", &stats, nullptr);
     GstStructure *out = nullptr;
     for (int i = 0; stats && i < gst_structure_n_fields(stats); i++) {
       const GValue *v = gst_structure_get_value(stats, gst_structure_nth_field_name(stats, i));
@@ -894,7 +878,7 @@ public:
   GstStructure *waitElementMessage(const char *name, const char *factory,
                                    std::chrono::milliseconds timeout)
   {
-    g_autoptr(GstBus) bus = gst_element_get_bus(pipeline_);
+    g_autoptr(GstBus) bus = gst_element_get_bus(pipeline());
     int64_t deadline = monotonicMs() + timeout.count();
     while (monotonicMs() < deadline) {
       GstMessage *m = gst_bus_timed_pop_filtered(bus, 100 * GST_MSECOND, GST_MESSAGE_ELEMENT);
@@ -912,10 +896,6 @@ public:
     }
     return nullptr;
   }
-
-private:
-  GstElement *pipeline_ = nullptr;
-  GstElement *sink_ = nullptr;
 };
 
 /* Real Chromium as a consumer whose signalling the test relays through

@@ -127,11 +127,7 @@ TEST_CASE("secure comparison and tokens", "[vdid][auth]")
 namespace {
 std::string writeConfig(const std::string &text)
 {
-  g_autofree char *path = nullptr;
-  int fd = g_file_open_tmp("vdid-XXXXXX.conf", &path, nullptr);
-  close(fd);
-  std::ofstream(path) << text;
-  return path;
+  return vdi::test::writeTempFile("vdid-XXXXXX.conf", text);
 }
 } // namespace
 

@@ -21,11 +21,7 @@ using namespace vdid;
 namespace {
 std::string writeConfig(const std::string &text)
 {
-  g_autofree char *path = nullptr;
-  int fd = g_file_open_tmp("vdid-limits-XXXXXX.conf", &path, nullptr);
-  close(fd);
-  std::ofstream(path) << text;
-  return path;
+  return vdi::test::writeTempFile("vdid-limits-XXXXXX.conf", text);
 }
 } // namespace
 
