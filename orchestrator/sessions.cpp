@@ -19,6 +19,7 @@
 #include <glib-unix.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,7 +66,25 @@ struct ChildSetup {
   gid_t gid;
   const std::vector<gid_t> *groups;
   const char *cgroup_procs; /* the session's cgroup, or nullptr */
+  int nice;                 /* kPoolNice for a pooled session, else 0 */
 };
+
+/* Pre-warmed sessions start at a lower priority, so that filling the pool
+ * never slows down sessions people use; a claim restores it. */
+constexpr int kPoolNice = 10;
+
+/* Sets the nice value of every thread of @pid (setpriority() on a pid only
+ * changes its main thread). */
+void reniceProcess(pid_t pid, int nice)
+{
+  if (pid <= 0)
+    return;
+  g_autofree char *dir = g_strdup_printf("/proc/%d/task", pid);
+  g_autoptr(GDir) tasks = g_dir_open(dir, 0, nullptr);
+  const char *tid;
+  while (tasks && (tid = g_dir_read_name(tasks)))
+    setpriority(PRIO_PROCESS, static_cast<id_t>(atoi(tid)), nice);
+}
 
 void childSetup(gpointer data)
 {
@@ -80,6 +99,8 @@ void childSetup(gpointer data)
         setuid(c->uid) < 0)
       _exit(126);
   }
+  if (c->nice)
+    setpriority(PRIO_PROCESS, 0, c->nice);
 }
 
 int removeEntry(const char *path, const struct stat *, int, struct FTW *)
@@ -295,8 +316,12 @@ pid_t SessionManager::spawnAs(const Session &s, const std::vector<std::string> &
     cenv.push_back(const_cast<char *>(e.c_str()));
   cenv.push_back(nullptr);
 
-  ChildSetup setup{geteuid() == 0, user.uid, user.gid, &user.groups,
-                   s.cgroup_procs.empty() ? nullptr : s.cgroup_procs.c_str()};
+  ChildSetup setup{geteuid() == 0,
+                   user.uid,
+                   user.gid,
+                   &user.groups,
+                   s.cgroup_procs.empty() ? nullptr : s.cgroup_procs.c_str(),
+                   s.in_pool ? kPoolNice : 0};
   GPid pid = 0;
   g_autoptr(GError) error = nullptr;
   const char *cwd = g_file_test(user.home.c_str(), G_FILE_TEST_IS_DIR) ? user.home.c_str() : "/";
@@ -546,6 +571,9 @@ bool SessionManager::claim(Session &s, unsigned width, unsigned height,
   if ((width != s.width || height != s.height) && !resize(s.id, width, height, message))
     return false;
   s.in_pool = false;
+  /* Back to normal priority (only root may lower a nice value). */
+  for (pid_t pid : pids(s))
+    reniceProcess(pid, 0);
   s.created = g_get_real_time() / G_USEC_PER_SEC;
   s.last_viewer = g_get_monotonic_time();
   s.app_commands = apps;
@@ -865,6 +893,7 @@ void SessionManager::workerLine(const std::string &id, const std::string &line)
     w.fps = json_object_get_double_member_with_default(o, "fps", 0);
     w.bitrate = json_object_get_double_member_with_default(o, "bitrate", 0);
     w.keyframe_requests = json_object_get_int_member_with_default(o, "keyframeRequests", 0);
+    w.viewers = static_cast<unsigned>(json_object_get_int_member_with_default(o, "viewers", 0));
   } else if (event == "error") {
     /* The worker lost its compositor: the compositor's own exit says why. */
     if (hasExited(s->compositor))
@@ -1031,7 +1060,11 @@ std::vector<pid_t> SessionManager::pids(const Session &s) const
 unsigned SessionManager::viewers(const std::string &id) const
 {
   auto s = get(id);
-  return s && s->worker ? static_cast<unsigned>(s->worker->peers.size()) : 0;
+  if (!s || !s->worker)
+    return 0;
+  /* Signalling peers vdid relays, or what the worker last counted (WHEP
+   * viewers and running HLS/SRT deliveries too), whichever is more. */
+  return std::max(static_cast<unsigned>(s->worker->peers.size()), s->worker->viewers);
 }
 
 /* True once @pid is gone or a zombie: its exit watch is about to run. */

@@ -60,6 +60,7 @@ struct WorkerLink {
   /* The worker's last "stats" event. */
   double fps = 0, bitrate = 0;
   gint64 keyframe_requests = 0;
+  unsigned viewers = 0; /* WebRTC viewers + running HLS/SRT deliveries */
   unsigned next_ref = 1;
   /* Requests (add-peer, whep-*) waiting for the event that answers them,
    * by ref. */

@@ -154,6 +154,8 @@ gboolean reportStats(gpointer data)
     }
     gst_structure_free(stats);
   }
+  /* An HLS or SRT delivery that runs is watched by someone too. */
+  viewers += (w->hls.bin ? 1 : 0) + (w->srt.bin ? 1 : 0);
   emit(event("stats", [&](JsonBuilder *b) {
     json_builder_set_member_name(b, "fps");
     json_builder_add_double_value(b, fps);

@@ -45,6 +45,29 @@ std::string shareToken(Client &c, const std::string &url, const std::string &aut
   return member(r.body, "token");
 }
 
+/* The child of @parent whose command name is @comm, or -1. */
+pid_t childNamed(pid_t parent, const std::string &comm)
+{
+  g_autoptr(GDir) proc = g_dir_open("/proc", 0, nullptr);
+  const char *name;
+  while ((name = g_dir_read_name(proc))) {
+    if (!g_ascii_isdigit(name[0]))
+      continue;
+    g_autofree char *path = g_strdup_printf("/proc/%s/stat", name);
+    g_autofree char *stat = nullptr;
+    if (!g_file_get_contents(path, &stat, nullptr, nullptr))
+      continue;
+    /* pid (comm) state ppid ... */
+    const char *open = strchr(stat, '('), *close = strrchr(stat, ')');
+    if (!open || !close || std::string(open + 1, close) != comm)
+      continue;
+    int ppid = 0;
+    if (sscanf(close + 2, "%*c %d", &ppid) == 1 && ppid == parent)
+      return atoi(name);
+  }
+  return -1;
+}
+
 #define REQUIRE_FFMPEG()                                                                           \
   do {                                                                                             \
     if (!g_find_program_in_path("ffprobe") || !g_find_program_in_path("ffmpeg"))                   \
@@ -178,4 +201,15 @@ TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")
   CHECK(probe("read:" + a + ":bob:pw2", &out) != 0);
   CHECK(probe("read:" + a, &out) != 0);
   CHECK(probe("read:nosuchsession:" + v.user + ":pw1", &out) != 0);
+
+  /* The relay runs unprivileged and ends with vdid (SIGTERM to vdid only,
+   * not to its process group). */
+  pid_t relay = childNamed(v.vdid->proc->pid(), "vdid-srt");
+  REQUIRE(relay > 0);
+  struct passwd *nobody = getpwnam("nobody");
+  REQUIRE(nobody);
+  CHECK(ownerOf(relay) == nobody->pw_uid);
+  kill(v.vdid->proc->pid(), SIGTERM);
+  CHECK(v.vdid->proc->wait(20s));
+  CHECK_FALSE(g_file_test(("/proc/" + std::to_string(relay)).c_str(), G_FILE_TEST_EXISTS));
 }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <pwd.h>
 #include <regex>
+#include <set>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -722,6 +723,32 @@ std::string swayMode(const std::string &dir)
   return m[1].str() + "x" + m[2].str();
 }
 
+/* The nice values of every thread of every process of a session dir. */
+std::set<int> niceOf(const std::string &dir)
+{
+  std::set<int> out;
+  for (pid_t p : processesOf(dir)) {
+    g_autofree char *task_dir = g_strdup_printf("/proc/%d/task", p);
+    g_autoptr(GDir) tasks = g_dir_open(task_dir, 0, nullptr);
+    const char *tid;
+    while (tasks && (tid = g_dir_read_name(tasks))) {
+      g_autofree char *path = g_strdup_printf("%s/%s/stat", task_dir, tid);
+      g_autofree char *stat = nullptr;
+      if (!g_file_get_contents(path, &stat, nullptr, nullptr))
+        continue;
+      /* After "(comm)": state ppid pgrp session tty tpgid flags minflt
+       * cminflt majflt cmajflt utime stime cutime cstime priority nice */
+      const char *close = strrchr(stat, ')');
+      int nice = 0;
+      if (close &&
+          sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %d",
+                 &nice) == 1)
+        out.insert(nice);
+    }
+  }
+  return out;
+}
+
 bool workerBuilt()
 {
   return g_file_test(
@@ -748,6 +775,8 @@ TEST_CASE("vdid serves sessions from a pre-warmed pool and refills it", "[vdid][
   REQUIRE(dirs.size() == 1);
   std::string pooled_id = dirs[0];
   CHECK(workerOf(v.base + "/" + pooled_id) > 0);
+  /* Filling the pool never competes with sessions in use. */
+  CHECK(niceOf(v.base + "/" + pooled_id) == std::set<int>{10});
 
   /* A POST with the default size and fps takes it: running at once. */
   Response r = c.request("POST", api, R"({"apps":[["sh","-c","sleep 600"]]})", v.owner);
@@ -764,6 +793,8 @@ TEST_CASE("vdid serves sessions from a pre-warmed pool and refills it", "[vdid][
     std::this_thread::sleep_for(50ms);
   }
   CHECK(app);
+  /* A claimed session runs at normal priority, every thread of it. */
+  CHECK(niceOf(v.base + "/" + pooled_id) == std::set<int>{0});
   std::string offer = offerThroughRelay(url, v.owner);
   INFO(offer.substr(0, 200));
   CHECK(offer.find("H264") != std::string::npos);
