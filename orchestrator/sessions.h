@@ -98,6 +98,15 @@ struct Session {
   std::string socketPath() const { return runtime_dir + "/" + socket_name; }
 };
 
+class SessionManager;
+
+/* Identifies a session in GLib callbacks. */
+struct SessionRef {
+  SessionManager *self;
+  std::string id;
+  static void free(gpointer data) { delete static_cast<SessionRef *>(data); }
+};
+
 class SessionManager
 {
 public:

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -25,6 +26,8 @@
 namespace vdid {
 
 namespace {
+
+constexpr gint64 kReadyWaitUs = 5 * G_USEC_PER_SEC;
 
 struct DropTo {
   bool drop = false;
@@ -125,6 +128,25 @@ bool SrtService::start(std::string *message)
                 WIFSIGNALED(status) ? "was killed" : "exited");
     },
     this);
+  /* Wait (a little) for the port, so that the first sessions have SRT too
+   * and "SRT on" comes before "listening". */
+  for (gint64 deadline = g_get_monotonic_time() + kReadyWaitUs; port_ == 0;) {
+    gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+    struct pollfd p = {sock_, POLLIN, 0};
+    if (left_ms <= 0 || poll(&p, 1, static_cast<int>(left_ms)) <= 0)
+      break;
+    std::string text;
+    int passed = -1;
+    if (!controlReceive(sock_, &text, &passed))
+      break;
+    if (passed >= 0)
+      close(passed);
+    handle(text);
+    if (text.find("\"error\"") != std::string::npos)
+      break;
+  }
+  if (port_ == 0)
+    g_warning("vdid-srt is not listening yet: sessions started before it have no SRT");
   watch_ =
     g_unix_fd_add(sock_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), onControl, this);
   return true;

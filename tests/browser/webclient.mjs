@@ -229,7 +229,33 @@ async function full() {
   await sleep(300);
   const keys = readLog().slice(before).split('\n').filter((l) => l.startsWith('key pressed')).map((l) => l.split(' ').slice(3).join(' '));
   check('layout', { keymap: (readLog().match(/keymap .*/g) ?? []).pop(), pressed: keys });
-  await page.selectOption('#set-layout', 'us').catch(() => undefined);
+
+  // Dead keys and compositions, still on "de", delivered the ways browsers
+  // deliver them: a "Dead" keydown then the composed character (Windows,
+  // Linux without an IME), a composition (macOS, IMEs), and text inserted
+  // without keys (on-screen keyboards, IME commits).
+  const cdp = await ctx.newCDPSession(page);
+  const key = (type, key, code, vk, text) =>
+    cdp.send('Input.dispatchKeyEvent', { type, key, code, windowsVirtualKeyCode: vk, ...(text ? { text, unmodifiedText: text } : {}) });
+  const beforeDead = readLog().length;
+  await page.focus('#keys');
+  await key('keyDown', 'Dead', 'Equal', 221);
+  await key('keyUp', 'Dead', 'Equal', 221);
+  await key('keyDown', 'é', 'KeyE', 69, 'é');
+  await key('keyUp', 'é', 'KeyE', 69);
+  await cdp.send('Input.imeSetComposition', { text: '¨', selectionStart: 1, selectionEnd: 1 });
+  await cdp.send('Input.insertText', { text: 'ü' });
+  await page.keyboard.insertText('ñ');
+  const deadPressed = () => readLog().slice(beforeDead).split('\n').filter((l) => l.startsWith('key pressed')).map((l) => l.split(' ').slice(3).join(' '));
+  await until(() => deadPressed().length >= 3, 10000, 'three composed characters').catch(() => undefined);
+  await sleep(300); // anything stray would follow
+  check('dead-keys', { keymap: (readLog().match(/keymap .*/g) ?? []).pop(), pressed: deadPressed() });
+
+  // Back to "us" (the select is in the settings panel).
+  await page.click('#tb-settings');
+  await page.selectOption('#set-layout', 'us');
+  await page.click('#tb-settings');
+  await until(() => /keymap English/.test((readLog().match(/keymap .*/g) ?? []).pop() ?? ''), 10000, 'the session switched back to us').catch(() => undefined);
 
   // Clipboard: copied in the session (wl-copy), it appears in the page.
   const copyMe = join(runtime, rec.id, 'copy-me');
@@ -253,6 +279,72 @@ async function full() {
   await page.click('#tb-clipboard');
   check('clipboard', { fromSession, pageClipboard, inSession });
 
+  // Ctrl+V in the desktop view: Chromium fires a real paste event with this
+  // computer's clipboard; the session's clipboard must hold it before the
+  // application sees Ctrl+V.
+  const readClip = () => (existsSync(clipFile) ? readFileSync(clipFile, 'utf8') : '');
+  await page.evaluate(() => navigator.clipboard.writeText('ctrl-v-ñ3'));
+  const beforePaste = readLog().length;
+  await page.focus('#keys');
+  await page.keyboard.press('Control+v');
+  await until(() => readLog().slice(beforePaste).includes(' v\n') && readClip().includes('ctrl-v'), 10000, 'Ctrl+V in the session').catch(() => undefined);
+  await sleep(300);
+  const pasteLog = readLog().slice(beforePaste).split('\n').filter((l) => /^(key |modifiers |selection )/.test(l));
+  check('paste', { inSession: readClip(), log: pasteLog });
+
+  // Touch (CDP touch events, as a touch screen delivers them): a tap at video
+  // pixel (420, 300) is a left click there; two fingers moving up scroll.
+  const touch = (type, points) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: points });
+  const videoScale = () => page.evaluate(() => {
+    const v = document.getElementById('video');
+    const r = v.getBoundingClientRect();
+    return 1 / Math.min(r.width / v.videoWidth, r.height / v.videoHeight); // video pixels per CSS pixel
+  });
+  const beforeTap = readLog().length;
+  const tapAt = await pagePoint(page, 420, 300);
+  await touch('touchStart', [{ x: tapAt.x, y: tapAt.y, id: 1 }]);
+  await touch('touchEnd', []);
+  await until(() => readLog().slice(beforeTap).includes('button 272 released'), 10000, 'the tap reaches the client').catch(() => undefined);
+  const tapLog = readLog().slice(beforeTap).split('\n').filter((l) => /^(motion |pointer-enter |button )/.test(l));
+  const beforeScroll = readLog().length;
+  const f1 = await pagePoint(page, 300, 350), f2 = await pagePoint(page, 360, 350);
+  const steps = 4, stepCss = 20;
+  await touch('touchStart', [{ x: f1.x, y: f1.y, id: 1 }, { x: f2.x, y: f2.y, id: 2 }]);
+  for (let i = 1; i <= steps; i++)
+    await touch('touchMove', [{ x: f1.x, y: f1.y - stepCss * i, id: 1 }, { x: f2.x, y: f2.y - stepCss * i, id: 2 }]);
+  await touch('touchEnd', []);
+  const scrollLog = () => readLog().slice(beforeScroll).split('\n').filter((l) => /^(axis|button )/.test(l));
+  await until(() => scrollLog().filter((l) => l.startsWith('axis 0 ')).length >= steps, 10000, 'two-finger scroll').catch(() => undefined);
+  await sleep(300);
+  const axis = scrollLog().filter((l) => l.startsWith('axis 0 ')).map((l) => Number(l.split(' ')[2]));
+  check('touch', {
+    tapTarget: [420, 300], tap: tapLog, scroll: scrollLog(),
+    scrollSum: axis.reduce((a, b) => a + b, 0),
+    // fingers moved up by steps * stepCss CSS pixels; half of it, in video pixels, scrolls down
+    scrollWant: (steps * stepCss * (await videoScale())) / 2,
+  });
+
+  // Pointer lock (settings): the click takes the lock, motion arrives as
+  // relative motion of the session's pointer.
+  await page.click('#tb-settings');
+  await page.check('#set-pointerlock');
+  await page.click('#tb-settings');
+  const lockAt = await pagePoint(page, 100, 100);
+  await page.mouse.click(lockAt.x, lockAt.y);
+  const locked = await until(() => page.evaluate(() => document.pointerLockElement?.id ?? ''), 5000, 'pointer lock').catch(() => '');
+  const beforeLock = readLog().length;
+  await page.mouse.move(lockAt.x + 30, lockAt.y);
+  await page.mouse.move(lockAt.x + 30, lockAt.y + 20);
+  const lockMotion = () => readLog().slice(beforeLock).split('\n').filter((l) => l.startsWith('motion '));
+  await until(() => lockMotion().length >= 2, 5000, 'relative motion').catch(() => undefined);
+  await sleep(300);
+  const lockScale = await videoScale();
+  await page.evaluate(() => document.exitPointerLock()); // what Esc does
+  await page.click('#tb-settings');
+  await page.uncheck('#set-pointerlock');
+  await page.click('#tb-settings');
+  check('pointer-lock', { locked, start: [100, 100], want: [100 + 30 * lockScale, 100 + 20 * lockScale], motion: lockMotion() });
+
   // Resize the desktop to the window.
   await page.click('#tb-settings');
   await page.selectOption('#set-scale', 'resize');
@@ -273,7 +365,9 @@ async function full() {
   }, 15000, 'the video resized').catch(() => page.evaluate(() => [document.getElementById('video').videoWidth, document.getElementById('video').videoHeight]));
   await until(() => /configured \d+ \d+/.test(readLog()), 1000, '').catch(() => undefined);
   check('resize', { want, session: resized ? [resized.width, resized.height] : null, video: videoSize });
-  await page.selectOption('#set-scale', 'fit').catch(() => undefined);
+  await page.click('#tb-settings');
+  await page.selectOption('#set-scale', 'fit');
+  await page.click('#tb-settings');
 
   // A dropped connection reconnects.
   const framesBefore = await frames(page);
@@ -352,6 +446,7 @@ async function hls() {
     urls: info.urls, state, seconds: (Date.now() - t0) / 1000, frames: await frames(page), picture,
     banner: await page.evaluate(() => { const b = document.getElementById('banner'); return b.hidden ? '' : b.textContent; }),
     viewOnly: await page.evaluate(() => window.vdiApp.settings.viewOnly),
+    log: await page.evaluate(() => window.vdiApp.connLog),
   });
   return { ok: true };
 }

@@ -13,6 +13,7 @@
 
 #include "vdid-fixture.h"
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 
@@ -200,6 +201,85 @@ TEST_CASE("the web client signs in, creates, shows, types, clicks, copies, resiz
     INFO(checks["layout"]);
     CHECK(j.str("keymap").find("German") != std::string::npos);
     CHECK(j.strings("pressed") == std::vector<std::string>{"at", "EuroSign", "ssharp"});
+  }
+  /* dead keys, a composition and inserted text type the composed characters */
+  CHECKED_IF(checks.count("dead-keys") == 1)
+  {
+    Json j(checks["dead-keys"]);
+    INFO(checks["dead-keys"]);
+    CHECK(j.str("keymap").find("German") != std::string::npos);
+    CHECK(j.strings("pressed") == std::vector<std::string>{"eacute", "udiaeresis", "ntilde"});
+  }
+  /* Ctrl+V: the pasted text is the session's clipboard before Ctrl+V arrives */
+  CHECKED_IF(checks.count("paste") == 1)
+  {
+    Json j(checks["paste"]);
+    INFO(checks["paste"]);
+    CHECK(j.str("inSession") == "ctrl-v-ñ3");
+    auto log = j.strings("log");
+    auto find = [&](const std::string &prefix) {
+      return std::find_if(log.begin(), log.end(),
+                          [&](const std::string &l) { return l.rfind(prefix, 0) == 0; });
+    };
+    auto ctrl = find("key pressed 29 Control_L");
+    auto selection = find("selection text/plain");
+    auto v = find("key pressed 47 v");
+    CHECKED_IF(v != log.end())
+    {
+      CHECK((ctrl < v));
+      CHECK((selection < v));
+      CHECK(std::count(log.begin(), log.end(), *v) == 1);
+      /* Control is held (depressed mask 4) when v goes down */
+      auto mods = std::find_if(std::make_reverse_iterator(v), log.rend(),
+                               [](const std::string &l) { return l.rfind("modifiers ", 0) == 0; });
+      CHECKED_IF(mods != log.rend())
+      CHECK((std::stoi(mods->substr(10)) & 4) == 4);
+    }
+  }
+  /* touch: a tap clicks where tapped, two fingers scroll without clicking */
+  CHECKED_IF(checks.count("touch") == 1)
+  {
+    Json j(checks["touch"]);
+    INFO(checks["touch"]);
+    auto tap = j.strings("tap");
+    auto press = std::find(tap.begin(), tap.end(), "button 272 pressed");
+    CHECKED_IF(press != tap.end())
+    {
+      CHECK(std::find(press, tap.end(), "button 272 released") != tap.end());
+      auto motion =
+        std::find_if(std::make_reverse_iterator(press), tap.rend(), [](const std::string &l) {
+          return l.rfind("motion ", 0) == 0 || l.rfind("pointer-enter ", 0) == 0;
+        });
+      std::smatch m;
+      CHECKED_IF(
+        (motion != tap.rend() && std::regex_search(*motion, m, std::regex("([0-9.]+) ([0-9.]+)$"))))
+      {
+        CHECK(std::abs(std::stod(m[1]) - j.num("tapTarget.0")) <= 1.5);
+        CHECK(std::abs(std::stod(m[2]) - j.num("tapTarget.1")) <= 1.5);
+      }
+    }
+    auto scroll = j.strings("scroll");
+    CHECK(std::none_of(scroll.begin(), scroll.end(),
+                       [](const std::string &l) { return l.rfind("button ", 0) == 0; }));
+    CHECK(std::find(scroll.begin(), scroll.end(), "axis-source 2") != scroll.end());
+    /* fingers moving up scroll down (positive), by half their travel */
+    CHECK(j.num("scrollWant") > 5);
+    CHECK(std::abs(j.num("scrollSum") - j.num("scrollWant")) <= 1.5);
+  }
+  /* pointer lock: motion arrives as relative motion */
+  CHECKED_IF(checks.count("pointer-lock") == 1)
+  {
+    Json j(checks["pointer-lock"]);
+    INFO(checks["pointer-lock"]);
+    CHECK(j.str("locked") == "surface");
+    auto motion = j.strings("motion");
+    std::smatch m;
+    CHECKED_IF(
+      (!motion.empty() && std::regex_search(motion.back(), m, std::regex("([0-9.]+) ([0-9.]+)$"))))
+    {
+      CHECK(std::abs(std::stod(m[1]) - j.num("want.0")) <= 1.5);
+      CHECK(std::abs(std::stod(m[2]) - j.num("want.1")) <= 1.5);
+    }
   }
   /* clipboard both ways */
   CHECKED_IF(checks.count("clipboard") == 1)

@@ -56,9 +56,11 @@ export class Connection {
     const count = () => {
       if (this.closed) return;
       this.framesPresented++;
-      if (this.state === 'connecting' || this.state === 'reconnecting') {
-        if (!this.hls) this.setState('playing', '');
-      }
+      // Only a frame of the current WebRTC stream means it plays: tearing a
+      // connection down (srcObject = null) also presents a frame.
+      const live = this.rtc !== undefined && video.srcObject === this.rtc.stream;
+      if ((this.state === 'connecting' || this.state === 'reconnecting') && live && !this.hls)
+        this.setState('playing', '');
       video.requestVideoFrameCallback(count);
     };
     if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(count);

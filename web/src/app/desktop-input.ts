@@ -20,6 +20,9 @@ export interface InputSettings {
 
 type Nav = Record<string, unknown>;
 
+/** How long the first finger's press waits for a second finger (scroll). */
+const TOUCH_HOLD_MS = 80;
+
 /** Keys whose effect the browser has already applied to `key`: sending
  * them would apply them twice. */
 const NOT_SENT = new Set(['AltGraph', 'CapsLock', 'NumLock', 'Dead', 'Unidentified', 'Process', 'Compose']);
@@ -36,7 +39,10 @@ export class DesktopInput {
   private pendingPaste: KeyboardEvent | null = null;
   private composingDead = false;
   private pos = { x: 0, y: 0 };
-  private touches = new Map<number, { id: number; x: number; y: number }>();
+  private touches = new Map<number, { x: number; y: number }>(); // pointerId -> last position, in order of landing
+  private touchMode: 'none' | 'pending' | 'pointer' | 'scroll' = 'none';
+  private touchPending?: { x: number; y: number; pressure: number };
+  private touchTimer?: number;
   private scrollAcc = { x: 0, y: 0 };
   private detachers: Array<() => void> = [];
 
@@ -66,6 +72,7 @@ export class DesktopInput {
   }
 
   detach(): void {
+    this.dropTouchPending();
     this.releaseAll();
     for (const d of this.detachers) d();
     this.detachers = [];
@@ -280,7 +287,10 @@ export class DesktopInput {
 
   // ---- touch --------------------------------------------------------------
 
-  /** One finger is the pointer (tap = click, drag = drag); two fingers scroll. */
+  /** One finger is the pointer (tap = click, drag = drag); two fingers scroll.
+   * The first finger's press is held back for TOUCH_HOLD_MS (or until it
+   * moves or lifts), so that a second finger landing with it makes a scroll
+   * without clicking where the first one touched. */
   private touch(e: PointerEvent, what: 'down' | 'move' | 'up' | 'cancel'): void {
     e.preventDefault();
     if (this.settings.viewOnly) return;
@@ -288,23 +298,29 @@ export class DesktopInput {
     if (what === 'down') {
       if (!p) return;
       this.surface.setPointerCapture?.(e.pointerId);
-      const id = this.touches.size;
-      this.touches.set(e.pointerId, { id, ...p });
+      this.touches.set(e.pointerId, { ...p });
       if (this.touches.size === 1) {
-        this.nav({ event: 'TouchDown', identifier: 0, x: p.x, y: p.y, pressure: e.pressure || 1 });
-        this.nav({ event: 'TouchFrame' });
+        this.touchMode = 'pending';
+        this.touchPending = { x: p.x, y: p.y, pressure: e.pressure || 1 };
+        this.touchTimer = window.setTimeout(() => this.touchPress(), TOUCH_HOLD_MS);
       } else if (this.touches.size === 2) {
-        this.nav({ event: 'TouchCancel' }); // two fingers: a scroll, not a drag
+        // Two fingers: a scroll, not a drag.
+        if (this.touchMode === 'pointer') this.nav({ event: 'TouchCancel' });
+        this.dropTouchPending();
+        this.touchMode = 'scroll';
       }
       return;
     }
     const t = this.touches.get(e.pointerId);
     if (!t) return;
     if (what === 'move' && p) {
-      if (this.touches.size === 1) {
+      if (this.touchMode === 'pending') this.touchPress();
+      if (this.touchMode === 'pointer') {
         this.nav({ event: 'TouchMotion', identifier: 0, x: p.x, y: p.y, pressure: e.pressure || 1 });
         this.nav({ event: 'TouchFrame' });
-      } else if (t.id === 0) {
+      } else if (this.touchMode === 'scroll' && this.touches.keys().next().value === e.pointerId) {
+        // The oldest finger still down drives the scroll; the content
+        // follows the fingers, as on phones.
         this.nav({ event: 'MouseScroll', x: p.x, y: p.y, delta_x: (p.x - t.x) / 2, delta_y: (p.y - t.y) / 2, smooth: true });
       }
       t.x = p.x;
@@ -312,14 +328,37 @@ export class DesktopInput {
       return;
     }
     if (what === 'up' || what === 'cancel') {
-      const single = this.touches.size === 1;
       this.touches.delete(e.pointerId);
-      if (single && what === 'up') {
-        this.nav({ event: 'TouchUp', identifier: 0, x: p?.x ?? t.x, y: p?.y ?? t.y });
-        this.nav({ event: 'TouchFrame' });
-      } else if (single) {
-        this.nav({ event: 'TouchCancel' });
+      if (this.touchMode === 'pending') {
+        if (what === 'up') this.touchPress(); // a tap: press, then release below
+        else this.dropTouchPending();
       }
+      if (this.touchMode === 'pointer') {
+        if (what === 'up') {
+          this.nav({ event: 'TouchUp', identifier: 0, x: p?.x ?? t.x, y: p?.y ?? t.y });
+          this.nav({ event: 'TouchFrame' });
+        } else {
+          this.nav({ event: 'TouchCancel' });
+        }
+        this.touchMode = 'none';
+      }
+      if (!this.touches.size) this.touchMode = 'none';
     }
+  }
+
+  /** Sends the held-back press of the first finger. */
+  private touchPress(): void {
+    const d = this.touchPending;
+    this.dropTouchPending();
+    if (!d || this.touchMode !== 'pending') return;
+    this.touchMode = 'pointer';
+    this.nav({ event: 'TouchDown', identifier: 0, x: d.x, y: d.y, pressure: d.pressure });
+    this.nav({ event: 'TouchFrame' });
+  }
+
+  private dropTouchPending(): void {
+    if (this.touchTimer !== undefined) window.clearTimeout(this.touchTimer);
+    this.touchTimer = undefined;
+    this.touchPending = undefined;
   }
 }

@@ -339,7 +339,12 @@ function updateBanner(): void {
   settings.viewOnly = d.viewOnly || hls;
 }
 
+/** The last connection state changes (for support and tests). */
+const connLog: Array<{ t: number; state: ConnState; detail: string }> = [];
+
 function connState(d: DesktopState, s: ConnState, detail: string): void {
+  connLog.push({ t: Math.round(performance.now()), state: s, detail });
+  if (connLog.length > 50) connLog.shift();
   const text: Record<ConnState, string> = {
     connecting: 'connecting…',
     playing: '',
@@ -564,6 +569,7 @@ $('main').addEventListener('focus', () => undefined);
     return desktop;
   },
   settings,
+  connLog,
 };
 
 void render();
