@@ -202,16 +202,26 @@ bool addBranch(Worker *w, Branch &branch, const std::string &description, std::s
   g_autoptr(GstElement) head = gst_bin_get_by_name(GST_BIN(bin), "head");
   g_autoptr(GstPad) head_pad = gst_element_get_static_pad(head, "sink");
   gst_element_add_pad(bin, gst_ghost_pad_new("sink", head_pad));
+  /* A sink joining a playing live pipeline must not make the pipeline wait
+   * for its preroll (the source would stop in PAUSED, and nothing would
+   * ever preroll it): the branch keeps its async state changes to itself. */
+  g_object_set(bin, "async-handling", TRUE, nullptr);
   gst_bin_add(GST_BIN(w->pipeline), bin);
+  /* Playing before data can reach it, then linked. */
+  if (!gst_element_sync_state_with_parent(bin)) {
+    gst_element_set_state(bin, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(w->pipeline), bin);
+    *message = "cannot start the branch " + description;
+    return false;
+  }
   GstPad *tee_pad = gst_element_request_pad_simple(w->tee, "src_%u");
   g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(bin, "sink");
-  if (gst_pad_link(tee_pad, sink_pad) != GST_PAD_LINK_OK ||
-      !gst_element_sync_state_with_parent(bin)) {
+  if (gst_pad_link(tee_pad, sink_pad) != GST_PAD_LINK_OK) {
     gst_element_release_request_pad(w->tee, tee_pad);
     gst_object_unref(tee_pad);
     gst_element_set_state(bin, GST_STATE_NULL);
     gst_bin_remove(GST_BIN(w->pipeline), bin);
-    *message = "cannot start the branch " + description;
+    *message = "cannot link the branch " + description;
     return false;
   }
   branch.bin = bin;
@@ -318,7 +328,7 @@ void setSrt(Worker *w, bool active)
   std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
                      "max-size-time=1000000000 "
                      "leaky=downstream ! h264parse config-interval=-1 ! mpegtsmux ! "
-                     "fdsink sync=false fd=" +
+                     "fdsink sync=false async=false fd=" +
                      std::to_string(w->srt_fd);
   std::string message;
   if (!addBranch(w, w->srt, desc, &message))

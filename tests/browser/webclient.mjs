@@ -47,6 +47,18 @@ async function newPage(width = 1024, height = 700) {
   await page.setViewportSize({ width, height });
   page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
   page.on('console', (m) => m.type() === 'error' && console.error(`console: ${m.text()}`));
+  // The RGBA pixels of the video's current frame (for the picture checks).
+  await page.addInitScript(() => {
+    window.__videoPixels = () => {
+      const v = document.getElementById('video');
+      const c = document.createElement('canvas');
+      c.width = v.videoWidth;
+      c.height = v.videoHeight;
+      const g = c.getContext('2d', { willReadFrequently: true });
+      g.drawImage(v, 0, 0);
+      return { width: c.width, height: c.height, data: g.getImageData(0, 0, c.width, c.height).data };
+    };
+  });
   return page;
 }
 
@@ -74,13 +86,7 @@ async function waitFrames(page, n, timeoutMs = 30000) {
 /** Luminance statistics of the current video frame. */
 function videoPicture(page) {
   return page.evaluate(() => {
-    const v = document.getElementById('video');
-    const c = document.createElement('canvas');
-    c.width = v.videoWidth;
-    c.height = v.videoHeight;
-    const g = c.getContext('2d', { willReadFrequently: true });
-    g.drawImage(v, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const { width, height, data: d } = window.__videoPixels();
     let sum = 0, sum2 = 0;
     const levels = new Set();
     for (let i = 0; i < d.length; i += 4) {
@@ -92,7 +98,7 @@ function videoPicture(page) {
     const n = d.length / 4;
     const mean = sum / n;
     window.__lastPicture = d;
-    return { width: c.width, height: c.height, mean, stddev: Math.sqrt(Math.max(sum2 / n - mean * mean, 0)), levels: levels.size };
+    return { width, height, mean, stddev: Math.sqrt(Math.max(sum2 / n - mean * mean, 0)), levels: levels.size };
   });
 }
 
@@ -100,13 +106,7 @@ function videoPicture(page) {
 function changedPixels(page) {
   return page.evaluate(() => {
     const before = window.__lastPicture;
-    const v = document.getElementById('video');
-    const c = document.createElement('canvas');
-    c.width = v.videoWidth;
-    c.height = v.videoHeight;
-    const g = c.getContext('2d', { willReadFrequently: true });
-    g.drawImage(v, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const d = window.__videoPixels().data;
     if (!before || before.length !== d.length) return -1;
     let n = 0;
     for (let i = 0; i < d.length; i += 4)

@@ -127,6 +127,22 @@ JsonObject *jat(JsonArray *a, guint i)
   return JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : nullptr;
 }
 
+/* Tests that type into the recording client need sway and the client. */
+#define REQUIRE_INPUT_CLIENT()                                                                     \
+  do {                                                                                             \
+    REQUIRE_SWAY();                                                                                \
+    if (!g_file_test(helperPath("vdi-input-client").c_str(), G_FILE_TEST_IS_EXECUTABLE))           \
+      VDI_SKIP("vdi-input-client not built");                                                      \
+  } while (0)
+
+/* The recording client (tests/clients/vdi-input-client), mapped in @sway. */
+std::unique_ptr<Process> spawnInputClient(SwaySession &sway)
+{
+  auto client = sway.spawnClient({helperPath("vdi-input-client")});
+  REQUIRE(client->waitFor("configured", 15000ms));
+  return client;
+}
+
 /* A playing pipeline ending in `vdiwebrtcsink name=sink`, serving HTTP on
  * a free loopback port, or (Relayed) without a server: port=-1, signalling
  * and WHEP relayed through the action signals as vdid does, gathering ICE
@@ -639,14 +655,9 @@ TEST_CASE("keys pressed in the page reach the pipeline as upstream navigation ev
 TEST_CASE("keys pressed in the page reach a Wayland client in sway", "[webrtcsink][browser][sway]")
 {
   REQUIRE_BROWSER();
-  std::string why = SwaySession::unavailableReason();
-  if (!why.empty())
-    VDI_SKIP(why);
-  if (!g_file_test(helperPath("vdi-input-client").c_str(), G_FILE_TEST_IS_EXECUTABLE))
-    VDI_SKIP("vdi-input-client not built");
+  REQUIRE_INPUT_CLIENT();
   SwaySession sway;
-  auto client = sway.spawnClient({helperPath("vdi-input-client")});
-  REQUIRE(client->waitFor("configured", 15000ms));
+  auto client = spawnInputClient(sway);
   Pipeline p("vdiwaylandsrc show-cursor=false display=\"" + sway.display() +
              "\" ! videoconvert ! x264enc name=enc tune=zerolatency speed-preset=ultrafast "
              "key-int-max=100000");
@@ -1406,12 +1417,9 @@ TEST_CASE("a de layout chosen over the data channel types @€ß into a Wayland 
           "[webrtcsink][browser][sway]")
 {
   REQUIRE_BROWSER();
-  REQUIRE_SWAY();
-  if (!g_file_test(helperPath("vdi-input-client").c_str(), G_FILE_TEST_IS_EXECUTABLE))
-    VDI_SKIP("vdi-input-client not built");
+  REQUIRE_INPUT_CLIENT();
   SwaySession sway;
-  auto client = sway.spawnClient({helperPath("vdi-input-client")});
-  REQUIRE(client->waitFor("configured", 15000ms));
+  auto client = spawnInputClient(sway);
   RelayPipeline p("vdiwaylandsrc keepalive=100 show-cursor=false display=\"" + sway.display() +
                   "\" ! videoconvert ! x264enc name=enc tune=zerolatency "
                   "speed-preset=ultrafast key-int-max=100000");

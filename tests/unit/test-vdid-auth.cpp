@@ -8,6 +8,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "test-util.h"
+#include "vdid-config-util.h"
 
 #include <crypt.h>
 #include <fstream>
@@ -124,12 +125,7 @@ TEST_CASE("secure comparison and tokens", "[vdid][auth]")
   CHECK(a.find_first_of("+/=") == std::string::npos);
 }
 
-namespace {
-std::string writeConfig(const std::string &text)
-{
-  return vdi::test::writeTempFile("vdid-XXXXXX.conf", text);
-}
-} // namespace
+using vdi::test::writeConfig;
 
 TEST_CASE("the config file is validated with messages naming the key", "[vdid][config]")
 {
@@ -150,30 +146,16 @@ TEST_CASE("the config file is validated with messages naming the key", "[vdid][c
   CHECK(c.max_sessions_per_user == 4); /* default */
   unlink(good.c_str());
 
-  struct Bad {
-    std::string text;
-    std::string expect;
-  };
-  for (const Bad &bad : std::vector<Bad>{
-         {"[server]\nlisten=nonsense\n", "[server] listen"},
-         {"[server]\nlsten=1.2.3.4:5\n", "unknown key \"lsten\""},
-         {"[nonsense]\na=b\n", "unknown group [nonsense]"},
-         {"[users]\nbob=plaintext\n", "[users] bob"},
-         {"[sessions]\nmax-sessions=-3\n", "max-sessions"},
-         {"[sessions]\nfps=1000\n", "fps"},
-         {"[auth]\nadmins=ghost\n", "ghost"},
-         {"[server]\ntls-key=/k.pem\n", "tls-certificate and tls-key"},
-       }) {
-    std::string path = writeConfig(bad.text);
-    Config cfg;
-    g_clear_error(&error);
-    INFO(bad.text);
-    CHECK_FALSE(Config::load(path, &cfg, &error));
-    REQUIRE(error);
-    CHECK(std::string(error->message).find(bad.expect) != std::string::npos);
-    CHECK(std::string(error->message).find(path) != std::string::npos);
-    unlink(path.c_str());
-  }
+  vdi::test::checkConfigsRefused({
+    {"[server]\nlisten=nonsense\n", "[server] listen"},
+    {"[server]\nlsten=1.2.3.4:5\n", "unknown key \"lsten\""},
+    {"[nonsense]\na=b\n", "unknown group [nonsense]"},
+    {"[users]\nbob=plaintext\n", "[users] bob"},
+    {"[sessions]\nmax-sessions=-3\n", "max-sessions"},
+    {"[sessions]\nfps=1000\n", "fps"},
+    {"[auth]\nadmins=ghost\n", "ghost"},
+    {"[server]\ntls-key=/k.pem\n", "tls-certificate and tls-key"},
+  });
   g_clear_error(&error);
 }
 

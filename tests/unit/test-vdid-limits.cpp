@@ -12,18 +12,14 @@
 #include "config.h"
 #include "encoder-tier.h"
 #include "test-util.h"
+#include "vdid-config-util.h"
 
 #include <fstream>
 #include <unistd.h>
 
 using namespace vdid;
 
-namespace {
-std::string writeConfig(const std::string &text)
-{
-  return vdi::test::writeTempFile("vdid-limits-XXXXXX.conf", text);
-}
-} // namespace
+using vdi::test::writeConfig;
 
 TEST_CASE("cpu-limit parses cores and becomes cpu.max", "[vdid][limits]")
 {
@@ -175,24 +171,12 @@ TEST_CASE("limit and pool keys in the config file", "[vdid][config]")
   CHECK(defaults.memory_limit == 0);
   CHECK(defaults.max_hardware_sessions == 4);
 
-  struct Bad {
-    std::string text, expect;
-  };
-  for (const Bad &bad : std::vector<Bad>{
-         {"[sessions]\ncpu-limit=lots\n", "[sessions] cpu-limit"},
-         {"[sessions]\nmemory-limit=12X\n", "[sessions] memory-limit"},
-         {"[sessions]\npool-users=ghost\n", "ghost"},
-         {"[sessions]\npool-size=101\n", "pool-size"},
-       }) {
-    std::string path = writeConfig(bad.text);
-    Config cfg;
-    g_clear_error(&error);
-    INFO(bad.text);
-    CHECK_FALSE(Config::load(path, &cfg, &error));
-    REQUIRE(error);
-    CHECK(std::string(error->message).find(bad.expect) != std::string::npos);
-    unlink(path.c_str());
-  }
+  vdi::test::checkConfigsRefused({
+    {"[sessions]\ncpu-limit=lots\n", "[sessions] cpu-limit"},
+    {"[sessions]\nmemory-limit=12X\n", "[sessions] memory-limit"},
+    {"[sessions]\npool-users=ghost\n", "ghost"},
+    {"[sessions]\npool-size=101\n", "pool-size"},
+  });
   g_clear_error(&error);
 }
 
