@@ -34,7 +34,9 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
   metrics_.declare("vdi_viewers", Metrics::Type::Gauge, "WebRTC viewers, all sessions");
   metrics_.declare("vdi_session_info", Metrics::Type::Gauge,
                    "1 per session, with its user, state and encoder as labels");
-  metrics_.declare("vdi_session_viewers", Metrics::Type::Gauge, "WebRTC viewers of a session");
+  metrics_.declare(
+    "vdi_session_viewers", Metrics::Type::Gauge,
+    "Viewers of a session: WebRTC (signalling and WHEP), plus one per running HLS or SRT delivery");
   metrics_.declare("vdi_session_fps", Metrics::Type::Gauge,
                    "Encoded frames per second of a session (last 2 s)");
   metrics_.declare("vdi_session_bitrate_bps", Metrics::Type::Gauge,

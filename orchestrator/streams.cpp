@@ -163,18 +163,11 @@ void Streams::hls(Request &req)
   if (req.method != "GET" && req.method != "HEAD")
     return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
   /* Players cannot add headers to every request: a share token may also
-   * come as ?token=, which the playlist then passes on to its segments. */
-  unsigned status = 0;
-  std::string error;
-  auto id = api_.identify(req, &status, &error);
-  if (!id) {
-    if (status == SOUP_STATUS_UNAUTHORIZED) {
-      /* Same challenge as every other endpoint. */
-      api_.authenticate(req);
-      return;
-    }
-    return respondError(req.msg, status, error);
-  }
+   * come as ?token= (authenticate() accepts it), which the playlist then
+   * passes on to its segments. */
+  auto id = api_.authenticate(req);
+  if (!id)
+    return;
   auto s = sessions_.get(sid);
   if (!s || !Api::maySee(*id, *s))
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such session: " + sid);
