@@ -6,6 +6,7 @@
 
 #include "webrtc-core.h"
 
+#include "events.h"
 #include "input-message.h"
 #include "webrtc-signalling.h"
 
@@ -13,13 +14,10 @@
 
 #include <gio/gio.h>
 
-#include <condition_variable>
 #include <cstring>
 
 GST_DEBUG_CATEGORY_EXTERN(gst_vdi_webrtc_sink_debug);
 #define GST_CAT_DEFAULT gst_vdi_webrtc_sink_debug
-
-#define VDI_REPAINT_EVENT "vdi-repaint"
 
 namespace vdi::webrtc {
 
@@ -44,124 +42,14 @@ struct Core::Session {
   int64_t lastStatsMs = 0;
 };
 
-/* The element's own thread: a GMainContext run by a GThread. */
-struct Core::Thread {
-  GMainContext *context = nullptr;
-  GMainLoop *loop = nullptr;
-  GThread *thread = nullptr;
-  std::mutex lock; /* start/stop against invoke */
-  bool accepting = false;
-
-  void start()
-  {
-    context = g_main_context_new();
-    loop = g_main_loop_new(context, FALSE);
-    thread = g_thread_new(
-      "vdiwebrtcsink",
-      [](gpointer d) -> gpointer {
-        auto *t = static_cast<Thread *>(d);
-        g_main_context_push_thread_default(t->context);
-        g_main_loop_run(t->loop);
-        g_main_context_pop_thread_default(t->context);
-        return nullptr;
-      },
-      this);
-    std::lock_guard<std::mutex> l(lock);
-    accepting = true;
-  }
-  bool isLoopThread() const { return context && g_main_context_is_owner(context); }
-  void post(std::function<void()> fn)
-  {
-    if (!context)
-      return;
-    auto *f = new std::function<void()>(std::move(fn));
-    g_main_context_invoke_full(
-      context, G_PRIORITY_DEFAULT,
-      [](gpointer d) -> gboolean {
-        (*static_cast<std::function<void()> *>(d))();
-        return G_SOURCE_REMOVE;
-      },
-      f, [](gpointer d) { delete static_cast<std::function<void()> *>(d); });
-  }
-  void wait(const std::function<void()> &fn)
-  {
-    std::mutex m;
-    std::condition_variable cv;
-    bool done = false;
-    post([&] {
-      fn();
-      std::lock_guard<std::mutex> l(m);
-      done = true;
-      cv.notify_all();
-    });
-    std::unique_lock<std::mutex> l(m);
-    cv.wait(l, [&] { return done; });
-  }
-  bool invoke(const std::function<void()> &fn)
-  {
-    if (isLoopThread()) {
-      fn();
-      return true;
-    }
-    std::lock_guard<std::mutex> l(lock);
-    if (!accepting)
-      return false;
-    wait(fn);
-    return true;
-  }
-  guint addTimeout(unsigned ms, std::function<bool()> fn)
-  {
-    GSource *src = g_timeout_source_new(ms);
-    auto *f = new std::function<bool()>(std::move(fn));
-    g_source_set_callback(
-      src,
-      [](gpointer d) -> gboolean {
-        return (*static_cast<std::function<bool()> *>(d))() ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-      },
-      f, [](gpointer d) { delete static_cast<std::function<bool()> *>(d); });
-    guint id = g_source_attach(src, context);
-    g_source_unref(src);
-    return id;
-  }
-  void remove(guint id)
-  {
-    if (!id || !context)
-      return;
-    if (GSource *s = g_main_context_find_source_by_id(context, id))
-      g_source_destroy(s);
-  }
-  void stop(const std::function<void()> &last)
-  {
-    if (!context)
-      return;
-    {
-      std::lock_guard<std::mutex> l(lock);
-      accepting = false;
-    }
-    wait(last);
-    wait([] {}); /* what `last` posted (viewer teardowns) */
-    g_main_loop_quit(loop);
-    g_thread_join(thread);
-    thread = nullptr;
-    g_main_loop_unref(loop);
-    loop = nullptr;
-    g_main_context_unref(context);
-    context = nullptr;
-  }
-};
-
 Core::Core(GstElement *element, GstPad *videoPad, GstElement *tee)
-  : element_(element), videoPad_(videoPad), tee_(tee), thread_(std::make_unique<Thread>()),
+  : element_(element), videoPad_(videoPad), tee_(tee), loop_("vdiwebrtcsink"),
     keyframes_(
       [this] {
         GST_DEBUG_OBJECT(element_, "requesting a keyframe upstream");
-        gst_pad_push_event(
-          videoPad_, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-        pushRepaint();
+        vdi::requestKeyframe(videoPad_);
       },
-      [this](unsigned ms, std::function<void()> fn) {
-        post([this, ms, fn = std::move(fn)] { addTimer(ms, fn); });
-      }),
+      [this](unsigned ms, std::function<void()> fn) { addTimer(ms, std::move(fn)); }),
     rate_(videoPad, [this] { return configuredEncoder(); })
 {
 }
@@ -179,7 +67,8 @@ Core::~Core()
 
 void Core::start()
 {
-  thread_->start();
+  loop_.start();
+  accepting_ = true;
   invoke([this] {
     GST_OBJECT_LOCK(element_);
     unsigned lo = settings.minBitrate, hi = settings.maxBitrate;
@@ -187,7 +76,7 @@ void Core::start()
     GST_OBJECT_UNLOCK(element_);
     rate_.setLimits(lo, hi);
     keyframes_.setMinInterval(interval);
-    statsTimer_ = thread_->addTimeout(kStatsIntervalMs, [this] {
+    statsTimer_ = loop_.addTimeout(kStatsIntervalMs, [this] {
       statsTick();
       return true;
     });
@@ -196,46 +85,50 @@ void Core::start()
 
 void Core::stop(const std::function<void()> &last)
 {
-  thread_->stop([&] {
+  if (!loop_.running())
+    return;
+  accepting_ = false; /* action signals from now on do nothing */
+  loop_.invoke([&] {
     endAll();
     last();
-    thread_->remove(statsTimer_);
+    loop_.remove(statsTimer_);
     statsTimer_ = 0;
     lastClipboard_.clear();
   });
+  loop_.stop();      /* after what that queued (viewer teardowns) */
+  sessions_.clear(); /* a viewer started by a call that raced with stop */
 }
 
 bool Core::running() const
 {
-  return thread_->context != nullptr;
+  return loop_.running();
 }
 
 bool Core::onThread() const
 {
-  return thread_->isLoopThread();
+  return loop_.isLoopThread();
 }
 
 void Core::post(std::function<void()> fn)
 {
-  thread_->post(std::move(fn));
+  loop_.post(std::move(fn));
 }
 
 bool Core::invoke(const std::function<void()> &fn)
 {
-  return thread_->invoke(fn);
+  if (!accepting_ && !onThread())
+    return false;
+  return loop_.invoke(fn);
 }
 
 guint Core::addTimer(unsigned ms, std::function<void()> fn)
 {
-  return thread_->addTimeout(ms, [fn = std::move(fn)] {
-    fn();
-    return false;
-  });
+  return loop_.addOneShot(uint64_t(ms) * 1000000, std::move(fn));
 }
 
 void Core::cancelTimer(guint id)
 {
-  thread_->remove(id);
+  loop_.remove(id);
 }
 
 /* ---- from the element ---------------------------------------------------------- */
@@ -315,7 +208,7 @@ ViewerConfig Core::viewerConfig(const std::string &id, const SessionRequest &r)
       work();
       forgetBin(id); /* its messages were the viewer's until its bin was gone */
     };
-    if (onThread())
+    if (onThread() || !running())
       teardown();
     else
       post(std::move(teardown));
@@ -534,8 +427,7 @@ void Core::clipboardChanged(const std::string &mime, const std::string &base64)
 
 void Core::pushRepaint()
 {
-  gst_pad_push_event(videoPad_, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM,
-                                                     gst_structure_new_empty(VDI_REPAINT_EVENT)));
+  gst_pad_push_event(videoPad_, vdi::newRepaintEvent());
 }
 
 void Core::statsTick()

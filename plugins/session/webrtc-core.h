@@ -13,12 +13,13 @@
  * keyframe policy and the bitrate control. It knows nothing of HTTP.
  *
  * Everything but the few "any thread" methods runs on the element's own
- * thread (a GMainContext of its own, so that the element works in
- * applications that run no main loop).
+ * thread, a vdi::EventLoop (so that the element works in applications that
+ * run no main loop).
  */
 
 #pragma once
 
+#include "event-loop.h"
 #include "gstvdiwebrtcsink.h"
 #include "webrtc-keyframes.h"
 #include "webrtc-rate-control.h"
@@ -27,6 +28,7 @@
 
 #include <gst/gst.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -129,7 +131,6 @@ public:
 
 private:
   struct Session;
-  struct Thread;
 
   /* ViewerEvents (GStreamer threads) */
   void viewerLocalSdp(const std::string &id, const std::string &type,
@@ -157,7 +158,8 @@ private:
   GstElement *element_;
   GstPad *videoPad_;
   GstElement *tee_;
-  std::unique_ptr<Thread> thread_;
+  vdi::EventLoop loop_;
+  std::atomic<bool> accepting_{false};
   KeyframePolicy keyframes_;
   RateControl rate_;
 

@@ -138,7 +138,7 @@ void SignallingServer::peerMessage(const std::string &peer, const std::string &t
         sendTo(peer, peerStatusChangedMessage(producerId_, {"producer"}, "{}"));
     break;
   case T::List:
-    sendTo(peer, listMessage(producerId_, "{}"));
+    sendTo(peer, listMessage("list", {{producerId_, "{}"}}));
     break;
   case T::StartSession:
     startSession(peer, m.peerId, m.offer);
