@@ -121,6 +121,7 @@ enum {
   PROP_STATS,
   PROP_VIEWERS,
   PROP_PEER_ID,
+  PROP_META,
 };
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE(
@@ -207,7 +208,10 @@ bool State::start(GError **error)
     GST_OBJECT_LOCK(self);
     Settings s = core.settings;
     s.encoder = nullptr;
+    std::string meta = structureToJson(s.meta);
+    s.meta = nullptr;
     GST_OBJECT_UNLOCK(self);
+    signalling->setProducerMeta(meta);
     if (s.port >= 0)
       ok = startHttp(s, error);
   });
@@ -371,11 +375,25 @@ static void gst_vdi_webrtc_sink_set_property(GObject *object, guint prop_id, con
   case PROP_MAX_VIEWERS:
     s.maxViewers = g_value_get_uint(value);
     break;
+  case PROP_META:
+    if (s.meta)
+      gst_structure_free(s.meta);
+    s.meta = g_value_get_boxed(value) ? gst_structure_copy(GST_STRUCTURE(g_value_get_boxed(value)))
+                                      : nullptr;
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
   }
+  std::string meta = prop_id == PROP_META ? structureToJson(s.meta) : "";
   GST_OBJECT_UNLOCK(self);
+  if (prop_id == PROP_META) {
+    State *st = self->state;
+    st->core.post([st, meta] {
+      if (st->signalling)
+        st->signalling->setProducerMeta(meta);
+    });
+  }
   if (prop_id == PROP_MIN_BITRATE || prop_id == PROP_MAX_BITRATE ||
       prop_id == PROP_VIEWER_CONTROL || prop_id == PROP_MIN_KEYFRAME_INTERVAL)
     self->state->core.settingsChanged();
@@ -442,6 +460,9 @@ static void gst_vdi_webrtc_sink_get_property(GObject *object, guint prop_id, GVa
     break;
   case PROP_MAX_VIEWERS:
     g_value_set_uint(value, s.maxViewers);
+    break;
+  case PROP_META:
+    g_value_set_boxed(value, s.meta);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -803,6 +824,21 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
   g_object_class_install_property(
     gobject_class, PROP_PEER_ID,
     g_param_spec_string("peer-id", "Peer id", "Producer id for startSession", nullptr, ro));
+
+  /**
+   * GstVdiWebrtcSink:meta:
+   *
+   * Free-form metadata about the stream, given to consumers as the
+   * producer's `meta` in `list` and `peerStatusChanged` (a JSON object of
+   * the fields), as webrtcsink's `meta`: e.g.
+   * `meta="meta,name=(string)desktop,width=(int)1920"`. Listeners hear of a
+   * change at once.
+   */
+  g_object_class_install_property(
+    gobject_class, PROP_META,
+    g_param_spec_boxed("meta", "Meta",
+                       "Metadata about the producer for consumers (list, peerStatusChanged)",
+                       GST_TYPE_STRUCTURE, rw_playing));
 
   gst_vdi_webrtc_sink_install_relay_signals(klass);
 
