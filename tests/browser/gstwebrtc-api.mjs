@@ -14,6 +14,7 @@
 // were shown (and the remote controller exists, when there is one), then
 // commands on stdin:
 //   "keys TEXT"        keyboard.type(TEXT) on the focused video
+//   "move X Y"         the pointer to video pixel X,Y
 //   "click X Y"        a left click at video pixel X,Y
 //   "wheel N"          N wheel notches down (deltaY = 100 each) over the video
 //   "state"            -> "event state {...}"
@@ -133,6 +134,9 @@ try {
     if (cmd === 'keys') {
       await video.focus();
       await page.keyboard.type(rest.join(' '), { delay: 30 });
+    } else if (cmd === 'move') {
+      const [x, y] = await at(Number(rest[0]), Number(rest[1]));
+      await page.mouse.move(x, y);
     } else if (cmd === 'click') {
       const [x, y] = await at(Number(rest[0]), Number(rest[1]));
       await page.mouse.click(x, y);

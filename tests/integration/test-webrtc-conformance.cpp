@@ -157,7 +157,14 @@ TEST_CASE("gstwebrtc-api plays the element in both offer modes and drives a Wayl
   std::string history = joined(keys);
   CHECK(history.find("key pressed 30 a") != std::string::npos);
   CHECK(history.find("key pressed 48 b") != std::string::npos);
-  /* A click: the left button (BTN_LEFT = 272), pressed and released. */
+  /* A click: the left button (BTN_LEFT = 272), pressed and released. The
+   * session's virtual pointer appears with the first motion, and a button
+   * sent before the client bound it would be lost: move first. */
+  b->send("move 300 160");
+  auto entered =
+    clientLines(*client, [](const std::string &l) { return l.rfind("pointer-enter", 0) == 0; });
+  INFO(joined(entered));
+  REQUIRE(joined(entered).find("pointer-enter") != std::string::npos);
   b->send("click 320 180");
   auto clicks =
     clientLines(*client, [](const std::string &l) { return l == "button 272 released"; });
@@ -183,4 +190,94 @@ TEST_CASE("gstwebrtc-api plays the element in both offer modes and drives a Wayl
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(sink);
   gst_object_unref(pipeline);
+}
+
+namespace {
+
+/* A free TCP port on 127.0.0.1 (for a page origin vdid is told to allow). */
+unsigned freePort()
+{
+  g_autoptr(GSocket) s =
+    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+  REQUIRE(g_socket_bind(s, any, TRUE, nullptr));
+  g_autoptr(GSocketAddress) bound = g_socket_get_local_address(s, nullptr);
+  return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+}
+
+std::string share(Client &c, const std::string &url, const std::string &auth, const char *role)
+{
+  Response r = c.request("POST", url + "/shares", std::string("{\"role\":\"") + role + "\"}", auth);
+  REQUIRE(r.status == 201);
+  return member(r.body, "token");
+}
+
+} // namespace
+
+TEST_CASE("gstwebrtc-api watches a vdid session through its share-token relay",
+          "[webrtc-conformance][browser][vdid]")
+{
+  REQUIRE_GSTWEBRTC_API();
+  REQUIRE_SESSIONS_POSSIBLE();
+  SessionVdid v;
+  Client c;
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
+  std::string token = share(c, url, v.owner, "control");
+  std::string ws = v.vdid->base + "/api/v1/sessions/" + id + "/signalling?token=" + token;
+  ws.replace(0, 4, "ws");
+  std::string mode = GENERATE(std::string("answer"), std::string("offer"));
+  INFO("gstwebrtc-api mode: " << mode);
+  auto b = gstwebrtcApi(ws, mode);
+  Json ready(waitEvent(*b, "ready", 60000ms));
+  REQUIRE(ready.root);
+  CHECK(json_array_get_length(json_object_get_array_member(ready.root, "errors")) == 0);
+  CHECK(json_object_get_boolean_member_with_default(ready.root, "controller", FALSE));
+  /* The producer meta vdid gives the worker's element. */
+  JsonObject *meta = producerMeta(ready.root);
+  REQUIRE(meta);
+  CHECK(json_object_get_string_member_with_default(meta, "session-id", "") == id);
+  CHECK(json_object_get_string_member_with_default(meta, "owner", "") == v.user);
+  CHECK(json_object_get_int_member_with_default(meta, "width", 0) == 640);
+  CHECK(json_object_get_int_member_with_default(meta, "height", 0) == 480);
+  CHECK(std::string(json_object_get_string_member_with_default(meta, "compositor", "")) == "sway");
+  b->send("quit");
+  b->wait(20000ms);
+}
+
+TEST_CASE("a WHEP client and hls.js on an allowed origin play a vdid session, others are refused",
+          "[webrtc-conformance][browser][vdid]")
+{
+  REQUIRE_BROWSER();
+  REQUIRE_SESSIONS_POSSIBLE();
+  unsigned port = freePort();
+  std::string origin = "http://127.0.0.1:" + std::to_string(port);
+  SessionVdid v("[server]\nallowed-origins=" + origin + "\n");
+  Client c;
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
+  std::string token = share(c, url, v.owner, "view");
+  Process b({"node", std::string(g_getenv("VDI_SOURCE_ROOT")) + "/tests/browser/cross-origin.mjs",
+             v.vdid->base, id, token, std::to_string(port)});
+  auto line = b.waitFor("result ", 120000ms);
+  REQUIRE(line);
+  if (line->rfind("skip ", 0) == 0)
+    VDI_SKIP(line->substr(5));
+  INFO(*line);
+  Json r(line->substr(7));
+  REQUIRE(r.root);
+  REQUIRE_FALSE(json_object_has_member(r.root, "error"));
+  CHECK(json_object_get_int_member_with_default(r.root, "api", 0) == 200);
+  CHECK_FALSE(json_object_has_member(r.root, "whepError"));
+  CHECK(json_object_get_int_member_with_default(r.root, "whepFrames", 0) >= 3);
+  CHECK(std::string(json_object_get_string_member_with_default(r.root, "whepResource", ""))
+          .rfind(v.vdid->base + "/whep/" + id + "/", 0) == 0);
+  CHECK_FALSE(json_object_has_member(r.root, "hlsError"));
+  CHECK(json_object_get_int_member_with_default(r.root, "hlsFrames", 0) >= 3);
+  JsonObject *other = json_object_get_object_member(r.root, "otherOrigin");
+  REQUIRE(other);
+  CHECK(json_object_get_boolean_member(other, "api"));
+  CHECK(json_object_get_boolean_member(other, "whep"));
+  b.wait(20000ms);
 }
