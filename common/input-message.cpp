@@ -515,6 +515,21 @@ bool validateInputEvent(GstEvent *event, std::string *error)
   return false;
 }
 
+namespace {
+
+/* @msg with @event (taken) when it passes validateInputEvent(). */
+InputMessage checked(InputMessage msg, GstEvent *event)
+{
+  if (!event)
+    return msg;
+  EventPtr owned(event);
+  if (validateInputEvent(event, &msg.error))
+    msg.event = std::move(owned);
+  return msg;
+}
+
+} // namespace
+
 InputMessage parseInputMessage(std::string_view line)
 {
   InputMessage msg;
@@ -589,13 +604,7 @@ InputMessage parseInputMessage(std::string_view line)
     msg.error = "unknown request type \"" + type.substr(0, 64) + "\"";
     return msg;
   }
-  if (!event)
-    return msg;
-  EventPtr owned(event);
-  if (!validateInputEvent(event, &msg.error))
-    return msg;
-  msg.event = std::move(owned);
-  return msg;
+  return checked(std::move(msg), event);
 }
 
 InputMessage parseNavigationMessage(std::string_view line)
@@ -612,13 +621,7 @@ InputMessage parseNavigationMessage(std::string_view line)
     return msg;
   }
   GstEvent *event = parseNavigation(json_node_get_object(json_parser_get_root(parser)), &msg.error);
-  if (!event)
-    return msg;
-  EventPtr owned(event);
-  if (!validateInputEvent(event, &msg.error))
-    return msg;
-  msg.event = std::move(owned);
-  return msg;
+  return checked(std::move(msg), event);
 }
 
 std::string controlResponse(int64_t id, const std::string &error)
