@@ -10,17 +10,6 @@
 
 namespace vdi {
 
-namespace {
-
-void respondText(SoupServerMessage *msg, unsigned status, const std::string &text)
-{
-  soup_server_message_set_status(msg, status, nullptr);
-  soup_server_message_set_response(msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, text.data(),
-                                   text.size());
-}
-
-} // namespace
-
 std::string staticFilePath(const std::string &root, const std::string &request_path)
 {
   std::string rel = request_path.empty() || request_path == "/" ? "/index.html" : request_path;
@@ -56,22 +45,23 @@ const char *staticFileType(const std::string &path)
   return "application/octet-stream";
 }
 
-void respondStaticFile(SoupServerMessage *msg, const std::string &root,
-                       const std::string &request_path)
+unsigned serveStaticFile(SoupServerMessage *msg, const std::string &root,
+                         const std::string &request_path)
 {
   const char *method = soup_server_message_get_method(msg);
   if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-    return respondText(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET\n");
+    return SOUP_STATUS_METHOD_NOT_ALLOWED;
   std::string file = staticFilePath(root, request_path);
   gchar *contents = nullptr;
   gsize length = 0;
   if (file.empty() || !g_file_test(file.c_str(), G_FILE_TEST_IS_REGULAR) ||
       !g_file_get_contents(file.c_str(), &contents, &length, nullptr))
-    return respondText(msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + request_path + "\n");
+    return SOUP_STATUS_NOT_FOUND;
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
                                "no-cache");
   soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
   soup_server_message_set_response(msg, staticFileType(file), SOUP_MEMORY_TAKE, contents, length);
+  return SOUP_STATUS_OK;
 }
 
 } // namespace vdi

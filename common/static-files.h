@@ -26,10 +26,12 @@ std::string staticFilePath(const std::string &root, const std::string &request_p
 /* The Content-Type for a file name. */
 const char *staticFileType(const std::string &path);
 
-/* Answers @msg with the file @request_path names under @root: 200 with its
- * type and "Cache-Control: no-cache", 404 when it is not there or not a
- * plain name, 405 for methods other than GET and HEAD. */
-void respondStaticFile(SoupServerMessage *msg, const std::string &root,
-                       const std::string &request_path);
+/* Answers @msg with the file @request_path names under @root (200 with its
+ * type and "Cache-Control: no-cache") and returns 200; else answers
+ * nothing and returns the status the caller should answer with (its own
+ * error body): 404 when the file is not there or the path is not a plain
+ * name, 405 for methods other than GET and HEAD. */
+unsigned serveStaticFile(SoupServerMessage *msg, const std::string &root,
+                         const std::string &request_path);
 
 } // namespace vdi

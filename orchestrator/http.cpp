@@ -76,7 +76,14 @@ void respondError(SoupServerMessage *msg, unsigned status, const std::string &me
 
 void respondFile(Request &req, const std::string &root)
 {
-  vdi::respondStaticFile(req.msg, root, req.path);
+  switch (vdi::serveStaticFile(req.msg, root, req.path)) {
+  case SOUP_STATUS_OK:
+    return;
+  case SOUP_STATUS_METHOD_NOT_ALLOWED:
+    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
+  default:
+    return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
+  }
 }
 
 JsonNode *buildJson(const std::function<void(JsonBuilder *)> &fill)

@@ -91,7 +91,13 @@ void HttpServer::Impl::onWebsocket(SoupServer *, SoupServerMessage *, const char
 void HttpServer::Impl::onStatic(SoupServer *, SoupServerMessage *msg, const char *path,
                                 GHashTable *, gpointer data)
 {
-  vdi::respondStaticFile(msg, static_cast<Impl *>(data)->webRoot, path ? path : "/");
+  unsigned status =
+    vdi::serveStaticFile(msg, static_cast<Impl *>(data)->webRoot, path ? path : "/");
+  if (status != SOUP_STATUS_OK) {
+    const char *body = status == SOUP_STATUS_NOT_FOUND ? "not found\n" : "use GET\n";
+    soup_server_message_set_status(msg, status, nullptr);
+    soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, body, strlen(body));
+  }
 }
 
 void HttpServer::Impl::onWhep(SoupServer *server, SoupServerMessage *msg, const char *path,
