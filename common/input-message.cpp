@@ -97,9 +97,11 @@ bool modifierState(JsonObject *obj, GstNavigationModifierType *state, std::strin
  * negated): Chromium gives 100 pixels per wheel notch, Firefox 3 lines. A
  * small whole number is a count of wheel clicks (what vdiinputsink's users
  * and this project's player send), a whole multiple of a notch (100 or 120
- * pixels) that many clicks, anything else smooth pixels, scaled so that a
- * notch's worth of smooth scrolling moves as far as a notch (15 Wayland
- * units). An explicit "smooth" keeps the numbers as they are. */
+ * pixels) that many clicks; a fraction is smooth scrolling in pixels, as
+ * before (docs/input-protocol.md); a larger whole number that is no notch
+ * multiple (a wheel on a scaled display) is smooth too, scaled so that a
+ * notch's worth moves as far as a notch (15 Wayland units). An explicit
+ * "smooth" keeps the numbers as they are. */
 constexpr double kNotchPixels = 100.0;
 constexpr double kWaylandPerNotch = 15.0;
 
@@ -126,9 +128,10 @@ void scrollUnits(double *dx, double *dy, bool *smooth)
     *smooth = false;
     return;
   }
-  *dx *= kWaylandPerNotch / kNotchPixels;
-  *dy *= kWaylandPerNotch / kNotchPixels;
   *smooth = true;
+  for (double *d : {dx, dy})
+    if (*d == std::floor(*d))
+      *d *= kWaylandPerNotch / kNotchPixels;
 }
 
 bool coordinate(double v, const char *name, std::string *error)

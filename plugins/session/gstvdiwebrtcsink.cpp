@@ -24,12 +24,18 @@
  * last frame again at once, so the keyframe comes now even from a still
  * screen and an encoder with an infinite GOP. NACK and RTX are on.
  *
- * Each viewer gets a reliable, ordered data channel named `input`. The
- * messages on it, `{"id":N,"request":{"type":"navigationEvent","event":{...}}}`
- * or `{"id":N,"request":{"type":"customUpstreamEvent",...}}`, become upstream
+ * Each viewer gets webrtcsink's two reliable, ordered data channels:
+ * `control`, whose messages
+ * `{"id":N,"request":{"type":"navigationEvent","event":{...}}}` or
+ * `{"id":N,"request":{"type":"customUpstreamEvent",...}}` become upstream
  * navigation / custom events on the video pad (vdiwaylandsrc injects them)
- * and are answered with `{"type":"ControlResponseMessage","id":N,"error":...}`.
- * #GstVdiWebrtcSink:viewer-control decides who may send input.
+ * and are answered with `{"type":"ControlResponseMessage","id":N,"error":...}`,
+ * and the older `input`, which takes bare navigation events
+ * (`{"event":"MouseMove","x":..,"y":..}`) without replies.
+ * #GstVdiWebrtcSink:viewer-control decides who may send input. Signalling
+ * follows gst-plugins-rs' server closely enough for its JavaScript client,
+ * gstwebrtc-api, to work unmodified in both offer modes;
+ * #GstVdiWebrtcSink:meta is the producer meta its consumers see.
  *
  * From the viewers' RTCP feedback (loss, RTT) the element computes a target
  * bitrate between #GstVdiWebrtcSink:min-bitrate and
@@ -848,7 +854,8 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
     element_class, "WebRTC desktop sink", "Sink/Network/WebRTC",
     "Serves one encoded stream to many WebRTC viewers (one webrtcbin each), with signalling "
     "(gst-plugins-rs JSON protocol on /signalling), WHEP (/whep), a player page (/), keyframe "
-    "on join, an input data channel (upstream navigation events) and bitrate adaptation. "
+    "on join, control and input data channels (upstream navigation events) and bitrate "
+    "adaptation. "
     "port=-1 relays signalling through the add-peer/handle-message/send-message signals "
     "and WHEP through whep-offer/whep-answer/whep-patch/whep-delete; set-peer-role makes a "
     "relayed peer view-only. The session clipboard goes to control viewers' data channels.\n"

@@ -229,9 +229,11 @@ TEST_CASE("scroll deltas in browser units: a notch is a click, smooth stays smoo
   CHECK(scroll("\"delta_x\":-120,\"delta_y\":0") == std::make_tuple(-1.0, 0.0, false));
   /* Click counts (this project's player, vdiinputsink) and Firefox lines. */
   CHECK(scroll("\"delta_x\":0,\"delta_y\":-2") == std::make_tuple(0.0, -2.0, false));
-  /* A touchpad's pixels: smooth, a notch's worth moves as far as a notch. */
-  CHECK(scroll("\"delta_x\":0,\"delta_y\":-37.5") == std::make_tuple(0.0, -5.625, true));
-  CHECK(scroll("\"delta_x\":0,\"delta_y\":250") == std::make_tuple(0.0, 37.5, true));
+  /* A touchpad's fractional pixels: smooth, as they are. */
+  CHECK(scroll("\"delta_x\":0,\"delta_y\":-37.5") == std::make_tuple(0.0, -37.5, true));
+  /* A wheel on a scaled display (150 px a notch): smooth, a notch's worth
+   * moving as far as a notch. */
+  CHECK(scroll("\"delta_x\":0,\"delta_y\":150") == std::make_tuple(0.0, 22.5, true));
   /* An explicit "smooth" keeps the numbers. */
   CHECK(scroll("\"delta_x\":0,\"delta_y\":12.5,\"smooth\":true") ==
         std::make_tuple(0.0, 12.5, true));
