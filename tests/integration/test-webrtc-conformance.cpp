@@ -20,7 +20,10 @@
 
 #include <json-glib/json-glib.h>
 
+#include <sys/stat.h>
+
 #include <sstream>
+#include <thread>
 
 using namespace vdi::test;
 using namespace std::chrono_literals;
@@ -215,20 +218,59 @@ std::string share(Client &c, const std::string &url, const std::string &auth, co
 
 } // namespace
 
-TEST_CASE("gstwebrtc-api watches a vdid session through its share-token relay",
+/* The lines a session app wrote to @path, once one matches @until (10 s). */
+std::vector<std::string> fileLines(const std::string &path,
+                                   const std::function<bool(const std::string &)> &until)
+{
+  int64_t deadline = monotonicMs() + 10000;
+  std::vector<std::string> lines;
+  do {
+    gchar *text = nullptr;
+    lines.clear();
+    if (g_file_get_contents(path.c_str(), &text, nullptr, nullptr)) {
+      std::istringstream in(text);
+      for (std::string l; std::getline(in, l);)
+        lines.push_back(l);
+      g_free(text);
+    }
+    for (auto &l : lines)
+      if (until(l))
+        return lines;
+    std::this_thread::sleep_for(50ms);
+  } while (monotonicMs() < deadline);
+  return lines;
+}
+
+TEST_CASE("gstwebrtc-api drives a vdid session's Wayland client through its share-token relay",
           "[webrtc-conformance][browser][vdid]")
 {
   REQUIRE_GSTWEBRTC_API();
   REQUIRE_SESSIONS_POSSIBLE();
+  if (!g_file_test(helperPath("vdi-input-client").c_str(), G_FILE_TEST_IS_EXECUTABLE))
+    VDI_SKIP("vdi-input-client not built");
+  std::string mode = GENERATE(std::string("answer"), std::string("offer"));
+  INFO("gstwebrtc-api mode: " << mode);
   SessionVdid v;
   Client c;
-  std::string id;
-  std::string url = startStreamingSession(v, c, &id);
+  /* The session's one app: the recording client, writing what it gets to a
+   * file the test reads (it ends when its stdin does: feed it an endless
+   * pipe). */
+  g_autofree char *dir = g_dir_make_tmp("vdi-conformance-XXXXXX", nullptr);
+  chmod(dir, 0777);
+  std::string out = std::string(dir) + "/input.log";
+  std::string body = R"({"apps":[["sh","-c","tail -f /dev/null | exec )" +
+                     helperPath("vdi-input-client") + " > " + out + R"("]]})";
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", body, v.owner);
+  REQUIRE(r.status == 201);
+  std::string id = member(r.body, "id");
+  std::string url = v.vdid->base + "/api/v1/sessions/" + id;
+  REQUIRE(waitState(c, url, v.owner) == "running");
+  auto configured = fileLines(out, [](const std::string &l) { return l == "configured"; });
+  REQUIRE(joined(configured).find("configured") != std::string::npos);
+
   std::string token = share(c, url, v.owner, "control");
   std::string ws = v.vdid->base + "/api/v1/sessions/" + id + "/signalling?token=" + token;
   ws.replace(0, 4, "ws");
-  std::string mode = GENERATE(std::string("answer"), std::string("offer"));
-  INFO("gstwebrtc-api mode: " << mode);
   auto b = gstwebrtcApi(ws, mode);
   Json ready(waitEvent(*b, "ready", 60000ms));
   REQUIRE(ready.root);
@@ -242,8 +284,30 @@ TEST_CASE("gstwebrtc-api watches a vdid session through its share-token relay",
   CHECK(json_object_get_int_member_with_default(meta, "width", 0) == 640);
   CHECK(json_object_get_int_member_with_default(meta, "height", 0) == 480);
   CHECK(std::string(json_object_get_string_member_with_default(meta, "compositor", "")) == "sway");
+
+  /* Keys, a click and a wheel notch, through vdid's relay into the client. */
+  b->send("keys q");
+  auto keys =
+    fileLines(out, [](const std::string &l) { return l.rfind("key released 16", 0) == 0; });
+  INFO(joined(keys));
+  CHECK(joined(keys).find("key pressed 16 q") != std::string::npos);
+  b->send("move 300 220");
+  REQUIRE(
+    joined(fileLines(out, [](const std::string &l) { return l.rfind("pointer-enter", 0) == 0; }))
+      .find("pointer-enter") != std::string::npos);
+  b->send("click 320 240");
+  auto clicks = fileLines(out, [](const std::string &l) { return l == "button 272 released"; });
+  CHECK(joined(clicks).find("button 272 pressed") != std::string::npos);
+  b->send("wheel 1");
+  auto wheel = fileLines(out, [](const std::string &l) { return l == "axis-discrete 0 1"; });
+  INFO(joined(wheel));
+  CHECK(joined(wheel).find("axis-discrete 0 1") != std::string::npos);
   b->send("quit");
   b->wait(20000ms);
+  Response del = c.request("DELETE", url, "", v.owner);
+  CHECK(del.status < 300);
+  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+  (void)!system(cmd);
 }
 
 TEST_CASE("a WHEP client and hls.js on an allowed origin play a vdid session, others are refused",
