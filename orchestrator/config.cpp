@@ -24,7 +24,9 @@ namespace vdid {
 namespace {
 
 const std::map<std::string, std::set<std::string>> kKnownKeys = {
-  {"server", {"listen", "tls-certificate", "tls-key", "web-root", "srt-listen", "allowed-origins"}},
+  {"server",
+   {"listen", "tls-certificate", "tls-key", "web-root", "srt-listen", "request-timeout",
+    "max-connections-per-address", "allowed-origins"}},
   {"auth", {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window"}},
   {"users", {}}, /* any name */
   {"sessions",
@@ -155,6 +157,10 @@ bool Config::load(const std::string &path, Config *config, GError **error)
       c.allowed_origins.emplace_back(*o);
     }
   }
+  if (!readUint(kf, path, "server", "request-timeout", 1, 3600, &c.request_timeout_s, error) ||
+      !readUint(kf, path, "server", "max-connections-per-address", 1, 100000,
+                &c.max_connections_per_address, error))
+    return false;
   if (c.tls_certificate.empty() != c.tls_key.empty())
     return fail(error, path, "[server] tls-certificate and tls-key go together");
 

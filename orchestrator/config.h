@@ -37,6 +37,10 @@ struct Config {
   /* Origins whose pages may use /whep/, /hls/ and the API (CORS, as
    * mediamtx's allowOrigins); "*" allows any, without credentials. */
   std::vector<std::string> allowed_origins;
+  /* A request (or an idle keep-alive connection's next one) must arrive
+   * within this; requests in flight per client address. */
+  unsigned request_timeout_s = 10;
+  unsigned max_connections_per_address = 64;
 
   /* [auth] */
   std::vector<std::string> admins;
