@@ -30,12 +30,49 @@ bool isLoopback(const std::string &address)
   return g_str_has_prefix(address.c_str(), "127.") || address == "::1" || address == "localhost";
 }
 
+/* A GstStructure string value, quoted. */
+std::string structureString(const std::string &v)
+{
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+/* The compositor's name: the program of the configured command line. */
+std::string compositorName(const std::string &command)
+{
+  g_auto(GStrv) argv = nullptr;
+  if (!g_shell_parse_argv(command.c_str(), nullptr, &argv, nullptr) || !argv[0])
+    return command;
+  g_autofree char *base = g_path_get_basename(argv[0]);
+  return base;
+}
+
 } // namespace
+
+/* What consumers of the session's signalling see as the producer's meta
+ * (vdiwebrtcsink `meta`: `list` and `peerStatusChanged`). */
+std::string SessionManager::producerMeta(const Session &s) const
+{
+  return "meta,session-id=(string)" + structureString(s.id) + ",owner=(string)" +
+         structureString(s.user) + ",width=(int)" + std::to_string(s.width) + ",height=(int)" +
+         std::to_string(s.height) + ",compositor=(string)" +
+         structureString(compositorName(config_.compositor));
+}
 
 bool SessionManager::startWorker(Session &s, std::string *message)
 {
-  std::vector<std::string> argv = {helperPath("vdid-worker", "VDID_WORKER"), "--display",
-                                   s.socketPath(), "--fps", std::to_string(s.fps)};
+  std::vector<std::string> argv = {helperPath("vdid-worker", "VDID_WORKER"),
+                                   "--display",
+                                   s.socketPath(),
+                                   "--fps",
+                                   std::to_string(s.fps),
+                                   "--meta",
+                                   producerMeta(s)};
   /* Viewers reach a loopback-only vdid over loopback: gather ICE there. */
   if (isLoopback(config_.listen_address))
     argv.insert(argv.end(), {"--ice-address", "127.0.0.1"});
@@ -129,8 +166,6 @@ void SessionManager::workerLine(const std::string &id, const std::string &line)
     auto it = w.peers.find(peer);
     if (it != w.peers.end())
       it->second(message);
-    else if (w.early.size() < 64)
-      w.early[peer].push_back(std::move(message));
   } else if (event == "stats") {
     w.fps = json_object_get_double_member_with_default(o, "fps", 0);
     w.bitrate = json_object_get_double_member_with_default(o, "bitrate", 0);
@@ -213,16 +248,8 @@ void SessionManager::addPeer(const std::string &id, const std::string &role,
                 done = std::move(done)](JsonObject *answer) {
     std::string peer = answer ? json_object_get_string_member_with_default(answer, "peer", "") : "";
     auto s = get(sid);
-    if (!peer.empty() && s && s->worker) {
+    if (!peer.empty() && s && s->worker)
       s->worker->peers[peer] = on_message;
-      auto early = s->worker->early.find(peer);
-      if (early != s->worker->early.end()) {
-        std::vector<std::string> messages = std::move(early->second);
-        s->worker->early.erase(early);
-        for (const auto &m : messages)
-          on_message(m);
-      }
-    }
     done(peer);
   };
   workerRequest(
@@ -281,7 +308,6 @@ void SessionManager::removePeer(const std::string &id, const std::string &peer)
   if (!s || !s->worker)
     return;
   s->worker->peers.erase(peer);
-  s->worker->early.erase(peer);
   writeToWorker(*s, command("remove-peer", [&](JsonBuilder *b) {
     json_builder_set_member_name(b, "peer");
     json_builder_add_string_value(b, peer.c_str());

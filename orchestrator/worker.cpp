@@ -43,6 +43,7 @@
 
 #include "encoder-choice.h"
 #include "events.h"
+#include "tee-branch.h"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -92,10 +93,7 @@ void member(JsonBuilder *b, const char *name, const char *value)
 }
 
 /* A delivery branch hanging off the tee after the encoder (HLS or SRT). */
-struct Branch {
-  GstElement *bin = nullptr;
-  GstPad *tee_pad = nullptr;
-};
+using Branch = std::unique_ptr<vdi::TeeBranch>;
 
 struct Worker {
   GMainLoop *loop = nullptr;
@@ -111,10 +109,8 @@ struct Worker {
   std::string hls_dir; /* empty: HLS not offered */
   int srt_fd = -1;     /* -1: SRT not offered */
   Branch hls, srt;
-  /* whep-offer refs waiting for their answer, by resource. */
-  std::mutex whep_lock;
+  /* whep-offer refs waiting for their answer, by resource (main thread). */
   std::map<std::string, gint64> whep_refs;
-  std::map<std::string, std::string> early_answers; /* answer before the ref was known */
 };
 
 GstPadProbeReturn countEncoded(GstPad *, GstPadProbeInfo *info, gpointer data)
@@ -156,7 +152,7 @@ gboolean reportStats(gpointer data)
     gst_structure_free(stats);
   }
   /* An HLS or SRT delivery that runs is watched by someone too. */
-  viewers += (w->hls.bin ? 1 : 0) + (w->srt.bin ? 1 : 0);
+  viewers += (w->hls ? 1 : 0) + (w->srt ? 1 : 0);
   emit(event("stats", [&](JsonBuilder *b) {
     json_builder_set_member_name(b, "fps");
     json_builder_add_double_value(b, fps);
@@ -177,9 +173,26 @@ void fatal(Worker *w, const std::string &message)
   g_main_loop_quit(w->loop);
 }
 
+/* Runs @work on the main thread, after what it is doing now. vdiwebrtcsink
+ * emits its signals from its own thread; handled here, in order, they come
+ * after the command that caused them (a peer's greeting after the "peer"
+ * event that names it, a WHEP answer after its resource is known), so vdid
+ * never hears of a peer or resource before its id. */
+void onMain(std::function<void()> work)
+{
+  auto *f = new std::function<void()>(std::move(work));
+  g_idle_add_full(
+    G_PRIORITY_DEFAULT,
+    [](gpointer d) -> gboolean {
+      (*static_cast<std::function<void()> *>(d))();
+      return G_SOURCE_REMOVE;
+    },
+    f, [](gpointer d) { delete static_cast<std::function<void()> *>(d); });
+}
+
 bool addBranch(Worker *w, Branch &branch, const std::string &description, std::string *message)
 {
-  if (branch.bin)
+  if (branch)
     return true;
   /* Only the head of the branch gets a ghost pad: ghosting every unlinked
    * pad would also take hlssink2's muxer output before it links its sink. */
@@ -196,65 +209,18 @@ bool addBranch(Worker *w, Branch &branch, const std::string &description, std::s
    * for its preroll (the source would stop in PAUSED, and nothing would
    * ever preroll it): the branch keeps its async state changes to itself. */
   g_object_set(bin, "async-handling", TRUE, nullptr);
-  gst_bin_add(GST_BIN(w->pipeline), bin);
-  /* Playing before data can reach it, then linked. */
-  if (!gst_element_sync_state_with_parent(bin)) {
-    gst_element_set_state(bin, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(w->pipeline), bin);
-    *message = "cannot start the branch " + description;
+  branch = vdi::TeeBranch::attach(bin, {{w->tee, "sink"}}, message);
+  if (!branch)
     return false;
-  }
-  GstPad *tee_pad = gst_element_request_pad_simple(w->tee, "src_%u");
-  g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(bin, "sink");
-  if (gst_pad_link(tee_pad, sink_pad) != GST_PAD_LINK_OK) {
-    gst_element_release_request_pad(w->tee, tee_pad);
-    gst_object_unref(tee_pad);
-    gst_element_set_state(bin, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(w->pipeline), bin);
-    *message = "cannot link the branch " + description;
-    return false;
-  }
-  branch.bin = bin;
-  branch.tee_pad = tee_pad;
-  vdi::requestKeyframe(tee_pad);
+  vdi::requestKeyframe(branch->teePad(w->tee));
   return true;
 }
 
 /* Unlinks the branch once no buffer is in flight on its tee pad, then shuts
  * it down on the main thread. */
-void removeBranch(Worker *w, Branch &branch)
+void removeBranch(Branch &branch)
 {
-  if (!branch.bin)
-    return;
-  struct Removal {
-    Worker *w;
-    GstElement *bin;
-    GstPad *tee_pad;
-  };
-  auto *r = g_new(Removal, 1);
-  *r = {w, branch.bin, branch.tee_pad};
-  branch = {};
-  gst_pad_add_probe(
-    r->tee_pad, GST_PAD_PROBE_TYPE_IDLE,
-    [](GstPad *pad, GstPadProbeInfo *, gpointer data) -> GstPadProbeReturn {
-      auto *r = static_cast<Removal *>(data);
-      g_autoptr(GstPad) peer = gst_pad_get_peer(pad);
-      if (peer)
-        gst_pad_unlink(pad, peer);
-      g_idle_add(
-        [](gpointer data) -> gboolean {
-          auto *r = static_cast<Removal *>(data);
-          gst_element_release_request_pad(r->w->tee, r->tee_pad);
-          gst_object_unref(r->tee_pad);
-          gst_element_set_state(r->bin, GST_STATE_NULL);
-          gst_bin_remove(GST_BIN(r->w->pipeline), r->bin);
-          g_free(r);
-          return G_SOURCE_REMOVE;
-        },
-        r);
-      return GST_PAD_PROBE_REMOVE;
-    },
-    r, nullptr);
+  vdi::TeeBranch::detach(std::move(branch), onMain);
 }
 
 /* Removes what a previous HLS branch left, so a new reader never sees a
@@ -278,11 +244,11 @@ void setHls(Worker *w, bool active)
     return;
   }
   if (!active) {
-    removeBranch(w, w->hls);
+    removeBranch(w->hls);
     clearHlsDir(w->hls_dir);
     return;
   }
-  if (w->hls.bin)
+  if (w->hls)
     return;
   clearHlsDir(w->hls_dir);
   /* hlssink2 cuts a segment at the first keyframe after each second and
@@ -305,12 +271,12 @@ void setSrt(Worker *w, bool active)
     return;
   }
   if (!active) {
-    removeBranch(w, w->srt);
+    removeBranch(w->srt);
     /* Back to damage-driven frames only. */
     g_object_set(w->source, "keepalive", 1000u, nullptr);
     return;
   }
-  if (w->srt.bin)
+  if (w->srt)
     return;
   /* TS readers finish a frame only when the next one starts: repeat
    * frames at 30 fps while someone watches over SRT (docs/srt-hls.md). */
@@ -325,32 +291,6 @@ void setSrt(Worker *w, bool active)
     g_warning("SRT: %s", message.c_str());
 }
 
-/* vdiwebrtcsink::whep-answer, from the element's own thread. */
-void onWhepAnswer(GstElement *, const char *resource, guint status, const char *body, gpointer data)
-{
-  auto *w = static_cast<Worker *>(data);
-  gint64 ref = 0;
-  {
-    std::lock_guard<std::mutex> locker(w->whep_lock);
-    auto it = w->whep_refs.find(resource);
-    if (it == w->whep_refs.end()) {
-      /* Answered inside whep-offer, before the caller learnt the resource. */
-      w->early_answers[resource] = std::to_string(status) + " " + (body ? body : "");
-      return;
-    }
-    ref = it->second;
-    w->whep_refs.erase(it);
-  }
-  emit(event("whep", [&](JsonBuilder *b) {
-    json_builder_set_member_name(b, "ref");
-    json_builder_add_int_value(b, ref);
-    json_builder_set_member_name(b, "status");
-    json_builder_add_int_value(b, status);
-    member(b, "body", body ? body : "");
-    member(b, "resource", resource);
-  }));
-}
-
 void emitWhep(gint64 ref, guint status, const std::string &body, const std::string &resource = "")
 {
   emit(event("whep", [&](JsonBuilder *b) {
@@ -361,6 +301,21 @@ void emitWhep(gint64 ref, guint status, const std::string &body, const std::stri
     member(b, "body", body.c_str());
     member(b, "resource", resource.c_str());
   }));
+}
+
+/* vdiwebrtcsink::whep-answer, from the element's own thread. */
+void onWhepAnswer(GstElement *, const char *resource, guint status, const char *body, gpointer data)
+{
+  auto *w = static_cast<Worker *>(data);
+  std::string r = resource, text = body ? body : "";
+  onMain([w, r, status, text] {
+    auto it = w->whep_refs.find(r);
+    if (it == w->whep_refs.end())
+      return;
+    gint64 ref = it->second;
+    w->whep_refs.erase(it);
+    emitWhep(ref, status, text, r);
+  });
 }
 
 void whepOffer(Worker *w, gint64 ref, const char *sdp)
@@ -375,28 +330,18 @@ void whepOffer(Worker *w, gint64 ref, const char *sdp)
     emitWhep(ref, 503, "the session refused another viewer");
     return;
   }
-  std::string early;
-  {
-    std::lock_guard<std::mutex> locker(w->whep_lock);
-    auto it = w->early_answers.find(resource);
-    if (it == w->early_answers.end()) {
-      w->whep_refs[resource] = ref;
-      return;
-    }
-    early = std::move(it->second);
-    w->early_answers.erase(it);
-  }
-  size_t space = early.find(' ');
-  emitWhep(ref, static_cast<guint>(std::stoul(early.substr(0, space))), early.substr(space + 1),
-           resource);
+  w->whep_refs[resource] = ref;
 }
 
 void onSendMessage(GstElement *, const char *peer, const char *message, gpointer)
 {
-  emit(event("send", [&](JsonBuilder *b) {
-    member(b, "peer", peer);
-    member(b, "message", message);
-  }));
+  std::string p = peer, m = message;
+  onMain([p, m] {
+    emit(event("send", [&](JsonBuilder *b) {
+      member(b, "peer", p.c_str());
+      member(b, "message", m.c_str());
+    }));
+  });
 }
 
 void handleCommand(Worker *w, const std::string &line)
@@ -487,9 +432,9 @@ gboolean onBus(GstBus *, GstMessage *msg, gpointer data)
     gst_message_parse_error(msg, &err, &debug);
     /* A failing HLS or SRT branch costs that delivery, not the session. */
     for (Branch *b : {&w->hls, &w->srt}) {
-      if (b->bin && gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT(b->bin))) {
+      if (*b && gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT((*b)->bin()))) {
         g_warning("%s branch stopped: %s", b == &w->hls ? "HLS" : "SRT", err->message);
-        removeBranch(w, *b);
+        removeBranch(*b);
         if (b == &w->srt && w->srt_fd >= 0) {
           close(w->srt_fd);
           w->srt_fd = -1;
@@ -513,6 +458,7 @@ int main(int argc, char **argv)
   g_autofree char *encoder_name = nullptr;
   g_autofree char *hls_dir = nullptr;
   g_autofree char *srt_fifo = nullptr;
+  g_autofree char *meta = nullptr;
   int fps = 60, bitrate = 6000;
   gboolean software_only = FALSE;
   GOptionEntry entries[] = {
@@ -526,6 +472,9 @@ int main(int argc, char **argv)
      "Never use a hardware encoder (vdid's max-hardware-sessions is reached)", nullptr},
     {"hls-dir", 0, 0, G_OPTION_ARG_FILENAME, &hls_dir,
      "Offer HLS: write the playlist and segments here while vdid asks for them", "DIR"},
+    {"meta", 0, 0, G_OPTION_ARG_STRING, &meta,
+     "The producer meta consumers see (a GstStructure: session id, owner, size, compositor)",
+     "STRUCTURE"},
     {"srt-fifo", 0, 0, G_OPTION_ARG_FILENAME, &srt_fifo,
      "Offer SRT: write MPEG-TS into this FIFO (read by vdid-srt) while vdid asks for it", "PATH"},
     {nullptr},
@@ -611,6 +560,15 @@ int main(int argc, char **argv)
   }
   if (g_signal_lookup("whep-answer", G_OBJECT_TYPE(w.sink)))
     g_signal_connect(w.sink, "whep-answer", G_CALLBACK(onWhepAnswer), &w);
+  if (meta) {
+    GstStructure *st = gst_structure_from_string(meta, nullptr);
+    if (st && g_object_class_find_property(G_OBJECT_GET_CLASS(w.sink), "meta"))
+      g_object_set(w.sink, "meta", st, nullptr);
+    else
+      g_warning("ignoring --meta \"%s\": not a structure", meta);
+    if (st)
+      gst_structure_free(st);
+  }
   if (ice) {
     std::string list = std::string("<") + ice + ">";
     gst_util_set_object_arg(G_OBJECT(w.sink), "ice-addresses", list.c_str());

@@ -5,9 +5,11 @@
  */
 
 /*
- * One viewer of vdiwebrtcsink: a branch `queue ! payloader ! webrtcbin`
- * hung off the element's fan-out tee, added and removed at run time, with
- * its reliable ordered data channel for input and its statistics.
+ * One viewer of vdiwebrtcsink: a bin `viewer-ID` holding
+ * `queue ! payloader ! capssetter ! webrtcbin` (and `queue ! rtpopuspay` into
+ * the same webrtcbin when there is audio), hung off the element's fan-out
+ * tees with vdi::TeeBranch, added and removed at run time, with its
+ * reliable ordered data channel for input and its statistics.
  *
  * Callbacks (Events) come from GStreamer's threads (signalling, SCTP,
  * streaming); the element marshals them to its own thread. A viewer is
@@ -17,10 +19,14 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
+
+#include "tee-branch.h"
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,8 +50,9 @@ public:
                               const std::string &sdp) = 0;
   virtual void viewerIce(const std::string &id, unsigned mline, const std::string &cand) = 0;
   virtual void viewerState(const std::string &id, GstWebRTCPeerConnectionState state) = 0;
-  /* A data-channel message; returns the reply to send back. */
-  virtual std::string viewerControl(const std::string &id, const std::string &text) = 0;
+  /* A data-channel message, of the `control` shape or (@bare, the `input`
+   * channel) a bare navigation event; returns the reply to send back. */
+  virtual std::string viewerControl(const std::string &id, const std::string &text, bool bare) = 0;
   virtual void viewerKeyframeRequest(const std::string &id) = 0;
   virtual void viewerStats(const std::string &id, const ViewerStats &stats) = 0;
   virtual void viewerError(const std::string &id, const std::string &message) = 0;
@@ -55,29 +62,40 @@ public:
 
 struct ViewerConfig {
   std::string id;
-  bool offerer = true;            /* signalling: we offer; WHEP: the browser offers */
-  std::string remoteOffer;        /* WHEP */
-  std::string encodingName;       /* H264, VP8, VP9, AV1 */
-  GstCaps *streamCaps = nullptr;  /* the encoded stream's caps (not owned) */
-  GstElement *audioTee = nullptr; /* Opus fan-out, when the audio pad exists */
-  std::string stunServer;         /* stun://host:port */
+  bool offerer = true;               /* signalling: we offer; WHEP: the browser offers */
+  bool answerWithCandidates = false; /* answer once gathering completed (WHEP) */
+  std::string remoteOffer;           /* WHEP */
+  std::string encodingName;          /* H264, VP8, VP9, AV1 */
+  GstCaps *streamCaps = nullptr;     /* the encoded stream's caps (not owned) */
+  GstElement *audioTee = nullptr;    /* Opus fan-out, when the audio pad exists */
+  std::string stunServer;            /* stun://host:port */
   std::vector<std::string> turnServers;
   std::vector<std::string> iceAddresses;
   GstElement *owner = nullptr; /* the vdiwebrtcsink, kept alive by callbacks */
   ViewerEvents *events = nullptr;
+  /* Where the viewer's teardown runs (the element's thread): never on the
+   * streaming thread that feeds every viewer. */
+  vdi::TeeBranch::Defer defer;
+  /* Called with the viewer's bin before it joins the pipeline: from then
+   * on, messages from inside it are the viewer's. */
+  std::function<void(GstElement *bin)> adopt;
 };
 
 class Viewer
 {
 public:
-  /* Builds the branch inside @bin, linked to a new pad of @tee. */
-  static std::unique_ptr<Viewer> create(GstBin *bin, GstElement *tee, const ViewerConfig &config,
+  /* Builds the viewer's bin beside @tee (and config.audioTee) and links it
+   * to new pads of them. */
+  static std::unique_ptr<Viewer> create(GstElement *tee, const ViewerConfig &config,
                                         GError **error);
   ~Viewer();
   Viewer(const Viewer &) = delete;
   Viewer &operator=(const Viewer &) = delete;
 
   const std::string &id() const { return id_; }
+  /* The viewer's bin: a message whose source has it as ancestor is this
+   * viewer's. */
+  GstElement *bin() const;
   void setRemoteDescription(const std::string &type, const std::string &sdp);
   void addIceCandidate(unsigned mline, const std::string &candidate);
   void requestStats();
@@ -85,7 +103,7 @@ public:
   uint64_t framesSent() const { return frames_.load(); }
   /* The local description as SDP text, or empty. */
   std::string localDescription() const;
-  /* Sends @text on the input data channel. False (and nothing sent) when
+  /* Sends @text on the control data channel. False (and nothing sent) when
    * there is no open channel or webrtcbin refuses the message (e.g. larger
    * than the peer's max-message-size); @error says why. */
   bool send(const std::string &text, std::string *error);
@@ -94,18 +112,18 @@ public:
 
 private:
   Viewer() = default;
-  bool build(GstBin *bin, GstElement *tee, const ViewerConfig &config, GError **error);
+  bool build(GstElement *tee, const ViewerConfig &config, GError **error);
+  bool buildVideo(GstBin *bin, const ViewerConfig &config, int pt, const std::string &pli,
+                  GError **error);
+  bool buildAudio(GstBin *bin, int pt, GError **error);
+  void connectSignals();
+  void answerOnCaps(GstSDPMessage *offer);
 
   std::string id_;
-  GstBin *bin_ = nullptr;
-  GstElement *tee_ = nullptr;
-  GstPad *teePad_ = nullptr;
-  GstElement *queue_ = nullptr, *pay_ = nullptr, *setter_ = nullptr, *webrtc_ = nullptr;
-  /* Audio branch (optional): audioTee_ ! aqueue_ ! apay_ ! webrtc_. */
-  GstElement *audioTee_ = nullptr;
-  GstPad *audioTeePad_ = nullptr;
-  GstElement *aqueue_ = nullptr, *apay_ = nullptr;
-  GstWebRTCDataChannel *channel_ = nullptr;
+  std::unique_ptr<vdi::TeeBranch> branch_;
+  vdi::TeeBranch::Defer defer_;
+  /* Inside the bin (owned by it). */
+  GstElement *pay_ = nullptr, *setter_ = nullptr, *webrtc_ = nullptr, *apay_ = nullptr;
   std::shared_ptr<Link> link_;
   std::atomic<uint64_t> frames_{0};
 };
