@@ -121,7 +121,8 @@ TEST_CASE("the reaper stops a group without blocking the main loop", "[vdid][rea
   all.arm();
   /* stop() returned at once; the loop keeps running while they go. */
   CHECK(g_get_monotonic_time() - start < 100000);
-  CHECK(reaper.pending() == 2);
+  /* The stubborn one at least (the polite one may be gone already). */
+  CHECK(reaper.pending() >= 1);
   REQUIRE(iterateUntil(polite_done, 2000));
   CHECK_FALSE(stubborn_done); /* it ignores SIGTERM: waits for the grace */
   REQUIRE(iterateUntil(all_done, 3000));
