@@ -18,6 +18,7 @@
 
 #include "cgroups.h"
 #include "config.h"
+#include "session-services.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -35,6 +36,9 @@ class Pool;
 
 /* True once @pid is gone or a zombie (its exit watch is about to run). */
 bool hasExited(pid_t pid);
+/* SIGTERM to the process group of @leader, SIGKILL after @grace_ms; reaps
+ * @leader (whose child watch must be removed first). */
+void stopGroup(pid_t leader, int grace_ms);
 /* A program installed beside vdid (vdid-worker, vdid-srt), or $@env_var. */
 std::string helperPath(const char *name, const char *env_var);
 
@@ -82,6 +86,11 @@ struct Session {
   std::string runtime_dir;
   std::string socket_name; /* e.g. wayland-1, inside runtime_dir */
   pid_t compositor = -1;
+  /* The compositor starts once the session bus listens (services). */
+  std::vector<std::string> compositor_argv, compositor_env;
+  /* Session bus and sound server (session-services.h). */
+  std::unique_ptr<SessionServices> services;
+  bool launched = false; /* apps (and worker) started */
   std::vector<pid_t> apps;
   std::vector<std::vector<std::string>> app_commands;
   guint watch = 0;
@@ -202,6 +211,12 @@ private:
   static gboolean onWorkerOutput(gint fd, GIOCondition cond, gpointer data);
   static void onWorkerExit(GPid pid, gint status, gpointer data);
   void checkReady(const std::string &id);
+  /* The session's services changed: start the compositor once the bus
+   * listens, the apps and the worker once sound is settled. */
+  void servicesChanged(const std::string &id);
+  bool spawnCompositor(Session &s, std::string *message);
+  /* Apps and worker, once the compositor and the sound server are ready. */
+  void launchSession(Session &s);
   void stopProcesses(Session &s);
   static void onCompositorExit(GPid pid, gint status, gpointer data);
   void reapIdle();
