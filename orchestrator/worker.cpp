@@ -13,6 +13,8 @@
  *     tee. ! vdiwebrtcsink port=-1          (always)
  *     tee. ! h264parse ! hlssink2           (while someone reads the HLS playlist)
  *     tee. ! h264parse ! mpegtsmux ! fdsink (while SRT callers watch)
+ *   + the session's sound (worker-audio.h): Opus into vdiwebrtcsink, AAC
+ *     into the HLS and SRT branches
  *
  * One encoder feeds every delivery: the HLS and SRT branches are added when
  * vdid asks for them and removed when nobody uses them any more, so an
@@ -42,6 +44,7 @@
  */
 
 #include "encoder-choice.h"
+#include "worker-audio.h"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -94,6 +97,7 @@ void member(JsonBuilder *b, const char *name, const char *value)
 struct Branch {
   GstElement *bin = nullptr;
   GstPad *tee_pad = nullptr;
+  GstPad *audio_pad = nullptr; /* on the AAC tee, or null */
 };
 
 struct Worker {
@@ -110,6 +114,7 @@ struct Worker {
   std::string hls_dir; /* empty: HLS not offered */
   int srt_fd = -1;     /* -1: SRT not offered */
   Branch hls, srt;
+  vdid::worker::Audio audio; /* no pipeline: the session has no sound */
   /* whep-offer refs waiting for their answer, by resource. */
   std::mutex whep_lock;
   std::map<std::string, gint64> whep_refs;
@@ -187,6 +192,26 @@ void requestKeyframe(GstPad *pad)
        gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty("vdi-repaint")));
 }
 
+/* The sound of an HLS or SRT branch: AAC from the one AAC encoder, which
+ * runs while any such branch does. */
+std::string audioPart(Worker *w, const std::string &target)
+{
+  if (!w->audio.aac_tee)
+    return "";
+  return " queue name=ahead max-size-buffers=0 max-size-bytes=0 max-size-time=2000000000 "
+         "leaky=downstream ! aacparse ! " +
+         target;
+}
+
+void linkAudio(Worker *w, Branch &branch)
+{
+  g_autoptr(GstPad) sink = gst_element_get_static_pad(branch.bin, "audio");
+  branch.audio_pad = gst_element_request_pad_simple(w->audio.aac_tee, "src_%u");
+  if (!branch.audio_pad || gst_pad_link(branch.audio_pad, sink) != GST_PAD_LINK_OK)
+    g_warning("cannot link the sound of a delivery branch");
+  vdid::worker::setAacDemand(w->audio, true);
+}
+
 bool addBranch(Worker *w, Branch &branch, const std::string &description, std::string *message)
 {
   if (branch.bin)
@@ -202,6 +227,12 @@ bool addBranch(Worker *w, Branch &branch, const std::string &description, std::s
   g_autoptr(GstElement) head = gst_bin_get_by_name(GST_BIN(bin), "head");
   g_autoptr(GstPad) head_pad = gst_element_get_static_pad(head, "sink");
   gst_element_add_pad(bin, gst_ghost_pad_new("sink", head_pad));
+  /* ... and "ahead", when it carries sound, gets AAC. */
+  g_autoptr(GstElement) audio_head = gst_bin_get_by_name(GST_BIN(bin), "ahead");
+  if (audio_head) {
+    g_autoptr(GstPad) pad = gst_element_get_static_pad(audio_head, "sink");
+    gst_element_add_pad(bin, gst_ghost_pad_new("audio", pad));
+  }
   /* A sink joining a playing live pipeline must not make the pipeline wait
    * for its preroll (the source would stop in PAUSED, and nothing would
    * ever preroll it): the branch keeps its async state changes to itself. */
@@ -226,6 +257,8 @@ bool addBranch(Worker *w, Branch &branch, const std::string &description, std::s
   }
   branch.bin = bin;
   branch.tee_pad = tee_pad;
+  if (audio_head)
+    linkAudio(w, branch);
   requestKeyframe(tee_pad);
   return true;
 }
@@ -240,10 +273,12 @@ void removeBranch(Worker *w, Branch &branch)
     Worker *w;
     GstElement *bin;
     GstPad *tee_pad;
+    GstPad *audio_pad;
   };
   auto *r = g_new(Removal, 1);
-  *r = {w, branch.bin, branch.tee_pad};
+  *r = {w, branch.bin, branch.tee_pad, branch.audio_pad};
   branch = {};
+  vdid::worker::setAacDemand(w->audio, w->hls.audio_pad || w->srt.audio_pad);
   gst_pad_add_probe(
     r->tee_pad, GST_PAD_PROBE_TYPE_IDLE,
     [](GstPad *pad, GstPadProbeInfo *, gpointer data) -> GstPadProbeReturn {
@@ -256,6 +291,14 @@ void removeBranch(Worker *w, Branch &branch)
           auto *r = static_cast<Removal *>(data);
           gst_element_release_request_pad(r->w->tee, r->tee_pad);
           gst_object_unref(r->tee_pad);
+          if (r->audio_pad) {
+            if (GstPad *peer = gst_pad_get_peer(r->audio_pad)) {
+              gst_pad_unlink(r->audio_pad, peer);
+              gst_object_unref(peer);
+            }
+            gst_element_release_request_pad(r->w->audio.aac_tee, r->audio_pad);
+            gst_object_unref(r->audio_pad);
+          }
           gst_element_set_state(r->bin, GST_STATE_NULL);
           gst_bin_remove(GST_BIN(r->w->pipeline), r->bin);
           g_free(r);
@@ -299,10 +342,10 @@ void setHls(Worker *w, bool active)
    * asks the encoder for it (docs/srt-hls.md). */
   std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
                      "max-size-time=2000000000 "
-                     "leaky=downstream ! h264parse ! hlssink2 target-duration=1 "
+                     "leaky=downstream ! h264parse ! hlssink2 name=hls target-duration=1 "
                      "playlist-length=5 max-files=10 location=\"" +
                      w->hls_dir + "/segment%05d.ts\" playlist-location=\"" + w->hls_dir +
-                     "/index.m3u8\"";
+                     "/index.m3u8\"" + audioPart(w, "hls.audio");
   std::string message;
   if (!addBranch(w, w->hls, desc, &message))
     g_warning("HLS: %s", message.c_str());
@@ -327,9 +370,9 @@ void setSrt(Worker *w, bool active)
   g_object_set(w->source, "keepalive", 33u, nullptr);
   std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
                      "max-size-time=1000000000 "
-                     "leaky=downstream ! h264parse config-interval=-1 ! mpegtsmux ! "
+                     "leaky=downstream ! h264parse config-interval=-1 ! mpegtsmux name=mux ! "
                      "fdsink sync=false async=false fd=" +
-                     std::to_string(w->srt_fd);
+                     std::to_string(w->srt_fd) + audioPart(w, "mux.");
   std::string message;
   if (!addBranch(w, w->srt, desc, &message))
     g_warning("SRT: %s", message.c_str());
@@ -495,6 +538,11 @@ gboolean onBus(GstBus *, GstMessage *msg, gpointer data)
     g_autoptr(GError) err = nullptr;
     g_autofree char *debug = nullptr;
     gst_message_parse_error(msg, &err, &debug);
+    /* A failing capture costs the sound, not the session. */
+    if (vdid::worker::ownsMessage(w->audio, GST_MESSAGE_SRC(msg))) {
+      vdid::worker::captureFailed(w->audio, err->message);
+      return G_SOURCE_CONTINUE;
+    }
     /* A failing HLS or SRT branch costs that delivery, not the session. */
     for (Branch *b : {&w->hls, &w->srt}) {
       if (b->bin && gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT(b->bin))) {
@@ -523,6 +571,7 @@ int main(int argc, char **argv)
   g_autofree char *encoder_name = nullptr;
   g_autofree char *hls_dir = nullptr;
   g_autofree char *srt_fifo = nullptr;
+  g_autofree char *audio_device = nullptr;
   int fps = 60, bitrate = 6000;
   gboolean software_only = FALSE;
   GOptionEntry entries[] = {
@@ -538,6 +587,8 @@ int main(int argc, char **argv)
      "Offer HLS: write the playlist and segments here while vdid asks for them", "DIR"},
     {"srt-fifo", 0, 0, G_OPTION_ARG_FILENAME, &srt_fifo,
      "Offer SRT: write MPEG-TS into this FIFO (read by vdid-srt) while vdid asks for it", "PATH"},
+    {"audio-device", 0, 0, G_OPTION_ARG_STRING, &audio_device,
+     "Stream the sound of this PulseAudio source (the session's vdi-speaker.monitor)", "NAME"},
     {nullptr},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- gst-vdi session pipeline");
@@ -619,6 +670,16 @@ int main(int argc, char **argv)
     else
       fcntl(w.srt_fd, F_SETFL, fcntl(w.srt_fd, F_GETFL) & ~O_NONBLOCK);
   }
+  /* Audio and video timestamps on one clock, whatever element offers one. */
+  g_autoptr(GstClock) clock = gst_system_clock_obtain();
+  gst_pipeline_use_clock(GST_PIPELINE(w.pipeline), clock);
+  if (audio_device) {
+    std::string audio_error;
+    if (!vdid::worker::buildAudio(w.audio, w.pipeline, w.sink, audio_device, &audio_error)) {
+      g_warning("no sound for this session: %s", audio_error.c_str());
+      w.audio = {};
+    }
+  }
   if (g_signal_lookup("whep-answer", G_OBJECT_TYPE(w.sink)))
     g_signal_connect(w.sink, "whep-answer", G_CALLBACK(onWhepAnswer), &w);
   if (ice) {
@@ -658,6 +719,7 @@ int main(int argc, char **argv)
     gst_element_set_state(w.pipeline, GST_STATE_NULL);
     return 1;
   }
+  vdid::worker::startAudio(w.audio);
   emit(event("ready", [&](JsonBuilder *b) { member(b, "encoder", choice->factory.c_str()); }));
 
   g_main_loop_run(w.loop);

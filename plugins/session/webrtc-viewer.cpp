@@ -605,7 +605,8 @@ bool Viewer::build(GstBin *bin, GstElement *tee, const ViewerConfig &c, GError *
     }
     g_object_set(aqueue_, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
                  guint64(GST_SECOND), "leaky", 2 /* downstream */, nullptr);
-    g_object_set(apay_, "pt", guint(audioPt), nullptr);
+    /* DTX: silence from opusenc sends no packets at all. */
+    g_object_set(apay_, "pt", guint(audioPt), "dtx", TRUE, nullptr);
     gst_bin_add_many(bin, aqueue_, apay_, nullptr);
     GstPad *asink = gst_element_request_pad_simple(webrtc_, "sink_%u");
     g_autoptr(GstPad) apsrc = gst_element_get_static_pad(apay_, "src");
