@@ -47,10 +47,16 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
         gst_object_unref(e);
     return false;
   }
-  /* 10 ms periods: the latency budget is mouth-to-ear 60 ms (docs/sound.md). */
-  g_object_set(src, "device", device, "buffer-time", G_GINT64_CONSTANT(20000), "latency-time",
+  /* 10 ms periods (the latency budget is mouth-to-ear 60 ms, docs/sound.md);
+   * room for 100 ms, so that a busy host does not lose samples (at 20 ms,
+   * load 7 on 2 cores made 150 ms holes in the stream). */
+  g_object_set(src, "device", device, "buffer-time", G_GINT64_CONSTANT(100000), "latency-time",
                G_GINT64_CONSTANT(10000), "provide-clock", FALSE, "client-name", "vdid-worker",
                nullptr);
+  /* Timestamps from the sample count: the virtual speaker is driven by a
+   * CLOCK_MONOTONIC timer (no drift against the system clock), and slaving
+   * (skew) made holes whenever a busy host delivered a burst late. */
+  gst_util_set_object_arg(G_OBJECT(src), "slave-method", "none");
   GstCaps *c = gst_caps_from_string(kRawCaps);
   g_object_set(caps, "caps", c, nullptr);
   g_object_set(raw, "caps", c, nullptr);

@@ -324,6 +324,17 @@ void clearHlsDir(const std::string &dir)
   }
 }
 
+/* TS readers finish a frame only when the next one starts: repeat frames
+ * at 30 fps while someone watches over SRT (docs/srt-hls.md), and while HLS
+ * with sound is read (MSE plays only where audio and video are both
+ * buffered, and a still screen gave one 33 ms frame per second: hls.js
+ * stalled). Otherwise damage-driven frames only. */
+void updateKeepalive(Worker *w)
+{
+  bool repeat = w->srt.bin || (w->hls.bin && w->audio.aac_tee);
+  g_object_set(w->source, "keepalive", repeat ? 33u : 1000u, nullptr);
+}
+
 void setHls(Worker *w, bool active)
 {
   if (w->hls_dir.empty()) {
@@ -333,6 +344,7 @@ void setHls(Worker *w, bool active)
   if (!active) {
     removeBranch(w, w->hls);
     clearHlsDir(w->hls_dir);
+    updateKeepalive(w);
     return;
   }
   if (w->hls.bin)
@@ -349,6 +361,7 @@ void setHls(Worker *w, bool active)
   std::string message;
   if (!addBranch(w, w->hls, desc, &message))
     g_warning("HLS: %s", message.c_str());
+  updateKeepalive(w);
 }
 
 void setSrt(Worker *w, bool active)
@@ -359,14 +372,11 @@ void setSrt(Worker *w, bool active)
   }
   if (!active) {
     removeBranch(w, w->srt);
-    /* Back to damage-driven frames only. */
-    g_object_set(w->source, "keepalive", 1000u, nullptr);
+    updateKeepalive(w);
     return;
   }
   if (w->srt.bin)
     return;
-  /* TS readers finish a frame only when the next one starts: repeat
-   * frames at 30 fps while someone watches over SRT (docs/srt-hls.md). */
   g_object_set(w->source, "keepalive", 33u, nullptr);
   std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
                      "max-size-time=1000000000 "
@@ -376,6 +386,7 @@ void setSrt(Worker *w, bool active)
   std::string message;
   if (!addBranch(w, w->srt, desc, &message))
     g_warning("SRT: %s", message.c_str());
+  updateKeepalive(w);
 }
 
 /* vdiwebrtcsink::whep-answer, from the element's own thread. */
