@@ -6,6 +6,8 @@
 
 #include "http.h"
 
+#include "static-files.h"
+
 namespace vdid {
 
 std::string Request::header(const char *name) const
@@ -74,28 +76,14 @@ void respondError(SoupServerMessage *msg, unsigned status, const std::string &me
 
 void respondFile(Request &req, const std::string &root)
 {
-  if (req.method != "GET" && req.method != "HEAD")
+  switch (vdi::serveStaticFile(req.msg, root, req.path)) {
+  case SOUP_STATUS_OK:
+    return;
+  case SOUP_STATUS_METHOD_NOT_ALLOWED:
     return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
-  std::string rel = req.path == "/" ? "/index.html" : req.path;
-  if (root.empty() || rel.find("..") != std::string::npos || rel.find('\0') != std::string::npos)
+  default:
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
-  std::string path = root + rel;
-  gchar *data = nullptr;
-  gsize len = 0;
-  if (!g_file_test(path.c_str(), G_FILE_TEST_IS_REGULAR) ||
-      !g_file_get_contents(path.c_str(), &data, &len, nullptr))
-    return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
-  const char *type = "application/octet-stream";
-  if (g_str_has_suffix(path.c_str(), ".html"))
-    type = "text/html; charset=utf-8";
-  else if (g_str_has_suffix(path.c_str(), ".js"))
-    type = "text/javascript; charset=utf-8";
-  else if (g_str_has_suffix(path.c_str(), ".css"))
-    type = "text/css; charset=utf-8";
-  else if (g_str_has_suffix(path.c_str(), ".map") || g_str_has_suffix(path.c_str(), ".json"))
-    type = "application/json";
-  soup_server_message_set_status(req.msg, SOUP_STATUS_OK, nullptr);
-  soup_server_message_set_response(req.msg, type, SOUP_MEMORY_TAKE, data, len);
+  }
 }
 
 JsonNode *buildJson(const std::function<void(JsonBuilder *)> &fill)

@@ -6,6 +6,7 @@
 
 #include "session-services.h"
 
+#include "process-reaper.h"
 #include "sessions.h"
 
 #include <csignal>
@@ -131,9 +132,10 @@ const char *SessionServices::stateName(State state)
 }
 
 SessionServices::SessionServices(std::string id, std::string runtime_dir, bool audio, Spawn spawn,
-                                 std::function<void()> on_change)
+                                 Stop stop, std::function<void()> on_change)
   : id_(std::move(id)), dir_(std::move(runtime_dir)), audio_(audio), spawn_(std::move(spawn)),
-    on_change_(std::move(on_change)), self_(std::make_shared<SessionServices *>(this))
+    stop_(std::move(stop)), on_change_(std::move(on_change)),
+    self_(std::make_shared<SessionServices *>(this))
 {
 }
 
@@ -357,50 +359,38 @@ void SessionServices::failAudio(const std::string &reason)
   audio_reason_ = reason;
   g_warning("session %s: sound failed: %s (the session goes on without sound)", id_.c_str(),
             reason.c_str());
-  stopSound();
+  stopPrograms(false, {});
   if (on_change_)
     on_change_();
 }
 
-void SessionServices::stopSound()
+void SessionServices::stopPrograms(bool bus_too, std::function<void()> done)
 {
-  bool was_stopping = stopping_;
-  stopping_ = true;
-  for (int slot : {Check, PipeWirePulse, WirePlumber, PipeWire})
-    if (programs_[slot].pid > 0)
-      kill(-programs_[slot].pid, SIGTERM);
-  for (int slot : {Check, PipeWirePulse, WirePlumber, PipeWire}) {
+  Countdown all(std::move(done));
+  for (int slot : {Check, PipeWirePulse, WirePlumber, PipeWire, Bus}) {
     Program &p = programs_[slot];
+    if (slot == Bus && !bus_too)
+      continue;
     if (p.watch)
       g_source_remove(p.watch);
     p.watch = 0;
     if (p.pid > 0)
-      stopGroup(p.pid, 1000);
+      stop_(p.pid, 1000, all.part());
     p.pid = -1;
     if (p.out >= 0)
       close(p.out);
     p.out = -1;
   }
-  stopping_ = was_stopping;
+  all.arm();
 }
 
-void SessionServices::stop()
+void SessionServices::stop(std::function<void()> done)
 {
   stopping_ = true;
   if (poll_source_)
     g_source_remove(poll_source_);
   poll_source_ = 0;
-  stopSound();
-  Program &bus = programs_[Bus];
-  if (bus.watch)
-    g_source_remove(bus.watch);
-  bus.watch = 0;
-  if (bus.pid > 0)
-    stopGroup(bus.pid, 1000);
-  bus.pid = -1;
-  if (bus.out >= 0)
-    close(bus.out);
-  bus.out = -1;
+  stopPrograms(true, std::move(done));
 }
 
 std::string SessionServices::readOutput(Slot slot)

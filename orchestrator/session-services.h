@@ -61,9 +61,13 @@ public:
     std::function<pid_t(const std::vector<std::string> &argv, const std::vector<std::string> &env,
                         std::string *error, int *stdout_fd)>;
 
+  /* Stops the process group led by @leader without blocking
+   * (ProcessReaper::stop); @done runs once it is reaped. */
+  using Stop = std::function<void(pid_t leader, int grace_ms, std::function<void()> done)>;
+
   /* @on_change runs (from the main context) whenever busSettled() or
    * audioState() changes. Nothing starts before start(). */
-  SessionServices(std::string id, std::string runtime_dir, bool audio, Spawn spawn,
+  SessionServices(std::string id, std::string runtime_dir, bool audio, Spawn spawn, Stop stop,
                   std::function<void()> on_change);
   ~SessionServices(); /* stops everything */
   SessionServices(const SessionServices &) = delete;
@@ -73,8 +77,9 @@ public:
    * once it listens). False only when nothing could be written; a program
    * that fails is reported through the states. */
   bool start(std::string *error);
-  /* SIGTERM, then SIGKILL, to every program; reaps them. */
-  void stop();
+  /* Stops every program (SIGTERM, then SIGKILL); @done runs once all are
+   * reaped. */
+  void stop(std::function<void()> done = {});
 
   /* The bus listens (or failed: then there is no session bus). */
   bool busSettled() const { return bus_state_ != State::Starting; }
@@ -110,7 +115,9 @@ private:
   void startDefaultCheck();
   void exited(Slot slot, int status);
   void failAudio(const std::string &reason);
-  void stopSound();
+  /* Hands the running sound programs (and the bus with @bus_too) to the
+   * Stop function. */
+  void stopPrograms(bool bus_too, std::function<void()> done);
   void setBus(State state);
   std::vector<std::string> soundEnvironment() const;
   /* What @slot wrote on its stdout so far (non-blocking). */
@@ -119,6 +126,7 @@ private:
   std::string id_, dir_;
   bool audio_;
   Spawn spawn_;
+  Stop stop_;
   std::function<void()> on_change_;
   Program programs_[kSlots] = {
     {"dbus-daemon"}, {"pipewire"}, {"wireplumber"}, {"pipewire-pulse"}, {"pactl"}};

@@ -18,6 +18,7 @@
 
 #include "cgroups.h"
 #include "config.h"
+#include "process-reaper.h"
 #include "session-services.h"
 
 #include <glib.h>
@@ -36,9 +37,6 @@ class Pool;
 
 /* True once @pid is gone or a zombie (its exit watch is about to run). */
 bool hasExited(pid_t pid);
-/* SIGTERM to the process group of @leader, SIGKILL after @grace_ms; reaps
- * @leader (whose child watch must be removed first). */
-void stopGroup(pid_t leader, int grace_ms);
 /* A program installed beside vdid (vdid-worker, vdid-srt), or $@env_var. */
 std::string helperPath(const char *name, const char *env_var);
 
@@ -154,10 +152,14 @@ public:
   const Cgroups &cgroups() const { return *cgroups_; }
   /* nullptr when pool-size is 0. */
   const Pool *pool() const { return pool_.get(); }
-  /* Stops every process of the session and removes it. */
-  bool destroy(const std::string &id);
+  /* Removes the session at once and stops its processes without blocking;
+   * @done runs once they are gone and its runtime dir and cgroup are
+   * removed. */
+  bool destroy(const std::string &id, std::function<void()> done = {});
   /* Changes the size of the session's output (sway). */
   bool resize(const std::string &id, unsigned width, unsigned height, std::string *message);
+  /* Stops every session and waits (iterating the main context) until all
+   * their processes are gone. For shutdown. */
   void destroyAll();
 
   /* Stops what a previous vdid left in the runtime base (after a crash or
@@ -217,7 +219,9 @@ private:
   bool spawnCompositor(Session &s, std::string *message);
   /* Apps and worker, once the compositor and the sound server are ready. */
   void launchSession(Session &s);
-  void stopProcesses(Session &s);
+  /* Ends every process group of @s without blocking; @done runs once the
+   * last one is reaped. */
+  void stopProcesses(Session &s, std::function<void()> done = {});
   static void onCompositorExit(GPid pid, gint status, gpointer data);
   void reapIdle();
 
@@ -227,6 +231,7 @@ private:
   guint idle_timer_ = 0;
   std::unique_ptr<Cgroups> cgroups_;
   std::unique_ptr<Pool> pool_;
+  ProcessReaper reaper_;
 };
 
 } // namespace vdid

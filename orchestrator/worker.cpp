@@ -44,6 +44,7 @@
  */
 
 #include "encoder-choice.h"
+#include "events.h"
 #include "worker-audio.h"
 
 #include <glib-unix.h>
@@ -181,17 +182,6 @@ void fatal(Worker *w, const std::string &message)
   g_main_loop_quit(w->loop);
 }
 
-/* A keyframe now, for a new reader: force-key-unit for the encoder and
- * vdi-repaint for the damage-driven source (encoders swallow the former). */
-void requestKeyframe(GstPad *pad)
-{
-  /* Upstream events are sent into a source pad, pushed out of a sink pad. */
-  auto send = GST_PAD_IS_SRC(pad) ? gst_pad_send_event : gst_pad_push_event;
-  send(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-  send(pad,
-       gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty("vdi-repaint")));
-}
-
 /* The sound of an HLS or SRT branch: AAC from the one AAC encoder, which
  * runs while any such branch does. */
 std::string audioPart(Worker *w, const std::string &target)
@@ -259,7 +249,7 @@ bool addBranch(Worker *w, Branch &branch, const std::string &description, std::s
   branch.tee_pad = tee_pad;
   if (audio_head)
     linkAudio(w, branch);
-  requestKeyframe(tee_pad);
+  vdi::requestKeyframe(tee_pad);
   return true;
 }
 
@@ -512,7 +502,7 @@ void handleCommand(Worker *w, const std::string &line)
     (op == "hls" ? setHls : setSrt)(w, active);
   } else if (op == "keyframe") {
     g_autoptr(GstPad) pad = gst_element_get_static_pad(w->tee, "sink");
-    requestKeyframe(pad);
+    vdi::requestKeyframe(pad);
   } else if (op == "quit") {
     g_main_loop_quit(w->loop);
   } else {
