@@ -132,8 +132,6 @@ void SessionManager::workerLine(const std::string &id, const std::string &line)
     auto it = w.peers.find(peer);
     if (it != w.peers.end())
       it->second(message);
-    else if (w.early.size() < 64)
-      w.early[peer].push_back(std::move(message));
   } else if (event == "stats") {
     w.fps = json_object_get_double_member_with_default(o, "fps", 0);
     w.bitrate = json_object_get_double_member_with_default(o, "bitrate", 0);
@@ -216,16 +214,8 @@ void SessionManager::addPeer(const std::string &id, const std::string &role,
                 done = std::move(done)](JsonObject *answer) {
     std::string peer = answer ? json_object_get_string_member_with_default(answer, "peer", "") : "";
     auto s = get(sid);
-    if (!peer.empty() && s && s->worker) {
+    if (!peer.empty() && s && s->worker)
       s->worker->peers[peer] = on_message;
-      auto early = s->worker->early.find(peer);
-      if (early != s->worker->early.end()) {
-        std::vector<std::string> messages = std::move(early->second);
-        s->worker->early.erase(early);
-        for (const auto &m : messages)
-          on_message(m);
-      }
-    }
     done(peer);
   };
   workerRequest(
@@ -284,7 +274,6 @@ void SessionManager::removePeer(const std::string &id, const std::string &peer)
   if (!s || !s->worker)
     return;
   s->worker->peers.erase(peer);
-  s->worker->early.erase(peer);
   writeToWorker(*s, command("remove-peer", [&](JsonBuilder *b) {
     json_builder_set_member_name(b, "peer");
     json_builder_add_string_value(b, peer.c_str());

@@ -67,11 +67,9 @@ struct WorkerLink {
   /* Requests (add-peer, whep-*) waiting for the event that answers them,
    * by ref. */
   std::map<unsigned, std::function<void(JsonObject *answer)>> pending;
-  /* Where "send" events for each peer go. */
+  /* Where "send" events for each peer go. The worker reports a peer's id
+   * ("peer") before any "send" for it. */
   std::map<std::string, std::function<void(const std::string &message)>> peers;
-  /* Messages for a peer vdid does not know yet: the element greets a new
-   * peer while add-peer runs, before the worker reports the peer's id. */
-  std::map<std::string, std::vector<std::string>> early;
 };
 
 struct Session {

@@ -33,13 +33,14 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   GstElement *conv = make("audioconvert", "audio-convert", error);
   GstElement *raw = make("capsfilter", "audio-raw", error);
   GstElement *tee = make("tee", "audio-tee", error);
+  GstElement *oqueue = make("queue", "audio-opus-queue", error);
   GstElement *opus = make("opusenc", "audio-opus", error);
   GstElement *valve = make("valve", "aac-valve", error);
   GstElement *aqueue = make("queue", "aac-queue", error);
   GstElement *aconv = make("audioconvert", "aac-convert", error);
   GstElement *aac = make("avenc_aac", "aac-encoder", error);
   GstElement *aac_tee = make("tee", "aac-tee", error);
-  GstElement *all[] = {src, caps, conv, raw, tee, opus, valve, aqueue, aconv, aac, aac_tee};
+  GstElement *all[] = {src, caps, conv, raw, tee, oqueue, opus, valve, aqueue, aconv, aac, aac_tee};
   bool ok = error->empty();
   if (!ok) {
     for (GstElement *e : all)
@@ -68,12 +69,16 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "generic");
   g_object_set(opus, "frame-size", 10, "inband-fec", TRUE, "packet-loss-percentage", 5, "dtx", TRUE,
                "bitrate", 96000, nullptr);
+  /* Each encoder on its own thread: a WebRTC viewer branch that blocks for
+   * a moment (joining, leaving) must not hold back the AAC of HLS and SRT,
+   * whose muxers then wait for audio and stall the video too. */
+  for (GstElement *q : {oqueue, aqueue})
+    g_object_set(q, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
+                 guint64(GST_SECOND), "leaky", 2 /* downstream */, nullptr);
   g_object_set(valve, "drop", TRUE, nullptr);
-  g_object_set(aqueue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
-               guint64(GST_SECOND), "leaky", 2 /* downstream */, nullptr);
   g_object_set(aac, "bitrate", 128000, nullptr);
-  gst_bin_add_many(GST_BIN(pipeline), src, caps, conv, raw, tee, opus, valve, aqueue, aconv, aac,
-                   aac_tee, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline), src, caps, conv, raw, tee, oqueue, opus, valve, aqueue, aconv,
+                   aac, aac_tee, nullptr);
   /* The capture joins when startAudio() says so, not with the pipeline: a
    * sound server that is gone must not stop the video. */
   gst_element_set_locked_state(src, TRUE);

@@ -45,6 +45,7 @@
 
 #include "encoder-choice.h"
 #include "events.h"
+#include "tee-branch.h"
 #include "worker-audio.h"
 
 #include <glib-unix.h>
@@ -95,11 +96,7 @@ void member(JsonBuilder *b, const char *name, const char *value)
 }
 
 /* A delivery branch hanging off the tee after the encoder (HLS or SRT). */
-struct Branch {
-  GstElement *bin = nullptr;
-  GstPad *tee_pad = nullptr;
-  GstPad *audio_pad = nullptr; /* on the AAC tee, or null */
-};
+using Branch = std::unique_ptr<vdi::TeeBranch>;
 
 struct Worker {
   GMainLoop *loop = nullptr;
@@ -116,10 +113,8 @@ struct Worker {
   int srt_fd = -1;     /* -1: SRT not offered */
   Branch hls, srt;
   vdid::worker::Audio audio; /* no pipeline: the session has no sound */
-  /* whep-offer refs waiting for their answer, by resource. */
-  std::mutex whep_lock;
+  /* whep-offer refs waiting for their answer, by resource (main thread). */
   std::map<std::string, gint64> whep_refs;
-  std::map<std::string, std::string> early_answers; /* answer before the ref was known */
 };
 
 GstPadProbeReturn countEncoded(GstPad *, GstPadProbeInfo *info, gpointer data)
@@ -161,7 +156,7 @@ gboolean reportStats(gpointer data)
     gst_structure_free(stats);
   }
   /* An HLS or SRT delivery that runs is watched by someone too. */
-  viewers += (w->hls.bin ? 1 : 0) + (w->srt.bin ? 1 : 0);
+  viewers += (w->hls ? 1 : 0) + (w->srt ? 1 : 0);
   emit(event("stats", [&](JsonBuilder *b) {
     json_builder_set_member_name(b, "fps");
     json_builder_add_double_value(b, fps);
@@ -182,6 +177,23 @@ void fatal(Worker *w, const std::string &message)
   g_main_loop_quit(w->loop);
 }
 
+/* Runs @work on the main thread, after what it is doing now. vdiwebrtcsink
+ * emits its signals from its own thread; handled here, in order, they come
+ * after the command that caused them (a peer's greeting after the "peer"
+ * event that names it, a WHEP answer after its resource is known), so vdid
+ * never hears of a peer or resource before its id. */
+void onMain(std::function<void()> work)
+{
+  auto *f = new std::function<void()>(std::move(work));
+  g_idle_add_full(
+    G_PRIORITY_DEFAULT,
+    [](gpointer d) -> gboolean {
+      (*static_cast<std::function<void()> *>(d))();
+      return G_SOURCE_REMOVE;
+    },
+    f, [](gpointer d) { delete static_cast<std::function<void()> *>(d); });
+}
+
 /* The sound of an HLS or SRT branch: AAC from the one AAC encoder, which
  * runs while any such branch does. */
 std::string audioPart(Worker *w, const std::string &target)
@@ -193,18 +205,9 @@ std::string audioPart(Worker *w, const std::string &target)
          target;
 }
 
-void linkAudio(Worker *w, Branch &branch)
-{
-  g_autoptr(GstPad) sink = gst_element_get_static_pad(branch.bin, "audio");
-  branch.audio_pad = gst_element_request_pad_simple(w->audio.aac_tee, "src_%u");
-  if (!branch.audio_pad || gst_pad_link(branch.audio_pad, sink) != GST_PAD_LINK_OK)
-    g_warning("cannot link the sound of a delivery branch");
-  vdid::worker::setAacDemand(w->audio, true);
-}
-
 bool addBranch(Worker *w, Branch &branch, const std::string &description, std::string *message)
 {
-  if (branch.bin)
+  if (branch)
     return true;
   /* Only the head of the branch gets a ghost pad: ghosting every unlinked
    * pad would also take hlssink2's muxer output before it links its sink. */
@@ -217,87 +220,30 @@ bool addBranch(Worker *w, Branch &branch, const std::string &description, std::s
   g_autoptr(GstElement) head = gst_bin_get_by_name(GST_BIN(bin), "head");
   g_autoptr(GstPad) head_pad = gst_element_get_static_pad(head, "sink");
   gst_element_add_pad(bin, gst_ghost_pad_new("sink", head_pad));
+  std::vector<vdi::TeeBranch::Input> inputs = {{w->tee, "sink"}};
   /* ... and "ahead", when it carries sound, gets AAC. */
   g_autoptr(GstElement) audio_head = gst_bin_get_by_name(GST_BIN(bin), "ahead");
   if (audio_head) {
     g_autoptr(GstPad) pad = gst_element_get_static_pad(audio_head, "sink");
     gst_element_add_pad(bin, gst_ghost_pad_new("audio", pad));
+    inputs.push_back({w->audio.aac_tee, "audio"});
   }
   /* A sink joining a playing live pipeline must not make the pipeline wait
    * for its preroll (the source would stop in PAUSED, and nothing would
    * ever preroll it): the branch keeps its async state changes to itself. */
   g_object_set(bin, "async-handling", TRUE, nullptr);
-  gst_bin_add(GST_BIN(w->pipeline), bin);
-  /* Playing before data can reach it, then linked. */
-  if (!gst_element_sync_state_with_parent(bin)) {
-    gst_element_set_state(bin, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(w->pipeline), bin);
-    *message = "cannot start the branch " + description;
+  branch = vdi::TeeBranch::attach(bin, inputs, message);
+  if (!branch)
     return false;
-  }
-  GstPad *tee_pad = gst_element_request_pad_simple(w->tee, "src_%u");
-  g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(bin, "sink");
-  if (gst_pad_link(tee_pad, sink_pad) != GST_PAD_LINK_OK) {
-    gst_element_release_request_pad(w->tee, tee_pad);
-    gst_object_unref(tee_pad);
-    gst_element_set_state(bin, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(w->pipeline), bin);
-    *message = "cannot link the branch " + description;
-    return false;
-  }
-  branch.bin = bin;
-  branch.tee_pad = tee_pad;
-  if (audio_head)
-    linkAudio(w, branch);
-  vdi::requestKeyframe(tee_pad);
+  vdi::requestKeyframe(branch->teePad(w->tee));
   return true;
 }
 
 /* Unlinks the branch once no buffer is in flight on its tee pad, then shuts
  * it down on the main thread. */
-void removeBranch(Worker *w, Branch &branch)
+void removeBranch(Branch &branch)
 {
-  if (!branch.bin)
-    return;
-  struct Removal {
-    Worker *w;
-    GstElement *bin;
-    GstPad *tee_pad;
-    GstPad *audio_pad;
-  };
-  auto *r = g_new(Removal, 1);
-  *r = {w, branch.bin, branch.tee_pad, branch.audio_pad};
-  branch = {};
-  vdid::worker::setAacDemand(w->audio, w->hls.audio_pad || w->srt.audio_pad);
-  gst_pad_add_probe(
-    r->tee_pad, GST_PAD_PROBE_TYPE_IDLE,
-    [](GstPad *pad, GstPadProbeInfo *, gpointer data) -> GstPadProbeReturn {
-      auto *r = static_cast<Removal *>(data);
-      g_autoptr(GstPad) peer = gst_pad_get_peer(pad);
-      if (peer)
-        gst_pad_unlink(pad, peer);
-      g_idle_add(
-        [](gpointer data) -> gboolean {
-          auto *r = static_cast<Removal *>(data);
-          gst_element_release_request_pad(r->w->tee, r->tee_pad);
-          gst_object_unref(r->tee_pad);
-          if (r->audio_pad) {
-            if (GstPad *peer = gst_pad_get_peer(r->audio_pad)) {
-              gst_pad_unlink(r->audio_pad, peer);
-              gst_object_unref(peer);
-            }
-            gst_element_release_request_pad(r->w->audio.aac_tee, r->audio_pad);
-            gst_object_unref(r->audio_pad);
-          }
-          gst_element_set_state(r->bin, GST_STATE_NULL);
-          gst_bin_remove(GST_BIN(r->w->pipeline), r->bin);
-          g_free(r);
-          return G_SOURCE_REMOVE;
-        },
-        r);
-      return GST_PAD_PROBE_REMOVE;
-    },
-    r, nullptr);
+  vdi::TeeBranch::detach(std::move(branch), onMain);
 }
 
 /* Removes what a previous HLS branch left, so a new reader never sees a
@@ -318,11 +264,13 @@ void clearHlsDir(const std::string &dir)
  * at 30 fps while someone watches over SRT (docs/srt-hls.md), and while HLS
  * with sound is read (MSE plays only where audio and video are both
  * buffered, and a still screen gave one 33 ms frame per second: hls.js
- * stalled). Otherwise damage-driven frames only. */
-void updateKeepalive(Worker *w)
+ * stalled). Otherwise damage-driven frames only. The AAC encoder runs
+ * while either branch does. */
+void branchesChanged(Worker *w)
 {
-  bool repeat = w->srt.bin || (w->hls.bin && w->audio.aac_tee);
+  bool repeat = w->srt || (w->hls && w->audio.aac_tee);
   g_object_set(w->source, "keepalive", repeat ? 33u : 1000u, nullptr);
+  vdid::worker::setAacDemand(w->audio, w->hls || w->srt);
 }
 
 void setHls(Worker *w, bool active)
@@ -332,12 +280,12 @@ void setHls(Worker *w, bool active)
     return;
   }
   if (!active) {
-    removeBranch(w, w->hls);
+    removeBranch(w->hls);
     clearHlsDir(w->hls_dir);
-    updateKeepalive(w);
+    branchesChanged(w);
     return;
   }
-  if (w->hls.bin)
+  if (w->hls)
     return;
   clearHlsDir(w->hls_dir);
   /* hlssink2 cuts a segment at the first keyframe after each second and
@@ -351,7 +299,7 @@ void setHls(Worker *w, bool active)
   std::string message;
   if (!addBranch(w, w->hls, desc, &message))
     g_warning("HLS: %s", message.c_str());
-  updateKeepalive(w);
+  branchesChanged(w);
 }
 
 void setSrt(Worker *w, bool active)
@@ -361,12 +309,14 @@ void setSrt(Worker *w, bool active)
     return;
   }
   if (!active) {
-    removeBranch(w, w->srt);
-    updateKeepalive(w);
+    removeBranch(w->srt);
+    branchesChanged(w);
     return;
   }
-  if (w->srt.bin)
+  if (w->srt)
     return;
+  /* TS readers finish a frame only when the next one starts: repeat
+   * frames at 30 fps while someone watches over SRT (docs/srt-hls.md). */
   g_object_set(w->source, "keepalive", 33u, nullptr);
   std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
                      "max-size-time=1000000000 "
@@ -376,33 +326,7 @@ void setSrt(Worker *w, bool active)
   std::string message;
   if (!addBranch(w, w->srt, desc, &message))
     g_warning("SRT: %s", message.c_str());
-  updateKeepalive(w);
-}
-
-/* vdiwebrtcsink::whep-answer, from the element's own thread. */
-void onWhepAnswer(GstElement *, const char *resource, guint status, const char *body, gpointer data)
-{
-  auto *w = static_cast<Worker *>(data);
-  gint64 ref = 0;
-  {
-    std::lock_guard<std::mutex> locker(w->whep_lock);
-    auto it = w->whep_refs.find(resource);
-    if (it == w->whep_refs.end()) {
-      /* Answered inside whep-offer, before the caller learnt the resource. */
-      w->early_answers[resource] = std::to_string(status) + " " + (body ? body : "");
-      return;
-    }
-    ref = it->second;
-    w->whep_refs.erase(it);
-  }
-  emit(event("whep", [&](JsonBuilder *b) {
-    json_builder_set_member_name(b, "ref");
-    json_builder_add_int_value(b, ref);
-    json_builder_set_member_name(b, "status");
-    json_builder_add_int_value(b, status);
-    member(b, "body", body ? body : "");
-    member(b, "resource", resource);
-  }));
+  branchesChanged(w);
 }
 
 void emitWhep(gint64 ref, guint status, const std::string &body, const std::string &resource = "")
@@ -417,6 +341,21 @@ void emitWhep(gint64 ref, guint status, const std::string &body, const std::stri
   }));
 }
 
+/* vdiwebrtcsink::whep-answer, from the element's own thread. */
+void onWhepAnswer(GstElement *, const char *resource, guint status, const char *body, gpointer data)
+{
+  auto *w = static_cast<Worker *>(data);
+  std::string r = resource, text = body ? body : "";
+  onMain([w, r, status, text] {
+    auto it = w->whep_refs.find(r);
+    if (it == w->whep_refs.end())
+      return;
+    gint64 ref = it->second;
+    w->whep_refs.erase(it);
+    emitWhep(ref, status, text, r);
+  });
+}
+
 void whepOffer(Worker *w, gint64 ref, const char *sdp)
 {
   if (!g_signal_lookup("whep-offer", G_OBJECT_TYPE(w->sink))) {
@@ -429,28 +368,18 @@ void whepOffer(Worker *w, gint64 ref, const char *sdp)
     emitWhep(ref, 503, "the session refused another viewer");
     return;
   }
-  std::string early;
-  {
-    std::lock_guard<std::mutex> locker(w->whep_lock);
-    auto it = w->early_answers.find(resource);
-    if (it == w->early_answers.end()) {
-      w->whep_refs[resource] = ref;
-      return;
-    }
-    early = std::move(it->second);
-    w->early_answers.erase(it);
-  }
-  size_t space = early.find(' ');
-  emitWhep(ref, static_cast<guint>(std::stoul(early.substr(0, space))), early.substr(space + 1),
-           resource);
+  w->whep_refs[resource] = ref;
 }
 
 void onSendMessage(GstElement *, const char *peer, const char *message, gpointer)
 {
-  emit(event("send", [&](JsonBuilder *b) {
-    member(b, "peer", peer);
-    member(b, "message", message);
-  }));
+  std::string p = peer, m = message;
+  onMain([p, m] {
+    emit(event("send", [&](JsonBuilder *b) {
+      member(b, "peer", p.c_str());
+      member(b, "message", m.c_str());
+    }));
+  });
 }
 
 void handleCommand(Worker *w, const std::string &line)
@@ -546,13 +475,14 @@ gboolean onBus(GstBus *, GstMessage *msg, gpointer data)
     }
     /* A failing HLS or SRT branch costs that delivery, not the session. */
     for (Branch *b : {&w->hls, &w->srt}) {
-      if (b->bin && gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT(b->bin))) {
+      if (*b && gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT((*b)->bin()))) {
         g_warning("%s branch stopped: %s", b == &w->hls ? "HLS" : "SRT", err->message);
-        removeBranch(w, *b);
+        removeBranch(*b);
         if (b == &w->srt && w->srt_fd >= 0) {
           close(w->srt_fd);
           w->srt_fd = -1;
         }
+        branchesChanged(w);
         return G_SOURCE_CONTINUE;
       }
     }

@@ -6,7 +6,7 @@
 
 #include "webrtc-signalling.h"
 
-#include <json-glib/json-glib.h>
+#include "json.h"
 
 #include <cstring>
 
@@ -14,233 +14,194 @@ namespace vdi::webrtc {
 
 namespace {
 
-std::string str(JsonObject *o, const char *name)
+/* Reads the members of one message type; "" or the reason it is invalid. */
+std::string readPeerStatus(JsonObject *o, IncomingMessage &m)
 {
-  JsonNode *n = json_object_get_member(o, name);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
-    return {};
-  return json_node_get_string(n);
+  JsonArray *roles = json::arrayOf(o, "roles");
+  if (!roles)
+    return "setPeerStatus needs \"roles\" (an array)";
+  for (guint i = 0; i < json_array_get_length(roles); i++) {
+    JsonNode *e = json_array_get_element(roles, i);
+    if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
+      return "setPeerStatus: \"roles\" must hold strings";
+    m.roles.emplace_back(json_node_get_string(e));
+  }
+  JsonNode *meta = json_object_get_member(o, "meta");
+  if (meta && !JSON_NODE_HOLDS_NULL(meta))
+    m.metaJson = json::toString(meta);
+  std::string err;
+  if (!json::getString(o, "peerId", &m.peerId, &err, false))
+    return "setPeerStatus: " + err;
+  return {};
 }
 
-struct Builder {
-  JsonBuilder *b = json_builder_new();
-  explicit Builder(const char *type)
-  {
-    json_builder_begin_object(b);
-    add("type", type);
+std::string readPeer(JsonObject *o, IncomingMessage &m)
+{
+  std::string err;
+  if (!json::getString(o, "sessionId", &m.sessionId, &err))
+    return "peer needs a \"sessionId\"";
+  if (JsonObject *sdp = json::objectOf(o, "sdp")) {
+    m.sdpType = json::stringOr(sdp, "type");
+    m.sdp = json::stringOr(sdp, "sdp");
+    if ((m.sdpType != "offer" && m.sdpType != "answer") || m.sdp.empty())
+      return "peer.sdp needs \"type\" (offer|answer) and \"sdp\"";
+    m.hasSdp = true;
+    return {};
   }
-  ~Builder() { g_object_unref(b); }
-  Builder(const Builder &) = delete;
-  Builder &operator=(const Builder &) = delete;
-  Builder &add(const char *name, const std::string &value)
-  {
-    json_builder_set_member_name(b, name);
-    json_builder_add_string_value(b, value.c_str());
-    return *this;
+  if (JsonObject *ice = json::objectOf(o, "ice")) {
+    m.candidate = json::stringOr(ice, "candidate");
+    int64_t index = 0;
+    if (!json::getInt(ice, "sdpMLineIndex", 0, 1024, &index, &err))
+      return "peer.ice needs \"candidate\" and a valid \"sdpMLineIndex\"";
+    m.sdpMLineIndex = unsigned(index);
+    m.hasIce = true;
+    return {};
   }
-  Builder &addRaw(const char *name, const std::string &json)
-  {
-    json_builder_set_member_name(b, name);
-    g_autoptr(GError) err = nullptr;
-    JsonNode *n = json.empty() ? nullptr : json_from_string(json.c_str(), &err);
-    if (n)
-      json_builder_add_value(b, n); /* takes ownership */
-    else
-      json_builder_add_null_value(b);
-    return *this;
+  return "peer needs an \"sdp\" or an \"ice\" object";
+}
+
+std::string read(JsonObject *o, const std::string &type, IncomingMessage &m)
+{
+  using T = IncomingMessage::Type;
+  std::string err;
+  if (type == "setPeerStatus") {
+    m.type = T::SetPeerStatus;
+    return readPeerStatus(o, m);
   }
-  std::string done()
-  {
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *s = json_to_string(root, FALSE);
-    return s;
+  if (type == "list") {
+    m.type = T::List;
+    return {};
   }
-};
+  if (type == "listConsumers") {
+    m.type = T::ListConsumers;
+    return {};
+  }
+  if (type == "startSession") {
+    m.type = T::StartSession;
+    if (!json::getString(o, "peerId", &m.peerId, &err) || m.peerId.empty())
+      return "startSession needs a \"peerId\"";
+    if (!json::getString(o, "offer", &m.offer, &err, false))
+      return "startSession: " + err;
+    return {};
+  }
+  if (type == "endSession") {
+    m.type = T::EndSession;
+    if (!json::getString(o, "sessionId", &m.sessionId, &err) || m.sessionId.empty())
+      return "endSession needs a \"sessionId\"";
+    return {};
+  }
+  if (type == "peer") {
+    m.type = T::Peer;
+    return readPeer(o, m);
+  }
+  return "unknown message type \"" + type + "\"";
+}
 
 } // namespace
 
 IncomingMessage parseIncoming(const char *text, size_t length)
 {
-  using T = IncomingMessage::Type;
   IncomingMessage m;
-  g_autoptr(JsonParser) parser = json_parser_new();
-  g_autoptr(GError) err = nullptr;
-  if (!json_parser_load_from_data(parser, text, gssize(length), &err)) {
-    m.error = std::string("malformed JSON: ") + err->message;
-    return m;
-  }
-  JsonNode *root = json_parser_get_root(parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-    m.error = "message is not a JSON object";
-    return m;
-  }
-  JsonObject *o = json_node_get_object(root);
-  std::string type = str(o, "type");
-  if (type.empty()) {
-    m.error = "message has no 'type'";
-    return m;
-  }
-  if (type == "setPeerStatus") {
-    JsonNode *r = json_object_get_member(o, "roles");
-    if (r && JSON_NODE_HOLDS_ARRAY(r)) {
-      JsonArray *a = json_node_get_array(r);
-      for (guint i = 0; i < json_array_get_length(a); i++) {
-        JsonNode *e = json_array_get_element(a, i);
-        if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
-          m.roles.emplace_back(json_node_get_string(e));
-      }
-    }
-    m.type = T::SetPeerStatus;
-  } else if (type == "list") {
-    m.type = T::List;
-  } else if (type == "startSession") {
-    m.peerId = str(o, "peerId");
-    if (m.peerId.empty()) {
-      m.error = "startSession needs a 'peerId'";
-      return m;
-    }
-    m.offer = str(o, "offer");
-    m.type = T::StartSession;
-  } else if (type == "endSession") {
-    m.sessionId = str(o, "sessionId");
-    if (m.sessionId.empty()) {
-      m.error = "endSession needs a 'sessionId'";
-      return m;
-    }
-    m.type = T::EndSession;
-  } else if (type == "peer") {
-    m.sessionId = str(o, "sessionId");
-    if (m.sessionId.empty()) {
-      m.error = "peer needs a 'sessionId'";
-      return m;
-    }
-    JsonNode *sdp = json_object_get_member(o, "sdp");
-    JsonNode *ice = json_object_get_member(o, "ice");
-    if (sdp && JSON_NODE_HOLDS_OBJECT(sdp)) {
-      JsonObject *so = json_node_get_object(sdp);
-      m.sdpType = str(so, "type");
-      m.sdp = str(so, "sdp");
-      if ((m.sdpType != "offer" && m.sdpType != "answer") || m.sdp.empty()) {
-        m.error = "peer.sdp needs 'type' (offer|answer) and 'sdp'";
-        return m;
-      }
-      m.hasSdp = true;
-    } else if (ice && JSON_NODE_HOLDS_OBJECT(ice)) {
-      JsonObject *io = json_node_get_object(ice);
-      m.candidate = str(io, "candidate");
-      JsonNode *idx = json_object_get_member(io, "sdpMLineIndex");
-      if (!idx || !JSON_NODE_HOLDS_VALUE(idx) || json_node_get_value_type(idx) != G_TYPE_INT64 ||
-          json_node_get_int(idx) < 0 || json_node_get_int(idx) > 1024) {
-        m.error = "peer.ice needs 'candidate' and a valid 'sdpMLineIndex'";
-        return m;
-      }
-      m.sdpMLineIndex = unsigned(json_node_get_int(idx));
-      m.hasIce = true;
-    } else {
-      m.error = "peer needs an 'sdp' or an 'ice' object";
-      return m;
-    }
-    m.type = T::Peer;
-  } else {
-    m.error = "unknown message type '" + type + "'";
-  }
+  json::Document doc;
+  std::string err;
+  JsonObject *o = doc.parseObject(text, length, &err);
+  std::string type;
+  if (!o)
+    m.error = "the message " + err;
+  else if (!json::getString(o, "type", &type, &err) || type.empty())
+    m.error = "the message has no \"type\"";
+  else
+    m.error = read(o, type, m);
+  if (!m.error.empty())
+    m.type = IncomingMessage::Type::Invalid;
   return m;
 }
 
 std::string welcomeMessage(const std::string &peerId)
 {
-  return Builder("welcome").add("peerId", peerId).done();
+  return json::Writer().begin().set("type", "welcome").set("peerId", peerId).end().text();
 }
 
 std::string errorMessage(const std::string &details)
 {
-  return Builder("error").add("details", details).done();
+  return json::Writer().begin().set("type", "error").set("details", details).end().text();
 }
 
-std::string listMessage(const std::string &producerId, const std::string &metaJson)
+std::string listMessage(const char *type, const std::vector<PeerEntry> &peers)
 {
-  Builder b("list");
-  json_builder_set_member_name(b.b, "producers");
-  json_builder_begin_array(b.b);
-  json_builder_begin_object(b.b);
-  json_builder_set_member_name(b.b, "id");
-  json_builder_add_string_value(b.b, producerId.c_str());
-  json_builder_end_object(b.b);
-  json_builder_end_array(b.b);
-  std::string out = b.done();
-  /* Add meta to the one producer. */
-  g_autoptr(GError) err = nullptr;
-  g_autoptr(JsonNode) root = json_from_string(out.c_str(), &err);
-  JsonObject *p = json_array_get_object_element(
-    json_object_get_array_member(json_node_get_object(root), "producers"), 0);
-  JsonNode *meta = metaJson.empty() ? nullptr : json_from_string(metaJson.c_str(), nullptr);
-  if (meta)
-    json_object_set_member(p, "meta", meta);
-  else
-    json_object_set_null_member(p, "meta");
-  g_autofree char *s = json_to_string(root, FALSE);
-  return s;
+  json::Writer w;
+  w.begin().set("type", type).beginArray(!strcmp(type, "list") ? "producers" : "consumers");
+  for (const auto &p : peers)
+    w.begin().set("id", p.id).setRaw("meta", p.metaJson).end();
+  return w.endArray().end().text();
 }
 
 std::string peerStatusChangedMessage(const std::string &peerId,
                                      const std::vector<std::string> &roles,
                                      const std::string &metaJson)
 {
-  Builder b("peerStatusChanged");
-  b.add("peerId", peerId);
-  json_builder_set_member_name(b.b, "roles");
-  json_builder_begin_array(b.b);
+  json::Writer w;
+  w.begin().set("type", "peerStatusChanged").set("peerId", peerId).beginArray("roles");
   for (const auto &r : roles)
-    json_builder_add_string_value(b.b, r.c_str());
-  json_builder_end_array(b.b);
-  b.addRaw("meta", metaJson);
-  return b.done();
+    w.value(r);
+  return w.endArray().setRaw("meta", metaJson).end().text();
 }
 
 std::string sessionStartedMessage(const std::string &peerId, const std::string &sessionId)
 {
-  return Builder("sessionStarted").add("peerId", peerId).add("sessionId", sessionId).done();
+  return json::Writer()
+    .begin()
+    .set("type", "sessionStarted")
+    .set("peerId", peerId)
+    .set("sessionId", sessionId)
+    .end()
+    .text();
 }
 
 std::string endSessionMessage(const std::string &sessionId)
 {
-  return Builder("endSession").add("sessionId", sessionId).done();
+  return json::Writer().begin().set("type", "endSession").set("sessionId", sessionId).end().text();
 }
 
 std::string sdpMessage(const std::string &sessionId, const std::string &type,
                        const std::string &sdp)
 {
-  Builder b("peer");
-  b.add("sessionId", sessionId);
-  json_builder_set_member_name(b.b, "sdp");
-  json_builder_begin_object(b.b);
-  json_builder_set_member_name(b.b, "type");
-  json_builder_add_string_value(b.b, type.c_str());
-  json_builder_set_member_name(b.b, "sdp");
-  json_builder_add_string_value(b.b, sdp.c_str());
-  json_builder_end_object(b.b);
-  return b.done();
+  return json::Writer()
+    .begin()
+    .set("type", "peer")
+    .set("sessionId", sessionId)
+    .begin("sdp")
+    .set("type", type)
+    .set("sdp", sdp)
+    .end()
+    .end()
+    .text();
 }
 
 std::string iceMessage(const std::string &sessionId, const std::string &candidate,
                        unsigned sdpMLineIndex)
 {
-  Builder b("peer");
-  b.add("sessionId", sessionId);
-  json_builder_set_member_name(b.b, "ice");
-  json_builder_begin_object(b.b);
-  json_builder_set_member_name(b.b, "candidate");
-  json_builder_add_string_value(b.b, candidate.c_str());
-  json_builder_set_member_name(b.b, "sdpMLineIndex");
-  json_builder_add_int_value(b.b, sdpMLineIndex);
-  json_builder_end_object(b.b);
-  return b.done();
+  return json::Writer()
+    .begin()
+    .set("type", "peer")
+    .set("sessionId", sessionId)
+    .begin("ice")
+    .set("candidate", candidate)
+    .set("sdpMLineIndex", sdpMLineIndex)
+    .end()
+    .end()
+    .text();
 }
 
 std::string clipboardMessage(const std::string &mime, const std::string &base64)
 {
-  return Builder("vdi-clipboard").add("mime", mime).add("data", base64).done();
+  return json::Writer()
+    .begin()
+    .set("type", "vdi-clipboard")
+    .set("mime", mime)
+    .set("data", base64)
+    .end()
+    .text();
 }
 
 bool isTextMime(const std::string &mime)

@@ -20,13 +20,14 @@
 namespace vdi::webrtc {
 
 struct IncomingMessage {
-  enum class Type { Invalid, SetPeerStatus, List, StartSession, EndSession, Peer };
+  enum class Type { Invalid, SetPeerStatus, List, ListConsumers, StartSession, EndSession, Peer };
   Type type = Type::Invalid;
   std::string error; /* for Invalid: what is wrong, for the `error` reply */
 
-  std::string peerId;    /* startSession */
-  std::string sessionId; /* endSession, peer */
-  std::vector<std::string> roles;
+  std::string peerId;             /* startSession; setPeerStatus (optional) */
+  std::string sessionId;          /* endSession, peer */
+  std::vector<std::string> roles; /* setPeerStatus */
+  std::string metaJson;           /* setPeerStatus: "meta" as JSON text, "" for none */
 
   /* peer: either an SDP or an ICE candidate. */
   bool hasSdp = false;
@@ -44,7 +45,13 @@ IncomingMessage parseIncoming(const char *text, size_t length);
 
 std::string welcomeMessage(const std::string &peerId);
 std::string errorMessage(const std::string &details);
-std::string listMessage(const std::string &producerId, const std::string &metaJson);
+/* A peer in `list` (producers) or `listConsumers` (consumers). */
+struct PeerEntry {
+  std::string id;
+  std::string metaJson; /* "" for null */
+};
+/* @type is "list" or "listConsumers". */
+std::string listMessage(const char *type, const std::vector<PeerEntry> &peers);
 std::string peerStatusChangedMessage(const std::string &peerId,
                                      const std::vector<std::string> &roles,
                                      const std::string &metaJson);

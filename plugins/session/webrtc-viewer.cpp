@@ -6,6 +6,8 @@
 
 #include "webrtc-viewer.h"
 
+#include "webrtc-sdp.h"
+
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 
@@ -62,92 +64,6 @@ static Viewer::Link *linkOf(gpointer data)
 {
   auto *l = static_cast<LinkRef *>(data)->get();
   return l->alive ? l : nullptr;
-}
-
-/* ---- SDP helpers ---------------------------------------------------------- */
-
-/* The value of @key in an fmtp parameter list ("a=1;b=2"), or "". */
-static std::string fmtpParam(const std::string &params, const std::string &key)
-{
-  g_auto(GStrv) parts = g_strsplit(params.c_str(), ";", -1);
-  for (char **p = parts; *p; p++) {
-    g_strstrip(*p);
-    if (g_str_has_prefix(*p, (key + "=").c_str()))
-      return *p + key.size() + 1;
-  }
-  return {};
-}
-
-/* Chooses, in a browser's offer, the payload type for our stream: for
- * H.264 one with packetization-mode=1 and the same profile (any level: all
- * browsers allow level asymmetry). Returns -1 if none. (The rtpmap/fmtp
- * lines are read directly: gst_sdp_media_get_caps_from_media() turns
- * profile-level-id into a profile name and drops it.) */
-static int chooseOfferedPayload(const GstSDPMessage *sdp, const std::string &encoding,
-                                const std::string &profileIdc, std::string &profileLevelId,
-                                const char *kind = "video")
-{
-  for (guint m = 0; m < gst_sdp_message_medias_len(sdp); m++) {
-    const GstSDPMedia *media = gst_sdp_message_get_media(sdp, m);
-    if (g_strcmp0(gst_sdp_media_get_media(media), kind) != 0 || gst_sdp_media_get_port(media) == 0)
-      continue;
-    std::map<int, std::string> names, fmtps;
-    for (guint i = 0; i < gst_sdp_media_attributes_len(media); i++) {
-      const GstSDPAttribute *a = gst_sdp_media_get_attribute(media, i);
-      if (!a->value)
-        continue;
-      char *rest = nullptr;
-      long pt = strtol(a->value, &rest, 10);
-      if (rest == a->value || pt < 0 || pt > 127 || *rest != ' ')
-        continue;
-      if (!g_strcmp0(a->key, "rtpmap"))
-        names[int(pt)] = std::string(rest + 1, strcspn(rest + 1, "/"));
-      else if (!g_strcmp0(a->key, "fmtp"))
-        fmtps[int(pt)] = rest + 1;
-    }
-    int fallback = -1;
-    std::string fallbackPli;
-    for (guint f = 0; f < gst_sdp_media_formats_len(media); f++) {
-      int pt = atoi(gst_sdp_media_get_format(media, f));
-      if (g_ascii_strcasecmp(names[pt].c_str(), encoding.c_str()) != 0)
-        continue;
-      if (encoding != "H264")
-        return pt;
-      std::string mode = fmtpParam(fmtps[pt], "packetization-mode");
-      std::string pli = fmtpParam(fmtps[pt], "profile-level-id");
-      if (mode != "1" || pli.size() != 6)
-        continue;
-      if (g_ascii_strncasecmp(pli.c_str(), profileIdc.c_str(), profileIdc.size()) == 0) {
-        profileLevelId = pli;
-        return pt;
-      }
-      /* A constrained-baseline stream is also valid baseline. */
-      if (fallback < 0 && profileIdc.rfind("42", 0) == 0 && pli.rfind("42", 0) == 0) {
-        fallback = pt;
-        fallbackPli = pli;
-      }
-    }
-    if (fallback >= 0) {
-      profileLevelId = fallbackPli;
-      return fallback;
-    }
-  }
-  return -1;
-}
-
-/* The profile_idc + constraint prefix of profile-level-id for a stream's
- * profile name. */
-static std::string profilePrefix(const char *profile)
-{
-  if (!g_strcmp0(profile, "constrained-baseline"))
-    return "42e0";
-  if (!g_strcmp0(profile, "baseline"))
-    return "4200";
-  if (!g_strcmp0(profile, "main"))
-    return "4d";
-  if (!g_strcmp0(profile, "high"))
-    return "64";
-  return "42e0";
 }
 
 /* ---- callbacks ------------------------------------------------------------ */
@@ -422,92 +338,137 @@ static void onStats(GstPromise *promise, gpointer data)
 
 /* ---- the viewer ----------------------------------------------------------- */
 
-std::unique_ptr<Viewer> Viewer::create(GstBin *bin, GstElement *tee, const ViewerConfig &config,
-                                       GError **error)
+std::unique_ptr<Viewer> Viewer::create(GstElement *tee, const ViewerConfig &config, GError **error)
 {
   std::unique_ptr<Viewer> v(new Viewer());
-  if (!v->build(bin, tee, config, error))
+  if (!v->build(tee, config, error))
     return nullptr;
   return v;
 }
 
-static GstElement *make(const char *factory, const std::string &name, GError **error)
+static GstElement *make(GstBin *bin, const char *factory, const char *name, GError **error)
 {
-  GstElement *e = gst_element_factory_make(factory, name.c_str());
-  if (!e)
+  GstElement *e = gst_element_factory_make(factory, name);
+  if (!e) {
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
                 "the GStreamer element '%s' is missing (install gstreamer1.0-plugins-good, "
                 "-bad and gstreamer1.0-nice)",
                 factory);
+    return nullptr;
+  }
+  gst_bin_add(bin, e);
   return e;
 }
 
-bool Viewer::build(GstBin *bin, GstElement *tee, const ViewerConfig &c, GError **error)
+static const char *payloaderFor(const std::string &encoding)
 {
-  id_ = c.id;
-  bin_ = bin;
-  tee_ = tee;
-  link_ = std::make_shared<Link>();
-  link_->owner = GST_ELEMENT(gst_object_ref(c.owner));
-  link_->events = c.events;
-  link_->id = c.id;
-  link_->offerer = c.offerer;
+  if (encoding == "H264")
+    return "rtph264pay";
+  if (encoding == "VP8")
+    return "rtpvp8pay";
+  if (encoding == "VP9")
+    return "rtpvp9pay";
+  if (encoding == "AV1")
+    return "rtpav1pay";
+  return nullptr;
+}
 
-  std::string payFactory;
-  if (c.encodingName == "H264")
-    payFactory = "rtph264pay";
-  else if (c.encodingName == "VP8")
-    payFactory = "rtpvp8pay";
-  else if (c.encodingName == "VP9")
-    payFactory = "rtpvp9pay";
-  else if (c.encodingName == "AV1")
-    payFactory = "rtpav1pay";
-  else {
+/* Links @src of @from to a new sink pad of webrtcbin as a send-only
+ * transceiver, and ghosts the sink pad of @head as @ghost on the bin. */
+static bool linkToWebrtc(GstBin *bin, GstElement *head, GstElement *from, GstElement *webrtc,
+                         const char *ghost, bool nack)
+{
+  GstPad *wsink = gst_element_request_pad_simple(webrtc, "sink_%u");
+  g_autoptr(GstPad) src = gst_element_get_static_pad(from, "src");
+  bool linked = wsink && gst_pad_link(src, wsink) == GST_PAD_LINK_OK;
+  if (wsink) {
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_object_get(wsink, "transceiver", &trans, nullptr);
+    if (trans) {
+      g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+      if (nack)
+        g_object_set(trans, "do-nack", TRUE, nullptr);
+      gst_object_unref(trans);
+    }
+    gst_object_unref(wsink);
+  }
+  g_autoptr(GstPad) target = gst_element_get_static_pad(head, "sink");
+  GstPad *pad = gst_ghost_pad_new(ghost, target);
+  return linked && gst_element_add_pad(GST_ELEMENT(bin), pad);
+}
+
+/* webrtcbin's ICE servers and addresses; no UPnP-IGD. */
+static void configureIce(GstElement *webrtc, const ViewerConfig &c)
+{
+  g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+  if (!c.stunServer.empty())
+    g_object_set(webrtc, "stun-server", c.stunServer.c_str(), nullptr);
+  for (const auto &t : c.turnServers) {
+    gboolean ok = FALSE;
+    g_signal_emit_by_name(webrtc, "add-turn-server", t.c_str(), &ok);
+    if (!ok)
+      GST_WARNING_OBJECT(c.owner, "TURN server '%s' refused", t.c_str());
+  }
+  GstWebRTCICE *ice = nullptr;
+  g_object_get(webrtc, "ice-agent", &ice, nullptr);
+  if (ice) {
+    /* No UPnP-IGD: a server has no router to ask, and libnice's gupnp
+     * contexts keep SSDP sockets open after the agent is gone. */
+    GObject *agent = nullptr;
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+      g_object_get(ice, "agent", &agent, nullptr);
+    if (agent && g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp"))
+      g_object_set(agent, "upnp", FALSE, nullptr);
+    if (agent)
+      g_object_unref(agent);
+  }
+  for (const auto &a : c.iceAddresses) {
+    gboolean ok = FALSE;
+    if (ice)
+      g_signal_emit_by_name(ice, "add-local-ip-address", a.c_str(), &ok);
+    if (!ok)
+      GST_WARNING_OBJECT(c.owner, "could not gather ICE candidates on '%s'", a.c_str());
+  }
+  if (ice)
+    gst_object_unref(ice);
+}
+
+/* The browser's offer (WHEP, consumer offer): which payload types to answer
+ * with. Nothing is built if it is unusable. */
+static bool readOffer(const ViewerConfig &c, GstSDPMessage **offer, int *pt, int *audioPt,
+                      std::string *pli, GError **error)
+{
+  if (gst_sdp_message_new_from_text(c.remoteOffer.c_str(), offer) != GST_SDP_OK ||
+      gst_sdp_message_medias_len(*offer) == 0) {
+    g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE, "the offer is not valid SDP");
+    return false;
+  }
+  std::string profile = "42e0";
+  if (c.streamCaps && c.encodingName == "H264")
+    profile =
+      profilePrefix(gst_structure_get_string(gst_caps_get_structure(c.streamCaps, 0), "profile"));
+  *pt = chooseOfferedPayload(*offer, c.encodingName, profile, *pli);
+  std::string unused;
+  *audioPt = c.audioTee ? chooseOfferedPayload(*offer, "opus", "", unused, "audio") : -1;
+  if (*pt < 0) {
     g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
-                "no RTP payloader for '%s'", c.encodingName.c_str());
+                "the offer has no %s video format this stream can be sent as",
+                c.encodingName.c_str());
     return false;
   }
+  return true;
+}
 
-  /* Parse the WHEP offer first: nothing is built if it is unusable. */
-  int pt = 96, audioPt = c.audioTee ? 111 : -1;
-  std::string pli;
-  g_autoptr(GstSDPMessage) offer = nullptr;
-  if (!c.offerer) {
-    if (gst_sdp_message_new_from_text(c.remoteOffer.c_str(), &offer) != GST_SDP_OK ||
-        gst_sdp_message_medias_len(offer) == 0) {
-      g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE, "the offer is not valid SDP");
-      return false;
-    }
-    std::string profile = "42e0";
-    if (c.streamCaps && c.encodingName == "H264")
-      profile =
-        profilePrefix(gst_structure_get_string(gst_caps_get_structure(c.streamCaps, 0), "profile"));
-    pt = chooseOfferedPayload(offer, c.encodingName, profile, pli);
-    std::string unused;
-    audioPt = c.audioTee ? chooseOfferedPayload(offer, "opus", "", unused, "audio") : -1;
-    if (pt < 0) {
-      g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
-                  "the offer has no %s video format this stream can be sent as",
-                  c.encodingName.c_str());
-      return false;
-    }
-  }
-
-  queue_ = make("queue", "queue-" + id_, error);
-  pay_ = queue_ ? make(payFactory.c_str(), "pay-" + id_, error) : nullptr;
-  setter_ = pay_ ? make("capssetter", "caps-" + id_, error) : nullptr;
-  webrtc_ = setter_ ? make("webrtcbin", "webrtc-" + id_, error) : nullptr;
-  if (!webrtc_) {
-    for (GstElement *e : {queue_, pay_, setter_})
-      if (e)
-        gst_object_unref(e);
-    queue_ = pay_ = setter_ = nullptr;
+bool Viewer::buildVideo(GstBin *bin, const ViewerConfig &c, int pt, const std::string &pli,
+                        GError **error)
+{
+  GstElement *queue = make(bin, "queue", "queue", error);
+  pay_ = queue ? make(bin, payloaderFor(c.encodingName), "pay", error) : nullptr;
+  setter_ = pay_ ? make(bin, "capssetter", "caps", error) : nullptr;
+  if (!setter_)
     return false;
-  }
-  g_weak_ref_set(&link_->webrtc, webrtc_);
-
   /* A slow viewer drops its own oldest frames, never blocking the others. */
-  g_object_set(queue_, "max-size-buffers", 120u, "max-size-bytes", 0u, "max-size-time",
+  g_object_set(queue, "max-size-buffers", 120u, "max-size-bytes", 0u, "max-size-time",
                guint64(2 * GST_SECOND), "leaky", 2 /* downstream */, nullptr);
   g_object_set(pay_, "pt", guint(pt), nullptr);
   if (c.encodingName == "H264")
@@ -520,61 +481,43 @@ bool Viewer::build(GstBin *bin, GstElement *tee, const ViewerConfig &c, GError *
   if (!pli.empty())
     gst_caps_set_simple(setCaps, "profile-level-id", G_TYPE_STRING, pli.c_str(), nullptr);
   g_object_set(setter_, "caps", setCaps, "join", TRUE, "replace", FALSE, nullptr);
-  g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
-  if (!c.stunServer.empty())
-    g_object_set(webrtc_, "stun-server", c.stunServer.c_str(), nullptr);
-  for (const auto &t : c.turnServers) {
-    gboolean ok = FALSE;
-    g_signal_emit_by_name(webrtc_, "add-turn-server", t.c_str(), &ok);
-    if (!ok)
-      GST_WARNING_OBJECT(c.owner, "TURN server '%s' refused", t.c_str());
-  }
-  {
-    GstWebRTCICE *ice = nullptr;
-    g_object_get(webrtc_, "ice-agent", &ice, nullptr);
-    if (ice) {
-      /* No UPnP-IGD: a server has no router to ask, and libnice's gupnp
-       * contexts keep SSDP sockets open after the agent is gone. */
-      GObject *agent = nullptr;
-      if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
-        g_object_get(ice, "agent", &agent, nullptr);
-      if (agent && g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp"))
-        g_object_set(agent, "upnp", FALSE, nullptr);
-      if (agent)
-        g_object_unref(agent);
-    }
-    for (const auto &a : c.iceAddresses) {
-      gboolean ok = FALSE;
-      if (ice)
-        g_signal_emit_by_name(ice, "add-local-ip-address", a.c_str(), &ok);
-      if (!ok)
-        GST_WARNING_OBJECT(c.owner, "could not gather ICE candidates on '%s'", a.c_str());
-    }
-    if (ice)
-      gst_object_unref(ice);
-  }
-
-  gst_bin_add_many(bin, queue_, pay_, setter_, webrtc_, nullptr);
-  GstPad *wsink = gst_element_request_pad_simple(webrtc_, "sink_%u");
-  g_autoptr(GstPad) ssrc = gst_element_get_static_pad(setter_, "src");
-  bool linked = gst_element_link_many(queue_, pay_, setter_, nullptr) && wsink &&
-                gst_pad_link(ssrc, wsink) == GST_PAD_LINK_OK;
-  if (wsink) {
-    GstWebRTCRTPTransceiver *trans = nullptr;
-    g_object_get(wsink, "transceiver", &trans, nullptr);
-    if (trans) {
-      g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack",
-                   TRUE, nullptr);
-      gst_object_unref(trans);
-    }
-    gst_object_unref(wsink);
-  }
-  if (!linked) {
+  if (!gst_element_link_many(queue, pay_, setter_, nullptr) ||
+      !linkToWebrtc(bin, queue, setter_, webrtc_, "video", true)) {
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
                 "could not link the viewer branch");
-    return false; /* the destructor removes what was added */
+    return false;
   }
+  g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
+  gst_pad_add_probe(qsink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, onUpstreamEvent, newRef(link_),
+                    freeRefNotify);
+  g_autoptr(GstPad) psink = gst_element_get_static_pad(pay_, "sink");
+  gst_pad_add_probe(psink,
+                    GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                    onBuffer, &frames_, nullptr);
+  return true;
+}
 
+bool Viewer::buildAudio(GstBin *bin, int pt, GError **error)
+{
+  GstElement *aqueue = make(bin, "queue", "aqueue", error);
+  apay_ = aqueue ? make(bin, "rtpopuspay", "apay", error) : nullptr;
+  if (!apay_)
+    return false;
+  g_object_set(aqueue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
+               guint64(GST_SECOND), "leaky", 2 /* downstream */, nullptr);
+  /* DTX: silence from opusenc sends no packets at all. */
+  g_object_set(apay_, "pt", guint(pt), "dtx", TRUE, nullptr);
+  if (!gst_element_link(aqueue, apay_) ||
+      !linkToWebrtc(bin, aqueue, apay_, webrtc_, "audio", false)) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+                "could not link the viewer's audio branch");
+    return false;
+  }
+  return true;
+}
+
+void Viewer::connectSignals()
+{
   g_signal_connect_data(webrtc_, "on-negotiation-needed", G_CALLBACK(onNegotiationNeeded),
                         newRef(link_), freeRef, GConnectFlags(0));
   g_signal_connect_data(webrtc_, "on-ice-candidate", G_CALLBACK(onIceCandidate), newRef(link_),
@@ -585,52 +528,71 @@ bool Viewer::build(GstBin *bin, GstElement *tee, const ViewerConfig &c, GError *
                         newRef(link_), freeRef, GConnectFlags(0));
   g_signal_connect_data(webrtc_, "on-data-channel", G_CALLBACK(onDataChannel), newRef(link_),
                         freeRef, GConnectFlags(0));
+}
 
-  g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue_, "sink");
-  gst_pad_add_probe(qsink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, onUpstreamEvent, newRef(link_),
-                    freeRefNotify);
-  g_autoptr(GstPad) psink = gst_element_get_static_pad(pay_, "sink");
-  gst_pad_add_probe(psink,
-                    GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                    onBuffer, &frames_, nullptr);
+/* Answer only once the stream's caps reached webrtcbin: an answer made
+ * before announces an SSRC the payloader then does not use, and Chromium
+ * fails to decode (avcodec_send_packet errors on every keyframe). The
+ * element pushes vdi-repaint on join, so caps come at once even from a still
+ * screen. */
+void Viewer::answerOnCaps(GstSDPMessage *offer)
+{
+  link_->pendingOffer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, offer);
+  link_->capsPending = apay_ ? 2 : 1;
+  for (GstElement *e : {setter_, apay_}) {
+    if (!e)
+      continue;
+    g_autoptr(GstPad) src = gst_element_get_static_pad(e, "src");
+    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, onCapsForAnswer, newRef(link_),
+                      freeRefNotify);
+  }
+}
 
-  if (audioPt >= 0) {
-    aqueue_ = make("queue", "aqueue-" + id_, error);
-    apay_ = aqueue_ ? make("rtpopuspay", "apay-" + id_, error) : nullptr;
-    if (!apay_) {
-      if (aqueue_)
-        gst_object_unref(aqueue_);
-      aqueue_ = nullptr;
-      return false;
-    }
-    g_object_set(aqueue_, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
-                 guint64(GST_SECOND), "leaky", 2 /* downstream */, nullptr);
-    /* DTX: silence from opusenc sends no packets at all. */
-    g_object_set(apay_, "pt", guint(audioPt), "dtx", TRUE, nullptr);
-    gst_bin_add_many(bin, aqueue_, apay_, nullptr);
-    GstPad *asink = gst_element_request_pad_simple(webrtc_, "sink_%u");
-    g_autoptr(GstPad) apsrc = gst_element_get_static_pad(apay_, "src");
-    bool alinked =
-      gst_element_link(aqueue_, apay_) && asink && gst_pad_link(apsrc, asink) == GST_PAD_LINK_OK;
-    if (asink) {
-      GstWebRTCRTPTransceiver *trans = nullptr;
-      g_object_get(asink, "transceiver", &trans, nullptr);
-      if (trans) {
-        g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
-        gst_object_unref(trans);
-      }
-      gst_object_unref(asink);
-    }
-    if (!alinked) {
-      g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
-                  "could not link the viewer's audio branch");
-      return false;
-    }
-    audioTee_ = c.audioTee;
+bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
+{
+  id_ = c.id;
+  defer_ = c.defer;
+  link_ = std::make_shared<Link>();
+  link_->owner = GST_ELEMENT(gst_object_ref(c.owner));
+  link_->events = c.events;
+  link_->id = c.id;
+  link_->offerer = c.offerer;
+
+  if (!payloaderFor(c.encodingName)) {
+    g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
+                "no RTP payloader for '%s'", c.encodingName.c_str());
+    return false;
+  }
+  int pt = 96, audioPt = c.audioTee ? 111 : -1;
+  std::string pli;
+  GstSDPMessage *offer = nullptr;
+  if (!c.offerer && !readOffer(c, &offer, &pt, &audioPt, &pli, error)) {
+    if (offer)
+      gst_sdp_message_free(offer);
+    return false;
   }
 
+  /* Everything of this viewer lives in one bin: its errors are found by
+   * ancestry, and it goes with one gst_bin_remove(). */
+  std::string name = "viewer-" + id_;
+  GstBin *bin = GST_BIN(gst_bin_new(name.c_str()));
+  g_object_ref_sink(bin);
+  webrtc_ = make(bin, "webrtcbin", "webrtc", error);
+  bool ok = webrtc_ && buildVideo(bin, c, pt, pli, error) &&
+            (audioPt < 0 || buildAudio(bin, audioPt, error));
+  if (!ok) {
+    if (offer)
+      gst_sdp_message_free(offer);
+    gst_object_unref(bin);
+    webrtc_ = pay_ = setter_ = apay_ = nullptr;
+    return false;
+  }
+  g_weak_ref_set(&link_->webrtc, webrtc_);
+  configureIce(webrtc_, c);
+  connectSignals();
+
   /* Data channels must exist before the offer: create it in READY. */
-  gst_element_set_state(webrtc_, GST_STATE_READY);
+  gst_element_set_state(GST_ELEMENT(bin), GST_STATE_READY);
   if (c.offerer) {
     GstStructure *opts =
       gst_structure_new("application/data-channel", "ordered", G_TYPE_BOOLEAN, TRUE, nullptr);
@@ -640,68 +602,35 @@ bool Viewer::build(GstBin *bin, GstElement *tee, const ViewerConfig &c, GError *
       connectChannel(channel_, link_);
     else
       GST_WARNING_OBJECT(c.owner, "viewer %s: no data channel, input disabled", id_.c_str());
+  } else {
+    answerOnCaps(offer); /* the description owns the offer now */
   }
-  for (GstElement *e : {webrtc_, setter_, pay_, queue_, apay_, aqueue_})
-    if (e)
-      gst_element_sync_state_with_parent(e);
 
-  teePad_ = gst_element_request_pad_simple(tee, "src_%u");
-  if (!teePad_ || gst_pad_link(teePad_, qsink) != GST_PAD_LINK_OK) {
-    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
-                "could not link the viewer to the fan-out");
+  std::vector<vdi::TeeBranch::Input> inputs = {{tee, "video"}};
+  if (apay_)
+    inputs.push_back({c.audioTee, "audio"});
+  if (c.adopt)
+    c.adopt(GST_ELEMENT(bin));
+  std::string why;
+  branch_ = vdi::TeeBranch::attach(GST_ELEMENT(bin), inputs, &why);
+  gst_object_unref(bin); /* the branch holds it */
+  if (!branch_) {
+    webrtc_ = pay_ = setter_ = apay_ = nullptr;
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION, "%s", why.c_str());
     return false;
   }
-  if (aqueue_) {
-    g_autoptr(GstPad) aqsink = gst_element_get_static_pad(aqueue_, "sink");
-    audioTeePad_ = gst_element_request_pad_simple(audioTee_, "src_%u");
-    if (!audioTeePad_ || gst_pad_link(audioTeePad_, aqsink) != GST_PAD_LINK_OK) {
-      g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
-                  "could not link the viewer to the audio fan-out");
-      return false;
-    }
-  }
-
-  if (!c.offerer) {
-    /* Answer only once the stream's caps reached webrtcbin: an answer made
-     * before announces an SSRC the payloader then does not use, and
-     * Chromium fails to decode (avcodec_send_packet errors on every
-     * keyframe). The element pushes vdi-repaint on join, so caps come at
-     * once even from a still screen. */
-    link_->pendingOffer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, offer);
-    offer = nullptr; /* owned by the description */
-    link_->capsPending = apay_ ? 2 : 1;
-    g_autoptr(GstPad) ssrcPad = gst_element_get_static_pad(setter_, "src");
-    gst_pad_add_probe(ssrcPad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, onCapsForAnswer, newRef(link_),
-                      freeRefNotify);
-    if (apay_) {
-      g_autoptr(GstPad) apsrc = gst_element_get_static_pad(apay_, "src");
-      gst_pad_add_probe(apsrc, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, onCapsForAnswer, newRef(link_),
-                        freeRefNotify);
-    }
-  }
   return true;
+}
+
+GstElement *Viewer::bin() const
+{
+  return branch_ ? branch_->bin() : nullptr;
 }
 
 Viewer::~Viewer()
 {
   if (link_)
     link_->alive = false;
-  if (teePad_) {
-    if (GstPad *peer = gst_pad_get_peer(teePad_)) {
-      gst_pad_unlink(teePad_, peer);
-      gst_object_unref(peer);
-    }
-    gst_element_release_request_pad(tee_, teePad_);
-    gst_object_unref(teePad_);
-  }
-  if (audioTeePad_) {
-    if (GstPad *peer = gst_pad_get_peer(audioTeePad_)) {
-      gst_pad_unlink(audioTeePad_, peer);
-      gst_object_unref(peer);
-    }
-    gst_element_release_request_pad(audioTee_, audioTeePad_);
-    gst_object_unref(audioTeePad_);
-  }
   if (channel_) {
     g_signal_handlers_disconnect_matched(channel_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
                                          (gpointer)onChannelMessage, nullptr);
@@ -711,19 +640,10 @@ Viewer::~Viewer()
                                          (gpointer)onChannelState, nullptr);
     g_object_unref(channel_);
   }
-  for (GstElement *e : {webrtc_, setter_, pay_, queue_, apay_, aqueue_}) {
-    if (!e)
-      continue;
-    if (e == webrtc_)
-      g_signal_handlers_disconnect_matched(e, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
-                                           (gpointer)onGatheringState, nullptr);
-    gst_element_set_locked_state(e, TRUE);
-    gst_element_set_state(e, GST_STATE_NULL);
-    if (GST_OBJECT_PARENT(e) == GST_OBJECT(bin_))
-      gst_bin_remove(bin_, e);
-    else
-      gst_object_unref(e);
-  }
+  if (webrtc_)
+    g_signal_handlers_disconnect_matched(webrtc_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
+                                         (gpointer)onGatheringState, nullptr);
+  vdi::TeeBranch::detach(std::move(branch_), defer_);
 }
 
 void Viewer::setRemoteDescription(const std::string &type, const std::string &sdp)

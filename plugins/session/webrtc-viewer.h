@@ -5,9 +5,11 @@
  */
 
 /*
- * One viewer of vdiwebrtcsink: a branch `queue ! payloader ! webrtcbin`
- * hung off the element's fan-out tee, added and removed at run time, with
- * its reliable ordered data channel for input and its statistics.
+ * One viewer of vdiwebrtcsink: a bin `viewer-ID` holding
+ * `queue ! payloader ! capssetter ! webrtcbin` (and `queue ! rtpopuspay` into
+ * the same webrtcbin when there is audio), hung off the element's fan-out
+ * tees with vdi::TeeBranch, added and removed at run time, with its
+ * reliable ordered data channel for input and its statistics.
  *
  * Callbacks (Events) come from GStreamer's threads (signalling, SCTP,
  * streaming); the element marshals them to its own thread. A viewer is
@@ -17,10 +19,14 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
+
+#include "tee-branch.h"
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,19 +71,29 @@ struct ViewerConfig {
   std::vector<std::string> iceAddresses;
   GstElement *owner = nullptr; /* the vdiwebrtcsink, kept alive by callbacks */
   ViewerEvents *events = nullptr;
+  /* Where the viewer's teardown runs (the element's thread): never on the
+   * streaming thread that feeds every viewer. */
+  vdi::TeeBranch::Defer defer;
+  /* Called with the viewer's bin before it joins the pipeline: from then
+   * on, messages from inside it are the viewer's. */
+  std::function<void(GstElement *bin)> adopt;
 };
 
 class Viewer
 {
 public:
-  /* Builds the branch inside @bin, linked to a new pad of @tee. */
-  static std::unique_ptr<Viewer> create(GstBin *bin, GstElement *tee, const ViewerConfig &config,
+  /* Builds the viewer's bin beside @tee (and config.audioTee) and links it
+   * to new pads of them. */
+  static std::unique_ptr<Viewer> create(GstElement *tee, const ViewerConfig &config,
                                         GError **error);
   ~Viewer();
   Viewer(const Viewer &) = delete;
   Viewer &operator=(const Viewer &) = delete;
 
   const std::string &id() const { return id_; }
+  /* The viewer's bin: a message whose source has it as ancestor is this
+   * viewer's. */
+  GstElement *bin() const;
   void setRemoteDescription(const std::string &type, const std::string &sdp);
   void addIceCandidate(unsigned mline, const std::string &candidate);
   void requestStats();
@@ -94,17 +110,18 @@ public:
 
 private:
   Viewer() = default;
-  bool build(GstBin *bin, GstElement *tee, const ViewerConfig &config, GError **error);
+  bool build(GstElement *tee, const ViewerConfig &config, GError **error);
+  bool buildVideo(GstBin *bin, const ViewerConfig &config, int pt, const std::string &pli,
+                  GError **error);
+  bool buildAudio(GstBin *bin, int pt, GError **error);
+  void connectSignals();
+  void answerOnCaps(GstSDPMessage *offer);
 
   std::string id_;
-  GstBin *bin_ = nullptr;
-  GstElement *tee_ = nullptr;
-  GstPad *teePad_ = nullptr;
-  GstElement *queue_ = nullptr, *pay_ = nullptr, *setter_ = nullptr, *webrtc_ = nullptr;
-  /* Audio branch (optional): audioTee_ ! aqueue_ ! apay_ ! webrtc_. */
-  GstElement *audioTee_ = nullptr;
-  GstPad *audioTeePad_ = nullptr;
-  GstElement *aqueue_ = nullptr, *apay_ = nullptr;
+  std::unique_ptr<vdi::TeeBranch> branch_;
+  vdi::TeeBranch::Defer defer_;
+  /* Inside the bin (owned by it). */
+  GstElement *pay_ = nullptr, *setter_ = nullptr, *webrtc_ = nullptr, *apay_ = nullptr;
   GstWebRTCDataChannel *channel_ = nullptr;
   std::shared_ptr<Link> link_;
   std::atomic<uint64_t> frames_{0};

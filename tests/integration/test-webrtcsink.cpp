@@ -921,19 +921,13 @@ public:
     g_object_get(sink, "peer-id", &producer, nullptr);
     browser_ = browser({"relay", "-", producer});
     handler_ = g_signal_connect(sink, "send-message", G_CALLBACK(onSend), this);
-    gchar *peer = nullptr;
+    /* The element greets the peer only after add-peer returned: holding the
+     * lock the handler takes around the call is all a relay needs. */
+    std::lock_guard<std::mutex> l(lock_);
+    g_autofree gchar *peer = nullptr;
     g_signal_emit_by_name(sink, "add-peer", &peer);
     REQUIRE(peer);
-    {
-      std::lock_guard<std::mutex> l(lock_);
-      peer_ = peer;
-      /* The element may greet the peer before add-peer returns. */
-      for (const auto &[to, json] : early_)
-        if (to == peer_)
-          browser_->send("msg " + json);
-      early_.clear();
-    }
-    g_free(peer);
+    peer_ = peer;
   }
   ~RelayedViewer()
   {
@@ -1025,18 +1019,15 @@ private:
   {
     auto *self = static_cast<RelayedViewer *>(data);
     std::lock_guard<std::mutex> l(self->lock_);
-    if (self->peer_.empty())
-      self->early_.emplace_back(peer, json);
-    else if (self->peer_ == peer)
+    if (self->peer_ == peer)
       self->browser_->send(std::string("msg ") + json);
   }
 
   GstElement *sink_;
   std::unique_ptr<Process> browser_;
   gulong handler_ = 0;
-  std::mutex lock_; /* peer_, early_ and writes to the browser's stdin */
+  std::mutex lock_; /* peer_ and writes to the browser's stdin */
   std::string peer_;
-  std::vector<std::pair<std::string, std::string>> early_; /* before add-peer returned */
 };
 
 std::string navigationJson(int id, const char *event, const char *key)

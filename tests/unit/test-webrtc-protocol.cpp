@@ -63,7 +63,9 @@ TEST_CASE("signalling messages parse and build", "[webrtc-signalling]")
         R"({"type":"peer","sessionId":"s","ice":{"candidate":"candidate:x","sdpMLineIndex":0}})");
   CHECK(sdpMessage("s", "offer", "v=0") ==
         R"({"type":"peer","sessionId":"s","sdp":{"type":"offer","sdp":"v=0"}})");
-  CHECK(listMessage("p", "{}") == R"({"type":"list","producers":[{"id":"p","meta":{}}]})");
+  CHECK(listMessage("list", {{"p", "{}"}}) ==
+        R"({"type":"list","producers":[{"id":"p","meta":{}}]})");
+  CHECK(listMessage("listConsumers", {}) == R"({"type":"listConsumers","consumers":[]})");
   CHECK(newId() != newId());
 }
 
