@@ -2,6 +2,7 @@
 // real vdid with real sessions and PipeWire, and this script against it):
 //
 //   node sound.mjs play BASE USER PASSWORD TONE_SESSION SILENT_SESSION
+//   node sound.mjs recipe BASE      (pipelines/desktop-webrtc-sound.sh's page)
 //
 // It opens the tone session's desktop view in the web client, checks the
 // "click for sound" control, clicks it, finds the tone's frequency with a
@@ -162,9 +163,21 @@ async function play() {
   return { ok: true };
 }
 
+/** The recipe's built-in player page at BASE/: the tone of its audio track. */
+async function recipe() {
+  const page = await ctx.newPage();
+  await installAnalyser(page);
+  await page.goto(base + '/');
+  await page.waitForFunction(() => document.getElementById('video').srcObject?.getAudioTracks().length > 0, null, { timeout: 30000 });
+  await page.waitForFunction(() => document.getElementById('video').currentTime > 0, null, { timeout: 30000 });
+  check('recipe-tone', await page.evaluate(() => window.__peak()));
+  return { ok: true };
+}
+
 let result;
 try {
   if (scenario === 'play') result = await play();
+  else if (scenario === 'recipe') result = await recipe();
   else result = { error: `unknown scenario ${scenario}` };
 } catch (e) {
   result = { error: String(e?.stack ?? e) };
