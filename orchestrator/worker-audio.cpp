@@ -54,10 +54,12 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   g_object_set(src, "device", device, "buffer-time", G_GINT64_CONSTANT(100000), "latency-time",
                G_GINT64_CONSTANT(10000), "provide-clock", FALSE, "client-name", "vdid-worker",
                nullptr);
-  /* Timestamps from the sample count: the virtual speaker is driven by a
-   * CLOCK_MONOTONIC timer (no drift against the system clock), and slaving
-   * (skew) made holes whenever a busy host delivered a burst late. */
-  gst_util_set_object_arg(G_OBJECT(src), "slave-method", "none");
+  /* Timestamps follow the pipeline (system) clock (slave-method skew, the
+   * default), so audio stays in step with the video even when the session's
+   * PipeWire runs slower than real time: on an overloaded host (load 9.6 on
+   * 2 cores) its 10 ms timer graph delivered 45.4 kHz instead of 48, and
+   * sample-count timestamps (slave-method none) fell behind by 5 %. The
+   * price is a hole in the audio where samples were never produced. */
   GstCaps *c = gst_caps_from_string(kRawCaps);
   g_object_set(caps, "caps", c, nullptr);
   g_object_set(raw, "caps", c, nullptr);
