@@ -81,7 +81,14 @@ bool getString(JsonObject *o, const char *name, std::string *out, std::string *e
     *error = quoted(name) + " must be a string";
     return false;
   }
-  *out = json_node_get_string(n);
+  /* json-glib passes bytes through as they came (and \u escapes of lone
+   * surrogates): GStreamer and GLib want valid UTF-8. */
+  const char *v = json_node_get_string(n);
+  if (!g_utf8_validate(v, -1, nullptr)) {
+    *error = quoted(name) + " is not valid UTF-8";
+    return false;
+  }
+  *out = v;
   return true;
 }
 
@@ -140,7 +147,9 @@ bool getBool(JsonObject *o, const char *name, bool *out, bool *present, std::str
 std::string stringOr(JsonObject *o, const char *name, const std::string &fallback)
 {
   JsonNode *n = o ? json_object_get_member(o, name) : nullptr;
-  return n && holds(n, G_TYPE_STRING) ? json_node_get_string(n) : fallback;
+  return n && holds(n, G_TYPE_STRING) && g_utf8_validate(json_node_get_string(n), -1, nullptr)
+           ? json_node_get_string(n)
+           : fallback;
 }
 
 JsonObject *objectOf(JsonObject *o, const char *name)

@@ -46,7 +46,8 @@ private:
 };
 
 /* Member readers. A missing or null member is an error when @required,
- * else leaves @out untouched and returns true. */
+ * else leaves @out untouched and returns true. Strings must be valid
+ * UTF-8. */
 bool getString(JsonObject *o, const char *name, std::string *out, std::string *error,
                bool required = true);
 /* A finite number (integer or not). */

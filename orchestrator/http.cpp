@@ -99,10 +99,12 @@ HttpServer::HttpServer()
 {
   server_ = soup_server_new("server-header", "vdid", nullptr);
   soup_server_add_handler(server_, nullptr, dispatch, this, nullptr);
+  guard_ = std::make_unique<ConnectionGuard>(server_, ConnectionLimits());
 }
 
 HttpServer::~HttpServer()
 {
+  guard_.reset();
   soup_server_disconnect(server_);
   g_object_unref(server_);
 }
@@ -125,8 +127,12 @@ bool HttpServer::listen(const std::string &address, unsigned port, GError **erro
                 "\"%s\" is not an IP address to listen on", address.c_str());
     return false;
   }
-  if (!soup_server_listen(server_, addr,
-                          tls_ ? SOUP_SERVER_LISTEN_HTTPS : SoupServerListenOptions(0), error))
+  /* Our own socket: libsoup's keeps GLib's backlog of 10, and a burst of
+   * connects then waits for SYN retransmits. */
+  g_autoptr(GSocket) sock = listenSocket(addr, guard_->limits().backlog, error);
+  if (!sock ||
+      !soup_server_listen_socket(
+        server_, sock, tls_ ? SOUP_SERVER_LISTEN_HTTPS : SoupServerListenOptions(0), error))
     return false;
   GSList *uris = soup_server_get_uris(server_);
   if (uris)

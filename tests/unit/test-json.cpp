@@ -80,6 +80,20 @@ TEST_CASE_METHOD(Doc, "member readers check types and name the member", "[json]"
   CHECK(arrayOf(o, "missing") == nullptr);
 }
 
+TEST_CASE_METHOD(Doc, "strings that are not valid UTF-8 are refused", "[json]")
+{
+  /* json-glib refuses raw bytes that are not UTF-8 but turns a lone low
+   * surrogate escape into them. */
+  JsonObject *o = parse("{\"esc\":\"\\udc00x\",\"ok\":\"\xc3\xa9\"}");
+  REQUIRE(o);
+  std::string s;
+  CHECK_FALSE(getString(o, "esc", &s, &error));
+  CHECK(error == "\"esc\" is not valid UTF-8");
+  CHECK(stringOr(o, "esc", "x") == "x");
+  CHECK(getString(o, "ok", &s, &error));
+  CHECK(s == "\xc3\xa9");
+}
+
 TEST_CASE_METHOD(Doc, "onlyKnown names the first unknown field", "[json]")
 {
   JsonObject *o = parse(R"({"width":1,"app":"foot"})");
