@@ -11,6 +11,7 @@
 #include "keymap.h"
 
 #include <gst/video/navigation.h>
+#include <gst/video/video-enumtypes.h>
 #include <json-glib/json-glib.h>
 
 #include <cmath>
@@ -48,17 +49,89 @@ bool nestingTooDeep(std::string_view s)
   return false;
 }
 
-GstNavigationModifierType modifierState(JsonObject *obj)
+/* "modifier_state": the GstNavigationModifierType bits as a number, or as
+ * GStreamer serialises the flags ("shift-mask+control-mask", what
+ * gstwebrtc-api sends). The modifiers we type come from the keys, so this
+ * is informative; an unknown name is an error all the same. */
+bool modifierState(JsonObject *obj, GstNavigationModifierType *state, std::string *error)
 {
-  /* gstwebrtc-api sends the GstNavigationModifierType bits as a number;
-   * the modifiers we type come from the keys, so this is informative. */
+  *state = GST_NAVIGATION_MODIFIER_NONE;
   JsonNode *node = json_object_get_member(obj, "modifier_state");
-  if (node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_INT64) {
+  if (!node || JSON_NODE_HOLDS_NULL(node))
+    return true;
+  if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_INT64) {
     gint64 v = json_node_get_int(node);
-    if (v >= 0 && v <= G_MAXUINT32)
-      return static_cast<GstNavigationModifierType>(v);
+    if (v < 0 || v > G_MAXUINT32) {
+      *error = "\"modifier_state\" is out of range";
+      return false;
+    }
+    *state = static_cast<GstNavigationModifierType>(v);
+    return true;
   }
-  return GST_NAVIGATION_MODIFIER_NONE;
+  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+    *error = "\"modifier_state\" must be a number or modifier names (\"shift-mask+control-mask\")";
+    return false;
+  }
+  g_autoptr(GFlagsClass) flags =
+    static_cast<GFlagsClass *>(g_type_class_ref(GST_TYPE_NAVIGATION_MODIFIER_TYPE));
+  g_auto(GStrv) names = g_strsplit_set(json_node_get_string(node), "+|", -1);
+  guint bits = 0;
+  for (char **n = names; *n; n++) {
+    g_strstrip(*n);
+    if (!**n)
+      continue;
+    const GFlagsValue *v = g_flags_get_value_by_nick(flags, *n);
+    if (!v)
+      v = g_flags_get_value_by_name(flags, *n);
+    if (!v) {
+      *error = std::string("unknown modifier \"") + std::string(*n).substr(0, 32) + "\"";
+      return false;
+    }
+    bits |= v->value;
+  }
+  *state = static_cast<GstNavigationModifierType>(bits);
+  return true;
+}
+
+/* Scroll deltas as browsers and gstwebrtc-api send them (the DOM deltas,
+ * negated): Chromium gives 100 pixels per wheel notch, Firefox 3 lines. A
+ * small whole number is a count of wheel clicks (what vdiinputsink's users
+ * and this project's player send), a whole multiple of a notch (100 or 120
+ * pixels) that many clicks; a fraction is smooth scrolling in pixels, as
+ * before (docs/input-protocol.md); a larger whole number that is no notch
+ * multiple (a wheel on a scaled display) is smooth too, scaled so that a
+ * notch's worth moves as far as a notch (15 Wayland units). An explicit
+ * "smooth" keeps the numbers as they are. */
+constexpr double kNotchPixels = 100.0;
+constexpr double kWaylandPerNotch = 15.0;
+
+void scrollUnits(double *dx, double *dy, bool *smooth)
+{
+  auto clicks = [](double d, double *out) {
+    if (d != std::floor(d))
+      return false;
+    if (std::fabs(d) <= 10) {
+      *out = d;
+      return true;
+    }
+    for (double notch : {kNotchPixels, 120.0})
+      if (std::fmod(d, notch) == 0) {
+        *out = d / notch;
+        return true;
+      }
+    return false;
+  };
+  double cx = 0, cy = 0;
+  if (clicks(*dx, &cx) && clicks(*dy, &cy)) {
+    *dx = cx;
+    *dy = cy;
+    *smooth = false;
+    return;
+  }
+  *smooth = true;
+  for (double *d : {dx, dy})
+    if (*d == std::floor(*d))
+      *d *= kWaylandPerNotch / kNotchPixels;
 }
 
 bool coordinate(double v, const char *name, std::string *error)
@@ -77,7 +150,9 @@ GstEvent *parseNavigation(JsonObject *ev, std::string *error)
   std::string type;
   if (!json::getString(ev, "event", &type, error))
     return nullptr;
-  GstNavigationModifierType state = modifierState(ev);
+  GstNavigationModifierType state;
+  if (!modifierState(ev, &state, error))
+    return nullptr;
   double x = 0, y = 0;
   auto xy = [&]() {
     return json::getNumber(ev, "x", &x, error) && json::getNumber(ev, "y", &y, error);
@@ -117,10 +192,11 @@ GstEvent *parseNavigation(JsonObject *ev, std::string *error)
         !json::getNumber(ev, "delta_y", &dy, error, false) ||
         !json::getBool(ev, "smooth", &smooth, &has_smooth, error))
       return nullptr;
+    if (!has_smooth)
+      scrollUnits(&dx, &dy, &smooth);
     event = gst_navigation_event_new_mouse_scroll(x, y, dx, dy, state);
-    if (has_smooth)
-      gst_structure_set(gst_event_writable_structure(event), "smooth", G_TYPE_BOOLEAN, smooth,
-                        nullptr);
+    gst_structure_set(gst_event_writable_structure(event), "smooth", G_TYPE_BOOLEAN, smooth,
+                      nullptr);
   } else if (type == "TouchDown" || type == "TouchMotion") {
     double id = 0, pressure = 1.0;
     if (!json::getNumber(ev, "identifier", &id, error) || !xy() ||
@@ -442,6 +518,21 @@ bool validateInputEvent(GstEvent *event, std::string *error)
   return false;
 }
 
+namespace {
+
+/* @msg with @event (taken) when it passes validateInputEvent(). */
+InputMessage checked(InputMessage msg, GstEvent *event)
+{
+  if (!event)
+    return msg;
+  EventPtr owned(event);
+  if (validateInputEvent(event, &msg.error))
+    msg.event = std::move(owned);
+  return msg;
+}
+
+} // namespace
+
 InputMessage parseInputMessage(std::string_view line)
 {
   InputMessage msg;
@@ -482,6 +573,17 @@ InputMessage parseInputMessage(std::string_view line)
     return msg;
   }
   JsonNode *req = json_object_get_member(obj, "request");
+  /* webrtcsink also takes the request as a string of JSON (StringOrRequest). */
+  g_autoptr(JsonParser) inner = nullptr;
+  if (req && JSON_NODE_HOLDS_VALUE(req) && json_node_get_value_type(req) == G_TYPE_STRING) {
+    inner = json_parser_new_immutable();
+    const char *text = json_node_get_string(req);
+    if (nestingTooDeep(text) || !json_parser_load_from_data(inner, text, -1, nullptr)) {
+      msg.error = "the \"request\" string is not a JSON request";
+      return msg;
+    }
+    req = json_parser_get_root(inner);
+  }
   if (!req || !JSON_NODE_HOLDS_OBJECT(req)) {
     msg.error = "missing object \"request\"";
     return msg;
@@ -505,13 +607,24 @@ InputMessage parseInputMessage(std::string_view line)
     msg.error = "unknown request type \"" + type.substr(0, 64) + "\"";
     return msg;
   }
-  if (!event)
+  return checked(std::move(msg), event);
+}
+
+InputMessage parseNavigationMessage(std::string_view line)
+{
+  InputMessage msg;
+  if (line.find('\0') != std::string_view::npos || nestingTooDeep(line)) {
+    msg.error = "not a navigation event";
     return msg;
-  EventPtr owned(event);
-  if (!validateInputEvent(event, &msg.error))
+  }
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  if (!json_parser_load_from_data(parser, line.data(), static_cast<gssize>(line.size()), nullptr) ||
+      !json_parser_get_root(parser) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    msg.error = "the message is not a JSON object";
     return msg;
-  msg.event = std::move(owned);
-  return msg;
+  }
+  GstEvent *event = parseNavigation(json_node_get_object(json_parser_get_root(parser)), &msg.error);
+  return checked(std::move(msg), event);
 }
 
 std::string controlResponse(int64_t id, const std::string &error)

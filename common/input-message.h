@@ -61,6 +61,10 @@ struct InputMessage {
 /* Parses one message (one line, without its newline). */
 InputMessage parseInputMessage(std::string_view line);
 
+/* Parses a bare navigation event, the shape of webrtcsink's older `input`
+ * data channel: {"event":"MouseMove","x":10,"y":20}. */
+InputMessage parseNavigationMessage(std::string_view line);
+
 /* True for the events the injector acts on: navigation events and custom
  * upstream events whose structure name starts with "vdi-" and is one of
  * the names above. */

@@ -313,6 +313,16 @@ std::shared_ptr<Session> Api::visibleSession(Request &req, const Identity &id,
   return s;
 }
 
+std::shared_ptr<Session> Api::requestedSession(Request &req, const std::string &sid, Identity *who)
+{
+  auto id = authenticate(req);
+  if (!id)
+    return nullptr;
+  if (who)
+    *who = *id;
+  return visibleSession(req, *id, sid);
+}
+
 void Api::sessionsRoot(Request &req)
 {
   auto id = authenticate(req);
@@ -363,23 +373,21 @@ void Api::createSession(Request &req, const Identity &id)
 
 void Api::sessionItem(Request &req)
 {
-  auto id = authenticate(req);
-  if (!id)
-    return;
   /* /api/v1/sessions/{id}[/action] */
   std::string rest = req.path.substr(strlen("/api/v1/sessions/"));
   std::string sid = rest.substr(0, rest.find('/'));
   std::string action = rest.size() > sid.size() ? rest.substr(sid.size() + 1) : "";
-  auto s = visibleSession(req, *id, sid);
+  Identity who;
+  auto s = requestedSession(req, sid, &who);
   if (!s)
     return;
-  bool may_control = !id->isShare() || id->share_role == Role::Control;
+  bool may_control = !who.isShare() || who.share_role == Role::Control;
 
   if (action.empty()) {
     if (req.method == "GET")
       return respondJson(req.msg, SOUP_STATUS_OK, sessionJson(*s));
     if (req.method == "DELETE") {
-      if (id->isShare())
+      if (who.isShare())
         return respondError(req.msg, SOUP_STATUS_FORBIDDEN,
                             "a share token cannot stop the session");
       auth_.revokeSharesOf(sid);
@@ -412,7 +420,7 @@ void Api::sessionItem(Request &req)
   if (action == "shares") {
     if (req.method != "POST")
       return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
-    if (id->isShare())
+    if (who.isShare())
       return respondError(req.msg, SOUP_STATUS_FORBIDDEN, "a share token cannot make shares");
     ShareRequest share;
     std::string error, body = req.body();

@@ -40,6 +40,10 @@ public:
   /* The session @sid if @id may see it, else answers 404 (the same answer
    * whether it does not exist or is someone else's) and returns nullptr. */
   std::shared_ptr<Session> visibleSession(Request &req, const Identity &id, const std::string &sid);
+  /* authenticate() then visibleSession(): the session @sid of the caller
+   * (who is put in @who), or nullptr once the request has been answered. */
+  std::shared_ptr<Session> requestedSession(Request &req, const std::string &sid,
+                                            Identity *who = nullptr);
 
   /* Adds the session's other stream URLs (whep, hls, srt) to its "urls". */
   std::function<void(JsonBuilder *, const Session &)> describe_urls;

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <cstring>
+
 #include "auth.h"
 #include "cgroups.h"
 
@@ -24,7 +26,7 @@ namespace {
 const std::map<std::string, std::set<std::string>> kKnownKeys = {
   {"server",
    {"listen", "tls-certificate", "tls-key", "web-root", "srt-listen", "request-timeout",
-    "max-connections-per-address"}},
+    "max-connections-per-address", "allowed-origins"}},
   {"auth", {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window"}},
   {"users", {}}, /* any name */
   {"sessions",
@@ -139,6 +141,22 @@ bool Config::load(const std::string &path, Config *config, GError **error)
       return fail(error, path,
                   std::string("[server] srt-listen must be ADDRESS:PORT or empty, not \"") + v +
                     "\"");
+  }
+  if (g_key_file_has_key(kf, "server", "allowed-origins", nullptr)) {
+    g_autofree char *v = g_key_file_get_string(kf, "server", "allowed-origins", nullptr);
+    g_auto(GStrv) parts = g_strsplit_set(v, ", \t", -1);
+    for (char **o = parts; *o; o++) {
+      if (!**o)
+        continue;
+      bool ok = !strcmp(*o, "*") ||
+                ((g_str_has_prefix(*o, "http://") || g_str_has_prefix(*o, "https://")) &&
+                 !strchr(strchr(*o, ':') + 3, '/'));
+      if (!ok)
+        return fail(error, path,
+                    std::string("[server] allowed-origins: \"") + *o +
+                      "\" is not an origin (scheme://host[:port], or *)");
+      c.allowed_origins.emplace_back(*o);
+    }
   }
   if (!readUint(kf, path, "server", "request-timeout", 1, 3600, &c.request_timeout_s, error) ||
       !readUint(kf, path, "server", "max-connections-per-address", 1, 100000,

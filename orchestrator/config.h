@@ -34,6 +34,9 @@ struct Config {
   /* SRT for every session on one port (vdid-srt); empty address: no SRT. */
   std::string srt_address = "127.0.0.1";
   unsigned srt_port = 8890;
+  /* Origins whose pages may use /whep/, /hls/ and the API (CORS, as
+   * mediamtx's allowOrigins); "*" allows any, without credentials. */
+  std::vector<std::string> allowed_origins;
   /* A request (or an idle keep-alive connection's next one) must arrive
    * within this; requests in flight per client address. */
   unsigned request_timeout_s = 10;

@@ -187,6 +187,12 @@ void HttpServer::dispatch(SoupServer *, SoupServerMessage *msg, const char *path
         return;
   }
 
+  if (self->cors(req)) {
+    if (self->on_response)
+      self->on_response(req.method, req.path, soup_server_message_get_status(msg));
+    return;
+  }
+
   /* Longest matching prefix, on a path-segment boundary. */
   const Handler *best = nullptr;
   size_t best_len = 0;
@@ -207,6 +213,46 @@ void HttpServer::dispatch(SoupServer *, SoupServerMessage *msg, const char *path
   /* A deferred answer is counted when it is sent. */
   if (self->on_response && soup_server_message_get_status(msg) != 0)
     self->on_response(req.method, req.path, soup_server_message_get_status(msg));
+}
+
+void HttpServer::setCors(std::vector<std::string> origins, std::vector<std::string> prefixes)
+{
+  cors_origins_ = std::move(origins);
+  cors_prefixes_ = std::move(prefixes);
+}
+
+bool HttpServer::cors(Request &req)
+{
+  if (cors_origins_.empty())
+    return false;
+  bool under = false;
+  for (const auto &p : cors_prefixes_)
+    under = under || req.path.compare(0, p.size(), p) == 0;
+  std::string origin = req.header("Origin");
+  if (!under || origin.empty())
+    return false;
+  bool any = false, listed = false;
+  for (const auto &o : cors_origins_) {
+    any = any || o == "*";
+    listed = listed || o == origin;
+  }
+  if (!any && !listed)
+    return false; /* no CORS headers: the browser keeps the answer from the page */
+  SoupMessageHeaders *h = soup_server_message_get_response_headers(req.msg);
+  soup_message_headers_replace(h, "Access-Control-Allow-Origin", origin.c_str());
+  soup_message_headers_append(h, "Vary", "Origin");
+  if (listed)
+    soup_message_headers_replace(h, "Access-Control-Allow-Credentials", "true");
+  soup_message_headers_replace(h, "Access-Control-Expose-Headers", "Location, ETag, Link");
+  if (req.method != "OPTIONS")
+    return false;
+  soup_message_headers_replace(h, "Access-Control-Allow-Methods",
+                               "OPTIONS, GET, HEAD, POST, PATCH, DELETE");
+  soup_message_headers_replace(h, "Access-Control-Allow-Headers",
+                               "Authorization, Content-Type, If-Match");
+  soup_message_headers_replace(h, "Access-Control-Max-Age", "86400");
+  soup_server_message_set_status(req.msg, SOUP_STATUS_NO_CONTENT, nullptr);
+  return true;
 }
 
 std::function<void(const HttpServer::Answer &)> HttpServer::defer(Request &req)

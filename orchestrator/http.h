@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace vdid {
 
@@ -88,6 +89,13 @@ public:
   using Answer = std::function<void(SoupServerMessage *)>;
   std::function<void(const Answer &)> defer(Request &req);
 
+  /* CORS, as mediamtx does for its players: requests under @prefixes from
+   * one of @origins ("*": any, without credentials) get
+   * Access-Control-Allow-Origin and the exposed WHEP headers; an OPTIONS
+   * there is a preflight answered 204 with the allowed methods and headers
+   * (Authorization, Content-Type, If-Match). No origins: no CORS. */
+  void setCors(std::vector<std::string> origins, std::vector<std::string> prefixes);
+
   /* Called for every answered request (method, path, status). */
   std::function<void(const std::string &, const std::string &, unsigned)> on_response;
 
@@ -98,6 +106,9 @@ private:
   std::unique_ptr<ConnectionGuard> guard_;
   std::map<std::string, Handler> routes_;
   std::map<std::string, WebSocketHandler> ws_routes_;
+  std::vector<std::string> cors_origins_, cors_prefixes_;
+  /* Adds the CORS headers; true when @req is a preflight, answered. */
+  bool cors(Request &req);
   static void dispatchWebSocket(SoupServer *, SoupServerMessage *msg, const char *path,
                                 SoupWebsocketConnection *conn, gpointer data);
   unsigned port_ = 0;

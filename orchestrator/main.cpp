@@ -184,6 +184,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "vdid: cannot use the TLS certificate: %s\n", error->message);
     return 1;
   }
+  /* Players on other origins: WHEP, HLS and the API, as mediamtx does. */
+  http.setCors(config.allowed_origins, {"/whep/", "/hls/", "/api/"});
   http.setLimits({config.request_timeout_s * 1000, config.max_connections_per_address, 4096});
   if (!http.listen(config.listen_address, config.listen_port, &error)) {
     fprintf(stderr, "vdid: cannot listen on %s:%u: %s\n", config.listen_address.c_str(),

@@ -30,12 +30,49 @@ bool isLoopback(const std::string &address)
   return g_str_has_prefix(address.c_str(), "127.") || address == "::1" || address == "localhost";
 }
 
+/* A GstStructure string value, quoted. */
+std::string structureString(const std::string &v)
+{
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+/* The compositor's name: the program of the configured command line. */
+std::string compositorName(const std::string &command)
+{
+  g_auto(GStrv) argv = nullptr;
+  if (!g_shell_parse_argv(command.c_str(), nullptr, &argv, nullptr) || !argv[0])
+    return command;
+  g_autofree char *base = g_path_get_basename(argv[0]);
+  return base;
+}
+
 } // namespace
+
+/* What consumers of the session's signalling see as the producer's meta
+ * (vdiwebrtcsink `meta`: `list` and `peerStatusChanged`). */
+std::string SessionManager::producerMeta(const Session &s) const
+{
+  return "meta,session-id=(string)" + structureString(s.id) + ",owner=(string)" +
+         structureString(s.user) + ",width=(int)" + std::to_string(s.width) + ",height=(int)" +
+         std::to_string(s.height) + ",compositor=(string)" +
+         structureString(compositorName(config_.compositor));
+}
 
 bool SessionManager::startWorker(Session &s, std::string *message)
 {
-  std::vector<std::string> argv = {helperPath("vdid-worker", "VDID_WORKER"), "--display",
-                                   s.socketPath(), "--fps", std::to_string(s.fps)};
+  std::vector<std::string> argv = {helperPath("vdid-worker", "VDID_WORKER"),
+                                   "--display",
+                                   s.socketPath(),
+                                   "--fps",
+                                   std::to_string(s.fps),
+                                   "--meta",
+                                   producerMeta(s)};
   /* Viewers reach a loopback-only vdid over loopback: gather ICE there. */
   if (isLoopback(config_.listen_address))
     argv.insert(argv.end(), {"--ice-address", "127.0.0.1"});

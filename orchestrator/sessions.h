@@ -202,6 +202,7 @@ private:
   /* Extra vdid-worker arguments for @s (--software-only past the hardware
    * encoder cap); called by startWorker. */
   std::vector<std::string> workerArgs(Session &s);
+  std::string producerMeta(const Session &s) const;
   pid_t spawnAs(const Session &s, const std::vector<std::string> &argv,
                 const std::vector<std::string> &env, std::string *message, int *stdin_fd = nullptr,
                 int *stdout_fd = nullptr);

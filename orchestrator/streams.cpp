@@ -75,10 +75,7 @@ void Streams::whep(Request &req)
   auto [sid, resource] = splitPath(req.path, "/whep/");
   if (req.path.rfind("/whep/", 0) != 0 || sid.empty())
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "use /whep/SESSION");
-  auto id = api_.authenticate(req);
-  if (!id)
-    return;
-  auto s = api_.visibleSession(req, *id, sid);
+  auto s = api_.requestedSession(req, sid);
   if (!s)
     return;
   if (s->state != SessionState::Running || !s->worker || !s->worker->ready)
@@ -165,10 +162,7 @@ void Streams::hls(Request &req)
   /* Players cannot add headers to every request: a share token may also
    * come as ?token= (authenticate() accepts it), which the playlist then
    * passes on to its segments. */
-  auto id = api_.authenticate(req);
-  if (!id)
-    return;
-  auto s = api_.visibleSession(req, *id, sid);
+  auto s = api_.requestedSession(req, sid);
   if (!s)
     return;
   if (!config_.hls)

@@ -503,6 +503,7 @@ int main(int argc, char **argv)
   g_autofree char *hls_dir = nullptr;
   g_autofree char *srt_fifo = nullptr;
   g_autofree char *audio_device = nullptr;
+  g_autofree char *meta = nullptr;
   int fps = 60, bitrate = 6000;
   gboolean software_only = FALSE;
   GOptionEntry entries[] = {
@@ -516,6 +517,9 @@ int main(int argc, char **argv)
      "Never use a hardware encoder (vdid's max-hardware-sessions is reached)", nullptr},
     {"hls-dir", 0, 0, G_OPTION_ARG_FILENAME, &hls_dir,
      "Offer HLS: write the playlist and segments here while vdid asks for them", "DIR"},
+    {"meta", 0, 0, G_OPTION_ARG_STRING, &meta,
+     "The producer meta consumers see (a GstStructure: session id, owner, size, compositor)",
+     "STRUCTURE"},
     {"srt-fifo", 0, 0, G_OPTION_ARG_FILENAME, &srt_fifo,
      "Offer SRT: write MPEG-TS into this FIFO (read by vdid-srt) while vdid asks for it", "PATH"},
     {"audio-device", 0, 0, G_OPTION_ARG_STRING, &audio_device,
@@ -613,6 +617,15 @@ int main(int argc, char **argv)
   }
   if (g_signal_lookup("whep-answer", G_OBJECT_TYPE(w.sink)))
     g_signal_connect(w.sink, "whep-answer", G_CALLBACK(onWhepAnswer), &w);
+  if (meta) {
+    GstStructure *st = gst_structure_from_string(meta, nullptr);
+    if (st && g_object_class_find_property(G_OBJECT_GET_CLASS(w.sink), "meta"))
+      g_object_set(w.sink, "meta", st, nullptr);
+    else
+      g_warning("ignoring --meta \"%s\": not a structure", meta);
+    if (st)
+      gst_structure_free(st);
+  }
   if (ice) {
     std::string list = std::string("<") + ice + ">";
     gst_util_set_object_arg(G_OBJECT(w.sink), "ice-addresses", list.c_str());

@@ -24,12 +24,18 @@
  * last frame again at once, so the keyframe comes now even from a still
  * screen and an encoder with an infinite GOP. NACK and RTX are on.
  *
- * Each viewer gets a reliable, ordered data channel named `input`. The
- * messages on it, `{"id":N,"request":{"type":"navigationEvent","event":{...}}}`
- * or `{"id":N,"request":{"type":"customUpstreamEvent",...}}`, become upstream
+ * Each viewer gets webrtcsink's two reliable, ordered data channels:
+ * `control`, whose messages
+ * `{"id":N,"request":{"type":"navigationEvent","event":{...}}}` or
+ * `{"id":N,"request":{"type":"customUpstreamEvent",...}}` become upstream
  * navigation / custom events on the video pad (vdiwaylandsrc injects them)
- * and are answered with `{"type":"ControlResponseMessage","id":N,"error":...}`.
- * #GstVdiWebrtcSink:viewer-control decides who may send input.
+ * and are answered with `{"type":"ControlResponseMessage","id":N,"error":...}`,
+ * and the older `input`, which takes bare navigation events
+ * (`{"event":"MouseMove","x":..,"y":..}`) without replies.
+ * #GstVdiWebrtcSink:viewer-control decides who may send input. Signalling
+ * follows gst-plugins-rs' server closely enough for its JavaScript client,
+ * gstwebrtc-api, to work unmodified in both offer modes;
+ * #GstVdiWebrtcSink:meta is the producer meta its consumers see.
  *
  * From the viewers' RTCP feedback (loss, RTT) the element computes a target
  * bitrate between #GstVdiWebrtcSink:min-bitrate and
@@ -121,6 +127,7 @@ enum {
   PROP_STATS,
   PROP_VIEWERS,
   PROP_PEER_ID,
+  PROP_META,
 };
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE(
@@ -207,7 +214,10 @@ bool State::start(GError **error)
     GST_OBJECT_LOCK(self);
     Settings s = core.settings;
     s.encoder = nullptr;
+    std::string meta = structureToJson(s.meta);
+    s.meta = nullptr;
     GST_OBJECT_UNLOCK(self);
+    signalling->setProducerMeta(meta);
     if (s.port >= 0)
       ok = startHttp(s, error);
   });
@@ -371,11 +381,25 @@ static void gst_vdi_webrtc_sink_set_property(GObject *object, guint prop_id, con
   case PROP_MAX_VIEWERS:
     s.maxViewers = g_value_get_uint(value);
     break;
+  case PROP_META:
+    if (s.meta)
+      gst_structure_free(s.meta);
+    s.meta = g_value_get_boxed(value) ? gst_structure_copy(GST_STRUCTURE(g_value_get_boxed(value)))
+                                      : nullptr;
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
   }
+  std::string meta = prop_id == PROP_META ? structureToJson(s.meta) : "";
   GST_OBJECT_UNLOCK(self);
+  if (prop_id == PROP_META) {
+    State *st = self->state;
+    st->core.post([st, meta] {
+      if (st->signalling)
+        st->signalling->setProducerMeta(meta);
+    });
+  }
   if (prop_id == PROP_MIN_BITRATE || prop_id == PROP_MAX_BITRATE ||
       prop_id == PROP_VIEWER_CONTROL || prop_id == PROP_MIN_KEYFRAME_INTERVAL)
     self->state->core.settingsChanged();
@@ -442,6 +466,9 @@ static void gst_vdi_webrtc_sink_get_property(GObject *object, guint prop_id, GVa
     break;
   case PROP_MAX_VIEWERS:
     g_value_set_uint(value, s.maxViewers);
+    break;
+  case PROP_META:
+    g_value_set_boxed(value, s.meta);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -804,6 +831,21 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
     gobject_class, PROP_PEER_ID,
     g_param_spec_string("peer-id", "Peer id", "Producer id for startSession", nullptr, ro));
 
+  /**
+   * GstVdiWebrtcSink:meta:
+   *
+   * Free-form metadata about the stream, given to consumers as the
+   * producer's `meta` in `list` and `peerStatusChanged` (a JSON object of
+   * the fields), as webrtcsink's `meta`: e.g.
+   * `meta="meta,name=(string)desktop,width=(int)1920"`. Listeners hear of a
+   * change at once.
+   */
+  g_object_class_install_property(
+    gobject_class, PROP_META,
+    g_param_spec_boxed("meta", "Meta",
+                       "Metadata about the producer for consumers (list, peerStatusChanged)",
+                       GST_TYPE_STRUCTURE, rw_playing));
+
   gst_vdi_webrtc_sink_install_relay_signals(klass);
 
   gst_element_class_add_static_pad_template(element_class, &video_template);
@@ -812,7 +854,8 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
     element_class, "WebRTC desktop sink", "Sink/Network/WebRTC",
     "Serves one encoded stream to many WebRTC viewers (one webrtcbin each), with signalling "
     "(gst-plugins-rs JSON protocol on /signalling), WHEP (/whep), a player page (/), keyframe "
-    "on join, an input data channel (upstream navigation events) and bitrate adaptation. "
+    "on join, control and input data channels (upstream navigation events) and bitrate "
+    "adaptation. "
     "port=-1 relays signalling through the add-peer/handle-message/send-message signals "
     "and WHEP through whep-offer/whep-answer/whep-patch/whep-delete; set-peer-role makes a "
     "relayed peer view-only. The session clipboard goes to control viewers' data channels.\n"

@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 
 #include <cstring>
+#include <utility>
 
 GST_DEBUG_CATEGORY_EXTERN(gst_vdi_webrtc_sink_debug);
 #define GST_CAT_DEFAULT gst_vdi_webrtc_sink_debug
@@ -36,6 +37,11 @@ struct Core::Session {
   uint64_t seq = 0;
   std::unique_ptr<Viewer> viewer;
   bool connected = false;
+  /* Our candidates wait until our SDP went out: a client must never get a
+   * candidate before the description it belongs to (gstwebrtc-api aborts:
+   * "The remote description was null"). */
+  bool sdpSent = false;
+  std::vector<std::pair<unsigned, std::string>> pendingIce;
   /* Stats bookkeeping. */
   uint64_t lastBytes = 0;
   uint64_t lastFrames = 0;
@@ -61,6 +67,8 @@ Core::~Core()
     gst_caps_unref(caps_);
   if (settings.encoder)
     gst_object_unref(settings.encoder);
+  if (settings.meta)
+    gst_structure_free(settings.meta);
 }
 
 /* ---- thread ------------------------------------------------------------------ */
@@ -198,6 +206,7 @@ ViewerConfig Core::viewerConfig(const std::string &id, const SessionRequest &r)
   ViewerConfig c;
   c.id = id;
   c.offerer = r.offer.empty();
+  c.answerWithCandidates = r.answerWithCandidates;
   c.remoteOffer = r.offer;
   c.owner = element_;
   c.events = this;
@@ -477,8 +486,14 @@ void Core::viewerLocalSdp(const std::string &id, const std::string &type, const 
 {
   post([this, id, type, sdp] {
     auto it = sessions_.find(id);
-    if (it != sessions_.end() && it->second->signaller)
-      it->second->signaller->sendSdp(id, type, sdp);
+    if (it == sessions_.end() || !it->second->signaller)
+      return;
+    Session &s = *it->second;
+    s.signaller->sendSdp(id, type, sdp);
+    s.sdpSent = true;
+    for (auto &c : std::exchange(s.pendingIce, {}))
+      if (sessions_.count(id))
+        s.signaller->sendIce(id, c.first, c.second);
   });
 }
 
@@ -486,8 +501,12 @@ void Core::viewerIce(const std::string &id, unsigned mline, const std::string &c
 {
   post([this, id, mline, cand] {
     auto it = sessions_.find(id);
-    if (it != sessions_.end() && it->second->signaller)
+    if (it == sessions_.end() || !it->second->signaller)
+      return;
+    if (it->second->sdpSent)
       it->second->signaller->sendIce(id, mline, cand);
+    else
+      it->second->pendingIce.emplace_back(mline, cand);
   });
 }
 
@@ -514,10 +533,10 @@ void Core::viewerState(const std::string &id, GstWebRTCPeerConnectionState state
   });
 }
 
-std::string Core::viewerControl(const std::string &id, const std::string &text)
+std::string Core::viewerControl(const std::string &id, const std::string &text, bool bare)
 {
   /* The same messages, parser and checks as vdiinputsink. */
-  vdi::InputMessage req = vdi::parseInputMessage(text);
+  vdi::InputMessage req = bare ? vdi::parseNavigationMessage(text) : vdi::parseInputMessage(text);
   GST_OBJECT_LOCK(element_);
   GstVdiViewerControl policy = settings.control;
   GST_OBJECT_UNLOCK(element_);
@@ -533,17 +552,23 @@ std::string Core::viewerControl(const std::string &id, const std::string &text)
         f->second.inputAccepted++;
     }
   }
+  /* The `input` channel has no replies: refusals are only logged. */
+  auto reply = [&](const std::string &error) {
+    if (bare && !error.empty())
+      GST_INFO_OBJECT(element_, "viewer %s input channel: %s", id.c_str(), error.c_str());
+    return bare ? std::string() : vdi::controlResponse(req.id, error);
+  };
   if (!allowed) {
     GST_LOG_OBJECT(element_, "viewer %s is view-only: input dropped", id.c_str());
-    return vdi::controlResponse(req.id, "this viewer is view-only: input is not allowed");
+    return reply("this viewer is view-only: input is not allowed");
   }
   if (!req.event)
-    return vdi::controlResponse(req.id, req.error);
+    return reply(req.error);
   GST_LOG_OBJECT(element_, "viewer %s input: %" GST_PTR_FORMAT, id.c_str(),
                  gst_event_get_structure(req.event.get()));
   if (!gst_pad_push_event(videoPad_, req.event.release()))
     GST_DEBUG_OBJECT(element_, "nothing upstream handled the input event");
-  return vdi::controlResponse(req.id, "");
+  return reply("");
 }
 
 void Core::viewerKeyframeRequest(const std::string &id)

@@ -52,6 +52,7 @@ struct Settings {
   GstElement *encoder = nullptr; /* ref'd */
   unsigned minKeyframeIntervalMs = 500;
   unsigned maxViewers = 64;
+  GstStructure *meta = nullptr; /* producer meta for list / peerStatusChanged */
 };
 
 /* Published per-viewer figures (the `stats` property). */
@@ -137,7 +138,7 @@ private:
                       const std::string &sdp) override;
   void viewerIce(const std::string &id, unsigned mline, const std::string &cand) override;
   void viewerState(const std::string &id, GstWebRTCPeerConnectionState state) override;
-  std::string viewerControl(const std::string &id, const std::string &text) override;
+  std::string viewerControl(const std::string &id, const std::string &text, bool bare) override;
   void viewerKeyframeRequest(const std::string &id) override;
   void viewerStats(const std::string &id, const ViewerStats &stats) override;
   void viewerError(const std::string &id, const std::string &message) override;

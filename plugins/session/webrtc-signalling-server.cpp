@@ -6,10 +6,9 @@
 
 #include "webrtc-signalling-server.h"
 
-#include "webrtc-signalling.h"
-
 #include <gst/gst.h>
 
+#include <algorithm>
 #include <vector>
 
 GST_DEBUG_CATEGORY_EXTERN(gst_vdi_webrtc_sink_debug);
@@ -59,11 +58,49 @@ void SignallingServer::peerLeft(const std::string &peer)
   if (it == peers_.end())
     return;
   std::set<std::string> ids = std::move(it->second.sessions);
+  bool hadRoles = !it->second.roles.empty();
+  std::string meta = it->second.meta;
   peers_.erase(it);
   for (auto &id : ids) {
     sessions_.erase(id);
     host_.endSession(id);
   }
+  /* As the real server: listeners hear that the peer has no role now. */
+  if (hadRoles)
+    announce(peer, {}, meta);
+}
+
+void SignallingServer::announce(const std::string &peer, const std::vector<std::string> &roles,
+                                const std::string &meta)
+{
+  std::string text = peerStatusChangedMessage(peer, roles, meta);
+  for (auto &p : peers_)
+    if (std::count(p.second.roles.begin(), p.second.roles.end(), "listener") && p.second.send)
+      p.second.send(text);
+}
+
+void SignallingServer::setProducerMeta(const std::string &metaJson)
+{
+  if (metaJson == producerMeta_)
+    return;
+  producerMeta_ = metaJson;
+  announce(producerId_, {"producer"}, producerMeta_);
+}
+
+void SignallingServer::setStatus(const std::string &peer, const IncomingMessage &m)
+{
+  for (auto &r : m.roles)
+    if (r == "producer") {
+      sendTo(peer, errorMessage("this endpoint is itself the producer; register as a "
+                                "consumer or listener"));
+      return;
+    }
+  Peer &p = peers_[peer];
+  if (p.roles == m.roles && p.meta == m.metaJson)
+    return; /* "Status hasn't changed": the real server says nothing */
+  p.roles = m.roles;
+  p.meta = m.metaJson;
+  announce(peer, p.roles, p.meta);
 }
 
 void SignallingServer::closeAll()
@@ -90,7 +127,8 @@ void SignallingServer::startSession(const std::string &peer, const std::string &
                                     const std::string &offer)
 {
   if (producer != producerId_) {
-    sendTo(peer, errorMessage("unknown producer '" + producer + "' (send 'list')"));
+    /* The real server's words (handlers/mod.rs, start_session). */
+    sendTo(peer, errorMessage("Peer with ID '" + producer + "' not found"));
     return;
   }
   SessionRequest r;
@@ -98,7 +136,6 @@ void SignallingServer::startSession(const std::string &peer, const std::string &
   r.kind = "signalling";
   r.offer = offer;
   r.viewOnly = peers_[peer].viewOnly;
-  r.answerWithCandidates = !offer.empty();
   std::string error;
   bool full = false;
   std::string id = host_.startSession(this, r, &error, &full);
@@ -123,29 +160,31 @@ void SignallingServer::peerMessage(const std::string &peer, const std::string &t
   };
   switch (m.type) {
   case T::Invalid:
+    /* The real server drops what it cannot parse; an error says why. */
     GST_DEBUG("peer %s: %s", peer.c_str(), m.error.c_str());
     sendTo(peer, errorMessage(m.error));
     break;
   case T::SetPeerStatus:
-    for (auto &r : m.roles)
-      if (r == "producer") {
-        sendTo(peer, errorMessage("this endpoint is itself the producer; register as a "
-                                  "consumer or listener"));
-        return;
-      }
-    for (auto &r : m.roles)
-      if (r == "listener")
-        sendTo(peer, peerStatusChangedMessage(producerId_, {"producer"}, "{}"));
+    setStatus(peer, m);
     break;
   case T::List:
-    sendTo(peer, listMessage("list", {{producerId_, "{}"}}));
+    sendTo(peer, listMessage("list", {{producerId_, producerMeta_}}));
     break;
+  case T::ListConsumers: {
+    std::vector<PeerEntry> consumers;
+    for (auto &p : peers_)
+      if (std::count(p.second.roles.begin(), p.second.roles.end(), "consumer"))
+        consumers.push_back({p.first, p.second.meta});
+    sendTo(peer, listMessage("listConsumers", consumers));
+    break;
+  }
   case T::StartSession:
     startSession(peer, m.peerId, m.offer);
     break;
   case T::EndSession:
+    /* Unknown sessions are ignored, as by the real server. */
     if (!own(m.sessionId)) {
-      sendTo(peer, errorMessage("no session '" + m.sessionId + "'"));
+      GST_DEBUG("peer %s: endSession for unknown session %s", peer.c_str(), m.sessionId.c_str());
       break;
     }
     sessions_.erase(m.sessionId);
@@ -154,12 +193,13 @@ void SignallingServer::peerMessage(const std::string &peer, const std::string &t
     break;
   case T::Peer:
     if (!own(m.sessionId)) {
-      sendTo(peer, errorMessage("no session '" + m.sessionId + "'"));
+      GST_DEBUG("peer %s: message for unknown session %s", peer.c_str(), m.sessionId.c_str());
       break;
     }
     if (m.hasSdp) {
       if (m.sdpType != "answer") {
-        sendTo(peer, errorMessage("the producer sends the offer; expected an answer"));
+        sendTo(peer, errorMessage("cannot forward offer from \"" + peer + "\" to \"" + producerId_ +
+                                  "\" as \"" + peer + "\" is not the producer"));
         break;
       }
       host_.setRemoteDescription(m.sessionId, m.sdpType, m.sdp);

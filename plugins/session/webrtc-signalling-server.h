@@ -6,10 +6,13 @@
 
 /*
  * vdiwebrtcsink as a gst-plugins-rs signalling server with itself as the
- * one producer (net/webrtc/signalling in gst-plugins-rs): peers join, send
- * protocol messages, and leave; whether they come over the built-in
- * WebSocket or are relayed by the application through action signals is
- * only their Send function. docs/webrtc.md lists the messages.
+ * one producer (net/webrtc/signalling in gst-plugins-rs, handlers/mod.rs):
+ * peers join, send protocol messages, and leave; whether they come over the
+ * built-in WebSocket or are relayed by the application through action
+ * signals is only their Send function. Like the real server it echoes every
+ * status change to every listener (the sender too), lists producers and
+ * consumers, and words the errors clients see the same way.
+ * docs/webrtc.md has the conformance table.
  *
  * Element thread only.
  */
@@ -17,11 +20,13 @@
 #pragma once
 
 #include "webrtc-signaller.h"
+#include "webrtc-signalling.h"
 
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace vdi::webrtc {
 
@@ -49,6 +54,8 @@ public:
   bool setViewOnly(const std::string &peer, bool viewOnly);
   /* Every peer leaves. */
   void closeAll();
+  /* The producer's meta (JSON object text): listeners hear of a change. */
+  void setProducerMeta(const std::string &metaJson);
 
   void sendSdp(const std::string &session, const std::string &type,
                const std::string &sdp) override;
@@ -59,15 +66,22 @@ private:
   struct Peer {
     Send send;
     bool viewOnly = false;
+    std::vector<std::string> roles;
+    std::string meta; /* JSON text, "" for null */
     std::set<std::string> sessions;
   };
   void sendTo(const std::string &peer, const std::string &text);
+  void setStatus(const std::string &peer, const IncomingMessage &m);
+  /* peerStatusChanged for @peer to every listener. */
+  void announce(const std::string &peer, const std::vector<std::string> &roles,
+                const std::string &meta);
   void startSession(const std::string &peer, const std::string &producer, const std::string &offer);
   /* The peer of a session, or null. */
   Peer *ownerOf(const std::string &session, std::string *peer = nullptr);
 
   SessionHost &host_;
   std::string producerId_;
+  std::string producerMeta_ = "{}";
   std::map<std::string, Peer> peers_;
   std::map<std::string, std::string> sessions_; /* session -> peer */
 };

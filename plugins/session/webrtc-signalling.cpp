@@ -193,6 +193,36 @@ std::string iceMessage(const std::string &sessionId, const std::string &candidat
     .text();
 }
 
+std::string structureToJson(const GstStructure *s)
+{
+  json::Writer w;
+  w.begin();
+  for (int i = 0; s && i < gst_structure_n_fields(s); i++) {
+    const char *name = gst_structure_nth_field_name(s, i);
+    const GValue *v = gst_structure_get_value(s, name);
+    w.name(name);
+    if (G_VALUE_HOLDS_STRING(v))
+      w.value(g_value_get_string(v));
+    else if (G_VALUE_HOLDS_BOOLEAN(v))
+      w.value(bool(g_value_get_boolean(v)));
+    else if (G_VALUE_HOLDS_INT(v))
+      w.value(int64_t(g_value_get_int(v)));
+    else if (G_VALUE_HOLDS_UINT(v))
+      w.value(int64_t(g_value_get_uint(v)));
+    else if (G_VALUE_HOLDS_INT64(v))
+      w.value(int64_t(g_value_get_int64(v)));
+    else if (G_VALUE_HOLDS_UINT64(v))
+      w.value(int64_t(g_value_get_uint64(v)));
+    else if (G_VALUE_HOLDS_DOUBLE(v))
+      w.value(g_value_get_double(v));
+    else {
+      g_autofree char *text = gst_value_serialize(v);
+      w.value(text ? text : "");
+    }
+  }
+  return w.end().text();
+}
+
 std::string clipboardMessage(const std::string &mime, const std::string &base64)
 {
   return json::Writer()

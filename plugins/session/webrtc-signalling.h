@@ -13,6 +13,8 @@
 
 #pragma once
 
+#include <gst/gst.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -61,6 +63,11 @@ std::string sdpMessage(const std::string &sessionId, const std::string &type,
                        const std::string &sdp);
 std::string iceMessage(const std::string &sessionId, const std::string &candidate,
                        unsigned sdpMLineIndex);
+
+/* A GstStructure's fields as a JSON object (numbers, booleans and strings
+ * as themselves, anything else as its serialised string); "{}" for null.
+ * The producer `meta` of `list` and `peerStatusChanged`. */
+std::string structureToJson(const GstStructure *s);
 
 /* Data-channel message (element -> viewer) carrying the session's
  * clipboard: {"type":"vdi-clipboard","mime":MIME,"data":BASE64}. */

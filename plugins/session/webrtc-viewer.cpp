@@ -13,6 +13,8 @@
 
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <vector>
 
 GST_DEBUG_CATEGORY_EXTERN(gst_vdi_webrtc_sink_debug);
 #define GST_CAT_DEFAULT gst_vdi_webrtc_sink_debug
@@ -28,13 +30,22 @@ struct Viewer::Link {
   std::atomic<bool> alive{true};
   GWeakRef webrtc; /* weak: the callbacks live on the webrtcbin itself */
   bool offerer = true;
+  bool answerWithCandidates = false; /* WHEP: the answer waits for gathering */
   std::atomic<bool> offered{false};
   /* WHEP: the browser's offer, applied once caps reach webrtcbin. */
   std::atomic<GstWebRTCSessionDescription *> pendingOffer{nullptr};
   std::atomic<int> capsPending{0}; /* branches whose caps have not arrived */
+  /* Every data channel of the viewer (refs), and the one the element sends
+   * on: its own `control`, or the first one the browser opened that is not
+   * `input`. */
+  std::mutex channelLock;
+  std::vector<GstWebRTCDataChannel *> channels;
+  GstWebRTCDataChannel *control = nullptr;
   Link() { g_weak_ref_init(&webrtc, nullptr); }
   ~Link()
   {
+    for (GstWebRTCDataChannel *c : channels)
+      g_object_unref(c);
     if (GstWebRTCSessionDescription *d = pendingOffer.exchange(nullptr))
       gst_webrtc_session_description_free(d);
     g_weak_ref_clear(&webrtc);
@@ -68,6 +79,9 @@ static Viewer::Link *linkOf(gpointer data)
 
 /* ---- callbacks ------------------------------------------------------------ */
 
+static void createChannels(GstElement *webrtc, const LinkRef &link,
+                           std::initializer_list<const char *> labels);
+
 static std::string promiseError(const GstStructure *r)
 {
   GError *e = nullptr;
@@ -84,15 +98,15 @@ static void onLocalDescriptionSet(GstPromise *promise, gpointer data)
   std::string err = promiseError(gst_promise_get_reply(promise));
   if (l && !err.empty())
     l->events->viewerError(l->id, "set-local-description: " + err);
-  if (l && err.empty() && l->offerer) {
-    /* Offer: candidates trickle; send the SDP now. */
+  if (l && err.empty() && (l->offerer || !l->answerWithCandidates)) {
+    /* Offer, or a signalling answer: candidates trickle; send the SDP now. */
     g_autoptr(GstElement) webrtc = l->getWebrtc();
     GstWebRTCSessionDescription *desc = nullptr;
     if (webrtc)
       g_object_get(webrtc, "local-description", &desc, nullptr);
     if (desc) {
       g_autofree char *text = gst_sdp_message_as_text(desc->sdp);
-      l->events->viewerLocalSdp(l->id, "offer", text);
+      l->events->viewerLocalSdp(l->id, l->offerer ? "offer" : "answer", text);
       gst_webrtc_session_description_free(desc);
     }
   }
@@ -132,6 +146,11 @@ static void onRemoteDescriptionSet(GstPromise *promise, gpointer data)
   }
   g_autoptr(GstElement) webrtc = l->getWebrtc();
   if (!l->offerer && webrtc) {
+    /* A signalling client that offered (gstwebrtc-api with offer options)
+     * gets webrtcsink's own `control` channel too: its remote controller
+     * attaches only to a channel the producer opened. */
+    if (!l->answerWithCandidates)
+      createChannels(webrtc, *static_cast<LinkRef *>(data), {"control"});
     GstPromise *p = gst_promise_new_with_change_func(
       onDescriptionCreated, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
     g_signal_emit_by_name(webrtc, "create-answer", nullptr, p);
@@ -178,7 +197,8 @@ static void onGatheringState(GstElement *webrtc, GParamSpec *, gpointer data)
   Viewer::Link *l = linkOf(data);
   GstWebRTCICEGatheringState state;
   g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
-  if (!l || l->offerer || state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+  if (!l || l->offerer || !l->answerWithCandidates ||
+      state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
     return;
   /* WHEP: the answer goes out once, with every candidate in it. */
   GstWebRTCSessionDescription *desc = nullptr;
@@ -199,27 +219,39 @@ static void onConnectionState(GstElement *webrtc, GParamSpec *, gpointer data)
     l->events->viewerState(l->id, state);
 }
 
-static void onChannelMessage(GstWebRTCDataChannel *channel, gchar *text, gpointer data)
+/* webrtcsink's older `input` channel carries bare navigation events and
+ * gets no replies; every other channel (`control`) the request/response
+ * shape. */
+static bool isBare(GstWebRTCDataChannel *channel)
+{
+  g_autofree char *label = nullptr;
+  g_object_get(channel, "label", &label, nullptr);
+  return !g_strcmp0(label, "input");
+}
+
+static void onChannelText(GstWebRTCDataChannel *channel, const std::string &text, gpointer data)
 {
   Viewer::Link *l = linkOf(data);
-  if (!l || !text)
+  if (!l)
     return;
-  std::string reply = l->events->viewerControl(l->id, text);
+  std::string reply = l->events->viewerControl(l->id, text, isBare(channel));
   if (!reply.empty())
     gst_webrtc_data_channel_send_string(channel, reply.c_str());
 }
 
+static void onChannelMessage(GstWebRTCDataChannel *channel, gchar *text, gpointer data)
+{
+  if (text)
+    onChannelText(channel, text, data);
+}
+
 static void onChannelData(GstWebRTCDataChannel *channel, GBytes *bytes, gpointer data)
 {
-  Viewer::Link *l = linkOf(data);
-  if (!l || !bytes)
+  if (!bytes)
     return;
   gsize n = 0;
   const char *p = static_cast<const char *>(g_bytes_get_data(bytes, &n));
-  std::string text(p ? p : "", n);
-  std::string reply = l->events->viewerControl(l->id, text);
-  if (!reply.empty())
-    gst_webrtc_data_channel_send_string(channel, reply.c_str());
+  onChannelText(channel, std::string(p ? p : "", n), data);
 }
 
 static void onChannelState(GstWebRTCDataChannel *channel, GParamSpec *, gpointer data)
@@ -227,12 +259,25 @@ static void onChannelState(GstWebRTCDataChannel *channel, GParamSpec *, gpointer
   Viewer::Link *l = linkOf(data);
   GstWebRTCDataChannelState state;
   g_object_get(channel, "ready-state", &state, nullptr);
-  if (l && state == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
-    l->events->viewerChannelOpen(l->id);
+  if (!l || state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
+    return;
+  {
+    std::lock_guard<std::mutex> g(l->channelLock);
+    if (l->control != channel)
+      return;
+  }
+  l->events->viewerChannelOpen(l->id);
 }
 
+/* Takes @channel (a reference) into the viewer. */
 static void connectChannel(GstWebRTCDataChannel *channel, const LinkRef &link)
 {
+  {
+    std::lock_guard<std::mutex> g(link->channelLock);
+    link->channels.push_back(channel);
+    if (!link->control && !isBare(channel))
+      link->control = channel;
+  }
   g_signal_connect_data(channel, "notify::ready-state", G_CALLBACK(onChannelState), newRef(link),
                         freeRef, GConnectFlags(0));
   g_signal_connect_data(channel, "on-message-string", G_CALLBACK(onChannelMessage), newRef(link),
@@ -241,12 +286,40 @@ static void connectChannel(GstWebRTCDataChannel *channel, const LinkRef &link)
                         freeRef, GConnectFlags(0));
 }
 
+/* webrtcsink's channels: `control` (request/response, what gstwebrtc-api's
+ * remote controller uses) and the older `input` (bare navigation events).
+ * Reliable and ordered. The element's own `control` is the one it sends on. */
+static void createChannels(GstElement *webrtc, const LinkRef &link,
+                           std::initializer_list<const char *> labels)
+{
+  for (const char *label : labels) {
+    GstStructure *opts =
+      gst_structure_new("application/data-channel", "ordered", G_TYPE_BOOLEAN, TRUE, nullptr);
+    GstWebRTCDataChannel *channel = nullptr;
+    g_signal_emit_by_name(webrtc, "create-data-channel", label, opts, &channel);
+    gst_structure_free(opts);
+    if (!channel) {
+      GST_WARNING_OBJECT(link->owner, "viewer %s: no data channel %s", link->id.c_str(), label);
+      continue;
+    }
+    if (!isBare(channel)) {
+      std::lock_guard<std::mutex> g(link->channelLock);
+      link->control = channel;
+    }
+    connectChannel(channel, link);
+  }
+}
+
 static void onDataChannel(GstElement *, GstWebRTCDataChannel *channel, gpointer data)
 {
-  /* WHEP: the browser may open its own channel; treat it as the input one. */
-  if (Viewer::Link *l = linkOf(data)) {
-    (void)l;
-    connectChannel(channel, *static_cast<LinkRef *>(data));
+  /* A channel the browser opened (consumer offer: gstwebrtc-api's
+   * `control`; WHEP clients): read it by its label. */
+  if (linkOf(data)) {
+    connectChannel(GST_WEBRTC_DATA_CHANNEL(g_object_ref(channel)), *static_cast<LinkRef *>(data));
+    GstWebRTCDataChannelState state;
+    g_object_get(channel, "ready-state", &state, nullptr);
+    if (state == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
+      onChannelState(channel, nullptr, data);
   }
 }
 
@@ -557,6 +630,7 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
   link_->events = c.events;
   link_->id = c.id;
   link_->offerer = c.offerer;
+  link_->answerWithCandidates = c.answerWithCandidates;
 
   if (!payloaderFor(c.encodingName)) {
     g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
@@ -594,14 +668,7 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
   /* Data channels must exist before the offer: create it in READY. */
   gst_element_set_state(GST_ELEMENT(bin), GST_STATE_READY);
   if (c.offerer) {
-    GstStructure *opts =
-      gst_structure_new("application/data-channel", "ordered", G_TYPE_BOOLEAN, TRUE, nullptr);
-    g_signal_emit_by_name(webrtc_, "create-data-channel", "input", opts, &channel_);
-    gst_structure_free(opts);
-    if (channel_)
-      connectChannel(channel_, link_);
-    else
-      GST_WARNING_OBJECT(c.owner, "viewer %s: no data channel, input disabled", id_.c_str());
+    createChannels(webrtc_, link_, {"control", "input"});
   } else {
     answerOnCaps(offer); /* the description owns the offer now */
   }
@@ -631,14 +698,12 @@ Viewer::~Viewer()
 {
   if (link_)
     link_->alive = false;
-  if (channel_) {
-    g_signal_handlers_disconnect_matched(channel_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
-                                         (gpointer)onChannelMessage, nullptr);
-    g_signal_handlers_disconnect_matched(channel_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
-                                         (gpointer)onChannelData, nullptr);
-    g_signal_handlers_disconnect_matched(channel_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
-                                         (gpointer)onChannelState, nullptr);
-    g_object_unref(channel_);
+  if (link_) {
+    std::lock_guard<std::mutex> g(link_->channelLock);
+    for (GstWebRTCDataChannel *c : link_->channels)
+      for (gpointer fn :
+           {(gpointer)onChannelMessage, (gpointer)onChannelData, (gpointer)onChannelState})
+        g_signal_handlers_disconnect_matched(c, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr, fn, nullptr);
   }
   if (webrtc_)
     g_signal_handlers_disconnect_matched(webrtc_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
@@ -692,22 +757,27 @@ std::string Viewer::localDescription() const
 
 bool Viewer::send(const std::string &text, std::string *error)
 {
-  if (!channel_) {
-    *error = "the viewer has no data channel";
+  GstWebRTCDataChannel *channel = nullptr;
+  {
+    std::lock_guard<std::mutex> g(link_->channelLock);
+    if (link_->control)
+      channel = GST_WEBRTC_DATA_CHANNEL(g_object_ref(link_->control));
+  }
+  if (!channel) {
+    *error = "the viewer has no control data channel";
     return false;
   }
   GstWebRTCDataChannelState state;
-  g_object_get(channel_, "ready-state", &state, nullptr);
-  if (state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN) {
-    *error = "the data channel is not open";
-    return false;
-  }
+  g_object_get(channel, "ready-state", &state, nullptr);
   g_autoptr(GError) err = nullptr;
-  if (!gst_webrtc_data_channel_send_string_full(channel_, text.c_str(), &err)) {
-    *error = err ? err->message : "webrtcbin refused the message";
-    return false;
-  }
-  return true;
+  bool ok = state == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN &&
+            gst_webrtc_data_channel_send_string_full(channel, text.c_str(), &err);
+  if (!ok)
+    *error = state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN ? "the data channel is not open"
+             : err                                       ? err->message
+                                                         : "webrtcbin refused the message";
+  g_object_unref(channel);
+  return ok;
 }
 
 } // namespace vdi::webrtc

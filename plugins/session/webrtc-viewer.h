@@ -50,8 +50,9 @@ public:
                               const std::string &sdp) = 0;
   virtual void viewerIce(const std::string &id, unsigned mline, const std::string &cand) = 0;
   virtual void viewerState(const std::string &id, GstWebRTCPeerConnectionState state) = 0;
-  /* A data-channel message; returns the reply to send back. */
-  virtual std::string viewerControl(const std::string &id, const std::string &text) = 0;
+  /* A data-channel message, of the `control` shape or (@bare, the `input`
+   * channel) a bare navigation event; returns the reply to send back. */
+  virtual std::string viewerControl(const std::string &id, const std::string &text, bool bare) = 0;
   virtual void viewerKeyframeRequest(const std::string &id) = 0;
   virtual void viewerStats(const std::string &id, const ViewerStats &stats) = 0;
   virtual void viewerError(const std::string &id, const std::string &message) = 0;
@@ -61,12 +62,13 @@ public:
 
 struct ViewerConfig {
   std::string id;
-  bool offerer = true;            /* signalling: we offer; WHEP: the browser offers */
-  std::string remoteOffer;        /* WHEP */
-  std::string encodingName;       /* H264, VP8, VP9, AV1 */
-  GstCaps *streamCaps = nullptr;  /* the encoded stream's caps (not owned) */
-  GstElement *audioTee = nullptr; /* Opus fan-out, when the audio pad exists */
-  std::string stunServer;         /* stun://host:port */
+  bool offerer = true;               /* signalling: we offer; WHEP: the browser offers */
+  bool answerWithCandidates = false; /* answer once gathering completed (WHEP) */
+  std::string remoteOffer;           /* WHEP */
+  std::string encodingName;          /* H264, VP8, VP9, AV1 */
+  GstCaps *streamCaps = nullptr;     /* the encoded stream's caps (not owned) */
+  GstElement *audioTee = nullptr;    /* Opus fan-out, when the audio pad exists */
+  std::string stunServer;            /* stun://host:port */
   std::vector<std::string> turnServers;
   std::vector<std::string> iceAddresses;
   GstElement *owner = nullptr; /* the vdiwebrtcsink, kept alive by callbacks */
@@ -101,7 +103,7 @@ public:
   uint64_t framesSent() const { return frames_.load(); }
   /* The local description as SDP text, or empty. */
   std::string localDescription() const;
-  /* Sends @text on the input data channel. False (and nothing sent) when
+  /* Sends @text on the control data channel. False (and nothing sent) when
    * there is no open channel or webrtcbin refuses the message (e.g. larger
    * than the peer's max-message-size); @error says why. */
   bool send(const std::string &text, std::string *error);
@@ -122,7 +124,6 @@ private:
   vdi::TeeBranch::Defer defer_;
   /* Inside the bin (owned by it). */
   GstElement *pay_ = nullptr, *setter_ = nullptr, *webrtc_ = nullptr, *apay_ = nullptr;
-  GstWebRTCDataChannel *channel_ = nullptr;
   std::shared_ptr<Link> link_;
   std::atomic<uint64_t> frames_{0};
 };

@@ -186,3 +186,71 @@ TEST_CASE("control responses follow the webrtcsink shape", "[input-message]")
   CHECK(vdi::controlResponse(4, "bad \"key\"") ==
         "{\"type\":\"ControlResponseMessage\",\"id\":4,\"error\":\"bad \\\"key\\\"\"}");
 }
+
+TEST_CASE("modifier_state reads GStreamer's flag names and numbers", "[input-message]")
+{
+  auto state = [](const std::string &v) {
+    auto m = parseInputMessage(
+      navLine("{\"event\":\"KeyPress\",\"key\":\"a\",\"modifier_state\":" + v + "}"));
+    GstNavigationModifierType s = GST_NAVIGATION_MODIFIER_NONE;
+    if (m.ok())
+      gst_navigation_event_parse_modifier_state(m.event.get(), &s);
+    return std::make_pair(m.ok(), s);
+  };
+  /* What gstwebrtc-api sends (getModifiers(): names joined by "+"). */
+  auto r = state("\"shift-mask+control-mask\"");
+  CHECK(r.first);
+  CHECK(r.second == (GST_NAVIGATION_MODIFIER_SHIFT_MASK | GST_NAVIGATION_MODIFIER_CONTROL_MASK));
+  r = state("\"mod1-mask+button1-mask\"");
+  CHECK(r.second == (GST_NAVIGATION_MODIFIER_MOD1_MASK | GST_NAVIGATION_MODIFIER_BUTTON1_MASK));
+  CHECK(state("\"\"").second == GST_NAVIGATION_MODIFIER_NONE);
+  CHECK(state("5").second ==
+        (GST_NAVIGATION_MODIFIER_SHIFT_MASK | GST_NAVIGATION_MODIFIER_CONTROL_MASK));
+  CHECK_FALSE(state("\"shift-mask+hyper-key\"").first);
+  CHECK_FALSE(state("[1]").first);
+}
+
+TEST_CASE("scroll deltas in browser units: a notch is a click, smooth stays smooth",
+          "[input-message]")
+{
+  auto scroll = [](const std::string &fields) {
+    auto m =
+      parseInputMessage(navLine("{\"event\":\"MouseScroll\",\"x\":1,\"y\":1," + fields + "}"));
+    REQUIRE(m.ok());
+    double x, y, dx = 0, dy = 0;
+    gst_navigation_event_parse_mouse_scroll_event(m.event.get(), &x, &y, &dx, &dy);
+    gboolean smooth = FALSE;
+    gst_structure_get_boolean(gst_event_get_structure(m.event.get()), "smooth", &smooth);
+    return std::make_tuple(dx, dy, bool(smooth));
+  };
+  /* gstwebrtc-api in Chromium: one notch down is delta_y = -100. */
+  CHECK(scroll("\"delta_x\":0,\"delta_y\":-100") == std::make_tuple(0.0, -1.0, false));
+  CHECK(scroll("\"delta_x\":0,\"delta_y\":300") == std::make_tuple(0.0, 3.0, false));
+  CHECK(scroll("\"delta_x\":-120,\"delta_y\":0") == std::make_tuple(-1.0, 0.0, false));
+  /* Click counts (this project's player, vdiinputsink) and Firefox lines. */
+  CHECK(scroll("\"delta_x\":0,\"delta_y\":-2") == std::make_tuple(0.0, -2.0, false));
+  /* A touchpad's fractional pixels: smooth, as they are. */
+  CHECK(scroll("\"delta_x\":0,\"delta_y\":-37.5") == std::make_tuple(0.0, -37.5, true));
+  /* A wheel on a scaled display (150 px a notch): smooth, a notch's worth
+   * moving as far as a notch. */
+  CHECK(scroll("\"delta_x\":0,\"delta_y\":150") == std::make_tuple(0.0, 22.5, true));
+  /* An explicit "smooth" keeps the numbers. */
+  CHECK(scroll("\"delta_x\":0,\"delta_y\":12.5,\"smooth\":true") ==
+        std::make_tuple(0.0, 12.5, true));
+}
+
+TEST_CASE("string requests and bare navigation events (webrtcsink's other shapes)",
+          "[input-message]")
+{
+  auto m = parseInputMessage(
+    R"({"id":3,"request":"{\"type\":\"navigationEvent\",\"event\":{\"event\":\"MouseMove\",\"x\":4,\"y\":5}}"})");
+  REQUIRE(m.ok());
+  CHECK(m.id == 3);
+  CHECK(gst_navigation_event_get_type(m.event.get()) == GST_NAVIGATION_EVENT_MOUSE_MOVE);
+  CHECK_FALSE(parseInputMessage(R"({"id":3,"request":"not json"})").ok());
+  auto b = vdi::parseNavigationMessage(R"({"event":"KeyPress","key":"Return"})");
+  REQUIRE(b.ok());
+  CHECK(gst_navigation_event_get_type(b.event.get()) == GST_NAVIGATION_EVENT_KEY_PRESS);
+  CHECK_FALSE(vdi::parseNavigationMessage(R"({"event":"Explode"})").ok());
+  CHECK_FALSE(vdi::parseNavigationMessage("[]").ok());
+}

@@ -20,7 +20,7 @@ export interface Session {
   id: string;
   pc: RTCPeerConnection;
   stream: MediaStream;
-  /** The producer's `input` data channel, once open. */
+  /** The producer's `control` data channel, once open. */
   channel: Promise<RTCDataChannel>;
   close(): void;
 }
@@ -125,6 +125,8 @@ export class SignallingClient {
     const channel = new Promise<RTCDataChannel>((resolve) => {
       pc.ondatachannel = (ev) => {
         const ch = ev.channel;
+        // `control` is the request/response channel; `input` takes bare events.
+        if (ch.label !== 'control') return;
         if (ch.readyState === 'open') resolve(ch);
         else ch.addEventListener('open', () => resolve(ch), { once: true });
       };
