@@ -31,7 +31,8 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
   {"users", {}}, /* any name */
   {"sessions",
    {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
-    "height", "fps", "stream", "hls", "runtime-dir", "pool-users", "cpu-limit", "memory-limit"}},
+    "height", "fps", "stream", "hls", "audio", "runtime-dir", "pool-users", "cpu-limit",
+    "memory-limit"}},
   {"encoders", {"max-hardware-sessions"}},
 };
 
@@ -216,8 +217,9 @@ bool Config::load(const std::string &path, Config *config, GError **error)
       return fail(error, path, "[sessions] runtime-dir must be an absolute path");
     c.runtime_dir = dir;
   }
-  for (auto [key, value] :
-       {std::pair<const char *, bool *>{"stream", &c.stream}, {"hls", &c.hls}}) {
+  for (auto [key, value] : {std::pair<const char *, bool *>{"stream", &c.stream},
+                            {"hls", &c.hls},
+                            {"audio", &c.audio}}) {
     if (!g_key_file_has_key(kf, "sessions", key, nullptr))
       continue;
     g_autoptr(GError) e = nullptr;

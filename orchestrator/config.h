@@ -70,6 +70,9 @@ struct Config {
   bool stream = true;
   /* Offer HLS (/hls/ID/index.m3u8) for streaming sessions. */
   bool hls = true;
+  /* A session bus is always started; with audio also a PipeWire sound
+   * server with a virtual speaker and microphone (session-services.h). */
+  bool audio = true;
 
   /* [encoders] */
   unsigned max_hardware_sessions = 4;

@@ -279,6 +279,9 @@ pid_t SessionManager::spawnAs(const Session &s, const std::vector<std::string> &
     "LANG=C.UTF-8",
     "XDG_RUNTIME_DIR=" + s.runtime_dir,
   };
+  if (s.services)
+    for (auto &e : s.services->environment())
+      env.push_back(std::move(e));
   env.insert(env.end(), extra_env.begin(), extra_env.end());
 
   std::vector<char *> cargv, cenv;
@@ -443,21 +446,50 @@ std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned
   if (!have_gpu)
     env.push_back("WLR_RENDERER=pixman");
 
+  s->compositor_argv = std::move(argv);
+  s->compositor_env = std::move(env);
+  sessions_[s->id] = s;
+  std::string id = s->id;
+  s->services = std::make_unique<SessionServices>(
+    s->id, s->runtime_dir, config_.audio,
+    [this, id](const std::vector<std::string> &argv, const std::vector<std::string> &env,
+               std::string *error, int *stdout_fd) -> pid_t {
+      auto s = get(id);
+      return s ? spawnAs(*s, argv, env, error, nullptr, stdout_fd) : -1;
+    },
+    [this](pid_t leader, int grace_ms, std::function<void()> done) {
+      reaper_.stop(leader, grace_ms, std::move(done));
+    },
+    [this, id]() { servicesChanged(id); });
   std::string error;
-  s->compositor = spawnAs(*s, argv, env, &error);
-  if (s->compositor < 0) {
+  if (!s->services->start(&error)) {
+    sessions_.erase(s->id);
     removeTree(s->runtime_dir);
     cgroups_->remove(s->id);
     return fail(Error::Failed, error);
   }
-  sessions_[s->id] = s;
   setState(*s, SessionState::Starting);
-
-  s->watch = g_child_watch_add_full(G_PRIORITY_DEFAULT, s->compositor, onCompositorExit,
-                                    new SessionRef{this, s->id}, SessionRef::free);
   s->start_deadline = g_get_monotonic_time() + kStartTimeoutUs;
-  std::string id = s->id;
-  s->ready_poll = g_timeout_add_full(
+  if (s->services->busSettled() && !spawnCompositor(*s, &error)) {
+    sessions_.erase(s->id);
+    s->services->stop([this, s] {
+      removeTree(s->runtime_dir);
+      cgroups_->remove(s->id);
+    });
+    return fail(Error::Failed, error);
+  }
+  *error_code = Error::None;
+  return s;
+}
+
+bool SessionManager::spawnCompositor(Session &s, std::string *message)
+{
+  s.compositor = spawnAs(s, s.compositor_argv, s.compositor_env, message);
+  if (s.compositor < 0)
+    return false;
+  s.watch = g_child_watch_add_full(G_PRIORITY_DEFAULT, s.compositor, onCompositorExit,
+                                   new SessionRef{this, s.id}, SessionRef::free);
+  s.ready_poll = g_timeout_add_full(
     G_PRIORITY_DEFAULT, 20,
     [](gpointer d) -> gboolean {
       auto *ref = static_cast<SessionRef *>(d);
@@ -467,9 +499,25 @@ std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned
       return s && s->state == SessionState::Starting && s->socket_name.empty() ? G_SOURCE_CONTINUE
                                                                                : G_SOURCE_REMOVE;
     },
-    new SessionRef{this, id}, SessionRef::free);
-  *error_code = Error::None;
-  return s;
+    new SessionRef{this, s.id}, SessionRef::free);
+  return true;
+}
+
+void SessionManager::servicesChanged(const std::string &id)
+{
+  auto s = get(id);
+  if (!s || s->state != SessionState::Starting || !s->services)
+    return;
+  if (s->compositor < 0 && s->services->busSettled() && !s->ready_poll && s->socket_name.empty()) {
+    std::string error;
+    if (!spawnCompositor(*s, &error)) {
+      stopProcesses(*s);
+      setState(*s, SessionState::Failed, error);
+    }
+    return;
+  }
+  if (!s->socket_name.empty() && !s->launched && s->services->audioSettled())
+    launchSession(*s);
 }
 
 void SessionManager::checkReady(const std::string &id)
@@ -483,32 +531,9 @@ void SessionManager::checkReady(const std::string &id)
   if (!sock.empty() && ipc) {
     s->socket_name = sock;
     s->ready_poll = 0;
-    launchApps(*s);
-    if (!config_.stream) {
-      setState(*s, SessionState::Running);
-      return;
-    }
-    std::string error;
-    if (!startWorker(*s, &error)) {
-      stopProcesses(*s);
-      setState(*s, SessionState::Failed, error);
-      return;
-    }
-    /* Running once the worker says its pipeline plays; failed if it does not
-     * within the start time-out. */
-    g_timeout_add_full(
-      G_PRIORITY_DEFAULT, kWorkerTimeoutMs,
-      [](gpointer d) -> gboolean {
-        auto *ref = static_cast<SessionRef *>(d);
-        auto s = ref->self->get(ref->id);
-        if (s && s->state == SessionState::Starting) {
-          ref->self->stopProcesses(*s);
-          ref->self->setState(*s, SessionState::Failed,
-                              "the pipeline worker did not start in time");
-        }
-        return G_SOURCE_REMOVE;
-      },
-      new SessionRef{this, s->id}, SessionRef::free);
+    /* Apps and worker wait for the sound server (ready or failed). */
+    if (!s->services || s->services->audioSettled())
+      launchSession(*s);
     return;
   }
   if (g_get_monotonic_time() > s->start_deadline) {
@@ -516,6 +541,36 @@ void SessionManager::checkReady(const std::string &id)
     stopProcesses(*s);
     setState(*s, SessionState::Failed, "the compositor did not open its Wayland socket in 15 s");
   }
+}
+
+void SessionManager::launchSession(Session &s)
+{
+  s.launched = true;
+  launchApps(s);
+  if (!config_.stream) {
+    setState(s, SessionState::Running);
+    return;
+  }
+  std::string error;
+  if (!startWorker(s, &error)) {
+    stopProcesses(s);
+    setState(s, SessionState::Failed, error);
+    return;
+  }
+  /* Running once the worker says its pipeline plays; failed if it does not
+   * within the start time-out. */
+  g_timeout_add_full(
+    G_PRIORITY_DEFAULT, kWorkerTimeoutMs,
+    [](gpointer d) -> gboolean {
+      auto *ref = static_cast<SessionRef *>(d);
+      auto s = ref->self->get(ref->id);
+      if (s && s->state == SessionState::Starting) {
+        ref->self->stopProcesses(*s);
+        ref->self->setState(*s, SessionState::Failed, "the pipeline worker did not start in time");
+      }
+      return G_SOURCE_REMOVE;
+    },
+    new SessionRef{this, s.id}, SessionRef::free);
 }
 
 void SessionManager::launchApps(Session &s)
@@ -561,6 +616,15 @@ void SessionManager::describe(JsonBuilder *b, const Session &s) const
 {
   json_builder_set_member_name(b, "pooled");
   json_builder_add_boolean_value(b, s.pooled);
+  if (s.services) {
+    s.services->describe(b);
+  } else {
+    json_builder_set_member_name(b, "audio");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "state");
+    json_builder_add_string_value(b, "off");
+    json_builder_end_object(b);
+  }
   const Limits &l = cgroups_->limits();
   json_builder_set_member_name(b, "limits");
   json_builder_begin_object(b);
@@ -634,6 +698,8 @@ void SessionManager::stopProcesses(Session &s, std::function<void()> done)
     reaper_.stop(s.compositor, 2000, all.part());
     s.compositor = -1;
   }
+  if (s.services)
+    s.services->stop(all.part());
   all.arm();
 }
 
@@ -762,6 +828,9 @@ std::vector<pid_t> SessionManager::pids(const Session &s) const
   if (s.worker && s.worker->pid > 0)
     out.push_back(s.worker->pid);
   out.insert(out.end(), s.apps.begin(), s.apps.end());
+  if (s.services)
+    for (pid_t p : s.services->pids())
+      out.push_back(p);
   return out;
 }
 

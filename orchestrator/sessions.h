@@ -19,6 +19,7 @@
 #include "cgroups.h"
 #include "config.h"
 #include "process-reaper.h"
+#include "session-services.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -81,6 +82,11 @@ struct Session {
   std::string runtime_dir;
   std::string socket_name; /* e.g. wayland-1, inside runtime_dir */
   pid_t compositor = -1;
+  /* The compositor starts once the session bus listens (services). */
+  std::vector<std::string> compositor_argv, compositor_env;
+  /* Session bus and sound server (session-services.h). */
+  std::unique_ptr<SessionServices> services;
+  bool launched = false; /* apps (and worker) started */
   std::vector<pid_t> apps;
   std::vector<std::vector<std::string>> app_commands;
   guint watch = 0;
@@ -206,6 +212,12 @@ private:
   static gboolean onWorkerOutput(gint fd, GIOCondition cond, gpointer data);
   static void onWorkerExit(GPid pid, gint status, gpointer data);
   void checkReady(const std::string &id);
+  /* The session's services changed: start the compositor once the bus
+   * listens, the apps and the worker once sound is settled. */
+  void servicesChanged(const std::string &id);
+  bool spawnCompositor(Session &s, std::string *message);
+  /* Apps and worker, once the compositor and the sound server are ready. */
+  void launchSession(Session &s);
   /* Ends every process group of @s without blocking; @done runs once the
    * last one is reaped. */
   void stopProcesses(Session &s, std::function<void()> done = {});

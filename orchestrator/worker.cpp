@@ -13,6 +13,8 @@
  *     tee. ! vdiwebrtcsink port=-1          (always)
  *     tee. ! h264parse ! hlssink2           (while someone reads the HLS playlist)
  *     tee. ! h264parse ! mpegtsmux ! fdsink (while SRT callers watch)
+ *   + the session's sound (worker-audio.h): Opus into vdiwebrtcsink, AAC
+ *     into the HLS and SRT branches
  *
  * One encoder feeds every delivery: the HLS and SRT branches are added when
  * vdid asks for them and removed when nobody uses them any more, so an
@@ -44,6 +46,7 @@
 #include "encoder-choice.h"
 #include "events.h"
 #include "tee-branch.h"
+#include "worker-audio.h"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -109,6 +112,7 @@ struct Worker {
   std::string hls_dir; /* empty: HLS not offered */
   int srt_fd = -1;     /* -1: SRT not offered */
   Branch hls, srt;
+  vdid::worker::Audio audio; /* no pipeline: the session has no sound */
   /* whep-offer refs waiting for their answer, by resource (main thread). */
   std::map<std::string, gint64> whep_refs;
 };
@@ -190,6 +194,17 @@ void onMain(std::function<void()> work)
     f, [](gpointer d) { delete static_cast<std::function<void()> *>(d); });
 }
 
+/* The sound of an HLS or SRT branch: AAC from the one AAC encoder, which
+ * runs while any such branch does. */
+std::string audioPart(Worker *w, const std::string &target)
+{
+  if (!w->audio.aac_tee)
+    return "";
+  return " queue name=ahead max-size-buffers=0 max-size-bytes=0 max-size-time=2000000000 "
+         "leaky=downstream ! aacparse ! " +
+         target;
+}
+
 bool addBranch(Worker *w, Branch &branch, const std::string &description, std::string *message)
 {
   if (branch)
@@ -205,11 +220,19 @@ bool addBranch(Worker *w, Branch &branch, const std::string &description, std::s
   g_autoptr(GstElement) head = gst_bin_get_by_name(GST_BIN(bin), "head");
   g_autoptr(GstPad) head_pad = gst_element_get_static_pad(head, "sink");
   gst_element_add_pad(bin, gst_ghost_pad_new("sink", head_pad));
+  std::vector<vdi::TeeBranch::Input> inputs = {{w->tee, "sink"}};
+  /* ... and "ahead", when it carries sound, gets AAC. */
+  g_autoptr(GstElement) audio_head = gst_bin_get_by_name(GST_BIN(bin), "ahead");
+  if (audio_head) {
+    g_autoptr(GstPad) pad = gst_element_get_static_pad(audio_head, "sink");
+    gst_element_add_pad(bin, gst_ghost_pad_new("audio", pad));
+    inputs.push_back({w->audio.aac_tee, "audio"});
+  }
   /* A sink joining a playing live pipeline must not make the pipeline wait
    * for its preroll (the source would stop in PAUSED, and nothing would
    * ever preroll it): the branch keeps its async state changes to itself. */
   g_object_set(bin, "async-handling", TRUE, nullptr);
-  branch = vdi::TeeBranch::attach(bin, {{w->tee, "sink"}}, message);
+  branch = vdi::TeeBranch::attach(bin, inputs, message);
   if (!branch)
     return false;
   vdi::requestKeyframe(branch->teePad(w->tee));
@@ -237,6 +260,19 @@ void clearHlsDir(const std::string &dir)
   }
 }
 
+/* TS readers finish a frame only when the next one starts: repeat frames
+ * at 30 fps while someone watches over SRT (docs/srt-hls.md), and while HLS
+ * with sound is read (MSE plays only where audio and video are both
+ * buffered, and a still screen gave one 33 ms frame per second: hls.js
+ * stalled). Otherwise damage-driven frames only. The AAC encoder runs
+ * while either branch does. */
+void branchesChanged(Worker *w)
+{
+  bool repeat = w->srt || (w->hls && w->audio.aac_tee);
+  g_object_set(w->source, "keepalive", repeat ? 33u : 1000u, nullptr);
+  vdid::worker::setAacDemand(w->audio, w->hls || w->srt);
+}
+
 void setHls(Worker *w, bool active)
 {
   if (w->hls_dir.empty()) {
@@ -246,6 +282,7 @@ void setHls(Worker *w, bool active)
   if (!active) {
     removeBranch(w->hls);
     clearHlsDir(w->hls_dir);
+    branchesChanged(w);
     return;
   }
   if (w->hls)
@@ -255,13 +292,14 @@ void setHls(Worker *w, bool active)
    * asks the encoder for it (docs/srt-hls.md). */
   std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
                      "max-size-time=2000000000 "
-                     "leaky=downstream ! h264parse ! hlssink2 target-duration=1 "
+                     "leaky=downstream ! h264parse ! hlssink2 name=hls target-duration=1 "
                      "playlist-length=5 max-files=10 location=\"" +
                      w->hls_dir + "/segment%05d.ts\" playlist-location=\"" + w->hls_dir +
-                     "/index.m3u8\"";
+                     "/index.m3u8\"" + audioPart(w, "hls.audio");
   std::string message;
   if (!addBranch(w, w->hls, desc, &message))
     g_warning("HLS: %s", message.c_str());
+  branchesChanged(w);
 }
 
 void setSrt(Worker *w, bool active)
@@ -272,8 +310,7 @@ void setSrt(Worker *w, bool active)
   }
   if (!active) {
     removeBranch(w->srt);
-    /* Back to damage-driven frames only. */
-    g_object_set(w->source, "keepalive", 1000u, nullptr);
+    branchesChanged(w);
     return;
   }
   if (w->srt)
@@ -283,12 +320,13 @@ void setSrt(Worker *w, bool active)
   g_object_set(w->source, "keepalive", 33u, nullptr);
   std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
                      "max-size-time=1000000000 "
-                     "leaky=downstream ! h264parse config-interval=-1 ! mpegtsmux ! "
+                     "leaky=downstream ! h264parse config-interval=-1 ! mpegtsmux name=mux ! "
                      "fdsink sync=false async=false fd=" +
-                     std::to_string(w->srt_fd);
+                     std::to_string(w->srt_fd) + audioPart(w, "mux.");
   std::string message;
   if (!addBranch(w, w->srt, desc, &message))
     g_warning("SRT: %s", message.c_str());
+  branchesChanged(w);
 }
 
 void emitWhep(gint64 ref, guint status, const std::string &body, const std::string &resource = "")
@@ -430,6 +468,11 @@ gboolean onBus(GstBus *, GstMessage *msg, gpointer data)
     g_autoptr(GError) err = nullptr;
     g_autofree char *debug = nullptr;
     gst_message_parse_error(msg, &err, &debug);
+    /* A failing capture costs the sound, not the session. */
+    if (vdid::worker::ownsMessage(w->audio, GST_MESSAGE_SRC(msg))) {
+      vdid::worker::captureFailed(w->audio, err->message);
+      return G_SOURCE_CONTINUE;
+    }
     /* A failing HLS or SRT branch costs that delivery, not the session. */
     for (Branch *b : {&w->hls, &w->srt}) {
       if (*b && gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT((*b)->bin()))) {
@@ -439,6 +482,7 @@ gboolean onBus(GstBus *, GstMessage *msg, gpointer data)
           close(w->srt_fd);
           w->srt_fd = -1;
         }
+        branchesChanged(w);
         return G_SOURCE_CONTINUE;
       }
     }
@@ -458,6 +502,7 @@ int main(int argc, char **argv)
   g_autofree char *encoder_name = nullptr;
   g_autofree char *hls_dir = nullptr;
   g_autofree char *srt_fifo = nullptr;
+  g_autofree char *audio_device = nullptr;
   g_autofree char *meta = nullptr;
   int fps = 60, bitrate = 6000;
   gboolean software_only = FALSE;
@@ -477,6 +522,8 @@ int main(int argc, char **argv)
      "STRUCTURE"},
     {"srt-fifo", 0, 0, G_OPTION_ARG_FILENAME, &srt_fifo,
      "Offer SRT: write MPEG-TS into this FIFO (read by vdid-srt) while vdid asks for it", "PATH"},
+    {"audio-device", 0, 0, G_OPTION_ARG_STRING, &audio_device,
+     "Stream the sound of this PulseAudio source (the session's vdi-speaker.monitor)", "NAME"},
     {nullptr},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- gst-vdi session pipeline");
@@ -558,6 +605,16 @@ int main(int argc, char **argv)
     else
       fcntl(w.srt_fd, F_SETFL, fcntl(w.srt_fd, F_GETFL) & ~O_NONBLOCK);
   }
+  /* Audio and video timestamps on one clock, whatever element offers one. */
+  g_autoptr(GstClock) clock = gst_system_clock_obtain();
+  gst_pipeline_use_clock(GST_PIPELINE(w.pipeline), clock);
+  if (audio_device) {
+    std::string audio_error;
+    if (!vdid::worker::buildAudio(w.audio, w.pipeline, w.sink, audio_device, &audio_error)) {
+      g_warning("no sound for this session: %s", audio_error.c_str());
+      w.audio = {};
+    }
+  }
   if (g_signal_lookup("whep-answer", G_OBJECT_TYPE(w.sink)))
     g_signal_connect(w.sink, "whep-answer", G_CALLBACK(onWhepAnswer), &w);
   if (meta) {
@@ -606,6 +663,7 @@ int main(int argc, char **argv)
     gst_element_set_state(w.pipeline, GST_STATE_NULL);
     return 1;
   }
+  vdid::worker::startAudio(w.audio);
   emit(event("ready", [&](JsonBuilder *b) { member(b, "encoder", choice->factory.c_str()); }));
 
   g_main_loop_run(w.loop);

@@ -578,7 +578,8 @@ bool Viewer::buildAudio(GstBin *bin, int pt, GError **error)
     return false;
   g_object_set(aqueue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
                guint64(GST_SECOND), "leaky", 2 /* downstream */, nullptr);
-  g_object_set(apay_, "pt", guint(pt), nullptr);
+  /* DTX: silence from opusenc sends no packets at all. */
+  g_object_set(apay_, "pt", guint(pt), "dtx", TRUE, nullptr);
   if (!gst_element_link(aqueue, apay_) ||
       !linkToWebrtc(bin, aqueue, apay_, webrtc_, "audio", false)) {
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,

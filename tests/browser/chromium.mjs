@@ -23,12 +23,16 @@ export function unavailableReason() {
   return '';
 }
 
-export async function launch() {
+/** @param {{sound?: boolean, args?: string[]}} [options] sound: keep the page's
+ * audio output (playwright mutes it by default, which silences media
+ * elements even for WebAudio taps); args: extra Chromium flags. */
+export async function launch(options = {}) {
   const { chromium } = require('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'vdi-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    ignoreDefaultArgs: options.sound ? ['--mute-audio'] : [],
     args: [
       '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -37,6 +41,7 @@ export async function launch() {
       // Background tabs must keep decoding (several viewers in one browser).
       '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
       '--disable-backgrounding-occluded-windows',
+      ...(options.args ?? []),
     ],
   });
   const close = async () => {

@@ -11,6 +11,7 @@
  * here. Screenshots go to BUILD/tests/webclient-screenshots.
  */
 
+#include "browser-checks.h"
 #include "vdid-fixture.h"
 
 #include <algorithm>
@@ -21,96 +22,11 @@ using namespace vdi::test;
 
 namespace {
 
-/* A parsed JSON value with typed access to members by path ("a.b.0"). */
-class Json
-{
-public:
-  explicit Json(const std::string &text) : parser_(json_parser_new())
-  {
-    if (!json_parser_load_from_data(parser_, text.c_str(), -1, nullptr))
-      FAIL("not JSON: " << text);
-  }
-  ~Json() { g_object_unref(parser_); }
-
-  JsonNode *at(const std::string &path) const
-  {
-    JsonNode *n = json_parser_get_root(parser_);
-    g_auto(GStrv) parts = g_strsplit(path.c_str(), ".", -1);
-    for (char **p = parts; n && *p && **p; p++) {
-      if (JSON_NODE_HOLDS_OBJECT(n)) {
-        JsonObject *o = json_node_get_object(n);
-        n = json_object_has_member(o, *p) ? json_object_get_member(o, *p) : nullptr;
-      } else if (JSON_NODE_HOLDS_ARRAY(n)) {
-        JsonArray *a = json_node_get_array(n);
-        guint i = static_cast<guint>(atoi(*p));
-        n = i < json_array_get_length(a) ? json_array_get_element(a, i) : nullptr;
-      } else {
-        n = nullptr;
-      }
-    }
-    return n;
-  }
-  bool has(const std::string &path) const
-  {
-    JsonNode *n = at(path);
-    return n && !JSON_NODE_HOLDS_NULL(n);
-  }
-  double num(const std::string &path) const
-  {
-    JsonNode *n = at(path);
-    return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : -1e9;
-  }
-  std::string str(const std::string &path) const
-  {
-    JsonNode *n = at(path);
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-             ? json_node_get_string(n)
-             : "";
-  }
-  bool boolean(const std::string &path) const
-  {
-    JsonNode *n = at(path);
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_boolean(n);
-  }
-  std::vector<std::string> strings(const std::string &path) const
-  {
-    std::vector<std::string> out;
-    JsonNode *n = at(path);
-    if (!n || !JSON_NODE_HOLDS_ARRAY(n))
-      return out;
-    JsonArray *a = json_node_get_array(n);
-    for (guint i = 0; i < json_array_get_length(a); i++)
-      out.push_back(json_array_get_string_element(a, i));
-    return out;
-  }
-
-private:
-  JsonParser *parser_;
-};
-
 /* Runs webclient.mjs; returns the checks it printed by name, and the result. */
 std::map<std::string, std::string> runBrowser(const std::vector<std::string> &args,
                                               std::string *result)
 {
-  std::string src = g_getenv("VDI_SOURCE_ROOT");
-  std::vector<std::string> argv = {"node", src + "/tests/browser/webclient.mjs"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Process browser(argv);
-  std::map<std::string, std::string> checks;
-  while (auto line = browser.readLine(200s)) {
-    std::cout << *line << std::endl; /* what the browser saw, in the test log */
-    if (line->rfind("check ", 0) == 0) {
-      size_t space = line->find(' ', 6);
-      checks[line->substr(6, space - 6)] = line->substr(space + 1);
-    } else if (line->rfind("result ", 0) == 0) {
-      *result = line->substr(7);
-      break;
-    } else if (line->rfind("skip ", 0) == 0) {
-      *result = *line;
-      break;
-    }
-  }
-  return checks;
+  return runBrowserScript("webclient.mjs", args, result);
 }
 
 std::string screenshotDir()

@@ -12,6 +12,7 @@ import { Api, ApiError, SessionInfo, WhoAmI } from './api';
 import { Connection, ConnState } from './connection';
 import { DesktopInput } from './desktop-input';
 import { defaultLayout, LAYOUTS } from './layouts';
+import { Sound } from './sound';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -355,6 +356,7 @@ function connState(d: DesktopState, s: ConnState, detail: string): void {
   };
   setStatus(text[s]);
   updateBanner();
+  sound.render();
   if (s === 'ended') showMessage(detail || 'The session has ended.', false);
   else if (s === 'failed') showMessage(`This desktop failed: ${detail}`, false);
   else if (s === 'playing') {
@@ -409,6 +411,11 @@ async function syncClipboardIn(): Promise<void> {
 }
 window.addEventListener('focus', () => void syncClipboardIn());
 
+const sound = new Sound($<HTMLVideoElement>('video'), $<HTMLButtonElement>('sound-unmute'),
+  $<HTMLButtonElement>('tb-mute'), $<HTMLInputElement>('tb-volume'));
+// The audio track may arrive after the state changed.
+$<HTMLVideoElement>('video').addEventListener('loadedmetadata', () => sound.render());
+
 function showStats(d: DesktopState, s: ReceiverStats): void {
   const latency = s.rttMs / 2 + s.jitterBufferMs + s.decodeMs;
   const el = $('latency');
@@ -424,6 +431,9 @@ function showStats(d: DesktopState, s: ReceiverStats): void {
     `loss      ${s.packetsLost} packets (${s.lossPercent.toFixed(2)} %)`,
     `jitter buffer ${s.jitterBufferMs.toFixed(1)} ms`,
     `decode    ${s.decodeMs.toFixed(2)} ms/frame (${s.decoder || 'browser'})`,
+    s.audioCodec
+      ? `audio     ${s.audioCodec} ${s.audioBitrateKbps.toFixed(0)} kbit/s, jitter buffer ${s.audioJitterBufferMs.toFixed(1)} ms`
+      : 'audio     none',
     `encoder   ${d.conn?.info.encoder ?? d.info?.encoder ?? '?'}`,
     `latency   ≈ ${latency.toFixed(0)} ms`,
     d.conn?.reconnects ? `reconnects ${d.conn.reconnects}` : '',
@@ -570,6 +580,7 @@ $('main').addEventListener('focus', () => undefined);
   },
   settings,
   connLog,
+  sound,
 };
 
 void render();

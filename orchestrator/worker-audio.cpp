@@ -1,0 +1,154 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "worker-audio.h"
+
+namespace vdid::worker {
+
+namespace {
+
+/* What the encoders get: 48 kHz stereo, 16-bit (opusenc's native input). */
+constexpr const char *kRawCaps =
+  "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2";
+
+GstElement *make(const char *factory, const char *name, std::string *error)
+{
+  GstElement *e = gst_element_factory_make(factory, name);
+  if (!e && error->empty())
+    *error = std::string("the GStreamer element ") + factory + " is not installed";
+  return e;
+}
+
+} // namespace
+
+bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const char *device,
+                std::string *error)
+{
+  a.pipeline = pipeline;
+  GstElement *src = make("pulsesrc", "audio-capture", error);
+  GstElement *caps = make("capsfilter", "audio-caps", error);
+  GstElement *conv = make("audioconvert", "audio-convert", error);
+  GstElement *raw = make("capsfilter", "audio-raw", error);
+  GstElement *tee = make("tee", "audio-tee", error);
+  GstElement *oqueue = make("queue", "audio-opus-queue", error);
+  GstElement *opus = make("opusenc", "audio-opus", error);
+  GstElement *valve = make("valve", "aac-valve", error);
+  GstElement *aqueue = make("queue", "aac-queue", error);
+  GstElement *aconv = make("audioconvert", "aac-convert", error);
+  GstElement *aac = make("avenc_aac", "aac-encoder", error);
+  GstElement *aac_tee = make("tee", "aac-tee", error);
+  GstElement *all[] = {src, caps, conv, raw, tee, oqueue, opus, valve, aqueue, aconv, aac, aac_tee};
+  bool ok = error->empty();
+  if (!ok) {
+    for (GstElement *e : all)
+      if (e)
+        gst_object_unref(e);
+    return false;
+  }
+  /* 10 ms periods (the latency budget is mouth-to-ear 60 ms, docs/sound.md);
+   * room for 100 ms, so that a busy host does not lose samples (at 20 ms,
+   * load 7 on 2 cores made 150 ms holes in the stream). */
+  g_object_set(src, "device", device, "buffer-time", G_GINT64_CONSTANT(100000), "latency-time",
+               G_GINT64_CONSTANT(10000), "provide-clock", FALSE, "client-name", "vdid-worker",
+               nullptr);
+  /* Timestamps follow the pipeline (system) clock (slave-method skew, the
+   * default), so audio stays in step with the video even when the session's
+   * PipeWire runs slower than real time: on an overloaded host (load 9.6 on
+   * 2 cores) its 10 ms timer graph delivered 45.4 kHz instead of 48, and
+   * sample-count timestamps (slave-method none) fell behind by 5 %. The
+   * price is a hole in the audio where samples were never produced. */
+  GstCaps *c = gst_caps_from_string(kRawCaps);
+  g_object_set(caps, "caps", c, nullptr);
+  g_object_set(raw, "caps", c, nullptr);
+  gst_caps_unref(c);
+  g_object_set(tee, "allow-not-linked", TRUE, nullptr);
+  g_object_set(aac_tee, "allow-not-linked", TRUE, nullptr);
+  /* 10 ms frames; FEC needs an expected loss to be used; DTX: silence
+   * costs ~1 kbit/s (and rtpopuspay dtx sends no packet for it). */
+  gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "generic");
+  g_object_set(opus, "frame-size", 10, "inband-fec", TRUE, "packet-loss-percentage", 5, "dtx", TRUE,
+               "bitrate", 96000, nullptr);
+  /* Each encoder on its own thread: a WebRTC viewer branch that blocks for
+   * a moment (joining, leaving) must not hold back the AAC of HLS and SRT,
+   * whose muxers then wait for audio and stall the video too. */
+  for (GstElement *q : {oqueue, aqueue})
+    g_object_set(q, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
+                 guint64(GST_SECOND), "leaky", 2 /* downstream */, nullptr);
+  g_object_set(valve, "drop", TRUE, nullptr);
+  g_object_set(aac, "bitrate", 128000, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline), src, caps, conv, raw, tee, oqueue, opus, valve, aqueue, aconv,
+                   aac, aac_tee, nullptr);
+  /* The capture joins when startAudio() says so, not with the pipeline: a
+   * sound server that is gone must not stop the video. */
+  gst_element_set_locked_state(src, TRUE);
+  GstPad *sink_pad = gst_element_request_pad_simple(webrtcsink, "audio");
+  g_autoptr(GstPad) opus_src = gst_element_get_static_pad(opus, "src");
+  if (!gst_element_link_many(src, caps, conv, raw, tee, nullptr) || !gst_element_link(tee, opus) ||
+      !sink_pad || gst_pad_link(opus_src, sink_pad) != GST_PAD_LINK_OK ||
+      !gst_element_link_many(tee, valve, aqueue, aconv, aac, aac_tee, nullptr)) {
+    *error = "cannot link the audio chain";
+    ok = false;
+  }
+  if (sink_pad)
+    gst_object_unref(sink_pad);
+  a.capture = src;
+  a.caps = caps;
+  a.valve = valve;
+  a.aac_tee = aac_tee;
+  a.opus = opus;
+  return ok;
+}
+
+void startAudio(Audio &a)
+{
+  if (!a.capture)
+    return;
+  if (gst_element_set_state(a.capture, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    captureFailed(a, "the capture of the virtual speaker did not start");
+    return;
+  }
+  /* From now on it follows the pipeline (to NULL at the end). */
+  gst_element_set_locked_state(a.capture, FALSE);
+}
+
+bool ownsMessage(const Audio &a, GstObject *src)
+{
+  /* Every element of the chain, also a capture already replaced. */
+  const char *name = GST_OBJECT_NAME(src);
+  return a.pipeline && name && (g_str_has_prefix(name, "audio-") || g_str_has_prefix(name, "aac-"));
+}
+
+void captureFailed(Audio &a, const std::string &reason)
+{
+  if (a.failed || !a.capture)
+    return;
+  a.failed = true;
+  g_warning("sound stopped: %s; the session goes on with silence", reason.c_str());
+  GstElement *dead = a.capture;
+  gst_element_unlink(dead, a.caps);
+  gst_element_set_locked_state(dead, FALSE);
+  gst_element_set_state(dead, GST_STATE_NULL);
+  gst_bin_remove(GST_BIN(a.pipeline), dead);
+  /* Live silence keeps the encoders (and new viewers' caps) going. */
+  GstElement *silence = gst_element_factory_make("audiotestsrc", "audio-silence");
+  a.capture = nullptr;
+  if (!silence)
+    return;
+  gst_util_set_object_arg(G_OBJECT(silence), "wave", "silence");
+  g_object_set(silence, "is-live", TRUE, "samplesperbuffer", 480, nullptr);
+  gst_bin_add(GST_BIN(a.pipeline), silence);
+  if (!gst_element_link(silence, a.caps) || !gst_element_sync_state_with_parent(silence))
+    g_warning("cannot start the silence that replaces the sound");
+  a.capture = silence;
+}
+
+void setAacDemand(Audio &a, bool on)
+{
+  if (a.valve)
+    g_object_set(a.valve, "drop", !on, nullptr);
+}
+
+} // namespace vdid::worker

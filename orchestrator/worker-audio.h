@@ -1,0 +1,55 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * The sound of a session in vdid-worker (docs/sound.md):
+ *
+ *   pulsesrc device=vdi-speaker.monitor (10 ms) ! S16LE 48 kHz stereo ! tee
+ *     tee. ! opusenc (10 ms frames, in-band FEC, DTX) ! vdiwebrtcsink.audio
+ *     tee. ! valve ! queue ! audioconvert ! avenc_aac ! tee   (HLS and SRT,
+ *            the valve is open only while one of them runs)
+ *
+ * The capture bin starts after the pipeline plays and keeps its failures to
+ * itself: if the sound server goes away, the capture is replaced by live
+ * silence, so the Opus and AAC streams (and the viewers joining later, who
+ * need caps) go on and only the sound ends.
+ */
+
+#pragma once
+
+#include <gst/gst.h>
+
+#include <string>
+
+namespace vdid::worker {
+
+struct Audio {
+  GstElement *pipeline = nullptr;
+  GstElement *capture = nullptr; /* pulsesrc, or the silence that replaced it */
+  GstElement *caps = nullptr;    /* what the capture links to */
+  GstElement *valve = nullptr;   /* in front of the AAC encoder */
+  GstElement *aac_tee = nullptr; /* AAC for the HLS and SRT branches */
+  GstElement *opus = nullptr;
+  bool failed = false;
+};
+
+/* Builds the chain into @pipeline and links it to @webrtcsink's audio pad;
+ * @device is the PulseAudio source to record (vdi-speaker.monitor). The
+ * capture stays stopped until startAudio(). False and @error if an element
+ * is missing. */
+bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const char *device,
+                std::string *error);
+/* Starts the capture (call once the pipeline plays). */
+void startAudio(Audio &a);
+/* Whether a bus message comes from the audio chain (errors there cost
+ * sound, not the session). */
+bool ownsMessage(const Audio &a, GstObject *src);
+/* The capture failed: replace it by silence (main thread). */
+void captureFailed(Audio &a, const std::string &reason);
+/* Runs the AAC encoder only while an HLS or SRT branch needs it. */
+void setAacDemand(Audio &a, bool on);
+
+} // namespace vdid::worker

@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+# gst-vdi sound benchmark (issue 12, docs/benchmarks.md "Sound").
+#
+# Runs a real vdid (as root, sessions as the test user, the session's own
+# PipeWire) on a free loopback port and measures:
+#   1. audio latency: an app in the session (tests/bench/beeper.py) writes a
+#      beep into PulseAudio every second and logs the wall-clock time of its
+#      first non-silent sample; Chromium (tests/bench/audio-latency.mjs) plays
+#      the session in the web client over WebRTC on loopback and stamps each
+#      onset an AudioWorklet sees on the received track. Median and p95.
+#   2. CPU of sound for one session, no viewer, over --window seconds, from
+#      /proc: the sound server (pipewire, wireplumber, pipewire-pulse) and the
+#      worker's sound threads (capture, Opus, AAC, PulseAudio mainloop),
+#      silent and with an app playing a tone (the app's own CPU excluded),
+#      and, side by side, the whole session (everything vdid started) with
+#      audio=true against audio=false.
+#
+#   ./scripts/build && python3 tests/bench/sound-bench.py [--seconds 30] [--window 20]
+
+import argparse
+import base64
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
+BUILD = os.environ.get("VDI_BUILD_ROOT") or os.path.join(SRC, "build")
+USER = os.environ.get("VDI_TEST_USER", "vditest")
+HZ = os.sysconf("SC_CLK_TCK")
+SOUND_PROGRAMS = ("pipewire", "wireplumber", "pipewire-pulse")
+# Thread names (15 chars) of the worker's sound: element streaming threads
+# (audio-*, aac-*) and pulsesrc's PulseAudio mainloop (threaded-ml).
+SOUND_THREADS = re.compile(r"^(audio-|aac-|threaded-ml)")
+
+
+def request(method, url, auth, body=None):
+    req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
+    req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def ticks(path):
+    with open(path) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def comm(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def session_pids(dir_):
+    out = []
+    needle = f"XDG_RUNTIME_DIR={dir_}".encode()
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    out.append(int(p))
+        except OSError:
+            pass
+    return out
+
+
+def sample(dir_, app_comm):
+    """CPU ticks by part of the session: sound server, worker sound threads,
+    the app, everything."""
+    parts = {"server": 0, "threads": 0, "app": 0, "all": 0}
+    for pid in session_pids(dir_):
+        try:
+            name = comm(f"/proc/{pid}/comm")
+            t = ticks(f"/proc/{pid}/stat")
+        except OSError:
+            continue
+        parts["all"] += t
+        if name in SOUND_PROGRAMS:
+            parts["server"] += t
+        if app_comm and name == app_comm:
+            parts["app"] += t
+        if name == "vdid-worker":
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    if SOUND_THREADS.match(comm(f"/proc/{pid}/task/{tid}/comm")):
+                        parts["threads"] += ticks(f"/proc/{pid}/task/{tid}/stat")
+                except OSError:
+                    pass
+    return parts
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=30, help="latency run (one beep a second)")
+    ap.add_argument("--window", type=float, default=20, help="CPU window per case")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("run as root: sessions run as the test user")
+    tmp = tempfile.mkdtemp(prefix="sound-bench-")
+    os.chmod(tmp, 0o755)
+    beeper = os.path.join(tmp, "beeper.py")
+    with open(os.path.join(HERE, "beeper.py")) as f, open(beeper, "w") as out:
+        out.write(f.read())
+    os.chmod(beeper, 0o755)
+    hashed = subprocess.run([f"{BUILD}/orchestrator/vdid", "hash-password", "pw"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    env = dict(os.environ, GST_PLUGIN_PATH=f"{BUILD}/plugins/wayland:{BUILD}/plugins/session",
+               VDID_WEB_ROOT=f"{BUILD}/web/app")
+    auth = f"{USER}:pw"
+
+    def start_vdid(audio):
+        conf = os.path.join(tmp, f"vdid-{audio}.conf")
+        with open(conf, "w") as f:
+            f.write(f"[server]\nsrt-listen=127.0.0.1:0\n[users]\n{USER}={hashed}\n"
+                    f"[sessions]\nwidth=1280\nheight=720\nfps=30\nidle-timeout=0\n"
+                    f"audio={'true' if audio else 'false'}\nruntime-dir={tmp}/run-{audio}\n")
+        proc = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", conf, "--listen",
+                                 "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True, env=env)
+        for line in proc.stdout:
+            m = re.search(r"listening on (http://\S+)/$", line.strip())
+            if m:
+                return proc, m.group(1), f"{tmp}/run-{audio}"
+        sys.exit("vdid did not start")
+
+    def create(base, apps):
+        body = json.dumps({"apps": apps}) if apps else "{}"
+        sid = json.loads(request("POST", f"{base}/api/v1/sessions", auth, body)[1])["id"]
+        while json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])["state"] == "starting":
+            time.sleep(0.05)
+        return sid
+
+    def cpu(dir_, app_comm=None):
+        time.sleep(3)  # settle
+        a = sample(dir_, app_comm)
+        time.sleep(args.window)
+        b = sample(dir_, app_comm)
+        return {k: 100.0 * (b[k] - a[k]) / HZ / args.window for k in a}
+
+    out = {}
+    vdid, base, run = start_vdid(True)
+    try:
+        # 1. latency
+        log = "beeps.log"
+        # vdid gives the apps their session's XDG_RUNTIME_DIR: log there.
+        sid = create(base, [["/bin/sh", "-c", f'exec /usr/bin/python3 {beeper} "$XDG_RUNTIME_DIR/{log}" '
+                             f'--count {int(args.seconds) + 5}']])
+        res = subprocess.run(["node", f"{HERE}/audio-latency.mjs", base, USER, "pw", sid,
+                              str(args.seconds)], capture_output=True, text=True,
+                             timeout=args.seconds + 120, cwd=f"{SRC}/web")
+        lines = [l for l in res.stdout.splitlines() if l.startswith("result ")]
+        if not lines:
+            sys.exit(f"Chromium: {res.stdout[-800:]} {res.stderr[-800:]}")
+        page = json.loads(lines[-1][7:])
+        with open(f"{run}/{sid}/{log}") as f:
+            sent = [float(l) for l in f if l.strip()]
+        lat = []
+        for t in sent:
+            after = [o - t for o in page["onsets"] if 0 <= o - t < 0.5]
+            if after:
+                lat.append(1000 * min(after))
+        lat.sort()
+        out["latency_beeps_sent"] = len(sent)
+        out["latency_onsets_seen"] = len(page["onsets"])
+        if page["onsets"] and sent:
+            print("onset - nearest earlier beep (ms):",
+                  [round(1000 * min((o - t for t in sent if t <= o), default=-1)) for o in page["onsets"]],
+                  file=sys.stderr)
+        out["latency_beeps_heard"] = len(lat)
+        if lat:
+            out["latency_ms_median"] = round(statistics.median(lat), 1)
+            out["latency_ms_p95"] = round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1)
+            out["latency_ms_min"] = round(lat[0], 1)
+        out["latency_receiver_stats"] = page.get("stats")
+        request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
+        print(f"latency: {out}", file=sys.stderr)
+
+        # 2. CPU, silent and playing
+        sid = create(base, [])
+        out["cpu_silent"] = cpu(f"{run}/{sid}")
+        request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
+        tone = ["gst-launch-1.0", "-q", "audiotestsrc", "freq=440", "is-live=true", "volume=0.3",
+                "!", "pulsesink"]
+        sid = create(base, [tone])
+        out["cpu_playing"] = cpu(f"{run}/{sid}", "gst-launch-1.0")
+        request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
+    finally:
+        vdid.terminate()
+        vdid.wait(20)
+    vdid, base, run = start_vdid(False)
+    try:
+        sid = create(base, [])
+        out["cpu_no_audio"] = cpu(f"{run}/{sid}")
+    finally:
+        vdid.terminate()
+        vdid.wait(20)
+    for k in ("cpu_silent", "cpu_playing", "cpu_no_audio"):
+        out[k] = {p: round(v, 3) for p, v in out[k].items()}
+    for k in ("cpu_silent", "cpu_playing"):
+        c = out[k]
+        c["sound"] = round(c["server"] + c["threads"], 3)
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+// Browser side of the sound tests (tests/integration/test-sound.cpp runs a
+// real vdid with real sessions and PipeWire, and this script against it):
+//
+//   node sound.mjs play BASE USER PASSWORD TONE_SESSION SILENT_SESSION
+//   node sound.mjs recipe BASE      (pipelines/desktop-webrtc-sound.sh's page)
+//
+// It opens the tone session's desktop view in the web client, checks the
+// "click for sound" control, clicks it, finds the tone's frequency with a
+// WebAudio analyser on the received WebRTC track, reads the stats overlay,
+// measures the received audio bitrate of the tone and of the silent session
+// (DTX), then plays the tone session over HLS (the fallback) and checks that
+// its sound is decoded. Prints "check NAME {json}" lines and "result {json}".
+import { launch, unavailableReason } from './chromium.mjs';
+
+const [scenario, base, ...args] = process.argv.slice(2);
+const why = unavailableReason();
+if (why) {
+  console.log(`skip ${why}`);
+  process.exit(77);
+}
+const check = (name, obj) => console.log(`check ${name} ${JSON.stringify(obj)}`);
+
+const { ctx, close } = await launch({ sound: true });
+const watchdog = setTimeout(() => {
+  console.log('result {"error":"browser scenario timed out"}');
+  process.exit(1);
+}, Number(process.env.VDI_BROWSER_TIMEOUT_MS || 150000));
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function signIn(page, user, password) {
+  await page.goto(base + '/');
+  await page.waitForSelector('#login-view:not([hidden])');
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+  await page.waitForSelector('#sessions-view:not([hidden])');
+}
+
+async function openDesktop(page, id, query = '') {
+  await page.evaluate(([i, q]) => (location.hash = `#/s/${i}${q}`), [id, query]);
+  await page.waitForSelector('#desktop-view:not([hidden])');
+}
+
+/** In the page: the strongest frequency of the received audio track over
+ * ~1 s (WebAudio analyser). */
+function installAnalyser(page) {
+  return page.addInitScript(() => {
+    window.__peak = async () => {
+      const v = document.getElementById('video');
+      const ac = window.__ac ?? (window.__ac = new AudioContext());
+      await ac.resume();
+      const track = v.srcObject?.getAudioTracks()[0];
+      if (!track) return { error: 'no audio track' };
+      const src = ac.createMediaStreamSource(new MediaStream([track]));
+      const an = ac.createAnalyser();
+      an.fftSize = 8192;
+      an.smoothingTimeConstant = 0;
+      src.connect(an);
+      const bins = new Float32Array(an.frequencyBinCount);
+      const time = new Float32Array(an.fftSize);
+      let best = { hz: 0, db: -Infinity, rms: 0 };
+      for (let i = 0; i < 10; i++) {
+        await new Promise((r) => setTimeout(r, 120));
+        an.getFloatFrequencyData(bins);
+        an.getFloatTimeDomainData(time);
+        let rms = 0;
+        for (const x of time) rms += x * x;
+        rms = Math.sqrt(rms / time.length);
+        let k = 1;
+        for (let j = 2; j < bins.length; j++) if (bins[j] > bins[k]) k = j;
+        if (rms > best.rms) best = { hz: (k * ac.sampleRate) / an.fftSize, db: bins[k], rms };
+      }
+      src.disconnect(an);
+      return best;
+    };
+  });
+}
+
+const statsOf = (page) => page.evaluate(() => window.vdiApp.desktop?.conn?.lastStats ?? null);
+
+async function audioBitrate(page, seconds) {
+  // The mean of the 1 s samples of the overlay's sampler over @seconds.
+  const values = [];
+  for (let i = 0; i < seconds; i++) {
+    await sleep(1000);
+    const s = await statsOf(page);
+    if (s) values.push(s.audioBitrateKbps);
+  }
+  values.sort((a, b) => a - b);
+  return values.length ? values[Math.floor(values.length / 2)] : -1;
+}
+
+async function play() {
+  const [user, password, toneId, silentId] = args;
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
+  await installAnalyser(page);
+  await signIn(page, user, password);
+  // Signing in was a gesture: a fresh load of the desktop's link (the
+  // cookie stays) has had none, so the page must ask for a click.
+  await page.goto(`${base}/#/s/${toneId}`);
+  await page.reload();
+  await page.waitForSelector('#desktop-view:not([hidden])');
+  await page.waitForFunction(() => window.vdiApp.desktop?.conn?.state === 'playing', null, { timeout: 30000 });
+  await page.waitForFunction(() => document.getElementById('video').srcObject?.getAudioTracks().length > 0, null, { timeout: 10000 });
+  const unmute = page.locator('#sound-unmute');
+  await page.waitForFunction(() => !document.getElementById('sound-unmute').hidden, null, { timeout: 5000 }).catch(() => undefined);
+  const before = {
+    control: await unmute.isVisible(),
+    text: await unmute.textContent(),
+    muted: await page.evaluate(() => document.getElementById('video').muted),
+  };
+  await unmute.click();
+  const after = {
+    control: await unmute.isVisible(),
+    muted: await page.evaluate(() => document.getElementById('video').muted),
+    muteButton: await page.getAttribute('#tb-mute', 'aria-label'),
+  };
+  check('unmute', { before, after });
+  check('webrtc-tone', await page.evaluate(() => window.__peak()));
+  // Mute and volume through the toolbar.
+  await page.click('#tb-mute');
+  const muted = await page.evaluate(() => document.getElementById('video').muted);
+  await page.click('#tb-mute');
+  await page.fill('#tb-volume', '40');
+  await page.dispatchEvent('#tb-volume', 'input');
+  check('controls', {
+    mutedAfterClick: muted,
+    unmutedAfterSecond: !(await page.evaluate(() => document.getElementById('video').muted)),
+    volume: await page.evaluate(() => document.getElementById('video').volume),
+  });
+  await page.click('#tb-stats');
+  const toneKbps = await audioBitrate(page, 3);
+  check('overlay', {
+    text: await page.textContent('#stats'),
+    stats: await statsOf(page),
+    toneKbps,
+  });
+
+  // The silent session: DTX leaves (almost) nothing on the wire.
+  await openDesktop(page, silentId);
+  await page.waitForFunction(() => window.vdiApp.desktop?.conn?.state === 'playing', null, { timeout: 30000 });
+  await sleep(1000); // the encoder's first frames before DTX sets in
+  check('silence', { silentKbps: await audioBitrate(page, 4), toneKbps, stats: await statsOf(page) });
+
+  // HLS (the fallback) plays the sound too.
+  await openDesktop(page, toneId, '?transport=hls');
+  await page.waitForFunction(() => window.vdiApp.desktop?.conn?.state === 'hls', null, { timeout: 30000 });
+  await page.waitForFunction(() => document.getElementById('video').currentTime > 0.5, null, { timeout: 40000 });
+  // Headless Chromium here has no audio output device, and then a media
+  // element's sound cannot be tapped by WebAudio (silence, tried with
+  // createMediaElementSource and captureStream): check that it decodes the
+  // HLS audio while unmuted; ffmpeg checks the tone of the same stream.
+  const decoded = () => page.evaluate(() => document.getElementById('video').webkitAudioDecodedByteCount);
+  const first = await decoded();
+  await sleep(2000);
+  check('hls-sound', {
+    decodedBytes: (await decoded()) - first,
+    muted: await page.evaluate(() => document.getElementById('video').muted),
+    volume: await page.evaluate(() => document.getElementById('video').volume),
+  });
+  return { ok: true };
+}
+
+/** The recipe's built-in player page at BASE/: the tone of its audio track. */
+async function recipe() {
+  const page = await ctx.newPage();
+  await installAnalyser(page);
+  await page.goto(base + '/');
+  await page.waitForFunction(() => document.getElementById('video').srcObject?.getAudioTracks().length > 0, null, { timeout: 30000 });
+  await page.waitForFunction(() => document.getElementById('video').currentTime > 0, null, { timeout: 30000 });
+  check('recipe-tone', await page.evaluate(() => window.__peak()));
+  return { ok: true };
+}
+
+let result;
+try {
+  if (scenario === 'play') result = await play();
+  else if (scenario === 'recipe') result = await recipe();
+  else result = { error: `unknown scenario ${scenario}` };
+} catch (e) {
+  result = { error: String(e?.stack ?? e) };
+}
+clearTimeout(watchdog);
+console.log(`result ${JSON.stringify(result)}`);
+await close();
+process.exit(0);

@@ -1,0 +1,314 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * Sound in vdid sessions (docs/sound.md), with real components only: vdid,
+ * sway, the session's PipeWire/WirePlumber/pipewire-pulse, a PulseAudio app
+ * (gst-launch ... ! pulsesink) playing a 440 Hz tone, parecord in the
+ * sessions, ffmpeg reading SRT and HLS, and Chromium (tests/browser/sound.mjs)
+ * with the web client.
+ */
+
+#include "browser-checks.h"
+#include "vdid-fixture.h"
+
+#include <cmath>
+#include <csignal>
+#include <fstream>
+#include <iterator>
+
+using namespace vdi::test;
+
+namespace {
+
+const std::vector<std::string> kToneApp = {
+  "gst-launch-1.0", "-q", "audiotestsrc", "freq=440", "is-live=true",
+  "volume=0.3",     "!",  "pulsesink"};
+
+/* Mono S16 samples of a file ffmpeg or parecord wrote. */
+std::vector<double> samplesOf(const std::string &path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<double> out(data.size() / 2);
+  for (size_t i = 0; i < out.size(); i++)
+    out[i] = static_cast<int16_t>(static_cast<uint8_t>(data[2 * i]) |
+                                  (static_cast<uint8_t>(data[2 * i + 1]) << 8));
+  return out;
+}
+
+double rms(const std::vector<double> &s)
+{
+  double sum = 0;
+  for (double x : s)
+    sum += x * x;
+  return s.empty() ? 0 : std::sqrt(sum / s.size());
+}
+
+/* The strongest frequency (50 … 4000 Hz in 5 Hz steps, Goertzel) of the
+ * last second of @s at 48 kHz. */
+double peakHz(const std::vector<double> &s)
+{
+  size_t n = std::min<size_t>(s.size(), 48000);
+  const double *x = s.data() + (s.size() - n);
+  double best = 0, best_power = -1;
+  for (double f = 50; f <= 4000; f += 5) {
+    double w = 2 * M_PI * f / 48000, coeff = 2 * std::cos(w), s1 = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+      double s0 = x[i] + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    if (power > best_power) {
+      best_power = power;
+      best = f;
+    }
+  }
+  return best;
+}
+
+/* ffmpeg decodes @seconds of the audio of @url (mono 48 kHz S16). */
+std::vector<double> ffmpegAudio(const std::string &url, int seconds,
+                                const std::vector<std::string> &input_options = {})
+{
+  std::string out = writeTempFile("vdi-sound-XXXXXX.raw", "");
+  std::vector<std::string> argv = {"timeout", "30", "ffmpeg", "-v", "error", "-nostdin"};
+  argv.insert(argv.end(), input_options.begin(), input_options.end());
+  argv.insert(argv.end(), {"-i", url, "-t", std::to_string(seconds), "-map", "0:a:0", "-f", "s16le",
+                           "-ac", "1", "-ar", "48000", "-y", out});
+  Process p(argv);
+  p.wait(35s);
+  auto s = samplesOf(out);
+  unlink(out.c_str());
+  return s;
+}
+
+/* Video frames ffmpeg decodes from @url in @seconds. */
+int ffmpegVideoFrames(const std::string &url, int seconds)
+{
+  Process p({"timeout", "30", "ffmpeg", "-v", "error", "-nostdin", "-i", url, "-t",
+             std::to_string(seconds), "-map", "0:v:0", "-f", "null", "-progress", "pipe:1", "-"});
+  int frames = 0;
+  while (auto line = p.readLine(35s))
+    if (line->rfind("frame=", 0) == 0)
+      frames = std::atoi(line->c_str() + 6);
+  return frames;
+}
+
+/* parecord in the session with runtime dir @dir: 1.5 s of @device. */
+std::vector<double> recordInSession(const std::string &dir, const std::string &device)
+{
+  std::string out = dir + "/test-record.raw";
+  auto argv = asTestUser(dir);
+  argv.insert(argv.end(),
+              {"timeout", "-s", "INT", "1.5", "parecord", "--latency-msec=20", "--device=" + device,
+               "--raw", "--format=s16le", "--rate=48000", "--channels=1", out});
+  Process p(argv);
+  p.wait(10s);
+  auto s = samplesOf(out);
+  unlink(out.c_str());
+  return s;
+}
+
+/* The session's runtime dir (one per session under the vdid's base). */
+std::string sessionDir(const SessionVdid &v, const std::string &id)
+{
+  return v.base + "/" + id;
+}
+
+pid_t programOf(const std::string &dir, const char *name)
+{
+  for (pid_t p : processesOf(dir)) {
+    std::ifstream comm("/proc/" + std::to_string(p) + "/comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c == name)
+      return p;
+  }
+  return -1;
+}
+
+/* The session object's "audio" member as "STATE" or "STATE: REASON". */
+std::string audioOf(Client &c, const SessionVdid &v, const std::string &id)
+{
+  Json s(c.request("GET", v.vdid->base + "/api/v1/sessions/" + id, "", v.owner).body);
+  std::string state = s.str("audio.state");
+  return s.has("audio.reason") ? state + ": " + s.str("audio.reason") : state;
+}
+
+std::string waitAudio(Client &c, const SessionVdid &v, const std::string &id,
+                      const std::string &not_state, std::chrono::milliseconds timeout)
+{
+  auto end = std::chrono::steady_clock::now() + timeout;
+  std::string a;
+  while ((a = audioOf(c, v, id)).rfind(not_state, 0) == 0 && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(50ms);
+  return a;
+}
+
+std::string startSession(SessionVdid &v, Client &c, const std::vector<std::string> &app)
+{
+  std::string body = "{}";
+  if (!app.empty()) {
+    body = "{\"apps\":[[";
+    for (size_t i = 0; i < app.size(); i++)
+      body += (i ? ",\"" : "\"") + app[i] + "\"";
+    body += "]]}";
+  }
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", body, v.owner);
+  REQUIRE(r.status == 201);
+  std::string id = member(r.body, "id");
+  REQUIRE(waitState(c, v.vdid->base + "/api/v1/sessions/" + id, v.owner) == "running");
+  return id;
+}
+
+std::string srtUrl(const SessionVdid &v, Client &c, const std::string &id)
+{
+  Json s(c.request("GET", v.vdid->base + "/api/v1/sessions/" + id, "", v.owner).body);
+  return s.str("urls.srt") + ":" + v.user + ":pw1&timeout=20000000";
+}
+
+} // namespace
+
+TEST_CASE("a session's tone reaches Chromium, SRT and HLS; other sessions hear nothing; silence "
+          "costs nothing; a SIGKILLed PipeWire ends only the sound",
+          "[sound][browser]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_BROWSER();
+  SessionVdid v("stream=true\n");
+  Client c;
+  std::string tone = startSession(v, c, kToneApp);
+  std::string silent = startSession(v, c, {});
+  CHECK(audioOf(c, v, tone) == "ready");
+  CHECK(audioOf(c, v, silent) == "ready");
+
+  /* The app plays into the session's default sink, the virtual speaker; the
+   * other session's speaker (its own PipeWire) stays silent. */
+  auto heard = recordInSession(sessionDir(v, tone), "vdi-speaker.monitor");
+  auto other = recordInSession(sessionDir(v, silent), "vdi-speaker.monitor");
+  INFO("tone session: rms " << rms(heard) << ", peak " << peakHz(heard) << " Hz; other session rms "
+                            << rms(other));
+  REQUIRE(heard.size() > 24000);
+  CHECK(rms(heard) > 1000);
+  CHECK(std::abs(peakHz(heard) - 440) <= 5);
+  REQUIRE(other.size() > 24000);
+  CHECK(rms(other) < 30);
+
+  /* SRT and HLS carry the sound (AAC) in the same MPEG-TS as the video. */
+  auto srt = ffmpegAudio(srtUrl(v, c, tone), 2);
+  INFO("SRT: " << srt.size() << " samples, rms " << rms(srt) << ", peak " << peakHz(srt) << " Hz");
+  REQUIRE(srt.size() > 24000);
+  CHECK(std::abs(peakHz(srt) - 440) <= 5);
+  auto hls = ffmpegAudio(v.vdid->base + "/hls/" + tone + "/index.m3u8", 2,
+                         {"-headers", "Authorization: " + v.owner + "\r\n"});
+  INFO("HLS: " << hls.size() << " samples, rms " << rms(hls) << ", peak " << peakHz(hls) << " Hz");
+  REQUIRE(hls.size() > 24000);
+  CHECK(std::abs(peakHz(hls) - 440) <= 5);
+
+  /* Chromium: the web client's desktop view. */
+  std::string result;
+  auto checks =
+    runBrowserScript("sound.mjs", {"play", v.vdid->base, v.user, "pw1", tone, silent}, &result);
+  INFO(result);
+  if (result.rfind("skip ", 0) == 0)
+    VDI_SKIP(result.substr(5));
+  CHECK(result.find("\"error\"") == std::string::npos);
+  {
+    REQUIRE(checks.count("unmute"));
+    Json u(checks["unmute"]);
+    CHECK(u.boolean("before.control"));
+    CHECK(u.str("before.text").find("Click for sound") != std::string::npos);
+    CHECK(u.boolean("before.muted"));
+    CHECK_FALSE(u.boolean("after.control"));
+    CHECK_FALSE(u.boolean("after.muted"));
+  }
+  {
+    REQUIRE(checks.count("webrtc-tone"));
+    Json t(checks["webrtc-tone"]);
+    INFO(checks["webrtc-tone"]);
+    CHECK(std::abs(t.num("hz") - 440) < 10);
+    CHECK(t.num("rms") > 0.01);
+  }
+  {
+    REQUIRE(checks.count("controls"));
+    Json k(checks["controls"]);
+    CHECK(k.boolean("mutedAfterClick"));
+    CHECK(k.boolean("unmutedAfterSecond"));
+    CHECK(std::abs(k.num("volume") - 0.4) < 0.01);
+  }
+  {
+    REQUIRE(checks.count("overlay"));
+    Json o(checks["overlay"]);
+    INFO(checks["overlay"]);
+    CHECK(o.str("stats.audioCodec") == "opus");
+    CHECK(o.str("text").find("audio     opus") != std::string::npos);
+    CHECK(o.str("text").find("jitter buffer") != std::string::npos);
+    CHECK(o.num("toneKbps") > 30);
+  }
+  {
+    /* DTX: the silent session's audio costs next to nothing. */
+    REQUIRE(checks.count("silence"));
+    Json s(checks["silence"]);
+    INFO(checks["silence"]);
+    CHECK(s.num("silentKbps") >= 0);
+    CHECK(s.num("silentKbps") < 3);
+  }
+  {
+    /* HLS in the page: the sound is decoded, unmuted (its tone: ffmpeg,
+     * above). */
+    REQUIRE(checks.count("hls-sound"));
+    Json h(checks["hls-sound"]);
+    INFO(checks["hls-sound"]);
+    CHECK(h.num("decodedBytes") > 1000);
+    CHECK_FALSE(h.boolean("muted"));
+  }
+
+  /* kill -9 of the tone session's PipeWire: its sound ends, reported with
+   * the program's name; the video keeps streaming; the other session keeps
+   * its sound. */
+  pid_t pw = programOf(sessionDir(v, tone), "pipewire");
+  REQUIRE(pw > 0);
+  ::kill(pw, SIGKILL);
+  CHECK(waitAudio(c, v, tone, "ready", 5s) == "failed: pipewire was killed by signal 9");
+  CHECK(member(c.request("GET", v.vdid->base + "/api/v1/sessions/" + tone, "", v.owner).body,
+               "state") == "running");
+  /* Known weakness: under load the first SRT read right after the kill
+   * once decoded no frame (the TS muxer waiting for audio while the
+   * capture is replaced?); the video must stream again within 3 reads. */
+  int frames = 0;
+  for (int i = 0; i < 3 && frames < 20; i++)
+    frames = ffmpegVideoFrames(srtUrl(v, c, tone), 2);
+  CHECK(frames >= 20);
+  CHECK(audioOf(c, v, silent) == "ready");
+}
+
+TEST_CASE("a sound server that cannot start leaves the session streaming and names the program",
+          "[sound]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  /* A real program that fails at once in pipewire's place. */
+  g_setenv("VDID_PIPEWIRE", "/bin/false", TRUE);
+  SessionVdid v("stream=true\n");
+  g_unsetenv("VDID_PIPEWIRE");
+  Client c;
+  std::string id = startSession(v, c, {});
+  CHECK(waitAudio(c, v, id, "starting", 5s) == "failed: pipewire exited with status 1");
+  CHECK(ffmpegVideoFrames(srtUrl(v, c, id), 2) >= 20);
+}
+
+TEST_CASE("audio=false runs no sound server", "[sound]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  SessionVdid v("stream=true\naudio=false\n");
+  Client c;
+  std::string id = startSession(v, c, {});
+  CHECK(audioOf(c, v, id) == "off");
+  CHECK(programOf(sessionDir(v, id), "pipewire") < 0);
+  /* The session bus runs either way. */
+  CHECK(programOf(sessionDir(v, id), "dbus-daemon") > 0);
+}
