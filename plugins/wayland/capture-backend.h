@@ -6,9 +6,9 @@
 
 /*
  * The interface between vdiwaylandsrc and the ways of getting pixels out of
- * a compositor. wlr-screencopy is the first backend; ext-image-copy-capture
- * and a Mutter ScreenCast/PipeWire backend plug in here without touching the
- * element.
+ * a compositor: wlr-screencopy (screencopy-backend.cpp) and Mutter
+ * ScreenCast over PipeWire (mutter-backend.cpp); ext-image-copy-capture can
+ * plug in here without touching the element.
  */
 
 #pragma once
@@ -66,6 +66,20 @@ struct CapturedFrame {
   int64_t ready_time_ns = 0;
 };
 
+/* Where the pointer is and what it looks like, for backends that deliver
+ * it as metadata instead of drawing it into the frames (Mutter with
+ * show-cursor=false). Coordinates in frame pixels. */
+struct CursorUpdate {
+  bool visible = false;
+  int x = 0, y = 0;
+  int hotspot_x = 0, hotspot_y = 0;
+  /* A new cursor image when image_width > 0: tightly packed pixels
+   * (image_width * 4 bytes a row) in image_format. */
+  GstVideoFormat image_format = GST_VIDEO_FORMAT_UNKNOWN;
+  int image_width = 0, image_height = 0;
+  std::vector<uint8_t> image;
+};
+
 class CaptureBackend
 {
 public:
@@ -74,6 +88,8 @@ public:
     std::function<void(CapturedFrame &&frame)> frame;
     /* Capture cannot continue (event thread). */
     std::function<void(const GError *error)> error;
+    /* The pointer moved or changed shape (event thread); optional. */
+    std::function<void(const CursorUpdate &cursor)> cursor;
   };
 
   virtual ~CaptureBackend() = default;

@@ -69,6 +69,8 @@
 
 #include "capture-backend.h"
 #include "clipboard.h"
+#include "compositor-choice.h"
+#include "cursor-event.h"
 #include "damage-meta.h"
 #include "injector.h"
 #include "input-message.h"
@@ -101,6 +103,8 @@ enum {
   PROP_KEEPALIVE,
   PROP_WATCH_CLIPBOARD,
   PROP_CLIPBOARD_LIMIT,
+  PROP_BACKEND,
+  PROP_BUS_ADDRESS,
 };
 
 #define VIDEO_FORMATS                                                                              \
@@ -125,14 +129,17 @@ struct Settings {
   guint keepalive_ms = DEFAULT_KEEPALIVE;
   bool watch_clipboard = DEFAULT_WATCH_CLIPBOARD;
   guint64 clipboard_limit = vdi::kDefaultClipboardLimit;
+  GstVdiBackend backend = GST_VDI_BACKEND_AUTO;
+  std::string bus_address;
 };
 
 /* Streaming state. */
 struct State {
   Settings settings;
 
-  WaylandConnectionPtr conn;
+  WaylandConnectionPtr conn; /* null for Mutter without a display */
   unsigned conn_error_cb = 0;
+  std::shared_ptr<MutterSession> mutter; /* Mutter: shared by capture and input */
   std::unique_ptr<CaptureBackend> backend;
   FrameFormat probed; /* what the output looks like at start() */
   /* Injects upstream navigation (and vdi-* input) events; null when the
@@ -208,6 +215,12 @@ static void gst_vdi_wayland_src_set_property(GObject *object, guint prop_id, con
   case PROP_CLIPBOARD_LIMIT:
     s.clipboard_limit = g_value_get_uint64(value);
     break;
+  case PROP_BACKEND:
+    s.backend = static_cast<GstVdiBackend>(g_value_get_enum(value));
+    break;
+  case PROP_BUS_ADDRESS:
+    s.bus_address = g_value_get_string(value) ? g_value_get_string(value) : "";
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -250,6 +263,12 @@ static void gst_vdi_wayland_src_get_property(GObject *object, guint prop_id, GVa
     break;
   case PROP_CLIPBOARD_LIMIT:
     g_value_set_uint64(value, s.clipboard_limit);
+    break;
+  case PROP_BACKEND:
+    g_value_set_enum(value, s.backend);
+    break;
+  case PROP_BUS_ADDRESS:
+    g_value_set_string(value, s.bus_address.empty() ? nullptr : s.bus_address.c_str());
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -313,41 +332,46 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
   bool show_cursor = st->settings.show_cursor;
   bool watch_clipboard = st->settings.watch_clipboard;
   guint64 clipboard_limit = st->settings.clipboard_limit;
+  CompositorRequest request;
+  request.backend = st->settings.backend;
+  request.display = display;
+  request.output = output;
+  request.bus_address = st->settings.bus_address;
+  request.show_cursor = show_cursor;
   GST_OBJECT_UNLOCK(self);
 
   g_autoptr(GError) error = nullptr;
-  st->conn = WaylandConnection::connect(display, &error);
-  if (!st->conn) {
+  CompositorLink link;
+  if (!openCompositor(request, &link, &error)) {
     post_start_error(self, error);
     return FALSE;
   }
-  st->backend = CaptureBackend::create(st->conn, output, &error);
-  if (!st->backend) {
-    post_start_error(self, error);
-    st->conn.reset();
-    return FALSE;
-  }
+  st->conn = std::move(link.conn);
+  st->mutter = std::move(link.mutter);
+  st->backend = std::move(link.capture);
   st->backend->setShowCursor(show_cursor);
   if (!st->backend->probe(&st->probed, &error)) {
     post_start_error(self, error);
     st->backend.reset();
+    st->mutter.reset();
     st->conn.reset();
     return FALSE;
   }
   GST_INFO_OBJECT(self, "capturing %s on %s with %s: %s %dx%d stride %d, %d mHz",
-                  st->backend->outputName().c_str(), st->conn->displayName().c_str(),
+                  st->backend->outputName().c_str(), link.where().c_str(),
                   st->backend->name(), gst_video_format_to_string(st->probed.format),
                   st->probed.width, st->probed.height, st->probed.stride, st->probed.refresh_mhz);
 
   /* A dead compositor must end the stream, not hang it. */
   GstVdiWaylandSrc *weak = self;
-  st->conn_error_cb = st->conn->addErrorCallback([weak](const GError *err) {
-    State *s = weak->state;
-    std::lock_guard<std::mutex> locker(s->lock);
-    if (!s->error)
-      s->error = g_error_copy(err);
-    s->cond.notify_all();
-  });
+  if (st->conn)
+    st->conn_error_cb = st->conn->addErrorCallback([weak](const GError *err) {
+      State *s = weak->state;
+      std::lock_guard<std::mutex> locker(s->lock);
+      if (!s->error)
+        s->error = g_error_copy(err);
+      s->cond.notify_all();
+    });
 
   {
     std::lock_guard<std::mutex> locker(st->lock);
@@ -385,6 +409,12 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
       s->error = g_error_copy(err);
     s->cond.notify_all();
   };
+  callbacks.cursor = [weak](const CursorUpdate &cursor) {
+    /* Out-of-band: it overtakes queued frames, like the pointer itself. */
+    GstEvent *event =
+      gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM_OOB, cursorEventStructure(cursor));
+    gst_pad_push_event(GST_BASE_SRC_PAD(weak), event);
+  };
   if (!st->backend->start(std::move(callbacks), &error)) {
     post_gerror(self, error);
     return FALSE;
@@ -403,7 +433,9 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
     GST_ELEMENT_WARNING(weak, RESOURCE, READ, ("%s", message.c_str()), (nullptr));
   };
   g_autoptr(GError) input_error = nullptr;
-  std::shared_ptr<Injector> injector = Injector::create(st->conn, input, &input_error);
+  std::shared_ptr<Injector> injector =
+    st->mutter ? createMutterInjector(st->mutter, input, &input_error)
+               : Injector::create(st->conn, input, &input_error);
   if (!injector)
     GST_WARNING_OBJECT(self, "navigation events will be ignored: %s", input_error->message);
   std::lock_guard<std::mutex> locker(st->lock);
@@ -425,14 +457,16 @@ static gboolean gst_vdi_wayland_src_stop(GstBaseSrc *basesrc)
   injector.reset();
   if (st->backend)
     st->backend->stop();
-  if (st->conn)
+  if (st->conn && st->conn_error_cb)
     st->conn->removeErrorCallback(st->conn_error_cb);
+  st->conn_error_cb = 0;
   {
     std::lock_guard<std::mutex> locker(st->lock);
     st->pending.reset();
   }
   st->last.reset();
   st->backend.reset();
+  st->mutter.reset();
   /* Buffers still downstream keep the connection alive until they go. */
   st->conn.reset();
   return TRUE;
@@ -806,6 +840,31 @@ static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
    */
   g_object_class_install_property(gobject_class, PROP_CLIPBOARD_LIMIT,
                                   vdi::clipboardLimitParamSpec());
+
+  /**
+   * GstVdiWaylandSrc:backend:
+   *
+   * How frames (and input) get in and out of the compositor.
+   * `wlr-screencopy`: the wlroots protocols on the Wayland socket (sway,
+   * labwc, cage, river). `mutter`: Mutter's own remote desktop interfaces on
+   * the D-Bus session bus (#GstVdiWaylandSrc:bus-address): a ScreenCast
+   * stream of the monitor read over PipeWire, input and clipboard through
+   * RemoteDesktop (GNOME Shell, `mutter --headless`). `auto` uses
+   * wlr-screencopy when the compositor at #GstVdiWaylandSrc:display offers
+   * it, else Mutter.
+   */
+  g_object_class_install_property(gobject_class, PROP_BACKEND, vdi::backendParamSpec());
+
+  /**
+   * GstVdiWaylandSrc:bus-address:
+   *
+   * D-Bus address of the session bus Mutter is on, e.g.
+   * `unix:path=/run/user/1000/bus`. Unset means $DBUS_SESSION_BUS_ADDRESS.
+   * The PipeWire socket of the stream is `pipewire-0` beside the Wayland
+   * socket when #GstVdiWaylandSrc:display is an absolute path, else the
+   * default one ($PIPEWIRE_REMOTE or pipewire-0 in $XDG_RUNTIME_DIR).
+   */
+  g_object_class_install_property(gobject_class, PROP_BUS_ADDRESS, vdi::busAddressParamSpec());
 
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
