@@ -18,8 +18,7 @@ GType gst_vdi_backend_get_type(void)
     {GST_VDI_BACKEND_WLR_SCREENCOPY,
      "wlroots protocols on the Wayland socket (sway, labwc, cage, river)", "wlr-screencopy"},
     {GST_VDI_BACKEND_MUTTER,
-     "Mutter / GNOME Shell: ScreenCast (PipeWire) and RemoteDesktop on the session bus",
-     "mutter"},
+     "Mutter / GNOME Shell: ScreenCast (PipeWire) and RemoteDesktop on the session bus", "mutter"},
     {0, nullptr, nullptr},
   };
   if (g_once_init_enter(&type))
@@ -37,8 +36,7 @@ GParamSpec *backendParamSpec()
     "mutter (Mutter's ScreenCast and RemoteDesktop on the D-Bus session bus) or auto "
     "(wlr-screencopy if offered, else mutter)",
     GST_TYPE_VDI_BACKEND, GST_VDI_BACKEND_AUTO,
-    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                             GST_PARAM_MUTABLE_READY));
+    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 }
 
 GParamSpec *busAddressParamSpec()
@@ -48,8 +46,7 @@ GParamSpec *busAddressParamSpec()
     "D-Bus address of the session bus Mutter is on (backend mutter/auto), e.g. "
     "unix:path=/run/user/1000/bus; unset means $DBUS_SESSION_BUS_ADDRESS",
     nullptr,
-    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                             GST_PARAM_MUTABLE_READY));
+    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 }
 
 std::string pipewireRemoteFor(const std::string &display)
@@ -125,8 +122,8 @@ bool openCompositor(const CompositorRequest &request, CompositorLink *link, GErr
   g_autoptr(GError) mutter_error = nullptr;
   if (openMutter(request, link, &mutter_error))
     return true;
-  g_set_error(error, GST_RESOURCE_ERROR, mutter_error->code,
-              "%s. Mutter was tried too: %s", wl_error->message, mutter_error->message);
+  g_set_error(error, GST_RESOURCE_ERROR, mutter_error->code, "%s. Mutter was tried too: %s",
+              wl_error->message, mutter_error->message);
   link->conn.reset();
   return false;
 }

@@ -46,9 +46,9 @@ std::string pipewireRemoteFor(const std::string &display);
 
 struct CompositorLink {
   GstVdiBackend kind = GST_VDI_BACKEND_AUTO; /* what was chosen */
-  WaylandConnectionPtr conn;                /* wlr; may be set for Mutter too */
-  std::shared_ptr<MutterSession> mutter;    /* Mutter */
-  std::unique_ptr<CaptureBackend> capture;  /* when asked for */
+  WaylandConnectionPtr conn;                 /* wlr; may be set for Mutter too */
+  std::shared_ptr<MutterSession> mutter;     /* Mutter */
+  std::unique_ptr<CaptureBackend> capture;   /* when asked for */
   /* Where, for messages: the display or the bus address. */
   std::string where() const;
 };

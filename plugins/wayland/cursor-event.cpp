@@ -10,17 +10,17 @@ namespace vdi {
 
 GstStructure *cursorEventStructure(const CursorUpdate &cursor)
 {
-  GstStructure *s = gst_structure_new(kCursorEvent, "visible", G_TYPE_BOOLEAN, cursor.visible,
-                                      "x", G_TYPE_INT, cursor.x, "y", G_TYPE_INT, cursor.y,
-                                      "hotspot-x", G_TYPE_INT, cursor.hotspot_x, "hotspot-y",
-                                      G_TYPE_INT, cursor.hotspot_y, nullptr);
+  GstStructure *s =
+    gst_structure_new(kCursorEvent, "visible", G_TYPE_BOOLEAN, cursor.visible, "x", G_TYPE_INT,
+                      cursor.x, "y", G_TYPE_INT, cursor.y, "hotspot-x", G_TYPE_INT,
+                      cursor.hotspot_x, "hotspot-y", G_TYPE_INT, cursor.hotspot_y, nullptr);
   if (cursor.image_width > 0 && !cursor.image.empty()) {
     /* RGBA for canvas ImageData, whatever order the compositor used. */
     std::vector<uint8_t> rgba(cursor.image);
-    bool bgr = cursor.image_format == GST_VIDEO_FORMAT_BGRA ||
-               cursor.image_format == GST_VIDEO_FORMAT_BGRx;
-    bool argb = cursor.image_format == GST_VIDEO_FORMAT_ARGB ||
-                cursor.image_format == GST_VIDEO_FORMAT_xRGB;
+    bool bgr =
+      cursor.image_format == GST_VIDEO_FORMAT_BGRA || cursor.image_format == GST_VIDEO_FORMAT_BGRx;
+    bool argb =
+      cursor.image_format == GST_VIDEO_FORMAT_ARGB || cursor.image_format == GST_VIDEO_FORMAT_xRGB;
     for (size_t i = 0; i + 3 < rgba.size(); i += 4) {
       const uint8_t *p = &cursor.image[i];
       if (bgr) {

@@ -358,9 +358,9 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
     return FALSE;
   }
   GST_INFO_OBJECT(self, "capturing %s on %s with %s: %s %dx%d stride %d, %d mHz",
-                  st->backend->outputName().c_str(), link.where().c_str(),
-                  st->backend->name(), gst_video_format_to_string(st->probed.format),
-                  st->probed.width, st->probed.height, st->probed.stride, st->probed.refresh_mhz);
+                  st->backend->outputName().c_str(), link.where().c_str(), st->backend->name(),
+                  gst_video_format_to_string(st->probed.format), st->probed.width,
+                  st->probed.height, st->probed.stride, st->probed.refresh_mhz);
 
   /* A dead compositor must end the stream, not hang it. */
   GstVdiWaylandSrc *weak = self;
@@ -433,9 +433,9 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
     GST_ELEMENT_WARNING(weak, RESOURCE, READ, ("%s", message.c_str()), (nullptr));
   };
   g_autoptr(GError) input_error = nullptr;
-  std::shared_ptr<Injector> injector =
-    st->mutter ? createMutterInjector(st->mutter, input, &input_error)
-               : Injector::create(st->conn, input, &input_error);
+  std::shared_ptr<Injector> injector = st->mutter
+                                         ? createMutterInjector(st->mutter, input, &input_error)
+                                         : Injector::create(st->conn, input, &input_error);
   if (!injector)
     GST_WARNING_OBJECT(self, "navigation events will be ignored: %s", input_error->message);
   std::lock_guard<std::mutex> locker(st->lock);

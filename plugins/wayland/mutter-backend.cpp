@@ -46,7 +46,9 @@ namespace vdi {
 namespace {
 
 constexpr int kMaxDamageRects = 32;
-constexpr int kMaxCursorSize = 256;
+/* Mutter 43 offers cursor metas for a 64x64 bitmap, exactly; a range does
+ * not intersect with it. */
+constexpr int kCursorSize = 64;
 /* Frames copied rather than held when fewer buffers than this are left. */
 constexpr int kSpareBuffers = 3;
 
@@ -117,7 +119,7 @@ struct PipeWireStream {
   spa_hook core_listener{};
   spa_hook stream_listener{};
   std::atomic<int> held{0}; /* buffers downstream holds */
-  bool active = true;        /* under the loop lock; false once disconnected */
+  bool active = true;       /* under the loop lock; false once disconnected */
   int n_buffers = 0;
 
   ~PipeWireStream()
@@ -378,10 +380,9 @@ bool MutterBackend::connectStream(GError **error)
   }
   pw_ = pw;
   pw_core_add_listener(pw->core, &pw->core_listener, &kCoreEvents, this);
-  pw->stream = pw_stream_new(
-    pw->core, "vdiwaylandsrc",
-    pw_properties_new(PW_KEY_MEDIA_TYPE, "Video", PW_KEY_MEDIA_CATEGORY, "Capture",
-                      PW_KEY_MEDIA_ROLE, "Screen", nullptr));
+  pw->stream = pw_stream_new(pw->core, "vdiwaylandsrc",
+                             pw_properties_new(PW_KEY_MEDIA_TYPE, "Video", PW_KEY_MEDIA_CATEGORY,
+                                               "Capture", PW_KEY_MEDIA_ROLE, "Screen", nullptr));
   pw_stream_add_listener(pw->stream, &pw->stream_listener, &kStreamEvents, this);
 
   uint8_t buf[1024];
@@ -421,9 +422,9 @@ void MutterBackend::onParamChanged(uint32_t id, const spa_pod *param)
   if (spa_format_video_raw_parse(param, &info) < 0)
     return;
   GstVideoFormat format = toGst(info.format);
-  GST_INFO("Mutter stream format: %s %ux%u", spa_debug_type_find_short_name(
-                                               spa_type_video_format, info.format),
-           info.size.width, info.size.height);
+  GST_INFO("Mutter stream format: %s %ux%u",
+           spa_debug_type_find_short_name(spa_type_video_format, info.format), info.size.width,
+           info.size.height);
   if (format == GST_VIDEO_FORMAT_UNKNOWN) {
     fail("Mutter offered a pixel format vdiwaylandsrc does not know");
     return;
@@ -445,15 +446,13 @@ void MutterBackend::onParamChanged(uint32_t id, const spa_pod *param)
     &b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta, SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Header),
     SPA_PARAM_META_size, SPA_POD_Int(sizeof(spa_meta_header))));
   params[2] = static_cast<const spa_pod *>(spa_pod_builder_add_object(
+    &b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta, SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Cursor),
+    SPA_PARAM_META_size, SPA_POD_Int(cursorMetaSize(kCursorSize, kCursorSize))));
+  params[3] = static_cast<const spa_pod *>(spa_pod_builder_add_object(
     &b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta, SPA_PARAM_META_type,
     SPA_POD_Id(SPA_META_VideoDamage), SPA_PARAM_META_size,
     SPA_POD_CHOICE_RANGE_Int(sizeof(spa_meta_region) * kMaxDamageRects, sizeof(spa_meta_region),
                              sizeof(spa_meta_region) * kMaxDamageRects)));
-  params[3] = static_cast<const spa_pod *>(spa_pod_builder_add_object(
-    &b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta, SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Cursor),
-    SPA_PARAM_META_size,
-    SPA_POD_CHOICE_RANGE_Int(cursorMetaSize(64, 64), cursorMetaSize(1, 1),
-                             cursorMetaSize(kMaxCursorSize, kMaxCursorSize))));
   pw_stream_update_params(pw_->stream, params, 4);
 
   std::lock_guard<std::mutex> locker(lock_);
@@ -461,9 +460,10 @@ void MutterBackend::onParamChanged(uint32_t id, const spa_pod *param)
   format_.width = static_cast<int>(info.size.width);
   format_.height = static_cast<int>(info.size.height);
   format_.stride = stride;
-  format_.refresh_mhz = info.max_framerate.denom
-                          ? static_cast<int>(1000LL * info.max_framerate.num / info.max_framerate.denom)
-                          : 0;
+  format_.refresh_mhz =
+    info.max_framerate.denom
+      ? static_cast<int>(1000LL * info.max_framerate.num / info.max_framerate.denom)
+      : 0;
   cond_.notify_all();
 }
 
@@ -479,12 +479,17 @@ void MutterBackend::onProcess()
   if (!newest)
     return;
   spa_buffer *sb = newest->buffer;
+  GST_LOG("buffer: %u metas (%u %u), chunk size %u", sb->n_metas, sb->metas[0].type,
+          sb->n_metas > 1 ? sb->metas[1].type : 0,
+          sb->datas[0].chunk ? sb->datas[0].chunk->size : 0);
   auto *mapping = static_cast<Mapping *>(newest->user_data);
 
   if (auto *cursor = static_cast<spa_meta_cursor *>(
         spa_buffer_find_meta_data(sb, SPA_META_Cursor, sizeof(spa_meta_cursor)))) {
     CursorUpdate update;
     update.visible = spa_meta_cursor_is_valid(cursor);
+    GST_LOG("cursor meta: id %u at %d,%d bitmap offset %u", cursor->id, cursor->position.x,
+            cursor->position.y, cursor->bitmap_offset);
     if (update.visible) {
       update.x = cursor->position.x;
       update.y = cursor->position.y;
@@ -544,8 +549,7 @@ void MutterBackend::onProcess()
     memcpy(map.data, mapping->data + offset, size);
     gst_memory_unmap(mem, &map);
     pw_stream_queue_buffer(pw_->stream, newest);
-    GST_LOG("copied a frame (%d of %d buffers held downstream)", pw_->held.load(),
-            pw_->n_buffers);
+    GST_LOG("copied a frame (%d of %d buffers held downstream)", pw_->held.load(), pw_->n_buffers);
   } else {
     mapping->refs++;
     pw_->held++;
@@ -558,8 +562,8 @@ void MutterBackend::onProcess()
   gsize offsets[GST_VIDEO_MAX_PLANES] = {0};
   gint strides[GST_VIDEO_MAX_PLANES] = {frame->format.stride};
   gst_buffer_add_video_meta_full(frame->buffer.get(), GST_VIDEO_FRAME_FLAG_NONE,
-                                 frame->format.format, frame->format.width, frame->format.height,
-                                 1, offsets, strides);
+                                 frame->format.format, frame->format.width, frame->format.height, 1,
+                                 offsets, strides);
 
   if (auto *damage = spa_buffer_find_meta(sb, SPA_META_VideoDamage)) {
     spa_meta_region *r;

@@ -83,8 +83,7 @@ class MutterInjector final : public Injector
 {
 public:
   MutterInjector(std::shared_ptr<MutterSession> session, InjectorOptions options)
-    : session_(std::move(session)), options_(std::move(options)),
-      rd_(session_->remoteDesktop())
+    : session_(std::move(session)), options_(std::move(options)), rd_(session_->remoteDesktop())
   {
     limit_ = options_.clipboard_limit;
   }
@@ -113,19 +112,19 @@ public:
     }
     clipboard_ = true;
     session_->invoke([this] {
-      owner_handler_ = g_signal_connect(rd_, "selection-owner-changed",
-                                        G_CALLBACK(+[](VdiMutterRemoteDesktopSession *,
-                                                       GVariant *opts, gpointer data) {
-                                          static_cast<MutterInjector *>(data)->ownerChanged(opts);
-                                        }),
-                                        this);
-      transfer_handler_ = g_signal_connect(
-        rd_, "selection-transfer",
-        G_CALLBACK(+[](VdiMutterRemoteDesktopSession *, const char *mime, guint serial,
-                       gpointer data) {
-          static_cast<MutterInjector *>(data)->transfer(mime, serial);
+      owner_handler_ = g_signal_connect(
+        rd_, "selection-owner-changed",
+        G_CALLBACK(+[](VdiMutterRemoteDesktopSession *, GVariant *opts, gpointer data) {
+          static_cast<MutterInjector *>(data)->ownerChanged(opts);
         }),
         this);
+      transfer_handler_ =
+        g_signal_connect(rd_, "selection-transfer",
+                         G_CALLBACK(+[](VdiMutterRemoteDesktopSession *, const char *mime,
+                                        guint serial, gpointer data) {
+                           static_cast<MutterInjector *>(data)->transfer(mime, serial);
+                         }),
+                         this);
     });
     (void)error;
     return true;
@@ -177,8 +176,8 @@ private:
       vdi_mutter_remote_desktop_session_call_notify_keyboard_keycode_sync(rd_, k, FALSE, nullptr,
                                                                           nullptr);
     for (auto b : buttons_)
-      vdi_mutter_remote_desktop_session_call_notify_pointer_button_sync(
-        rd_, static_cast<gint>(b), FALSE, nullptr, nullptr);
+      vdi_mutter_remote_desktop_session_call_notify_pointer_button_sync(rd_, static_cast<gint>(b),
+                                                                        FALSE, nullptr, nullptr);
     for (auto t : touches_)
       vdi_mutter_remote_desktop_session_call_notify_touch_up_sync(rd_, t, nullptr, nullptr);
     keysyms_.clear();
@@ -196,7 +195,7 @@ private:
   bool key(guint sym, bool press, GError **err)
   {
     if (!vdi_mutter_remote_desktop_session_call_notify_keyboard_keysym_sync(rd_, sym, press,
-                                                                           nullptr, err))
+                                                                            nullptr, err))
       return false;
     if (press)
       keysyms_.insert(sym);
@@ -217,7 +216,7 @@ private:
       if (!press && !keycodes_.count(kc))
         return Result::Ok;
       if (!vdi_mutter_remote_desktop_session_call_notify_keyboard_keycode_sync(rd_, kc, press,
-                                                                              nullptr, err))
+                                                                               nullptr, err))
         return Result::Rejected;
       if (press)
         keycodes_.insert(kc);
@@ -389,8 +388,8 @@ private:
     guchar *raw = g_base64_decode(gst_structure_get_string(s, "data"), &len);
     g_autoptr(GBytes) data = g_bytes_new_take(raw, len);
     if (len > limit_) {
-      *error = "clipboard content of " + std::to_string(len) + " bytes is larger than the limit of " +
-               std::to_string(limit_) + " bytes";
+      *error = "clipboard content of " + std::to_string(len) +
+               " bytes is larger than the limit of " + std::to_string(limit_) + " bytes";
       return Result::Rejected;
     }
     std::string mime = gst_structure_get_string(s, "mime");
@@ -423,7 +422,8 @@ private:
       data = offered_ ? g_bytes_ref(offered_.get()) : nullptr;
     }
     GST_DEBUG("paste of our clipboard as %s (serial %u)", mime, serial);
-    VdiMutterRemoteDesktopSession *rd = static_cast<VdiMutterRemoteDesktopSession *>(g_object_ref(rd_));
+    VdiMutterRemoteDesktopSession *rd =
+      static_cast<VdiMutterRemoteDesktopSession *>(g_object_ref(rd_));
     std::thread([rd, serial, data] {
       g_autoptr(GError) err = nullptr;
       g_autoptr(GVariant) handle = nullptr;
@@ -459,7 +459,8 @@ private:
     std::string mime = Clipboard::pickMime(mimes);
     if (mime.empty())
       return;
-    VdiMutterRemoteDesktopSession *rd = static_cast<VdiMutterRemoteDesktopSession *>(g_object_ref(rd_));
+    VdiMutterRemoteDesktopSession *rd =
+      static_cast<VdiMutterRemoteDesktopSession *>(g_object_ref(rd_));
     size_t limit = limit_;
     auto alive = alive_;
     auto changed = options_.on_clipboard;
@@ -469,8 +470,8 @@ private:
       g_autoptr(GVariant) handle = nullptr;
       g_autoptr(GUnixFDList) fds = nullptr;
       int fd = -1;
-      if (vdi_mutter_remote_desktop_session_call_selection_read_sync(
-            rd, mime.c_str(), nullptr, &handle, &fds, nullptr, &err))
+      if (vdi_mutter_remote_desktop_session_call_selection_read_sync(rd, mime.c_str(), nullptr,
+                                                                     &handle, &fds, nullptr, &err))
         fd = takeFd(handle, fds, &err);
       g_object_unref(rd);
       if (fd < 0) {

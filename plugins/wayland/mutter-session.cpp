@@ -114,17 +114,16 @@ bool MutterSession::setUp(const MutterSessionOptions &options, GError **error)
     nullptr, nullptr, &err);
   if (!bus_) {
     g_set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-                "Cannot reach the D-Bus session bus at %s: %s", bus_address_.c_str(),
-                err->message);
+                "Cannot reach the D-Bus session bus at %s: %s", bus_address_.c_str(), err->message);
     return false;
   }
   g_dbus_connection_set_exit_on_close(bus_, FALSE);
 
   for (const char *name : {kScreenCastName, kRemoteDesktopName}) {
     g_autoptr(GVariant) owned = g_dbus_connection_call_sync(
-      bus_, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-      "NameHasOwner", g_variant_new("(s)", name), G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE,
-      kCallTimeoutMs, nullptr, &err);
+      bus_, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+      g_variant_new("(s)", name), G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, kCallTimeoutMs,
+      nullptr, &err);
     gboolean has = FALSE;
     if (owned)
       g_variant_get(owned, "(b)", &has);
@@ -166,8 +165,8 @@ bool MutterSession::setUp(const MutterSessionOptions &options, GError **error)
     g_variant_builder_add(&props, "{sv}", "remote-desktop-session-id",
                           g_variant_new_string(session_id));
     g_autofree char *sc_path = nullptr;
-    if (!sc || !vdi_mutter_screen_cast_call_create_session_sync(
-                 sc, g_variant_builder_end(&props), &sc_path, nullptr, &err))
+    if (!sc || !vdi_mutter_screen_cast_call_create_session_sync(sc, g_variant_builder_end(&props),
+                                                                &sc_path, nullptr, &err))
       return fail("a screen cast session (ScreenCast.CreateSession)");
     sc_session_ = vdi_mutter_screen_cast_session_proxy_new_sync(
       bus_, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, kScreenCastName, sc_path, nullptr, &err);
@@ -178,9 +177,9 @@ bool MutterSession::setUp(const MutterSessionOptions &options, GError **error)
     g_variant_builder_add(&props, "{sv}", "cursor-mode",
                           g_variant_new_uint32(static_cast<uint32_t>(options.cursor_mode)));
     g_autofree char *stream_path = nullptr;
-    if (!vdi_mutter_screen_cast_session_call_record_monitor_sync(
-          sc_session_, output_.c_str(), g_variant_builder_end(&props), &stream_path, nullptr,
-          &err)) {
+    if (!vdi_mutter_screen_cast_session_call_record_monitor_sync(sc_session_, output_.c_str(),
+                                                                 g_variant_builder_end(&props),
+                                                                 &stream_path, nullptr, &err)) {
       g_set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
                   "Mutter cannot record monitor '%s': %s", output_.c_str(),
                   remoteMessage(err).c_str());
@@ -198,8 +197,8 @@ bool MutterSession::setUp(const MutterSessionOptions &options, GError **error)
                        std::lock_guard<std::mutex> locker(self->lock_);
                        self->node_id_ = node;
                        self->cond_.notify_all();
-                       GST_INFO("Mutter stream %s is PipeWire node %u",
-                                self->stream_path_.c_str(), node);
+                       GST_INFO("Mutter stream %s is PipeWire node %u", self->stream_path_.c_str(),
+                                node);
                      }),
                      this);
     auto on_closed = +[](GObject *, gpointer data) {
@@ -233,8 +232,7 @@ bool MutterSession::setUp(const MutterSessionOptions &options, GError **error)
     else
       g_set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
                   "Mutter did not start the screen cast stream of monitor '%s' within %d ms",
-                  output_.empty() ? "primary monitor" : output_.c_str(),
-                  options.stream_timeout_ms);
+                  output_.empty() ? "primary monitor" : output_.c_str(), options.stream_timeout_ms);
     return false;
   }
   return true;

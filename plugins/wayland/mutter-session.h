@@ -55,8 +55,7 @@ public:
    * session bus (OPEN_READ), no Mutter ScreenCast service on it (NOT_FOUND,
    * names the service and the bus), unknown monitor (NOT_FOUND), a stream
    * that never starts (FAILED). */
-  static std::shared_ptr<MutterSession> create(const MutterSessionOptions &options,
-                                               GError **error);
+  static std::shared_ptr<MutterSession> create(const MutterSessionOptions &options, GError **error);
   ~MutterSession();
   MutterSession(const MutterSession &) = delete;
   MutterSession &operator=(const MutterSession &) = delete;
