@@ -46,9 +46,9 @@ namespace vdi {
 namespace {
 
 constexpr int kMaxDamageRects = 32;
-/* Mutter 43 offers cursor metas for a 64x64 bitmap, exactly; a range does
- * not intersect with it. */
-constexpr int kCursorSize = 64;
+/* Largest cursor bitmap we take; Mutter 43 offers exactly 384x384 (a
+ * meta size must intersect with its, or there is no cursor meta at all). */
+constexpr int kMaxCursorSize = 512;
 /* Frames copied rather than held when fewer buffers than this are left. */
 constexpr int kSpareBuffers = 3;
 
@@ -447,7 +447,9 @@ void MutterBackend::onParamChanged(uint32_t id, const spa_pod *param)
     SPA_PARAM_META_size, SPA_POD_Int(sizeof(spa_meta_header))));
   params[2] = static_cast<const spa_pod *>(spa_pod_builder_add_object(
     &b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta, SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Cursor),
-    SPA_PARAM_META_size, SPA_POD_Int(cursorMetaSize(kCursorSize, kCursorSize))));
+    SPA_PARAM_META_size,
+    SPA_POD_CHOICE_RANGE_Int(cursorMetaSize(384, 384), cursorMetaSize(1, 1),
+                             cursorMetaSize(kMaxCursorSize, kMaxCursorSize))));
   params[3] = static_cast<const spa_pod *>(spa_pod_builder_add_object(
     &b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta, SPA_PARAM_META_type,
     SPA_POD_Id(SPA_META_VideoDamage), SPA_PARAM_META_size,

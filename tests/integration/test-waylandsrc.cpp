@@ -506,7 +506,7 @@ TEST_CASE("mutter: Mutter exiting while playing is an error, not a hang",
 }
 
 TEST_CASE("mutter: with show-cursor=false the pointer travels as vdi-cursor events",
-          "[.][waylandsrc][mutter][cursor-meta]")
+          "[waylandsrc][mutter][cursor-meta]")
 {
   REQUIRE_DESKTOP(MutterDesktop);
   MutterDesktop desk;
