@@ -499,6 +499,9 @@ void MutterBackend::onProcess()
       update.hotspot_y = cursor->hotspot.y;
       if (cursor->bitmap_offset >= sizeof(spa_meta_cursor)) {
         auto *bitmap = SPA_PTROFF(cursor, cursor->bitmap_offset, spa_meta_bitmap);
+        /* An empty bitmap: the pointer has no image (a client hid it). */
+        if (bitmap->size.width == 0 || bitmap->size.height == 0)
+          update.visible = false;
         if (bitmap->size.width > 0 && bitmap->size.height > 0 &&
             toGst(bitmap->format) != GST_VIDEO_FORMAT_UNKNOWN) {
           update.image_format = toGst(bitmap->format);
