@@ -36,6 +36,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <fcntl.h>
 #include <map>
 #include <set>
 #include <thread>
@@ -48,7 +49,10 @@ namespace vdi {
 
 namespace {
 
-constexpr guint kAxisStop = 1 << 0 | 1 << 1; /* Mutter: finish both axes */
+/* NotifyPointerAxis flags (Mutter 43): FINISH 1, SOURCE_WHEEL 2,
+ * SOURCE_FINGER 4, SOURCE_CONTINUOUS 8. */
+constexpr guint kAxisSourceContinuous = 1 << 3;
+
 constexpr const char *kTextMime = "text/plain;charset=utf-8";
 
 /* Writes all of @data to @fd (blocking); closes it. */
@@ -72,11 +76,21 @@ bool writeAll(int fd, GBytes *data)
   return ok;
 }
 
+/* The pipe end Mutter hands over, made blocking: Mutter 43 makes its pipes
+ * non-blocking, and the mode belongs to the pipe, not the process (a read
+ * would end at the first EAGAIN with nothing). Our transfers run on their
+ * own threads and may block. */
 int takeFd(GVariant *handle, GUnixFDList *list, GError **error)
 {
   if (!handle || !list)
     return -1;
-  return g_unix_fd_list_get(list, g_variant_get_handle(handle), error);
+  int fd = g_unix_fd_list_get(list, g_variant_get_handle(handle), error);
+  if (fd >= 0) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+      fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  }
+  return fd;
 }
 
 class MutterInjector final : public Injector
@@ -102,6 +116,24 @@ public:
 
   bool setUp(GError **error)
   {
+    /* Mutter 43 makes its virtual keyboard and pointer on the first event
+     * of each kind, and only then does the Wayland seat get the keyboard
+     * and pointer capabilities: until then clients cannot even bind them,
+     * and a client's first key would be lost. A Shift tap and a null
+     * motion make both devices now. */
+    g_autoptr(GError) warm = nullptr;
+    if (!vdi_mutter_remote_desktop_session_call_notify_keyboard_keysym_sync(rd_, XKB_KEY_Shift_L,
+                                                                            TRUE, nullptr, &warm) ||
+        !vdi_mutter_remote_desktop_session_call_notify_keyboard_keysym_sync(
+          rd_, XKB_KEY_Shift_L, FALSE, nullptr, &warm) ||
+        (!options_.lazy_pointer &&
+         !vdi_mutter_remote_desktop_session_call_notify_pointer_motion_relative_sync(
+           rd_, 0, 0, nullptr, &warm))) {
+      g_dbus_error_strip_remote_error(warm);
+      g_set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+                  "Mutter refused input from the remote desktop session: %s", warm->message);
+      return false;
+    }
     g_autoptr(GError) err = nullptr;
     GVariantBuilder b;
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
@@ -126,7 +158,6 @@ public:
                          }),
                          this);
     });
-    (void)error;
     return true;
   }
 
@@ -184,6 +215,20 @@ private:
     keycodes_.clear();
     buttons_.clear();
     touches_.clear();
+  }
+
+  /* Absolute positions must lie on the recorded monitor. */
+  bool onMonitor(double x, double y, std::string *error)
+  {
+    int w = 0, h = 0;
+    session_->streamSize(&w, &h);
+    if (w <= 0 || h <= 0 || (x >= 0 && y >= 0 && x < w && y < h))
+      return true;
+    char buf[160];
+    g_snprintf(buf, sizeof(buf), "position %g,%g is outside the %dx%d output %s", x, y, w, h,
+               session_->outputName().c_str());
+    *error = buf;
+    return false;
   }
 
   bool moveTo(double x, double y, GError **err)
@@ -258,9 +303,10 @@ private:
     /* GstNavigation: positive delta_y scrolls up, positive delta_x left;
      * Mutter's axes grow down and right. */
     if (smooth) {
-      constexpr double kPixelsPerStep = 10.0; /* what Mutter's discrete step is */
+      /* Pixels of wl_pointer.axis, as with the wlroots pointer; no FINISH
+       * (a continuous source needs no axis_stop). */
       return vdi_mutter_remote_desktop_session_call_notify_pointer_axis_sync(
-               rd_, -dx * kPixelsPerStep, -dy * kPixelsPerStep, kAxisStop, nullptr, err)
+               rd_, -dx, -dy, kAxisSourceContinuous, nullptr, err)
                ? Result::Ok
                : Result::Rejected;
     }
@@ -280,6 +326,8 @@ private:
     double x = 0, y = 0, dx = 0, dy = 0, pressure = 0;
     int b = 0;
     guint id = 0;
+    if (gst_navigation_event_get_coordinates(event, &x, &y) && !onMonitor(x, y, error))
+      return Result::Rejected;
     switch (gst_navigation_event_get_type(event)) {
     case GST_NAVIGATION_EVENT_KEY_PRESS:
       return keyEvent(event, true, error, err);
@@ -449,13 +497,23 @@ private:
   {
     gboolean ours = FALSE;
     g_variant_lookup(opts, "session-is-owner", "b", &ours);
-    g_autofree const char **types = nullptr;
-    g_variant_lookup(opts, "mime-types", "^a&s", &types);
-    if (ours || !types || !options_.watch_clipboard || !options_.on_clipboard)
-      return;
+    /* Mutter 43 sends mime-types as a tuple holding the array, "(as)";
+     * take "as" too. */
     std::vector<std::string> mimes;
-    for (const char **t = types; *t; t++)
-      mimes.push_back(*t);
+    g_autoptr(GVariant) types = g_variant_lookup_value(opts, "mime-types", nullptr);
+    if (types && g_variant_is_of_type(types, G_VARIANT_TYPE("(as)"))) {
+      GVariant *inner = g_variant_get_child_value(types, 0);
+      g_variant_unref(types);
+      types = inner;
+    }
+    if (types && g_variant_is_of_type(types, G_VARIANT_TYPE_STRING_ARRAY)) {
+      g_autofree const char **list = g_variant_get_strv(types, nullptr);
+      for (const char **t = list; *t; t++)
+        mimes.push_back(*t);
+    }
+    GST_DEBUG("selection owner changed: %zu types, ours %d", mimes.size(), ours);
+    if (ours || mimes.empty() || !options_.watch_clipboard || !options_.on_clipboard)
+      return;
     std::string mime = Clipboard::pickMime(mimes);
     if (mime.empty())
       return;
@@ -478,6 +536,7 @@ private:
         GST_WARNING("reading the session clipboard failed: %s", err ? err->message : "no fd");
         return;
       }
+      GST_DEBUG("reading the session clipboard as %s", mime.c_str());
       GByteArray *buf = g_byte_array_new();
       bool too_big = false;
       uint8_t chunk[65536];
@@ -494,6 +553,7 @@ private:
         g_byte_array_append(buf, chunk, static_cast<guint>(n));
       }
       close(fd);
+      GST_DEBUG("read %u bytes of the session clipboard%s", buf->len, too_big ? " (too big)" : "");
       g_autoptr(GBytes) data = g_byte_array_free_to_bytes(buf);
       if (!alive->load())
         return;
