@@ -18,6 +18,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,6 +46,24 @@ struct FrameFormat {
   bool sameLayout(const FrameFormat &o) const
   {
     return format == o.format && width == o.width && height == o.height && stride == o.stride;
+  }
+  /* Frames per second of the output's refresh, @fallback if unknown. */
+  int defaultFps(int fallback) const
+  {
+    return refresh_mhz <= 0 ? fallback : std::max(1, (refresh_mhz + 500) / 1000);
+  }
+  /* video/x-raw caps for this format; @fps_n 0 leaves the rate a range. */
+  GstCaps *caps(int fps_n, int fps_d) const
+  {
+    GstCaps *c = gst_caps_new_simple(
+      "video/x-raw", "format", G_TYPE_STRING, gst_video_format_to_string(format), "width",
+      G_TYPE_INT, width, "height", G_TYPE_INT, height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1,
+      1, "colorimetry", G_TYPE_STRING, "sRGB", nullptr);
+    if (fps_n > 0)
+      gst_caps_set_simple(c, "framerate", GST_TYPE_FRACTION, fps_n, fps_d, nullptr);
+    else
+      gst_caps_set_simple(c, "framerate", GST_TYPE_FRACTION_RANGE, 1, 1, 1000, 1, nullptr);
+    return c;
   }
 };
 

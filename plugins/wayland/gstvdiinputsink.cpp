@@ -12,7 +12,9 @@
  * vdiinputsink reads input messages, newline-delimited JSON in the
  * webrtcsink control-channel shape, and injects them into a Wayland
  * compositor through the virtual keyboard, virtual pointer and data-control
- * protocols (wlroots compositors: sway, labwc, river):
+ * protocols (wlroots compositors: sway, labwc, river), or into a GNOME /
+ * Mutter session through Mutter's RemoteDesktop D-Bus interface
+ * (#GstVdiInputSink:backend):
  *
  * |[
  * {"id":1,"request":{"type":"navigationEvent","event":{"event":"MouseMove","x":100,"y":50}}}
@@ -26,8 +28,11 @@
  *
  * Keys are typed exactly: `@` arrives as `at` on a `us` and on a `de`
  * keymap (AltGr+q there), keysyms the layout lacks are typed through
- * temporary keys. All keys and buttons are released on EOS, flush, and when
- * the element stops, so no key stays stuck.
+ * temporary keys. With Mutter, keysyms are typed with the session's own
+ * layout (Mutter picks the key and level), so a keysym that layout lacks
+ * cannot be typed and `vdi-keyboard-layout` is refused. All keys and
+ * buttons are released on EOS, flush, and when the element stops, so no key
+ * stays stuck.
  *
  * Bad messages (malformed JSON, unknown events, invalid keysyms,
  * coordinates outside the output, lines longer than the limit) are dropped
@@ -45,6 +50,10 @@
  * |[
  * gst-launch-1.0 tcpserversrc host=127.0.0.1 port=7000 ! vdiinputsink output=HEADLESS-1
  * ]| Injects the input an application sends over TCP (one JSON message per line).
+ * |[
+ * gst-launch-1.0 filesrc location=input.jsonl ! vdiinputsink backend=mutter \
+ *     bus-address=unix:path=/run/user/1000/bus
+ * ]| Replays recorded input into the GNOME / Mutter session of user 1000.
  *
  * Since: 0.1
  */
@@ -591,14 +600,17 @@ static void gst_vdi_input_sink_class_init(GstVdiInputSinkClass *klass)
   gst_element_class_set_static_metadata(
     element_class, "Wayland input injection", "Sink/Input",
     "Injects keyboard (X keysym names, any xkb layout), mouse and clipboard input into a Wayland "
-    "compositor (virtual-keyboard, virtual-pointer, data-control). Input: newline-delimited "
+    "compositor (wlroots: virtual-keyboard, virtual-pointer, data-control; Mutter/GNOME: "
+    "RemoteDesktop on the session bus, 'backend'). Input: newline-delimited "
     "JSON in the webrtcsink control-channel shape, e.g. "
     "{\"id\":1,\"request\":{\"type\":\"navigationEvent\",\"event\":{\"event\":\"KeyPress\","
     "\"key\":\"a\"}}} (docs/input-protocol.md). Session clipboard changes are posted as "
     "'vdi-clipboard' element messages.\n"
     "Examples:\n"
     "  gst-launch-1.0 filesrc location=input.jsonl ! vdiinputsink display=wayland-1\n"
-    "  gst-launch-1.0 tcpserversrc host=127.0.0.1 port=7000 ! vdiinputsink output=HEADLESS-1",
+    "  gst-launch-1.0 tcpserversrc host=127.0.0.1 port=7000 ! vdiinputsink output=HEADLESS-1\n"
+    "  gst-launch-1.0 filesrc location=input.jsonl ! vdiinputsink backend=mutter "
+    "bus-address=unix:path=/run/user/1000/bus",
     "gst-vdi developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_vdi_input_sink_change_state);

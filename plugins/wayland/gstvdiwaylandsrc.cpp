@@ -12,7 +12,12 @@
  * vdiwaylandsrc is a live source that captures an output of a Wayland
  * compositor, for example a headless sway session on a server without a
  * monitor, through the wlr-screencopy protocol (wlroots compositors: sway,
- * labwc, cage, river, Hyprland).
+ * labwc, cage, river, Hyprland), or a GNOME session (`mutter --headless`,
+ * GNOME Shell) through Mutter's own ScreenCast (frames over PipeWire) and
+ * RemoteDesktop (input, clipboard) D-Bus interfaces; see
+ * #GstVdiWaylandSrc:backend. With Mutter and show-cursor=false the pointer
+ * is not drawn into the frames but sent downstream as `vdi-cursor`
+ * out-of-band events (position, hotspot, RGBA image) for the viewer to draw.
  *
  * It pushes a frame only when the screen changed. While nothing changes it
  * repeats the last frame every #GstVdiWaylandSrc:keepalive milliseconds so
@@ -57,6 +62,12 @@
  *     ! videoconvert ! x264enc tune=zerolatency ! mpegtsmux \
  *     ! srtsink uri=srt://:8890 wait-for-connection=false
  * ]| Serves the desktop over SRT, without the mouse pointer.
+ * |[
+ * gst-launch-1.0 vdiwaylandsrc backend=mutter bus-address=unix:path=/run/user/1000/bus \
+ *     display=/run/user/1000/wayland-0 ! videoconvert ! autovideosink
+ * ]| Shows the primary monitor of the GNOME / Mutter session of user 1000
+ * (e.g. `mutter --headless --virtual-monitor 1920x1080` with PipeWire and
+ * WirePlumber running in that session).
  *
  * Since: 0.1
  */
@@ -474,26 +485,6 @@ static gboolean gst_vdi_wayland_src_stop(GstBaseSrc *basesrc)
 
 /* ---- caps ---------------------------------------------------------------- */
 
-static int default_fps(const FrameFormat &f)
-{
-  if (f.refresh_mhz <= 0)
-    return DEFAULT_FRAMERATE;
-  return std::max(1, (f.refresh_mhz + 500) / 1000);
-}
-
-static GstCaps *caps_for_format(const FrameFormat &f, int fps_n, int fps_d)
-{
-  GstCaps *caps = gst_caps_new_simple(
-    "video/x-raw", "format", G_TYPE_STRING, gst_video_format_to_string(f.format), "width",
-    G_TYPE_INT, f.width, "height", G_TYPE_INT, f.height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1,
-    1, "colorimetry", G_TYPE_STRING, "sRGB", nullptr);
-  if (fps_n > 0)
-    gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION, fps_n, fps_d, nullptr);
-  else
-    gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION_RANGE, 1, 1, 1000, 1, nullptr);
-  return caps;
-}
-
 static GstCaps *gst_vdi_wayland_src_get_caps(GstBaseSrc *basesrc, GstCaps *filter)
 {
   auto *self = GST_VDI_WAYLAND_SRC(basesrc);
@@ -502,7 +493,7 @@ static GstCaps *gst_vdi_wayland_src_get_caps(GstBaseSrc *basesrc, GstCaps *filte
 
   /* Once started, the output's format and size are known. */
   if (st->backend && st->probed.format != GST_VIDEO_FORMAT_UNKNOWN)
-    caps = caps_for_format(st->negotiated.width ? st->negotiated : st->probed, 0, 1);
+    caps = (st->negotiated.width ? st->negotiated : st->probed).caps(0, 1);
   else
     caps = gst_pad_get_pad_template_caps(GST_BASE_SRC_PAD(basesrc));
 
@@ -520,7 +511,8 @@ static GstCaps *gst_vdi_wayland_src_fixate(GstBaseSrc *basesrc, GstCaps *caps)
   caps = gst_caps_make_writable(caps);
   GstStructure *s = gst_caps_get_structure(caps, 0);
   /* As many frames as the output shows, unless downstream wants fewer. */
-  gst_structure_fixate_field_nearest_fraction(s, "framerate", default_fps(self->state->probed), 1);
+  gst_structure_fixate_field_nearest_fraction(s, "framerate",
+                                              self->state->probed.defaultFps(DEFAULT_FRAMERATE), 1);
   return GST_BASE_SRC_CLASS(parent_class)->fixate(basesrc, caps);
 }
 
@@ -534,7 +526,7 @@ static gboolean gst_vdi_wayland_src_set_caps(GstBaseSrc *basesrc, GstCaps *caps)
   st->fps_n = GST_VIDEO_INFO_FPS_N(&info);
   st->fps_d = GST_VIDEO_INFO_FPS_D(&info);
   if (st->fps_n <= 0) {
-    st->fps_n = default_fps(st->probed);
+    st->fps_n = st->probed.defaultFps(DEFAULT_FRAMERATE);
     st->fps_d = 1;
   }
   st->negotiated.format = GST_VIDEO_INFO_FORMAT(&info);
@@ -690,8 +682,7 @@ static GstFlowReturn gst_vdi_wayland_src_create(GstPushSrc *pushsrc, GstBuffer *
     if (!frame->format.sameLayout(st->negotiated)) {
       GST_INFO_OBJECT(self, "output is now %dx%d %s, renegotiating", frame->format.width,
                       frame->format.height, gst_video_format_to_string(frame->format.format));
-      g_autoptr(GstCaps) caps =
-        caps_for_format(frame->format, st->fps_n > 0 ? st->fps_n : 0, st->fps_d);
+      g_autoptr(GstCaps) caps = frame->format.caps(st->fps_n > 0 ? st->fps_n : 0, st->fps_d);
       if (!gst_base_src_set_caps(GST_BASE_SRC(self), caps)) {
         GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
                           ("The output changed to %dx%d, which downstream does not accept.",
@@ -869,8 +860,9 @@ static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
     element_class, "Wayland output capture", "Source/Video",
-    "Captures an output of a Wayland compositor (wlr-screencopy: sway, labwc, cage, river), "
-    "zero-copy. Pushes a frame only when the screen changes (damage boxes as "
+    "Captures an output of a Wayland compositor, zero-copy: wlr-screencopy (sway, labwc, cage, "
+    "river) or Mutter ScreenCast over PipeWire (GNOME, mutter --headless; 'backend'). Pushes a "
+    "frame only when the screen changes (damage boxes as "
     "GstVideoRegionOfInterestMeta, roi_type vdi-damage), repeats the last frame every "
     "'keepalive' ms while it is still, and re-pushes it at once on a force-key-unit or "
     "'vdi-repaint' upstream event. Injects upstream navigation events; reports clipboard "
@@ -879,7 +871,9 @@ static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
     "  gst-launch-1.0 vdiwaylandsrc display=wayland-1 ! videoconvert ! autovideosink\n"
     "  gst-launch-1.0 -e vdiwaylandsrc output=HEADLESS-1 ! video/x-raw,framerate=30/1 ! "
     "videoconvert ! x264enc tune=zerolatency ! h264parse ! mp4mux ! filesink "
-    "location=desktop.mp4",
+    "location=desktop.mp4\n"
+    "  gst-launch-1.0 vdiwaylandsrc backend=mutter bus-address=unix:path=/run/user/1000/bus "
+    "display=/run/user/1000/wayland-0 ! videoconvert ! autovideosink",
     "gst-vdi developers");
 
   basesrc_class->start = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_start);
