@@ -6,6 +6,8 @@
 
 #include "input-message.h"
 
+#include "json.h"
+
 #include "keymap.h"
 
 #include <gst/video/navigation.h>
@@ -46,68 +48,6 @@ bool nestingTooDeep(std::string_view s)
   return false;
 }
 
-/* A JSON member as a number: present, a number (not a string or bool). */
-bool memberNumber(JsonObject *obj, const char *name, double *out, std::string *error,
-                  bool required = true)
-{
-  JsonNode *node = json_object_get_member(obj, name);
-  if (!node || JSON_NODE_HOLDS_NULL(node)) {
-    if (required)
-      *error = std::string("missing number \"") + name + "\"";
-    return !required;
-  }
-  if (!JSON_NODE_HOLDS_VALUE(node)) {
-    *error = std::string("\"") + name + "\" must be a number";
-    return false;
-  }
-  GType t = json_node_get_value_type(node);
-  if (t == G_TYPE_INT64) {
-    *out = static_cast<double>(json_node_get_int(node));
-  } else if (t == G_TYPE_DOUBLE) {
-    *out = json_node_get_double(node);
-  } else {
-    *error = std::string("\"") + name + "\" must be a number";
-    return false;
-  }
-  if (!std::isfinite(*out)) {
-    *error = std::string("\"") + name + "\" is not a finite number";
-    return false;
-  }
-  return true;
-}
-
-bool memberString(JsonObject *obj, const char *name, std::string *out, std::string *error,
-                  bool required = true)
-{
-  JsonNode *node = json_object_get_member(obj, name);
-  if (!node || JSON_NODE_HOLDS_NULL(node)) {
-    if (required)
-      *error = std::string("missing string \"") + name + "\"";
-    return !required;
-  }
-  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
-    *error = std::string("\"") + name + "\" must be a string";
-    return false;
-  }
-  *out = json_node_get_string(node);
-  return true;
-}
-
-bool memberBool(JsonObject *obj, const char *name, bool *out, bool *present, std::string *error)
-{
-  *present = false;
-  JsonNode *node = json_object_get_member(obj, name);
-  if (!node || JSON_NODE_HOLDS_NULL(node))
-    return true;
-  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
-    *error = std::string("\"") + name + "\" must be true or false";
-    return false;
-  }
-  *out = json_node_get_boolean(node);
-  *present = true;
-  return true;
-}
-
 GstNavigationModifierType modifierState(JsonObject *obj)
 {
   /* gstwebrtc-api sends the GstNavigationModifierType bits as a number;
@@ -135,16 +75,19 @@ bool coordinate(double v, const char *name, std::string *error)
 GstEvent *parseNavigation(JsonObject *ev, std::string *error)
 {
   std::string type;
-  if (!memberString(ev, "event", &type, error))
+  if (!json::getString(ev, "event", &type, error))
     return nullptr;
   GstNavigationModifierType state = modifierState(ev);
   double x = 0, y = 0;
-  auto xy = [&]() { return memberNumber(ev, "x", &x, error) && memberNumber(ev, "y", &y, error); };
+  auto xy = [&]() {
+    return json::getNumber(ev, "x", &x, error) && json::getNumber(ev, "y", &y, error);
+  };
 
   GstEvent *event = nullptr;
   if (type == "KeyPress" || type == "KeyRelease") {
     std::string key, code;
-    if (!memberString(ev, "key", &key, error) || !memberString(ev, "code", &code, error, false))
+    if (!json::getString(ev, "key", &key, error) ||
+        !json::getString(ev, "code", &code, error, false))
       return nullptr;
     event = type == "KeyPress" ? gst_navigation_event_new_key_press(key.c_str(), state)
                                : gst_navigation_event_new_key_release(key.c_str(), state);
@@ -157,7 +100,7 @@ GstEvent *parseNavigation(JsonObject *ev, std::string *error)
     event = gst_navigation_event_new_mouse_move(x, y, state);
   } else if (type == "MouseButtonPress" || type == "MouseButtonRelease") {
     double button = 0;
-    if (!memberNumber(ev, "button", &button, error) || !xy())
+    if (!json::getNumber(ev, "button", &button, error) || !xy())
       return nullptr;
     if (button != std::floor(button) || button < 0 || button > 32) {
       *error = "\"button\" must be a small whole number";
@@ -170,9 +113,9 @@ GstEvent *parseNavigation(JsonObject *ev, std::string *error)
   } else if (type == "MouseScroll") {
     double dx = 0, dy = 0;
     bool smooth = false, has_smooth = false;
-    if (!xy() || !memberNumber(ev, "delta_x", &dx, error, false) ||
-        !memberNumber(ev, "delta_y", &dy, error, false) ||
-        !memberBool(ev, "smooth", &smooth, &has_smooth, error))
+    if (!xy() || !json::getNumber(ev, "delta_x", &dx, error, false) ||
+        !json::getNumber(ev, "delta_y", &dy, error, false) ||
+        !json::getBool(ev, "smooth", &smooth, &has_smooth, error))
       return nullptr;
     event = gst_navigation_event_new_mouse_scroll(x, y, dx, dy, state);
     if (has_smooth)
@@ -180,8 +123,8 @@ GstEvent *parseNavigation(JsonObject *ev, std::string *error)
                         nullptr);
   } else if (type == "TouchDown" || type == "TouchMotion") {
     double id = 0, pressure = 1.0;
-    if (!memberNumber(ev, "identifier", &id, error) || !xy() ||
-        !memberNumber(ev, "pressure", &pressure, error, false))
+    if (!json::getNumber(ev, "identifier", &id, error) || !xy() ||
+        !json::getNumber(ev, "pressure", &pressure, error, false))
       return nullptr;
     if (id < 0 || id > G_MAXUINT32 || id != std::floor(id)) {
       *error = "\"identifier\" must be a whole number";
@@ -193,7 +136,7 @@ GstEvent *parseNavigation(JsonObject *ev, std::string *error)
         : gst_navigation_event_new_touch_motion(static_cast<guint>(id), x, y, pressure, state);
   } else if (type == "TouchUp") {
     double id = 0;
-    if (!memberNumber(ev, "identifier", &id, error) || !xy())
+    if (!json::getNumber(ev, "identifier", &id, error) || !xy())
       return nullptr;
     if (id < 0 || id > G_MAXUINT32 || id != std::floor(id)) {
       *error = "\"identifier\" must be a whole number";
@@ -214,7 +157,7 @@ GstEvent *parseNavigation(JsonObject *ev, std::string *error)
 GstEvent *parseCustom(JsonObject *req, std::string *error)
 {
   std::string name;
-  if (!memberString(req, "structureName", &name, error))
+  if (!json::getString(req, "structureName", &name, error))
     return nullptr;
   JsonNode *snode = json_object_get_member(req, "structure");
   JsonObject *fields = nullptr;
@@ -233,12 +176,12 @@ GstEvent *parseCustom(JsonObject *req, std::string *error)
       *error = std::string(kPointerRelative) + " needs dx and dy";
       return nullptr;
     }
-    if (!memberNumber(fields, "dx", &dx, error) || !memberNumber(fields, "dy", &dy, error))
+    if (!json::getNumber(fields, "dx", &dx, error) || !json::getNumber(fields, "dy", &dy, error))
       return nullptr;
     s = gst_structure_new(kPointerRelative, "dx", G_TYPE_DOUBLE, dx, "dy", G_TYPE_DOUBLE, dy,
                           nullptr);
   } else if (name == kText) {
-    if (!fields || !memberString(fields, "text", &str, error)) {
+    if (!fields || !json::getString(fields, "text", &str, error)) {
       if (error->empty())
         *error = std::string(kText) + " needs text";
       return nullptr;
@@ -250,11 +193,11 @@ GstEvent *parseCustom(JsonObject *req, std::string *error)
       *error = std::string(kKeyboardLayout) + " needs layout";
       return nullptr;
     }
-    if (!memberString(fields, "layout", &layout, error) ||
-        !memberString(fields, "rules", &rules, error, false) ||
-        !memberString(fields, "model", &model, error, false) ||
-        !memberString(fields, "variant", &variant, error, false) ||
-        !memberString(fields, "options", &options, error, false))
+    if (!json::getString(fields, "layout", &layout, error) ||
+        !json::getString(fields, "rules", &rules, error, false) ||
+        !json::getString(fields, "model", &model, error, false) ||
+        !json::getString(fields, "variant", &variant, error, false) ||
+        !json::getString(fields, "options", &options, error, false))
       return nullptr;
     s = gst_structure_new(kKeyboardLayout, "layout", G_TYPE_STRING, layout.c_str(), "rules",
                           G_TYPE_STRING, rules.c_str(), "model", G_TYPE_STRING, model.c_str(),
@@ -266,7 +209,8 @@ GstEvent *parseCustom(JsonObject *req, std::string *error)
       *error = std::string(kClipboardSet) + " needs mime and data";
       return nullptr;
     }
-    if (!memberString(fields, "mime", &mime, error) || !memberString(fields, "data", &data, error))
+    if (!json::getString(fields, "mime", &mime, error) ||
+        !json::getString(fields, "data", &data, error))
       return nullptr;
     s = gst_structure_new(kClipboardSet, "mime", G_TYPE_STRING, mime.c_str(), "data", G_TYPE_STRING,
                           data.c_str(), nullptr);
@@ -544,7 +488,7 @@ InputMessage parseInputMessage(std::string_view line)
   }
   JsonObject *request = json_node_get_object(req);
   std::string type;
-  if (!memberString(request, "type", &type, &msg.error))
+  if (!json::getString(request, "type", &type, &msg.error))
     return msg;
 
   GstEvent *event = nullptr;

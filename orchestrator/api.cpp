@@ -6,6 +6,7 @@
 
 #include "api.h"
 
+#include "process-stats.h"
 #include "requests.h"
 
 #include <cstring>
@@ -53,7 +54,6 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
                           "vdi_session_cpu_seconds_total", "vdi_session_rss_bytes"})
       m.clear(f);
     unsigned all_viewers = 0;
-    long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
     for (const auto &s : sessions_.list()) {
       Labels l = {{"session", s->id}, {"user", s->user}};
       Labels info = l;
@@ -69,24 +69,9 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
         m.set("vdi_session_keyframe_requests_total", l,
               static_cast<double>(s->worker->keyframe_requests));
       }
-      double cpu = 0, rss = 0;
-      for (pid_t pid : sessions_.pids(*s)) {
-        gchar *stat = nullptr;
-        g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
-        if (g_file_get_contents(path, &stat, nullptr, nullptr)) {
-          /* Fields after the command name: utime is the 12th, stime the
-           * 13th, rss (pages) the 22nd. */
-          const char *p = strrchr(stat, ')');
-          g_auto(GStrv) f = p ? g_strsplit(p + 2, " ", 0) : nullptr;
-          if (f && g_strv_length(f) > 21) {
-            cpu += (g_ascii_strtod(f[11], nullptr) + g_ascii_strtod(f[12], nullptr)) / ticks;
-            rss += g_ascii_strtod(f[21], nullptr) * page;
-          }
-          g_free(stat);
-        }
-      }
-      m.set("vdi_session_cpu_seconds_total", l, cpu);
-      m.set("vdi_session_rss_bytes", l, rss);
+      ProcessUsage usage = processUsage(sessions_.pids(*s));
+      m.set("vdi_session_cpu_seconds_total", l, usage.cpu_seconds);
+      m.set("vdi_session_rss_bytes", l, usage.rss_bytes);
     }
     m.set("vdi_viewers", {}, all_viewers);
   });
@@ -398,8 +383,13 @@ void Api::sessionItem(Request &req)
         return respondError(req.msg, SOUP_STATUS_FORBIDDEN,
                             "a share token cannot stop the session");
       auth_.revokeSharesOf(sid);
-      sessions_.destroy(sid);
-      soup_server_message_set_status(req.msg, SOUP_STATUS_NO_CONTENT, nullptr);
+      /* Answered once nothing of the session runs any more. */
+      auto answer = http_.defer(req);
+      sessions_.destroy(sid, [answer] {
+        answer([](SoupServerMessage *msg) {
+          soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+        });
+      });
       return;
     }
     return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET or DELETE");

@@ -37,6 +37,9 @@ public:
   std::optional<Identity> identify(Request &req, unsigned *status, std::string *error);
   /* Whether @id may see session @s. */
   static bool maySee(const Identity &id, const Session &s);
+  /* The session @sid if @id may see it, else answers 404 (the same answer
+   * whether it does not exist or is someone else's) and returns nullptr. */
+  std::shared_ptr<Session> visibleSession(Request &req, const Identity &id, const std::string &sid);
 
   /* Adds the session's other stream URLs (whep, hls, srt) to its "urls". */
   std::function<void(JsonBuilder *, const Session &)> describe_urls;
@@ -50,8 +53,6 @@ private:
   void sessionsRoot(Request &req);
   void sessionItem(Request &req);
   void createSession(Request &req, const Identity &id);
-  /* The session named in the path if @id may see it, else answers 404. */
-  std::shared_ptr<Session> visibleSession(Request &req, const Identity &id, const std::string &sid);
   JsonNode *sessionJson(const Session &s);
 
   const Config &config_;

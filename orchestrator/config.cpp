@@ -22,7 +22,9 @@ namespace vdid {
 namespace {
 
 const std::map<std::string, std::set<std::string>> kKnownKeys = {
-  {"server", {"listen", "tls-certificate", "tls-key", "web-root", "srt-listen"}},
+  {"server",
+   {"listen", "tls-certificate", "tls-key", "web-root", "srt-listen", "request-timeout",
+    "max-connections-per-address"}},
   {"auth", {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window"}},
   {"users", {}}, /* any name */
   {"sessions",
@@ -137,6 +139,10 @@ bool Config::load(const std::string &path, Config *config, GError **error)
                   std::string("[server] srt-listen must be ADDRESS:PORT or empty, not \"") + v +
                     "\"");
   }
+  if (!readUint(kf, path, "server", "request-timeout", 1, 3600, &c.request_timeout_s, error) ||
+      !readUint(kf, path, "server", "max-connections-per-address", 1, 100000,
+                &c.max_connections_per_address, error))
+    return false;
   if (c.tls_certificate.empty() != c.tls_key.empty())
     return fail(error, path, "[server] tls-certificate and tls-key go together");
 

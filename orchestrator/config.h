@@ -34,6 +34,10 @@ struct Config {
   /* SRT for every session on one port (vdid-srt); empty address: no SRT. */
   std::string srt_address = "127.0.0.1";
   unsigned srt_port = 8890;
+  /* A request (or an idle keep-alive connection's next one) must arrive
+   * within this; requests in flight per client address. */
+  unsigned request_timeout_s = 10;
+  unsigned max_connections_per_address = 64;
 
   /* [auth] */
   std::vector<std::string> admins;

@@ -6,6 +6,8 @@
 
 #include "http.h"
 
+#include "static-files.h"
+
 namespace vdid {
 
 std::string Request::header(const char *name) const
@@ -74,28 +76,14 @@ void respondError(SoupServerMessage *msg, unsigned status, const std::string &me
 
 void respondFile(Request &req, const std::string &root)
 {
-  if (req.method != "GET" && req.method != "HEAD")
+  switch (vdi::serveStaticFile(req.msg, root, req.path)) {
+  case SOUP_STATUS_OK:
+    return;
+  case SOUP_STATUS_METHOD_NOT_ALLOWED:
     return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
-  std::string rel = req.path == "/" ? "/index.html" : req.path;
-  if (root.empty() || rel.find("..") != std::string::npos || rel.find('\0') != std::string::npos)
+  default:
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
-  std::string path = root + rel;
-  gchar *data = nullptr;
-  gsize len = 0;
-  if (!g_file_test(path.c_str(), G_FILE_TEST_IS_REGULAR) ||
-      !g_file_get_contents(path.c_str(), &data, &len, nullptr))
-    return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
-  const char *type = "application/octet-stream";
-  if (g_str_has_suffix(path.c_str(), ".html"))
-    type = "text/html; charset=utf-8";
-  else if (g_str_has_suffix(path.c_str(), ".js"))
-    type = "text/javascript; charset=utf-8";
-  else if (g_str_has_suffix(path.c_str(), ".css"))
-    type = "text/css; charset=utf-8";
-  else if (g_str_has_suffix(path.c_str(), ".map") || g_str_has_suffix(path.c_str(), ".json"))
-    type = "application/json";
-  soup_server_message_set_status(req.msg, SOUP_STATUS_OK, nullptr);
-  soup_server_message_set_response(req.msg, type, SOUP_MEMORY_TAKE, data, len);
+  }
 }
 
 JsonNode *buildJson(const std::function<void(JsonBuilder *)> &fill)
@@ -111,10 +99,12 @@ HttpServer::HttpServer()
 {
   server_ = soup_server_new("server-header", "vdid", nullptr);
   soup_server_add_handler(server_, nullptr, dispatch, this, nullptr);
+  guard_ = std::make_unique<ConnectionGuard>(server_, ConnectionLimits());
 }
 
 HttpServer::~HttpServer()
 {
+  guard_.reset();
   soup_server_disconnect(server_);
   g_object_unref(server_);
 }
@@ -137,8 +127,12 @@ bool HttpServer::listen(const std::string &address, unsigned port, GError **erro
                 "\"%s\" is not an IP address to listen on", address.c_str());
     return false;
   }
-  if (!soup_server_listen(server_, addr,
-                          tls_ ? SOUP_SERVER_LISTEN_HTTPS : SoupServerListenOptions(0), error))
+  /* Our own socket: libsoup's keeps GLib's backlog of 10, and a burst of
+   * connects then waits for SYN retransmits. */
+  g_autoptr(GSocket) sock = listenSocket(addr, guard_->limits().backlog, error);
+  if (!sock ||
+      !soup_server_listen_socket(
+        server_, sock, tls_ ? SOUP_SERVER_LISTEN_HTTPS : SoupServerListenOptions(0), error))
     return false;
   GSList *uris = soup_server_get_uris(server_);
   if (uris)

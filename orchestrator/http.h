@@ -11,6 +11,8 @@
 
 #pragma once
 
+#include "connection-guard.h"
+
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
@@ -62,6 +64,10 @@ public:
 
   /* TLS with a PEM certificate and key file. Before listen(). */
   bool setTls(const std::string &cert, const std::string &key, GError **error);
+  /* Time-outs and per-address caps for the connections (see
+   * connection-guard.h). Before listen() for the backlog. */
+  void setLimits(const ConnectionLimits &limits) { guard_->setLimits(limits); }
+  const ConnectionGuard &guard() const { return *guard_; }
   /* Listens on @address:@port (0: any free port). */
   bool listen(const std::string &address, unsigned port, GError **error);
   unsigned port() const { return port_; }
@@ -89,6 +95,7 @@ private:
   static void dispatch(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
                        gpointer data);
   SoupServer *server_ = nullptr;
+  std::unique_ptr<ConnectionGuard> guard_;
   std::map<std::string, Handler> routes_;
   std::map<std::string, WebSocketHandler> ws_routes_;
   static void dispatchWebSocket(SoupServer *, SoupServerMessage *msg, const char *path,

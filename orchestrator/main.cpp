@@ -29,6 +29,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <sys/resource.h>
 
 namespace {
 
@@ -103,6 +104,14 @@ int main(int argc, char **argv)
     return 2;
   }
 
+  /* Thousands of connections (and every session's pipes) need more than the
+   * usual soft limit of 1024 descriptors. */
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+
   vdid::Auth::Options auth_options;
   auth_options.users = config.users;
   auth_options.admins = config.admins;
@@ -126,6 +135,17 @@ int main(int argc, char **argv)
                   "Session requests served from the pre-warmed pool");
   metrics.declare("vdi_pool_misses_total", vdid::Metrics::Type::Counter,
                   "Session requests the pool could not serve (cold starts)");
+  metrics.declare("vdi_http_connections_open", vdid::Metrics::Type::Gauge,
+                  "HTTP requests being read or answered (one per connection)");
+  metrics.declare("vdi_http_connections_refused_total", vdid::Metrics::Type::Counter,
+                  "Connections shut because their address had max-connections-per-address open");
+  metrics.declare("vdi_http_requests_timed_out_total", vdid::Metrics::Type::Counter,
+                  "Connections shut because no whole request came within request-timeout");
+  metrics.addCollector([&http](vdid::Metrics &m) {
+    m.set("vdi_http_connections_open", {}, static_cast<double>(http.guard().open()));
+    m.set("vdi_http_connections_refused_total", {}, static_cast<double>(http.guard().refused()));
+    m.set("vdi_http_requests_timed_out_total", {}, static_cast<double>(http.guard().timedOut()));
+  });
   metrics.addCollector([&sessions](vdid::Metrics &m) {
     m.set("vdi_cgroup_limits_enforced", {}, sessions.cgroups().enforced() ? 1 : 0);
     const vdid::Pool *pool = sessions.pool();
@@ -164,6 +184,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "vdid: cannot use the TLS certificate: %s\n", error->message);
     return 1;
   }
+  http.setLimits({config.request_timeout_s * 1000, config.max_connections_per_address, 4096});
   if (!http.listen(config.listen_address, config.listen_port, &error)) {
     fprintf(stderr, "vdid: cannot listen on %s:%u: %s\n", config.listen_address.c_str(),
             config.listen_port, error->message);

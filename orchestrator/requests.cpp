@@ -6,6 +6,8 @@
 
 #include "requests.h"
 
+#include "json.h"
+
 #include <json-glib/json-glib.h>
 
 namespace vdid {
@@ -16,55 +18,28 @@ constexpr size_t kMaxBody = 1024 * 1024;
 constexpr unsigned kMaxApps = 16;
 constexpr unsigned kMaxArgs = 64;
 
-/* Parses @data as a JSON object into @parser; the object or nullptr. */
-JsonObject *parseObject(JsonParser *parser, const char *data, size_t len, std::string *error)
+/* The body as a JSON object (an empty body is {}), or nullptr with
+ * @error set. */
+JsonObject *parseBody(vdi::json::Document &doc, const char *data, size_t len, std::string *error)
 {
   if (len > kMaxBody) {
     *error = "the request body is larger than 1 MiB";
     return nullptr;
   }
-  GError *err = nullptr;
-  bool ok = len == 0 ? json_parser_load_from_data(parser, "{}", -1, &err)
-                     : json_parser_load_from_data(parser, data, static_cast<gssize>(len), &err);
-  if (!ok) {
-    *error = std::string("the request body is not valid JSON: ") + err->message;
-    g_error_free(err);
-    return nullptr;
-  }
-  JsonNode *root = json_parser_get_root(parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-    *error = "the request body must be a JSON object";
-    return nullptr;
-  }
-  return json_node_get_object(root);
+  std::string why;
+  JsonObject *o = len == 0 ? doc.parseObject("{}", 2, &why) : doc.parseObject(data, len, &why);
+  if (!o)
+    *error = "the request body " + std::string(why == "must be a JSON object" ? "" : "is ") + why;
+  return o;
 }
 
-/* An optional positive integer member. */
+/* An optional whole number from 1 to @max. */
 bool optionalUint(JsonObject *o, const char *name, unsigned max, unsigned *out, std::string *error)
 {
-  if (!json_object_has_member(o, name))
-    return true;
-  JsonNode *n = json_object_get_member(o, name);
-  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
-      json_node_get_int(n) <= 0 || json_node_get_int(n) > static_cast<gint64>(max)) {
-    *error =
-      std::string("\"") + name + "\" must be a whole number from 1 to " + std::to_string(max);
+  int64_t v = *out;
+  if (!vdi::json::getInt(o, name, 1, max, &v, error, false))
     return false;
-  }
-  *out = static_cast<unsigned>(json_node_get_int(n));
-  return true;
-}
-
-bool optionalString(JsonObject *o, const char *name, std::string *out, std::string *error)
-{
-  if (!json_object_has_member(o, name))
-    return true;
-  JsonNode *n = json_object_get_member(o, name);
-  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
-    *error = std::string("\"") + name + "\" must be a string";
-    return false;
-  }
-  *out = json_node_get_string(n);
+  *out = static_cast<unsigned>(v);
   return true;
 }
 
@@ -72,9 +47,11 @@ bool optionalString(JsonObject *o, const char *name, std::string *out, std::stri
 
 bool parseSessionRequest(const char *data, size_t len, SessionSpec *out, std::string *error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new();
-  JsonObject *o = parseObject(parser, data, len, error);
+  vdi::json::Document doc;
+  JsonObject *o = parseBody(doc, data, len, error);
   if (!o)
+    return false;
+  if (!vdi::json::onlyKnown(o, {"width", "height", "fps", "apps"}, error))
     return false;
   SessionSpec spec;
   if (!optionalUint(o, "width", 8192, &spec.width, error) ||
@@ -122,13 +99,15 @@ bool parseSessionRequest(const char *data, size_t len, SessionSpec *out, std::st
 
 bool parseLoginRequest(const char *data, size_t len, LoginRequest *out, std::string *error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new();
-  JsonObject *o = parseObject(parser, data, len, error);
+  vdi::json::Document doc;
+  JsonObject *o = parseBody(doc, data, len, error);
   if (!o)
     return false;
+  if (!vdi::json::onlyKnown(o, {"user", "password"}, error))
+    return false;
   LoginRequest r;
-  if (!optionalString(o, "user", &r.user, error) ||
-      !optionalString(o, "password", &r.password, error))
+  if (!vdi::json::getString(o, "user", &r.user, error, false) ||
+      !vdi::json::getString(o, "password", &r.password, error, false))
     return false;
   if (r.user.empty() || !json_object_has_member(o, "password")) {
     *error = "the body needs \"user\" and \"password\" strings";
@@ -140,9 +119,11 @@ bool parseLoginRequest(const char *data, size_t len, LoginRequest *out, std::str
 
 bool parseResizeRequest(const char *data, size_t len, ResizeRequest *out, std::string *error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new();
-  JsonObject *o = parseObject(parser, data, len, error);
+  vdi::json::Document doc;
+  JsonObject *o = parseBody(doc, data, len, error);
   if (!o)
+    return false;
+  if (!vdi::json::onlyKnown(o, {"width", "height"}, error))
     return false;
   ResizeRequest r;
   if (!optionalUint(o, "width", 8192, &r.width, error) ||
@@ -158,13 +139,15 @@ bool parseResizeRequest(const char *data, size_t len, ResizeRequest *out, std::s
 
 bool parseShareRequest(const char *data, size_t len, ShareRequest *out, std::string *error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new();
-  JsonObject *o = parseObject(parser, data, len, error);
+  vdi::json::Document doc;
+  JsonObject *o = parseBody(doc, data, len, error);
   if (!o)
+    return false;
+  if (!vdi::json::onlyKnown(o, {"role", "expiresIn"}, error))
     return false;
   ShareRequest r;
   std::string role = "view";
-  if (!optionalString(o, "role", &role, error) ||
+  if (!vdi::json::getString(o, "role", &role, error, false) ||
       !optionalUint(o, "expiresIn", 30 * 24 * 3600, &r.expires_in, error))
     return false;
   auto parsed = roleFromName(role);

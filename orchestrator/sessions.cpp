@@ -124,26 +124,6 @@ std::string findEntry(const std::string &dir, const char *prefix, const char *no
   return "";
 }
 
-/* SIGTERM to a process group, SIGKILL after @grace_ms; reaps @leader. */
-void stopGroup(pid_t leader, int grace_ms)
-{
-  if (leader <= 0)
-    return;
-  kill(-leader, SIGTERM);
-  kill(leader, SIGTERM);
-  for (int waited = 0; waited < grace_ms; waited += 10) {
-    if (waitpid(leader, nullptr, WNOHANG) == leader || (kill(leader, 0) < 0 && errno == ESRCH))
-      break;
-    g_usleep(10000);
-  }
-  /* Whatever is left of the group (children of the leader) goes now. */
-  kill(-leader, SIGKILL);
-  if (waitpid(leader, nullptr, WNOHANG) == 0) {
-    kill(leader, SIGKILL);
-    waitpid(leader, nullptr, 0);
-  }
-}
-
 bool compositorIsSway(const std::string &command)
 {
   g_auto(GStrv) argv = nullptr;
@@ -621,8 +601,9 @@ void SessionManager::onCompositorExit(GPid pid, gint status, gpointer data)
   wd->self->setState(*s, SessionState::Failed, std::string("the compositor ") + how);
 }
 
-void SessionManager::stopProcesses(Session &s)
+void SessionManager::stopProcesses(Session &s, std::function<void()> done)
 {
+  Countdown all(std::move(done));
   if (s.ready_poll) {
     g_source_remove(s.ready_poll);
     s.ready_poll = 0;
@@ -637,22 +618,23 @@ void SessionManager::stopProcesses(Session &s)
       close(w.in_fd); /* EOF tells it to stop */
     if (w.out_fd >= 0)
       close(w.out_fd);
-    stopGroup(w.pid, 2000);
+    reaper_.stop(w.pid, 2000, all.part());
     for (auto &[ref, reply] : w.pending)
       reply(nullptr);
     s.worker.reset();
   }
   for (pid_t app : s.apps)
-    stopGroup(app, 1000);
+    reaper_.stop(app, 1000, all.part());
   s.apps.clear();
   if (s.compositor > 0) {
     if (s.watch) {
       g_source_remove(s.watch);
       s.watch = 0;
     }
-    stopGroup(s.compositor, 2000);
+    reaper_.stop(s.compositor, 2000, all.part());
     s.compositor = -1;
   }
+  all.arm();
 }
 
 std::shared_ptr<Session> SessionManager::get(const std::string &id) const
@@ -706,36 +688,34 @@ std::vector<std::string> SessionManager::workerArgs(Session &s)
   return {"--software-only"};
 }
 
-bool SessionManager::destroy(const std::string &id)
+bool SessionManager::destroy(const std::string &id, std::function<void()> done)
 {
   auto s = get(id);
   if (!s)
     return false;
-  stopProcesses(*s);
   s->state = SessionState::Stopped;
-  removeTree(s->runtime_dir);
-  cgroups_->remove(s->id);
   sessions_.erase(id);
   setState(*s, SessionState::Stopped);
+  /* The dir and the cgroup go once nothing of the session runs in them. */
+  stopProcesses(*s, [this, s, done = std::move(done)] {
+    removeTree(s->runtime_dir);
+    cgroups_->remove(s->id);
+    if (done)
+      done();
+  });
   return true;
 }
 
 void SessionManager::destroyAll()
 {
   std::vector<std::string> ids;
-  for (const auto &[id, s] : sessions_) {
+  for (const auto &[id, s] : sessions_)
     ids.push_back(id);
-    /* Tell every session at once, so that stopping many takes as long as
-     * stopping one; destroy() then waits for each. */
-    if (s->worker && s->worker->pid > 0)
-      kill(-s->worker->pid, SIGTERM);
-    for (pid_t app : s->apps)
-      kill(-app, SIGTERM);
-    if (s->compositor > 0)
-      kill(-s->compositor, SIGTERM);
-  }
+  /* Every session is told at once, so that stopping many takes as long as
+   * stopping one. */
   for (const auto &id : ids)
     destroy(id);
+  reaper_.drain(5000);
 }
 
 bool SessionManager::resize(const std::string &id, unsigned width, unsigned height,

@@ -18,6 +18,7 @@
 
 #include "cgroups.h"
 #include "config.h"
+#include "process-reaper.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -145,10 +146,14 @@ public:
   const Cgroups &cgroups() const { return *cgroups_; }
   /* nullptr when pool-size is 0. */
   const Pool *pool() const { return pool_.get(); }
-  /* Stops every process of the session and removes it. */
-  bool destroy(const std::string &id);
+  /* Removes the session at once and stops its processes without blocking;
+   * @done runs once they are gone and its runtime dir and cgroup are
+   * removed. */
+  bool destroy(const std::string &id, std::function<void()> done = {});
   /* Changes the size of the session's output (sway). */
   bool resize(const std::string &id, unsigned width, unsigned height, std::string *message);
+  /* Stops every session and waits (iterating the main context) until all
+   * their processes are gone. For shutdown. */
   void destroyAll();
 
   /* Stops what a previous vdid left in the runtime base (after a crash or
@@ -202,7 +207,9 @@ private:
   static gboolean onWorkerOutput(gint fd, GIOCondition cond, gpointer data);
   static void onWorkerExit(GPid pid, gint status, gpointer data);
   void checkReady(const std::string &id);
-  void stopProcesses(Session &s);
+  /* Ends every process group of @s without blocking; @done runs once the
+   * last one is reaped. */
+  void stopProcesses(Session &s, std::function<void()> done = {});
   static void onCompositorExit(GPid pid, gint status, gpointer data);
   void reapIdle();
 
@@ -212,6 +219,7 @@ private:
   guint idle_timer_ = 0;
   std::unique_ptr<Cgroups> cgroups_;
   std::unique_ptr<Pool> pool_;
+  ProcessReaper reaper_;
 };
 
 } // namespace vdid

@@ -78,9 +78,9 @@ void Streams::whep(Request &req)
   auto id = api_.authenticate(req);
   if (!id)
     return;
-  auto s = sessions_.get(sid);
-  if (!s || !Api::maySee(*id, *s))
-    return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such session: " + sid);
+  auto s = api_.visibleSession(req, *id, sid);
+  if (!s)
+    return;
   if (s->state != SessionState::Running || !s->worker || !s->worker->ready)
     return respondError(req.msg, SOUP_STATUS_CONFLICT,
                         std::string("the session is ") + sessionStateName(s->state));
@@ -168,9 +168,9 @@ void Streams::hls(Request &req)
   auto id = api_.authenticate(req);
   if (!id)
     return;
-  auto s = sessions_.get(sid);
-  if (!s || !Api::maySee(*id, *s))
-    return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such session: " + sid);
+  auto s = api_.visibleSession(req, *id, sid);
+  if (!s)
+    return;
   if (!config_.hls)
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "HLS is off ([sessions] hls=false)");
   if (s->state != SessionState::Running)

@@ -42,6 +42,7 @@
  */
 
 #include "encoder-choice.h"
+#include "events.h"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -176,17 +177,6 @@ void fatal(Worker *w, const std::string &message)
   g_main_loop_quit(w->loop);
 }
 
-/* A keyframe now, for a new reader: force-key-unit for the encoder and
- * vdi-repaint for the damage-driven source (encoders swallow the former). */
-void requestKeyframe(GstPad *pad)
-{
-  /* Upstream events are sent into a source pad, pushed out of a sink pad. */
-  auto send = GST_PAD_IS_SRC(pad) ? gst_pad_send_event : gst_pad_push_event;
-  send(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-  send(pad,
-       gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty("vdi-repaint")));
-}
-
 bool addBranch(Worker *w, Branch &branch, const std::string &description, std::string *message)
 {
   if (branch.bin)
@@ -226,7 +216,7 @@ bool addBranch(Worker *w, Branch &branch, const std::string &description, std::s
   }
   branch.bin = bin;
   branch.tee_pad = tee_pad;
-  requestKeyframe(tee_pad);
+  vdi::requestKeyframe(tee_pad);
   return true;
 }
 
@@ -458,7 +448,7 @@ void handleCommand(Worker *w, const std::string &line)
     (op == "hls" ? setHls : setSrt)(w, active);
   } else if (op == "keyframe") {
     g_autoptr(GstPad) pad = gst_element_get_static_pad(w->tee, "sink");
-    requestKeyframe(pad);
+    vdi::requestKeyframe(pad);
   } else if (op == "quit") {
     g_main_loop_quit(w->loop);
   } else {

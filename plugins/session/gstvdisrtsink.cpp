@@ -65,6 +65,7 @@
 
 #include "gstvdisrtsink.h"
 
+#include "events.h"
 #include "srt-server.h"
 #include "ts-scan.h"
 
@@ -83,8 +84,6 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdi_srt_sink_debug);
 #define DEFAULT_PBKEYLEN 0
 #define DEFAULT_CALLER_TIMEOUT 5000
 #define DEFAULT_CALLER_QUEUE_SIZE (4 * 1024 * 1024)
-
-#define VDI_REPAINT_EVENT "vdi-repaint"
 
 enum {
   PROP_0,
@@ -381,10 +380,7 @@ void Handler::keyframeWanted(const std::string &session)
   if (!pad)
     return;
   GST_DEBUG_OBJECT(pad, "asking upstream for a keyframe");
-  gst_pad_push_event(pad,
-                     gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-  gst_pad_push_event(pad, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM,
-                                               gst_structure_new_empty(VDI_REPAINT_EVENT)));
+  vdi::requestKeyframe(pad);
   gst_object_unref(pad);
 }
 

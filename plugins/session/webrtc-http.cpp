@@ -6,6 +6,8 @@
 
 #include "webrtc-http.h"
 
+#include "static-files.h"
+
 #include "webrtc-signalling.h"
 
 #include <gio/gio.h>
@@ -86,56 +88,16 @@ void HttpServer::Impl::onWebsocket(SoupServer *, SoupServerMessage *, const char
     impl->handlers.wsOpen(client);
 }
 
-static const char *mimeType(const std::string &path)
-{
-  auto ends = [&](const char *s) {
-    size_t n = strlen(s);
-    return path.size() >= n && path.compare(path.size() - n, n, s) == 0;
-  };
-  if (ends(".html"))
-    return "text/html; charset=utf-8";
-  if (ends(".js") || ends(".mjs"))
-    return "text/javascript; charset=utf-8";
-  if (ends(".css"))
-    return "text/css; charset=utf-8";
-  if (ends(".map") || ends(".json"))
-    return "application/json";
-  if (ends(".svg"))
-    return "image/svg+xml";
-  if (ends(".png"))
-    return "image/png";
-  return "application/octet-stream";
-}
-
 void HttpServer::Impl::onStatic(SoupServer *, SoupServerMessage *msg, const char *path,
                                 GHashTable *, gpointer data)
 {
-  auto *impl = static_cast<Impl *>(data);
-  const char *method = soup_server_message_get_method(msg);
-  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-    soup_server_message_set_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, nullptr);
-    return;
-  }
-  std::string rel = path;
-  if (rel == "/" || rel.empty())
-    rel = "/index.html";
-  /* Only plain names: letters, digits, "-_./", no "..". */
-  bool ok = rel.find("..") == std::string::npos;
-  for (char c : rel)
-    ok = ok && (g_ascii_isalnum(c) || strchr("-_./", c));
-  g_autofree char *file = g_build_filename(impl->webRoot.c_str(), rel.c_str(), nullptr);
-  gchar *contents = nullptr;
-  gsize length = 0;
-  if (!ok || impl->webRoot.empty() || !g_file_get_contents(file, &contents, &length, nullptr)) {
-    soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, nullptr);
-    const char *body = "not found\n";
+  unsigned status =
+    vdi::serveStaticFile(msg, static_cast<Impl *>(data)->webRoot, path ? path : "/");
+  if (status != SOUP_STATUS_OK) {
+    const char *body = status == SOUP_STATUS_NOT_FOUND ? "not found\n" : "use GET\n";
+    soup_server_message_set_status(msg, status, nullptr);
     soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, body, strlen(body));
-    return;
   }
-  soup_message_headers_append(soup_server_message_get_response_headers(msg), "Cache-Control",
-                              "no-cache");
-  soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
-  soup_server_message_set_response(msg, mimeType(rel), SOUP_MEMORY_TAKE, contents, length);
 }
 
 void HttpServer::Impl::onWhep(SoupServer *server, SoupServerMessage *msg, const char *path,

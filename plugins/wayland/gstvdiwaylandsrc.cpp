@@ -83,6 +83,7 @@
 #include "compositor-choice.h"
 #include "cursor-event.h"
 #include "damage-meta.h"
+#include "events.h"
 #include "injector.h"
 #include "input-message.h"
 #include "wayland-connection.h"
@@ -104,7 +105,6 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdi_wayland_src_debug);
 #define DEFAULT_WATCH_CLIPBOARD TRUE
 
 /* Name of the custom upstream event that asks for an immediate re-push. */
-#define VDI_REPAINT_EVENT "vdi-repaint"
 
 enum {
   PROP_0,
@@ -563,10 +563,7 @@ static gboolean gst_vdi_wayland_src_event(GstBaseSrc *basesrc, GstEvent *event)
   auto *self = GST_VDI_WAYLAND_SRC(basesrc);
   State *st = self->state;
 
-  bool repaint = gst_video_event_is_force_key_unit(event) ||
-                 (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_UPSTREAM &&
-                  gst_event_has_name(event, VDI_REPAINT_EVENT));
-  if (repaint) {
+  if (vdi::isRepaintRequest(event)) {
     GST_DEBUG_OBJECT(self, "re-push requested by %" GST_PTR_FORMAT, event);
     std::lock_guard<std::mutex> locker(st->lock);
     st->repaint = true;

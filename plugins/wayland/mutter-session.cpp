@@ -8,8 +8,6 @@
 
 #include <gst/gst.h>
 
-#include <condition_variable>
-
 GST_DEBUG_CATEGORY_STATIC(vdi_mutter_debug);
 #define GST_CAT_DEFAULT vdi_mutter_debug
 
@@ -52,30 +50,8 @@ std::shared_ptr<MutterSession> MutterSession::create(const MutterSessionOptions 
 
 void MutterSession::invoke(const std::function<void()> &fn)
 {
-  if (g_main_context_is_owner(context_)) {
-    fn();
-    return;
-  }
-  struct Call {
-    const std::function<void()> *fn;
-    std::mutex lock;
-    std::condition_variable cond;
-    bool done = false;
-  } call;
-  call.fn = &fn;
-  g_main_context_invoke(
-    context_,
-    [](gpointer data) -> gboolean {
-      auto *c = static_cast<Call *>(data);
-      (*c->fn)();
-      std::lock_guard<std::mutex> locker(c->lock);
-      c->done = true;
-      c->cond.notify_all();
-      return G_SOURCE_REMOVE;
-    },
-    &call);
-  std::unique_lock<std::mutex> locker(call.lock);
-  call.cond.wait(locker, [&] { return call.done; });
+  if (!loop_.invoke(fn))
+    GST_WARNING("the Mutter D-Bus thread is gone");
 }
 
 bool MutterSession::setUp(const MutterSessionOptions &options, GError **error)
@@ -83,13 +59,7 @@ bool MutterSession::setUp(const MutterSessionOptions &options, GError **error)
   output_ = options.output;
 
   /* The session's D-Bus thread: signals of the proxies made below land here. */
-  context_ = g_main_context_new();
-  loop_ = g_main_loop_new(context_, FALSE);
-  thread_ = std::thread([this] {
-    g_main_context_push_thread_default(context_);
-    g_main_loop_run(loop_);
-    g_main_context_pop_thread_default(context_);
-  });
+  loop_.start();
 
   if (options.bus_address.empty()) {
     g_autoptr(GError) err = nullptr;
@@ -240,7 +210,7 @@ bool MutterSession::setUp(const MutterSessionOptions &options, GError **error)
 
 MutterSession::~MutterSession()
 {
-  if (context_) {
+  if (loop_.running()) {
     invoke([this] {
       if (rd_session_ && started_ && !closed())
         vdi_mutter_remote_desktop_session_call_stop_sync(rd_session_, nullptr, nullptr);
@@ -257,11 +227,8 @@ MutterSession::~MutterSession()
       if (bus_)
         g_dbus_connection_close_sync(bus_, nullptr, nullptr);
       g_clear_object(&bus_);
-      g_main_loop_quit(loop_);
     });
-    thread_.join();
-    g_main_loop_unref(loop_);
-    g_main_context_unref(context_);
+    loop_.stop();
   }
 }
 

@@ -12,13 +12,14 @@
  * desktop session (absolute pointer and touch coordinates need the stream).
  *
  * D-Bus signals (stream added, session closed, selection changes, Mutter
- * leaving the bus) are handled on the session's own GMainContext thread.
+ * leaving the bus) are handled on the session's own vdi::EventLoop thread.
  * Proxies come from gdbus-codegen (dbus/org.gnome.Mutter.*.xml, the API of
  * Mutter 43): typed calls, and Unix fd passing for the selection.
  */
 
 #pragma once
 
+#include "event-loop.h"
 #include "mutter-dbus.h"
 
 #include <gio/gio.h>
@@ -29,7 +30,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace vdi {
@@ -91,9 +91,7 @@ private:
   std::string stream_path_;
   uint32_t node_id_ = 0;
 
-  GMainContext *context_ = nullptr;
-  GMainLoop *loop_ = nullptr;
-  std::thread thread_;
+  EventLoop loop_{"vdi-mutter-dbus"};
 
   GDBusConnection *bus_ = nullptr;
   VdiMutterRemoteDesktopSession *rd_session_ = nullptr;

@@ -12,8 +12,6 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
-#include <future>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 GST_DEBUG_CATEGORY_STATIC(vdi_wayland_debug);
@@ -29,11 +27,6 @@ void ensureDebugCategory()
   std::call_once(once, [] {
     GST_DEBUG_CATEGORY_INIT(vdi_wayland_debug, "vdiwayland", 0, "gst-vdi Wayland connection");
   });
-}
-
-int64_t monotonicNow()
-{
-  return g_get_monotonic_time() * 1000;
 }
 
 /* Resolves what the user gave as display into what wl_display_connect()
@@ -229,33 +222,22 @@ bool WaylandConnection::init(const std::string &display, GError **error)
     return false;
   }
 
-  poll_ = gst_poll_new(TRUE);
-  gst_poll_fd_init(&pollfd_);
-  pollfd_.fd = wl_display_get_fd(display_);
-  gst_poll_add_fd(poll_, &pollfd_);
-  gst_poll_fd_ctl_read(poll_, &pollfd_, TRUE);
-  /* Posted work wakes the thread through an eventfd; shutdown sets the poll
-   * flushing. */
-  gst_poll_fd_init(&wakefd_);
-  wakefd_.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  gst_poll_add_fd(poll_, &wakefd_);
-  gst_poll_fd_ctl_read(poll_, &wakefd_, TRUE);
-
-  running_ = true;
-  thread_ = std::thread([this] { run(); });
-  thread_id_ = thread_.get_id();
+  loop_ = std::make_unique<EventLoop>("vdi-wayland");
+  loop_->start();
+  loop_->invoke([this] { attachDisplaySource(); });
   return true;
 }
 
 WaylandConnection::~WaylandConnection()
 {
-  if (thread_.joinable()) {
-    running_ = false;
-    gst_poll_set_flushing(poll_, TRUE);
-    if (std::this_thread::get_id() == thread_id_)
-      thread_.detach();
+  if (loop_) {
+    /* On the event thread itself (the last reference dropped by a task):
+     * the display source must go before the display does. */
+    if (loop_->isLoopThread())
+      detachDisplaySource();
     else
-      thread_.join();
+      loop_->invoke([this] { detachDisplaySource(); });
+    loop_->stop();
   }
   /* The thread is gone: tear down from here. */
   for (auto &out : outputs_) {
@@ -287,98 +269,27 @@ WaylandConnection::~WaylandConnection()
       wl_event_queue_destroy(queue_);
     wl_display_disconnect(display_);
   }
-  if (poll_)
-    gst_poll_free(poll_);
-  if (wakefd_.fd >= 0)
-    close(wakefd_.fd);
   GST_DEBUG("Wayland connection to %s closed", display_name_.c_str());
 }
 
 bool WaylandConnection::isEventThread() const
 {
-  return std::this_thread::get_id() == thread_id_;
-}
-
-void WaylandConnection::wake()
-{
-  if (!wake_pending_.exchange(true)) {
-    uint64_t one = 1;
-    if (write(wakefd_.fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-      GST_WARNING("could not wake the event thread: %s", g_strerror(errno));
-  }
+  return loop_ && loop_->isLoopThread();
 }
 
 void WaylandConnection::post(std::function<void()> fn)
 {
-  {
-    std::lock_guard<std::mutex> locker(lock_);
-    tasks_.push_back(std::move(fn));
-  }
-  wake();
+  loop_->post(std::move(fn));
 }
 
 void WaylandConnection::postDelayed(uint64_t delay_ns, std::function<void()> fn)
 {
-  {
-    std::lock_guard<std::mutex> locker(lock_);
-    timers_.push_back({monotonicNow() + static_cast<int64_t>(delay_ns), std::move(fn)});
-  }
-  wake();
+  loop_->addOneShot(delay_ns, std::move(fn));
 }
 
 bool WaylandConnection::invoke(const std::function<void()> &fn)
 {
-  if (isEventThread()) {
-    fn();
-    return true;
-  }
-  if (!running_)
-    return false;
-  auto done = std::make_shared<std::promise<void>>();
-  auto future = done->get_future();
-  post([&fn, done] {
-    fn();
-    done->set_value();
-  });
-  /* The thread may end (shutdown) before it runs the task; poll for that. */
-  while (future.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-    if (!running_)
-      return false;
-  }
-  return true;
-}
-
-void WaylandConnection::runTasks()
-{
-  std::vector<std::function<void()>> tasks;
-  std::vector<std::function<void()>> due;
-  {
-    std::lock_guard<std::mutex> locker(lock_);
-    tasks.swap(tasks_);
-    int64_t now = monotonicNow();
-    auto it = std::stable_partition(timers_.begin(), timers_.end(),
-                                    [now](const Timer &t) { return t.deadline > now; });
-    for (auto d = it; d != timers_.end(); ++d)
-      due.push_back(std::move(d->fn));
-    timers_.erase(it, timers_.end());
-  }
-  for (auto &task : tasks)
-    task();
-  for (auto &task : due)
-    task();
-}
-
-int64_t WaylandConnection::nextTimerDelay()
-{
-  std::lock_guard<std::mutex> locker(lock_);
-  if (!tasks_.empty())
-    return 0;
-  if (timers_.empty())
-    return -1;
-  int64_t earliest = timers_.front().deadline;
-  for (const auto &t : timers_)
-    earliest = std::min(earliest, t.deadline);
-  return std::max<int64_t>(0, earliest - monotonicNow());
+  return loop_->invoke(fn);
 }
 
 void WaylandConnection::checkDisplayError()
@@ -420,53 +331,114 @@ void WaylandConnection::fail(GQuark domain, int code, const char *format, ...)
     cb(error);
 }
 
-void WaylandConnection::run()
+/* ---- the display as a GSource ------------------------------------------ */
+
+/* The Wayland read protocol on a GMainContext (as gstwldisplay.c does it on
+ * a thread of its own): prepare announces the read after dispatching what is
+ * queued and flushes requests; check reads or cancels; dispatch dispatches
+ * the connection's queue. `reading` guards against a check GLib skips. */
+struct WaylandConnection::DisplaySource {
+  GSource source;
+  WaylandConnection *conn;
+  gpointer tag;
+  bool reading;
+};
+
+namespace {
+
+gboolean displayPrepare(GSource *base, gint *timeout)
 {
+  auto *src = reinterpret_cast<WaylandConnection::DisplaySource *>(base);
+  *timeout = -1;
+  return src->conn->displayPrepare();
+}
+
+gboolean displayCheck(GSource *base)
+{
+  auto *src = reinterpret_cast<WaylandConnection::DisplaySource *>(base);
+  return src->conn->displayCheck(g_source_query_unix_fd(base, src->tag));
+}
+
+gboolean displayDispatch(GSource *base, GSourceFunc, gpointer)
+{
+  reinterpret_cast<WaylandConnection::DisplaySource *>(base)->conn->displayDispatch();
+  return G_SOURCE_CONTINUE;
+}
+
+GSourceFuncs display_source_funcs = {displayPrepare, displayCheck, displayDispatch,
+                                     nullptr,        nullptr,      nullptr};
+
+} // namespace
+
+void WaylandConnection::attachDisplaySource()
+{
+  GSource *base = g_source_new(&display_source_funcs, sizeof(DisplaySource));
+  source_ = reinterpret_cast<DisplaySource *>(base);
+  source_->conn = this;
+  source_->reading = false;
+  source_->tag =
+    g_source_add_unix_fd(base, wl_display_get_fd(display_), GIOCondition(G_IO_IN | G_IO_ERR));
+  g_source_set_priority(base, G_PRIORITY_DEFAULT);
+  g_source_set_name(base, "vdi-wayland-display");
+  g_source_attach(base, loop_->context());
   GST_DEBUG("event thread for %s running", display_name_.c_str());
-  while (running_) {
-    if (!failed_) {
-      while (wl_display_prepare_read_queue(display_, queue_) != 0)
-        wl_display_dispatch_queue_pending(display_, queue_);
-      if (wl_display_flush(display_) < 0 && errno == EAGAIN)
-        gst_poll_fd_ctl_write(poll_, &pollfd_, TRUE);
-      else
-        gst_poll_fd_ctl_write(poll_, &pollfd_, FALSE);
-    } else {
-      /* Stop watching the dead socket; keep serving posted tasks. */
-      gst_poll_fd_ctl_read(poll_, &pollfd_, FALSE);
-      gst_poll_fd_ctl_write(poll_, &pollfd_, FALSE);
-    }
+}
 
-    int64_t delay = nextTimerDelay();
-    gint res = gst_poll_wait(poll_, delay < 0 ? GST_CLOCK_TIME_NONE : GstClockTime(delay));
-
-    if (wake_pending_.exchange(false)) {
-      uint64_t count;
-      if (read(wakefd_.fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-        GST_WARNING("could not read the wake-up counter: %s", g_strerror(errno));
-    }
-
-    if (!failed_) {
-      bool readable = res > 0 && gst_poll_fd_can_read(poll_, &pollfd_);
-      bool hangup = res > 0 && gst_poll_fd_has_closed(poll_, &pollfd_);
-      if (readable || hangup) {
-        if (wl_display_read_events(display_) < 0)
-          checkDisplayError();
-      } else {
-        wl_display_cancel_read(display_);
-      }
-      if (!failed_ && wl_display_dispatch_queue_pending(display_, queue_) < 0)
-        checkDisplayError();
-      if (hangup && !failed_)
-        checkDisplayError();
-      if (res < 0 && errno != EINTR && errno != EBUSY && errno != EAGAIN && running_)
-        GST_WARNING("poll failed: %s", g_strerror(errno));
-    }
-    if (!running_)
-      break;
-    runTasks();
-  }
+void WaylandConnection::detachDisplaySource()
+{
+  if (!source_)
+    return;
+  if (source_->reading)
+    wl_display_cancel_read(display_);
+  g_source_destroy(&source_->source);
+  g_source_unref(&source_->source);
+  source_ = nullptr;
   GST_DEBUG("event thread for %s stopped", display_name_.c_str());
+}
+
+bool WaylandConnection::displayPrepare()
+{
+  if (failed_)
+    return false;
+  if (!source_->reading) {
+    while (wl_display_prepare_read_queue(display_, queue_) != 0) {
+      if (wl_display_dispatch_queue_pending(display_, queue_) < 0) {
+        checkDisplayError();
+        return false;
+      }
+    }
+    source_->reading = true;
+  }
+  /* Requests the socket could not take yet: wait until it is writable. */
+  bool blocked = wl_display_flush(display_) < 0 && errno == EAGAIN;
+  g_source_modify_unix_fd(&source_->source, source_->tag,
+                          GIOCondition(G_IO_IN | G_IO_ERR | (blocked ? G_IO_OUT : 0)));
+  return false;
+}
+
+bool WaylandConnection::displayCheck(GIOCondition revents)
+{
+  if (source_->reading) {
+    source_->reading = false;
+    if (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
+      if (wl_display_read_events(display_) < 0)
+        checkDisplayError();
+    } else {
+      wl_display_cancel_read(display_);
+    }
+  }
+  if (revents & (G_IO_HUP | G_IO_ERR))
+    hangup_ = true;
+  return !failed_;
+}
+
+void WaylandConnection::displayDispatch()
+{
+  if (wl_display_dispatch_queue_pending(display_, queue_) < 0 || hangup_)
+    checkDisplayError();
+  if (failed_)
+    /* Stop watching the dead socket; posted work still runs. */
+    g_source_modify_unix_fd(&source_->source, source_->tag, GIOCondition(0));
 }
 
 /* ---- registry ------------------------------------------------------------ */

@@ -11,12 +11,15 @@
  *
  * Every Wayland object of the project is created, used and destroyed on the
  * event thread. Other threads hand work to it with post() (asynchronous) or
- * invoke() (waits for the result). The thread sleeps in a GstPoll on the
- * display fd; post() and shutdown wake it through the poll's control socket,
- * so a flush or a state change never waits for the compositor.
+ * invoke() (waits for the result). The thread is a vdi::EventLoop
+ * (common/event-loop.h) whose context watches the display fd through a
+ * GSource that follows libwayland's prepare-read protocol; posted work wakes
+ * it at once, so a flush or a state change never waits for the compositor.
  */
 
 #pragma once
+
+#include "event-loop.h"
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
@@ -28,7 +31,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 struct zxdg_output_manager_v1;
@@ -128,13 +130,17 @@ public:
    * detected by a module). Event-thread only. */
   void fail(GQuark domain, int code, const char *format, ...) G_GNUC_PRINTF(4, 5);
 
+  /* The display GSource (event thread; see wayland-connection.cpp). */
+  struct DisplaySource;
+  bool displayPrepare();
+  bool displayCheck(GIOCondition revents);
+  void displayDispatch();
+
 private:
   WaylandConnection() = default;
   bool init(const std::string &display, GError **error);
-  void run();
-  void runTasks();
-  int64_t nextTimerDelay();
-  void wake();
+  void attachDisplaySource();
+  void detachDisplaySource();
   void checkDisplayError();
 
   static void registryGlobal(void *data, wl_registry *registry, uint32_t name,
@@ -148,10 +154,6 @@ private:
     std::string interface;
     uint32_t version;
   };
-  struct Timer {
-    int64_t deadline;
-    std::function<void()> fn;
-  };
 
   std::string display_name_;
   wl_display *display_ = nullptr;
@@ -163,18 +165,12 @@ private:
   std::vector<Global> globals_;
   std::vector<std::unique_ptr<OutputInfo>> outputs_;
 
-  GstPoll *poll_ = nullptr;
-  GstPollFD pollfd_ = GST_POLL_FD_INIT;
-  GstPollFD wakefd_ = GST_POLL_FD_INIT;
-  std::thread thread_;
-  std::thread::id thread_id_;
-  std::atomic<bool> running_{false};
+  std::unique_ptr<EventLoop> loop_;
+  DisplaySource *source_ = nullptr; /* event thread */
+  bool hangup_ = false;             /* event thread */
   std::atomic<bool> failed_{false};
-  std::atomic<bool> wake_pending_{false};
 
-  std::mutex lock_; /* protects tasks_, timers_, callbacks_ */
-  std::vector<std::function<void()>> tasks_;
-  std::vector<Timer> timers_;
+  std::mutex lock_; /* protects callbacks_ */
   std::vector<std::pair<unsigned, ErrorCallback>> callbacks_;
   unsigned next_callback_id_ = 1;
 };

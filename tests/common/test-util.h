@@ -10,9 +10,11 @@
 
 #include <glib.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 namespace vdi::test {
@@ -28,6 +30,23 @@ inline std::string writeTempFile(const char *name_template, const std::string &t
   close(fd);
   std::ofstream(path) << text;
   return path;
+}
+
+/* Checks @pred every @poll until it holds or @timeout has passed; returns
+ * whether it held. The one way tests wait for a state nothing notifies them
+ * of (a process count, an HTTP answer): never a fixed sleep. */
+template <typename Pred>
+bool eventually(std::chrono::milliseconds timeout, Pred pred,
+                std::chrono::milliseconds poll = std::chrono::milliseconds(10))
+{
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (pred())
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(poll);
+  }
 }
 } // namespace vdi::test
 

@@ -85,18 +85,12 @@ void parseCheck(const std::string &script, const std::vector<std::string> &args,
     gst_object_unref(pipeline);
 }
 
-/* Retries @fn (returns true on success) until @timeout. */
+/* eventually() for probes that start a program (curl, ffmpeg): every
+ * 300 ms rather than every 10. */
 template <typename Fn>
-bool eventually(std::chrono::milliseconds timeout, Fn fn)
+bool probeUntil(std::chrono::milliseconds timeout, Fn fn)
 {
-  int64_t deadline = monotonicMs() + timeout.count();
-  while (true) {
-    if (fn())
-      return true;
-    if (monotonicMs() >= deadline)
-      return false;
-    std::this_thread::sleep_for(300ms);
-  }
+  return eventually(timeout, fn, 300ms);
 }
 
 /* HTTP GET with curl over loopback: status code, body in @body. */
@@ -169,7 +163,7 @@ TEST_CASE("recipe: desktop-srt serves the desktop to ffmpeg", "[recipe]")
   std::string log;
   /* Until the recipe is up and the desktop's red is on screen (under load
    * the first captured frame can predate sway's repaint)... */
-  CHECK(eventually(30s, [&] {
+  CHECK(probeUntil(30s, [&] {
     frames = ffmpegFrames(url, 3, 20s, &log);
     return frames.size() == 3 && near(frames.back(), 255, 0, 0);
   }));
@@ -209,8 +203,8 @@ TEST_CASE("recipe: desktop-hls plays in ffprobe and hlsdemux, sliding and cleane
   std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hls/desk/index.m3u8";
 
   /* Three segments are there within a few seconds. */
-  REQUIRE(eventually(30s, [&] { return countFiles(dir.path() + "/hls/desk", ".ts") >= 3; }));
-  REQUIRE(eventually(10s, [&] { return httpGet(url) == 200; }));
+  REQUIRE(probeUntil(30s, [&] { return countFiles(dir.path() + "/hls/desk", ".ts") >= 3; }));
+  REQUIRE(probeUntil(10s, [&] { return httpGet(url) == 200; }));
 
   std::string probe = ffprobeStream(url);
   INFO("ffprobe: " << probe);
@@ -222,7 +216,7 @@ TEST_CASE("recipe: desktop-hls plays in ffprobe and hlsdemux, sliding and cleane
 
   /* Sliding: after ~12 segments the playlist starts later and keeps at most
    * 5 entries, old segments are deleted (max-files 10). */
-  REQUIRE(eventually(
+  REQUIRE(probeUntil(
     30s, [&] { return readFile(playlist_path).find("segment00012.ts") != std::string::npos; }));
   std::string m3u8 = readFile(playlist_path);
   INFO(m3u8);
@@ -261,7 +255,7 @@ TEST_CASE("recipe: desktop-webrtc", "[recipe]")
    * only there when web/ was built, so any HTTP answer counts; a GET on the
    * WHEP endpoint is not a POST: 4xx). */
   int code = 0;
-  CHECK(eventually(30s, [&] {
+  CHECK(probeUntil(30s, [&] {
     code = httpGet("http://127.0.0.1:" + std::to_string(port) + "/whep");
     return code != 0;
   }));
@@ -293,13 +287,13 @@ TEST_CASE("recipe: desktop-all serves SRT, HLS and WebRTC from one encoder", "[r
   std::string hls_url = "http://127.0.0.1:" + std::to_string(hls) + "/hls/desk/index.m3u8";
   std::string log;
   std::vector<Rgb> frames;
-  CHECK(eventually(30s, [&] {
+  CHECK(probeUntil(30s, [&] {
     frames = ffmpegFrames(srt_url, 3, 20s, &log);
     return frames.size() == 3;
   }));
   INFO("ffmpeg: " << log << " recipe: " << readFile(dir.path() + "/recipe.log"));
   CHECK(frames.size() == 3);
-  REQUIRE(eventually(30s, [&] { return countFiles(dir.path() + "/hls/desk", ".ts") >= 3; }));
+  REQUIRE(probeUntil(30s, [&] { return countFiles(dir.path() + "/hls/desk", ".ts") >= 3; }));
   CHECK(ffprobeStream(hls_url) == "h264,640,480");
   int code = httpGet("http://127.0.0.1:" + std::to_string(web) + "/whep");
   CHECK(code >= 200);
@@ -327,7 +321,7 @@ TEST_CASE("recipe: input-tcp injects JSON events into the session", "[recipe]")
   Process run({"bash", recipe("input-tcp.sh"), sway.display(), std::to_string(port)}, recipeEnv(),
               tmp.path() + "/recipe.log");
   /* Send events with a plain TCP client once the port listens. */
-  bool sent = eventually(20s, [&] {
+  bool sent = probeUntil(20s, [&] {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in sa{};
     sa.sin_family = AF_INET;

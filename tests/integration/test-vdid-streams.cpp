@@ -164,15 +164,16 @@ TEST_CASE("a vdid session's HLS playlist plays in ffmpeg", "[vdid][streams]")
   /* An HLS reader counts as a viewer (metrics, idle reaper): the worker
    * reports it within its 2 s stats period. */
   std::string labels = "\\{session=\"" + id + "\",user=\"" + v.user + "\"\\}";
-  double viewers = 0;
-  for (int i = 0; i < 40 && viewers < 1; i++) {
-    std::string text = c.request("GET", v.vdid->base + "/metrics", "", v.owner).body;
-    std::smatch vm;
-    if (std::regex_search(text, vm, std::regex("vdi_session_viewers" + labels + " ([0-9.]+)")))
-      viewers = std::stod(vm[1]);
-    std::this_thread::sleep_for(200ms);
-  }
-  CHECK(viewers >= 1);
+  CHECK(eventually(
+    8s,
+    [&] {
+      std::string text = c.request("GET", v.vdid->base + "/metrics", "", v.owner).body;
+      std::smatch vm;
+      return std::regex_search(text, vm,
+                               std::regex("vdi_session_viewers" + labels + " ([0-9.]+)")) &&
+             std::stod(vm[1]) >= 1;
+    },
+    100ms));
 }
 
 TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")

@@ -161,10 +161,7 @@ TEST_CASE("vdid runs a session as its Unix user and cleans up after it", "[vdid]
   REQUIRE(pw);
   CHECK(st.st_uid == pw->pw_uid);
   std::vector<pid_t> procs;
-  for (int i = 0; i < 100 && procs.size() < 3; i++) {
-    std::this_thread::sleep_for(50ms);
-    procs = processesOf(dir);
-  }
+  eventually(5s, [&] { return (procs = processesOf(dir)).size() >= 3; });
   REQUIRE(procs.size() >= 3); /* sway, the shell pipeline and the test client */
   for (pid_t p : procs)
     CHECK(ownerOf(p) == pw->pw_uid);
@@ -272,12 +269,8 @@ TEST_CASE("vdid marks a session failed when its compositor dies, and SIGTERM lea
   /* kill -9 the first session's compositor: it fails, the second runs on. */
   for (pid_t p : processesOf(dirs[0]))
     kill(p, SIGKILL);
-  std::string state;
-  for (int i = 0; i < 100 && state != "failed"; i++) {
-    std::this_thread::sleep_for(50ms);
-    state = member(c.request("GET", urls[0], "", v.owner).body, "state");
-  }
-  CHECK(state == "failed");
+  CHECK(eventually(
+    5s, [&] { return member(c.request("GET", urls[0], "", v.owner).body, "state") == "failed"; }));
   CHECK(c.request("GET", urls[0], "", v.owner).body.find("killed by signal 9") !=
         std::string::npos);
   CHECK(member(c.request("GET", urls[1], "", v.owner).body, "state") == "running");
@@ -447,12 +440,8 @@ TEST_CASE("vdid stops sessions nobody watched for idle-timeout", "[vdid][session
   std::string url = v.vdid->base + "/api/v1/sessions/" + member(r.body, "id");
   std::string dir = v.base + "/" + member(r.body, "id");
   REQUIRE(waitState(c, url, v.owner) == "running");
-  unsigned status = 200;
-  for (int i = 0; i < 100 && status == 200; i++) {
-    std::this_thread::sleep_for(100ms);
-    status = c.request("GET", url, "", v.owner).status;
-  }
-  CHECK(status == 404);
+  CHECK(eventually(
+    10s, [&] { return c.request("GET", url, "", v.owner).status == 404; }, 50ms));
   CHECK(processesOf(dir).empty());
 }
 
@@ -517,13 +506,14 @@ TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdi
   std::smatch m;
   std::string labels = "\\{session=\"" + id + "\",user=\"" + v.user + "\"\\}";
   /* The worker reports every 2 s. */
-  for (int i = 0; i < 30; i++) {
-    text = c.request("GET", v.vdid->base + "/metrics", "", v.owner).body;
-    if (std::regex_search(text, m, std::regex("vdi_session_fps" + labels + " ([0-9.e+]+)")) &&
-        std::stod(m[1]) > 0)
-      break;
-    std::this_thread::sleep_for(200ms);
-  }
+  eventually(
+    6s,
+    [&] {
+      text = c.request("GET", v.vdid->base + "/metrics", "", v.owner).body;
+      return std::regex_search(text, m, std::regex("vdi_session_fps" + labels + " ([0-9.e+]+)")) &&
+             std::stod(m[1]) > 0;
+    },
+    100ms);
   INFO(text);
   REQUIRE(
     std::regex_search(text, m, std::regex("vdi_session_rss_bytes" + labels + " ([0-9.e+]+)")));
@@ -572,12 +562,8 @@ TEST_CASE("kill -9 of one session's worker leaves another session streaming", "[
   }
   REQUIRE(worker > 0);
   kill(worker, SIGKILL);
-  std::string state;
-  for (int i = 0; i < 100 && state != "failed"; i++) {
-    std::this_thread::sleep_for(50ms);
-    state = member(c.request("GET", url_a, "", v.owner).body, "state");
-  }
-  CHECK(state == "failed");
+  CHECK(eventually(
+    5s, [&] { return member(c.request("GET", url_a, "", v.owner).body, "state") == "failed"; }));
   CHECK(c.request("GET", url_a, "", v.owner).body.find("worker was killed by signal 9") !=
         std::string::npos);
   CHECK(processesOf(v.base + "/" + a).empty());
@@ -675,13 +661,9 @@ double metricValue(const std::string &text, const std::string &sample)
 bool waitPoolReady(SessionVdid &v, Client &c, double n, std::chrono::seconds timeout = 40s)
 {
   std::string sample = "vdi_pool_ready{user=\"" + v.user + "\"}";
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (metricValue(c.request("GET", v.vdid->base + "/metrics", "", v.owner).body, sample) == n)
-      return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
+  return eventually(timeout, [&] {
+    return metricValue(c.request("GET", v.vdid->base + "/metrics", "", v.owner).body, sample) == n;
+  });
 }
 
 /* A viewer gets the pipeline's H.264 offer through vdid's signalling relay. */
@@ -786,13 +768,12 @@ TEST_CASE("vdid serves sessions from a pre-warmed pool and refills it", "[vdid][
   CHECK(r.body.find("\"pooled\":true") != std::string::npos);
   std::string url = api + "/" + pooled_id;
   /* Its app was launched, and it streams. */
-  bool app = false;
-  for (int i = 0; i < 100 && !app; i++) {
+  CHECK(eventually(5s, [&] {
     for (pid_t p : processesOf(v.base + "/" + pooled_id))
-      app = app || cmdline(p).find("sleep 600") != std::string::npos;
-    std::this_thread::sleep_for(50ms);
-  }
-  CHECK(app);
+      if (cmdline(p).find("sleep 600") != std::string::npos)
+        return true;
+    return false;
+  }));
   /* A claimed session runs at normal priority, every thread of it. */
   CHECK(niceOf(v.base + "/" + pooled_id) == std::set<int>{0});
   std::string offer = offerThroughRelay(url, v.owner);

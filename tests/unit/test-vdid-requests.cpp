@@ -75,3 +75,21 @@ TEST_CASE("login, resize and share bodies", "[vdid][requests]")
   CHECK_FALSE(parse(parseShareRequest, R"({"role":"admin"})", &share, &error));
   CHECK(error.find("view") != std::string::npos);
 }
+
+TEST_CASE("unknown fields are refused, naming the field", "[vdid][requests]")
+{
+  std::string error;
+  SessionSpec spec;
+  CHECK_FALSE(parse(parseSessionRequest, R"({"app":[["foot"]]})", &spec, &error));
+  CHECK(error == "unknown field \"app\"");
+  LoginRequest login;
+  CHECK_FALSE(
+    parse(parseLoginRequest, R"({"user":"a","password":"b","remember":true})", &login, &error));
+  CHECK(error == "unknown field \"remember\"");
+  ResizeRequest resize;
+  CHECK_FALSE(parse(parseResizeRequest, R"({"width":640,"height":480,"dpi":2})", &resize, &error));
+  CHECK(error == "unknown field \"dpi\"");
+  ShareRequest share;
+  CHECK_FALSE(parse(parseShareRequest, R"({"roles":"view"})", &share, &error));
+  CHECK(error == "unknown field \"roles\"");
+}

@@ -1,0 +1,70 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * What stands between vdid's one port and a hostile client. libsoup reads
+ * requests as slowly as a client sends them and holds an idle keep-alive
+ * connection for ever, so a few thousand connections that never finish a
+ * request would pin vdid's fds and memory. The guard watches every request
+ * libsoup starts to read:
+ * - a request (headers and body) must arrive within request-timeout, and an
+ *   idle keep-alive connection gets the same time for its next request;
+ * - one address may have at most max-connections-per-address requests in
+ *   flight (one per connection: vdid does not pipeline);
+ * a connection over either limit is shut down. The listen backlog is raised
+ * so that a burst of connects is not answered with SYN retransmits.
+ */
+
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include <map>
+#include <string>
+
+namespace vdid {
+
+struct ConnectionLimits {
+  unsigned request_timeout_ms = 10000;
+  unsigned per_address = 64;
+  int backlog = 1024;
+};
+
+class ConnectionGuard
+{
+public:
+  ConnectionGuard(SoupServer *server, const ConnectionLimits &limits);
+  ~ConnectionGuard();
+  ConnectionGuard(const ConnectionGuard &) = delete;
+  ConnectionGuard &operator=(const ConnectionGuard &) = delete;
+
+  void setLimits(const ConnectionLimits &limits) { limits_ = limits; }
+  const ConnectionLimits &limits() const { return limits_; }
+
+  /* Counters for /metrics. */
+  unsigned long timedOut() const { return timed_out_; }
+  unsigned long refused() const { return refused_; }
+  size_t open() const;
+
+  struct Tracked; /* one per request being read or answered */
+
+private:
+  static void onRequestStarted(SoupServer *, SoupServerMessage *msg, gpointer data);
+  void started(SoupServerMessage *msg);
+  void closeConnection(SoupServerMessage *msg);
+
+  SoupServer *server_;
+  gulong handler_ = 0;
+  ConnectionLimits limits_;
+  std::map<std::string, unsigned> per_address_;
+  unsigned long timed_out_ = 0, refused_ = 0;
+};
+
+/* A listening TCP socket on @address:@port with @backlog, for
+ * soup_server_listen_socket(). */
+GSocket *listenSocket(GSocketAddress *address, int backlog, GError **error);
+
+} // namespace vdid

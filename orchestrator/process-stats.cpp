@@ -1,0 +1,52 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "process-stats.h"
+
+#include <glib.h>
+
+#include <cstring>
+#include <unistd.h>
+
+namespace vdid {
+
+bool parseProcStat(const char *text, ProcessUsage *out)
+{
+  /* The command name is in parentheses and may hold spaces or ')': the
+   * fields start after the last ')'. utime is the 14th field of the line,
+   * stime the 15th, rss (pages) the 24th. */
+  const char *p = text ? strrchr(text, ')') : nullptr;
+  if (!p || p[1] != ' ')
+    return false;
+  g_auto(GStrv) f = g_strsplit(p + 2, " ", 0);
+  if (g_strv_length(f) <= 21)
+    return false;
+  static const long ticks = sysconf(_SC_CLK_TCK);
+  static const long page = sysconf(_SC_PAGESIZE);
+  out->cpu_seconds = (g_ascii_strtod(f[11], nullptr) + g_ascii_strtod(f[12], nullptr)) / ticks;
+  out->rss_bytes = g_ascii_strtod(f[21], nullptr) * page;
+  return true;
+}
+
+ProcessUsage processUsage(pid_t pid)
+{
+  ProcessUsage usage;
+  g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+  g_autofree char *stat = nullptr;
+  if (g_file_get_contents(path, &stat, nullptr, nullptr) && !parseProcStat(stat, &usage))
+    usage = ProcessUsage();
+  return usage;
+}
+
+ProcessUsage processUsage(const std::vector<pid_t> &pids)
+{
+  ProcessUsage sum;
+  for (pid_t pid : pids)
+    sum += processUsage(pid);
+  return sum;
+}
+
+} // namespace vdid

@@ -1,0 +1,41 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * What the kernel says a process uses, from /proc/PID/stat: CPU time and
+ * resident memory. vdid's metrics sum it over a session's processes.
+ */
+
+#pragma once
+
+#include <sys/types.h>
+
+#include <vector>
+
+namespace vdid {
+
+struct ProcessUsage {
+  double cpu_seconds = 0; /* user + system */
+  double rss_bytes = 0;
+
+  ProcessUsage &operator+=(const ProcessUsage &o)
+  {
+    cpu_seconds += o.cpu_seconds;
+    rss_bytes += o.rss_bytes;
+    return *this;
+  }
+};
+
+/* Parses the text of /proc/PID/stat; false if it is not one. */
+bool parseProcStat(const char *text, ProcessUsage *out);
+
+/* The usage of @pid, zero when it is gone. */
+ProcessUsage processUsage(pid_t pid);
+
+/* The sum over @pids. */
+ProcessUsage processUsage(const std::vector<pid_t> &pids);
+
+} // namespace vdid
