@@ -6,9 +6,9 @@
 
 /*
  * The interface between vdiwaylandsrc and the ways of getting pixels out of
- * a compositor. wlr-screencopy is the first backend; ext-image-copy-capture
- * and a Mutter ScreenCast/PipeWire backend plug in here without touching the
- * element.
+ * a compositor: wlr-screencopy (screencopy-backend.cpp) and Mutter
+ * ScreenCast over PipeWire (mutter-backend.cpp); ext-image-copy-capture can
+ * plug in here without touching the element.
  */
 
 #pragma once
@@ -18,6 +18,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,6 +47,24 @@ struct FrameFormat {
   {
     return format == o.format && width == o.width && height == o.height && stride == o.stride;
   }
+  /* Frames per second of the output's refresh, @fallback if unknown. */
+  int defaultFps(int fallback) const
+  {
+    return refresh_mhz <= 0 ? fallback : std::max(1, (refresh_mhz + 500) / 1000);
+  }
+  /* video/x-raw caps for this format; @fps_n 0 leaves the rate a range. */
+  GstCaps *caps(int fps_n, int fps_d) const
+  {
+    GstCaps *c = gst_caps_new_simple(
+      "video/x-raw", "format", G_TYPE_STRING, gst_video_format_to_string(format), "width",
+      G_TYPE_INT, width, "height", G_TYPE_INT, height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1,
+      1, "colorimetry", G_TYPE_STRING, "sRGB", nullptr);
+    if (fps_n > 0)
+      gst_caps_set_simple(c, "framerate", GST_TYPE_FRACTION, fps_n, fps_d, nullptr);
+    else
+      gst_caps_set_simple(c, "framerate", GST_TYPE_FRACTION_RANGE, 1, 1, 1000, 1, nullptr);
+    return c;
+  }
 };
 
 /* unique_ptr for GstBuffer. */
@@ -66,6 +85,20 @@ struct CapturedFrame {
   int64_t ready_time_ns = 0;
 };
 
+/* Where the pointer is and what it looks like, for backends that deliver
+ * it as metadata instead of drawing it into the frames (Mutter with
+ * show-cursor=false). Coordinates in frame pixels. */
+struct CursorUpdate {
+  bool visible = false;
+  int x = 0, y = 0;
+  int hotspot_x = 0, hotspot_y = 0;
+  /* A new cursor image when image_width > 0: tightly packed pixels
+   * (image_width * 4 bytes a row) in image_format. */
+  GstVideoFormat image_format = GST_VIDEO_FORMAT_UNKNOWN;
+  int image_width = 0, image_height = 0;
+  std::vector<uint8_t> image;
+};
+
 class CaptureBackend
 {
 public:
@@ -74,6 +107,8 @@ public:
     std::function<void(CapturedFrame &&frame)> frame;
     /* Capture cannot continue (event thread). */
     std::function<void(const GError *error)> error;
+    /* The pointer moved or changed shape (event thread); optional. */
+    std::function<void(const CursorUpdate &cursor)> cursor;
   };
 
   virtual ~CaptureBackend() = default;

@@ -12,7 +12,9 @@
  * vdiinputsink reads input messages, newline-delimited JSON in the
  * webrtcsink control-channel shape, and injects them into a Wayland
  * compositor through the virtual keyboard, virtual pointer and data-control
- * protocols (wlroots compositors: sway, labwc, river):
+ * protocols (wlroots compositors: sway, labwc, river), or into a GNOME /
+ * Mutter session through Mutter's RemoteDesktop D-Bus interface
+ * (#GstVdiInputSink:backend):
  *
  * |[
  * {"id":1,"request":{"type":"navigationEvent","event":{"event":"MouseMove","x":100,"y":50}}}
@@ -26,8 +28,11 @@
  *
  * Keys are typed exactly: `@` arrives as `at` on a `us` and on a `de`
  * keymap (AltGr+q there), keysyms the layout lacks are typed through
- * temporary keys. All keys and buttons are released on EOS, flush, and when
- * the element stops, so no key stays stuck.
+ * temporary keys. With Mutter, keysyms are typed with the session's own
+ * layout (Mutter picks the key and level), so a keysym that layout lacks
+ * cannot be typed and `vdi-keyboard-layout` is refused. All keys and
+ * buttons are released on EOS, flush, and when the element stops, so no key
+ * stays stuck.
  *
  * Bad messages (malformed JSON, unknown events, invalid keysyms,
  * coordinates outside the output, lines longer than the limit) are dropped
@@ -45,6 +50,10 @@
  * |[
  * gst-launch-1.0 tcpserversrc host=127.0.0.1 port=7000 ! vdiinputsink output=HEADLESS-1
  * ]| Injects the input an application sends over TCP (one JSON message per line).
+ * |[
+ * gst-launch-1.0 filesrc location=input.jsonl ! vdiinputsink backend=mutter \
+ *     bus-address=unix:path=/run/user/1000/bus
+ * ]| Replays recorded input into the GNOME / Mutter session of user 1000.
  *
  * Since: 0.1
  */
@@ -56,6 +65,7 @@
 #include "gstvdiinputsink.h"
 
 #include "clipboard.h"
+#include "compositor-choice.h"
 #include "injector.h"
 #include "input-message.h"
 #include "wayland-connection.h"
@@ -79,6 +89,8 @@ enum {
   PROP_OUTPUT,
   PROP_CLIPBOARD_LIMIT,
   PROP_STATS,
+  PROP_BACKEND,
+  PROP_BUS_ADDRESS,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
@@ -92,6 +104,8 @@ struct Settings {
   std::string display;
   std::string output;
   guint64 clipboard_limit = vdi::kDefaultClipboardLimit;
+  GstVdiBackend backend = GST_VDI_BACKEND_AUTO;
+  std::string bus_address;
 };
 
 struct Stats {
@@ -109,6 +123,7 @@ struct State {
 
   WaylandConnectionPtr conn;
   unsigned conn_error_cb = 0;
+  std::shared_ptr<MutterSession> mutter;
   std::unique_ptr<Injector> injector;
 
   /* Streaming thread only. */
@@ -182,6 +197,12 @@ static void gst_vdi_input_sink_set_property(GObject *object, guint prop_id, cons
   case PROP_CLIPBOARD_LIMIT:
     s.clipboard_limit = g_value_get_uint64(value);
     break;
+  case PROP_BACKEND:
+    s.backend = static_cast<GstVdiBackend>(g_value_get_enum(value));
+    break;
+  case PROP_BUS_ADDRESS:
+    s.bus_address = g_value_get_string(value) ? g_value_get_string(value) : "";
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -213,6 +234,16 @@ static void gst_vdi_input_sink_get_property(GObject *object, guint prop_id, GVal
   case PROP_STATS:
     g_value_take_boxed(value, make_stats(self));
     break;
+  case PROP_BACKEND:
+    GST_OBJECT_LOCK(self);
+    g_value_set_enum(value, s.backend);
+    GST_OBJECT_UNLOCK(self);
+    break;
+  case PROP_BUS_ADDRESS:
+    GST_OBJECT_LOCK(self);
+    g_value_set_string(value, s.bus_address.empty() ? nullptr : s.bus_address.c_str());
+    GST_OBJECT_UNLOCK(self);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -243,11 +274,17 @@ static gboolean gst_vdi_input_sink_start(GstBaseSink *basesink)
   std::string display = st->settings.display;
   std::string output = st->settings.output;
   guint64 limit = st->settings.clipboard_limit;
+  CompositorRequest request;
+  request.backend = st->settings.backend;
+  request.display = display;
+  request.output = output;
+  request.bus_address = st->settings.bus_address;
+  request.capture = false;
   GST_OBJECT_UNLOCK(self);
 
   g_autoptr(GError) error = nullptr;
-  st->conn = WaylandConnection::connect(display, &error);
-  if (!st->conn) {
+  CompositorLink link;
+  if (!openCompositor(request, &link, &error)) {
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", error->message), (nullptr));
     return FALSE;
   }
@@ -261,17 +298,40 @@ static gboolean gst_vdi_input_sink_start(GstBaseSink *basesink)
   options.on_warning = [self](const std::string &message) {
     GST_ELEMENT_WARNING(self, RESOURCE, READ, ("%s", message.c_str()), (nullptr));
   };
-  st->injector = Injector::create(st->conn, options, &error);
+  if (link.mutter) {
+    st->injector = createMutterInjector(link.mutter, options, &error);
+  } else {
+    st->injector = Injector::create(link.conn, options, &error);
+    if (!st->injector && request.backend == GST_VDI_BACKEND_AUTO &&
+        error->code == GST_RESOURCE_ERROR_SETTINGS) {
+      /* A compositor without the wlroots input protocols: Mutter? */
+      g_autoptr(GError) mutter_error = nullptr;
+      request.backend = GST_VDI_BACKEND_MUTTER;
+      link = CompositorLink();
+      if (openCompositor(request, &link, &mutter_error)) {
+        g_clear_error(&error);
+        st->injector = createMutterInjector(link.mutter, options, &error);
+      } else {
+        GError *both = g_error_new(GST_RESOURCE_ERROR, error->code, "%s. Mutter was tried too: %s",
+                                   error->message, mutter_error->message);
+        g_clear_error(&error);
+        error = both;
+      }
+    }
+  }
+  st->conn = link.conn;
+  st->mutter = link.mutter;
   if (!st->injector) {
     if (error->code == GST_RESOURCE_ERROR_NOT_FOUND)
       GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", error->message), (nullptr));
     else
       GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", error->message), (nullptr));
     st->conn.reset();
+    st->mutter.reset();
     return FALSE;
   }
   GST_INFO_OBJECT(self, "injecting into %s on %s", st->injector->outputName().c_str(),
-                  st->conn->displayName().c_str());
+                  link.where().c_str());
   st->pending.clear();
   st->scanned = 0;
   st->discarding = false;
@@ -285,6 +345,7 @@ static gboolean gst_vdi_input_sink_stop(GstBaseSink *basesink)
   State *st = self->state;
   /* Releases every key and button still down. */
   st->injector.reset();
+  st->mutter.reset();
   st->conn.reset();
   st->pending.clear();
   st->scanned = 0;
@@ -503,6 +564,26 @@ static void gst_vdi_input_sink_class_init(GstVdiInputSinkClass *klass)
                                   vdi::clipboardLimitParamSpec());
 
   /**
+   * GstVdiInputSink:backend:
+   *
+   * How input reaches the compositor: `wlr-screencopy` (the wlroots virtual
+   * keyboard/pointer and data-control protocols on the Wayland socket),
+   * `mutter` (Mutter's RemoteDesktop on the session bus, see
+   * #GstVdiInputSink:bus-address) or `auto` (the wlroots protocols when the
+   * compositor has them, else Mutter). With Mutter, keysyms are typed with
+   * the session's own layout (vdi-keyboard-layout is refused).
+   */
+  g_object_class_install_property(gobject_class, PROP_BACKEND, vdi::backendParamSpec());
+
+  /**
+   * GstVdiInputSink:bus-address:
+   *
+   * D-Bus address of the session bus Mutter is on; unset means
+   * $DBUS_SESSION_BUS_ADDRESS.
+   */
+  g_object_class_install_property(gobject_class, PROP_BUS_ADDRESS, vdi::busAddressParamSpec());
+
+  /**
    * GstVdiInputSink:stats:
    *
    * Counters: `accepted` and `rejected` messages (guint64), `oversized`
@@ -519,14 +600,17 @@ static void gst_vdi_input_sink_class_init(GstVdiInputSinkClass *klass)
   gst_element_class_set_static_metadata(
     element_class, "Wayland input injection", "Sink/Input",
     "Injects keyboard (X keysym names, any xkb layout), mouse and clipboard input into a Wayland "
-    "compositor (virtual-keyboard, virtual-pointer, data-control). Input: newline-delimited "
+    "compositor (wlroots: virtual-keyboard, virtual-pointer, data-control; Mutter/GNOME: "
+    "RemoteDesktop on the session bus, 'backend'). Input: newline-delimited "
     "JSON in the webrtcsink control-channel shape, e.g. "
     "{\"id\":1,\"request\":{\"type\":\"navigationEvent\",\"event\":{\"event\":\"KeyPress\","
     "\"key\":\"a\"}}} (docs/input-protocol.md). Session clipboard changes are posted as "
     "'vdi-clipboard' element messages.\n"
     "Examples:\n"
     "  gst-launch-1.0 filesrc location=input.jsonl ! vdiinputsink display=wayland-1\n"
-    "  gst-launch-1.0 tcpserversrc host=127.0.0.1 port=7000 ! vdiinputsink output=HEADLESS-1",
+    "  gst-launch-1.0 tcpserversrc host=127.0.0.1 port=7000 ! vdiinputsink output=HEADLESS-1\n"
+    "  gst-launch-1.0 filesrc location=input.jsonl ! vdiinputsink backend=mutter "
+    "bus-address=unix:path=/run/user/1000/bus",
     "gst-vdi developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_vdi_input_sink_change_state);

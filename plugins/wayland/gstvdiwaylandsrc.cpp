@@ -12,7 +12,12 @@
  * vdiwaylandsrc is a live source that captures an output of a Wayland
  * compositor, for example a headless sway session on a server without a
  * monitor, through the wlr-screencopy protocol (wlroots compositors: sway,
- * labwc, cage, river, Hyprland).
+ * labwc, cage, river, Hyprland), or a GNOME session (`mutter --headless`,
+ * GNOME Shell) through Mutter's own ScreenCast (frames over PipeWire) and
+ * RemoteDesktop (input, clipboard) D-Bus interfaces; see
+ * #GstVdiWaylandSrc:backend. With Mutter and show-cursor=false the pointer
+ * is not drawn into the frames but sent downstream as `vdi-cursor`
+ * out-of-band events (position, hotspot, RGBA image) for the viewer to draw.
  *
  * It pushes a frame only when the screen changed. While nothing changes it
  * repeats the last frame every #GstVdiWaylandSrc:keepalive milliseconds so
@@ -57,6 +62,12 @@
  *     ! videoconvert ! x264enc tune=zerolatency ! mpegtsmux \
  *     ! srtsink uri=srt://:8890 wait-for-connection=false
  * ]| Serves the desktop over SRT, without the mouse pointer.
+ * |[
+ * gst-launch-1.0 vdiwaylandsrc backend=mutter bus-address=unix:path=/run/user/1000/bus \
+ *     display=/run/user/1000/wayland-0 ! videoconvert ! autovideosink
+ * ]| Shows the primary monitor of the GNOME / Mutter session of user 1000
+ * (e.g. `mutter --headless --virtual-monitor 1920x1080` with PipeWire and
+ * WirePlumber running in that session).
  *
  * Since: 0.1
  */
@@ -69,6 +80,8 @@
 
 #include "capture-backend.h"
 #include "clipboard.h"
+#include "compositor-choice.h"
+#include "cursor-event.h"
 #include "damage-meta.h"
 #include "events.h"
 #include "injector.h"
@@ -101,6 +114,8 @@ enum {
   PROP_KEEPALIVE,
   PROP_WATCH_CLIPBOARD,
   PROP_CLIPBOARD_LIMIT,
+  PROP_BACKEND,
+  PROP_BUS_ADDRESS,
 };
 
 #define VIDEO_FORMATS                                                                              \
@@ -125,14 +140,17 @@ struct Settings {
   guint keepalive_ms = DEFAULT_KEEPALIVE;
   bool watch_clipboard = DEFAULT_WATCH_CLIPBOARD;
   guint64 clipboard_limit = vdi::kDefaultClipboardLimit;
+  GstVdiBackend backend = GST_VDI_BACKEND_AUTO;
+  std::string bus_address;
 };
 
 /* Streaming state. */
 struct State {
   Settings settings;
 
-  WaylandConnectionPtr conn;
+  WaylandConnectionPtr conn; /* null for Mutter without a display */
   unsigned conn_error_cb = 0;
+  std::shared_ptr<MutterSession> mutter; /* Mutter: shared by capture and input */
   std::unique_ptr<CaptureBackend> backend;
   FrameFormat probed; /* what the output looks like at start() */
   /* Injects upstream navigation (and vdi-* input) events; null when the
@@ -208,6 +226,12 @@ static void gst_vdi_wayland_src_set_property(GObject *object, guint prop_id, con
   case PROP_CLIPBOARD_LIMIT:
     s.clipboard_limit = g_value_get_uint64(value);
     break;
+  case PROP_BACKEND:
+    s.backend = static_cast<GstVdiBackend>(g_value_get_enum(value));
+    break;
+  case PROP_BUS_ADDRESS:
+    s.bus_address = g_value_get_string(value) ? g_value_get_string(value) : "";
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -250,6 +274,12 @@ static void gst_vdi_wayland_src_get_property(GObject *object, guint prop_id, GVa
     break;
   case PROP_CLIPBOARD_LIMIT:
     g_value_set_uint64(value, s.clipboard_limit);
+    break;
+  case PROP_BACKEND:
+    g_value_set_enum(value, s.backend);
+    break;
+  case PROP_BUS_ADDRESS:
+    g_value_set_string(value, s.bus_address.empty() ? nullptr : s.bus_address.c_str());
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -313,41 +343,46 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
   bool show_cursor = st->settings.show_cursor;
   bool watch_clipboard = st->settings.watch_clipboard;
   guint64 clipboard_limit = st->settings.clipboard_limit;
+  CompositorRequest request;
+  request.backend = st->settings.backend;
+  request.display = display;
+  request.output = output;
+  request.bus_address = st->settings.bus_address;
+  request.show_cursor = show_cursor;
   GST_OBJECT_UNLOCK(self);
 
   g_autoptr(GError) error = nullptr;
-  st->conn = WaylandConnection::connect(display, &error);
-  if (!st->conn) {
+  CompositorLink link;
+  if (!openCompositor(request, &link, &error)) {
     post_start_error(self, error);
     return FALSE;
   }
-  st->backend = CaptureBackend::create(st->conn, output, &error);
-  if (!st->backend) {
-    post_start_error(self, error);
-    st->conn.reset();
-    return FALSE;
-  }
+  st->conn = std::move(link.conn);
+  st->mutter = std::move(link.mutter);
+  st->backend = std::move(link.capture);
   st->backend->setShowCursor(show_cursor);
   if (!st->backend->probe(&st->probed, &error)) {
     post_start_error(self, error);
     st->backend.reset();
+    st->mutter.reset();
     st->conn.reset();
     return FALSE;
   }
   GST_INFO_OBJECT(self, "capturing %s on %s with %s: %s %dx%d stride %d, %d mHz",
-                  st->backend->outputName().c_str(), st->conn->displayName().c_str(),
-                  st->backend->name(), gst_video_format_to_string(st->probed.format),
-                  st->probed.width, st->probed.height, st->probed.stride, st->probed.refresh_mhz);
+                  st->backend->outputName().c_str(), link.where().c_str(), st->backend->name(),
+                  gst_video_format_to_string(st->probed.format), st->probed.width,
+                  st->probed.height, st->probed.stride, st->probed.refresh_mhz);
 
   /* A dead compositor must end the stream, not hang it. */
   GstVdiWaylandSrc *weak = self;
-  st->conn_error_cb = st->conn->addErrorCallback([weak](const GError *err) {
-    State *s = weak->state;
-    std::lock_guard<std::mutex> locker(s->lock);
-    if (!s->error)
-      s->error = g_error_copy(err);
-    s->cond.notify_all();
-  });
+  if (st->conn)
+    st->conn_error_cb = st->conn->addErrorCallback([weak](const GError *err) {
+      State *s = weak->state;
+      std::lock_guard<std::mutex> locker(s->lock);
+      if (!s->error)
+        s->error = g_error_copy(err);
+      s->cond.notify_all();
+    });
 
   {
     std::lock_guard<std::mutex> locker(st->lock);
@@ -385,6 +420,12 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
       s->error = g_error_copy(err);
     s->cond.notify_all();
   };
+  callbacks.cursor = [weak](const CursorUpdate &cursor) {
+    /* Out-of-band: it overtakes queued frames, like the pointer itself. */
+    GstEvent *event =
+      gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM_OOB, cursorEventStructure(cursor));
+    gst_pad_push_event(GST_BASE_SRC_PAD(weak), event);
+  };
   if (!st->backend->start(std::move(callbacks), &error)) {
     post_gerror(self, error);
     return FALSE;
@@ -403,7 +444,9 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
     GST_ELEMENT_WARNING(weak, RESOURCE, READ, ("%s", message.c_str()), (nullptr));
   };
   g_autoptr(GError) input_error = nullptr;
-  std::shared_ptr<Injector> injector = Injector::create(st->conn, input, &input_error);
+  std::shared_ptr<Injector> injector = st->mutter
+                                         ? createMutterInjector(st->mutter, input, &input_error)
+                                         : Injector::create(st->conn, input, &input_error);
   if (!injector)
     GST_WARNING_OBJECT(self, "navigation events will be ignored: %s", input_error->message);
   std::lock_guard<std::mutex> locker(st->lock);
@@ -425,40 +468,22 @@ static gboolean gst_vdi_wayland_src_stop(GstBaseSrc *basesrc)
   injector.reset();
   if (st->backend)
     st->backend->stop();
-  if (st->conn)
+  if (st->conn && st->conn_error_cb)
     st->conn->removeErrorCallback(st->conn_error_cb);
+  st->conn_error_cb = 0;
   {
     std::lock_guard<std::mutex> locker(st->lock);
     st->pending.reset();
   }
   st->last.reset();
   st->backend.reset();
+  st->mutter.reset();
   /* Buffers still downstream keep the connection alive until they go. */
   st->conn.reset();
   return TRUE;
 }
 
 /* ---- caps ---------------------------------------------------------------- */
-
-static int default_fps(const FrameFormat &f)
-{
-  if (f.refresh_mhz <= 0)
-    return DEFAULT_FRAMERATE;
-  return std::max(1, (f.refresh_mhz + 500) / 1000);
-}
-
-static GstCaps *caps_for_format(const FrameFormat &f, int fps_n, int fps_d)
-{
-  GstCaps *caps = gst_caps_new_simple(
-    "video/x-raw", "format", G_TYPE_STRING, gst_video_format_to_string(f.format), "width",
-    G_TYPE_INT, f.width, "height", G_TYPE_INT, f.height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1,
-    1, "colorimetry", G_TYPE_STRING, "sRGB", nullptr);
-  if (fps_n > 0)
-    gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION, fps_n, fps_d, nullptr);
-  else
-    gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION_RANGE, 1, 1, 1000, 1, nullptr);
-  return caps;
-}
 
 static GstCaps *gst_vdi_wayland_src_get_caps(GstBaseSrc *basesrc, GstCaps *filter)
 {
@@ -468,7 +493,7 @@ static GstCaps *gst_vdi_wayland_src_get_caps(GstBaseSrc *basesrc, GstCaps *filte
 
   /* Once started, the output's format and size are known. */
   if (st->backend && st->probed.format != GST_VIDEO_FORMAT_UNKNOWN)
-    caps = caps_for_format(st->negotiated.width ? st->negotiated : st->probed, 0, 1);
+    caps = (st->negotiated.width ? st->negotiated : st->probed).caps(0, 1);
   else
     caps = gst_pad_get_pad_template_caps(GST_BASE_SRC_PAD(basesrc));
 
@@ -486,7 +511,8 @@ static GstCaps *gst_vdi_wayland_src_fixate(GstBaseSrc *basesrc, GstCaps *caps)
   caps = gst_caps_make_writable(caps);
   GstStructure *s = gst_caps_get_structure(caps, 0);
   /* As many frames as the output shows, unless downstream wants fewer. */
-  gst_structure_fixate_field_nearest_fraction(s, "framerate", default_fps(self->state->probed), 1);
+  gst_structure_fixate_field_nearest_fraction(s, "framerate",
+                                              self->state->probed.defaultFps(DEFAULT_FRAMERATE), 1);
   return GST_BASE_SRC_CLASS(parent_class)->fixate(basesrc, caps);
 }
 
@@ -500,7 +526,7 @@ static gboolean gst_vdi_wayland_src_set_caps(GstBaseSrc *basesrc, GstCaps *caps)
   st->fps_n = GST_VIDEO_INFO_FPS_N(&info);
   st->fps_d = GST_VIDEO_INFO_FPS_D(&info);
   if (st->fps_n <= 0) {
-    st->fps_n = default_fps(st->probed);
+    st->fps_n = st->probed.defaultFps(DEFAULT_FRAMERATE);
     st->fps_d = 1;
   }
   st->negotiated.format = GST_VIDEO_INFO_FORMAT(&info);
@@ -653,8 +679,7 @@ static GstFlowReturn gst_vdi_wayland_src_create(GstPushSrc *pushsrc, GstBuffer *
     if (!frame->format.sameLayout(st->negotiated)) {
       GST_INFO_OBJECT(self, "output is now %dx%d %s, renegotiating", frame->format.width,
                       frame->format.height, gst_video_format_to_string(frame->format.format));
-      g_autoptr(GstCaps) caps =
-        caps_for_format(frame->format, st->fps_n > 0 ? st->fps_n : 0, st->fps_d);
+      g_autoptr(GstCaps) caps = frame->format.caps(st->fps_n > 0 ? st->fps_n : 0, st->fps_d);
       if (!gst_base_src_set_caps(GST_BASE_SRC(self), caps)) {
         GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
                           ("The output changed to %dx%d, which downstream does not accept.",
@@ -804,11 +829,37 @@ static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
   g_object_class_install_property(gobject_class, PROP_CLIPBOARD_LIMIT,
                                   vdi::clipboardLimitParamSpec());
 
+  /**
+   * GstVdiWaylandSrc:backend:
+   *
+   * How frames (and input) get in and out of the compositor.
+   * `wlr-screencopy`: the wlroots protocols on the Wayland socket (sway,
+   * labwc, cage, river). `mutter`: Mutter's own remote desktop interfaces on
+   * the D-Bus session bus (#GstVdiWaylandSrc:bus-address): a ScreenCast
+   * stream of the monitor read over PipeWire, input and clipboard through
+   * RemoteDesktop (GNOME Shell, `mutter --headless`). `auto` uses
+   * wlr-screencopy when the compositor at #GstVdiWaylandSrc:display offers
+   * it, else Mutter.
+   */
+  g_object_class_install_property(gobject_class, PROP_BACKEND, vdi::backendParamSpec());
+
+  /**
+   * GstVdiWaylandSrc:bus-address:
+   *
+   * D-Bus address of the session bus Mutter is on, e.g.
+   * `unix:path=/run/user/1000/bus`. Unset means $DBUS_SESSION_BUS_ADDRESS.
+   * The PipeWire socket of the stream is `pipewire-0` beside the Wayland
+   * socket when #GstVdiWaylandSrc:display is an absolute path, else the
+   * default one ($PIPEWIRE_REMOTE or pipewire-0 in $XDG_RUNTIME_DIR).
+   */
+  g_object_class_install_property(gobject_class, PROP_BUS_ADDRESS, vdi::busAddressParamSpec());
+
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
     element_class, "Wayland output capture", "Source/Video",
-    "Captures an output of a Wayland compositor (wlr-screencopy: sway, labwc, cage, river), "
-    "zero-copy. Pushes a frame only when the screen changes (damage boxes as "
+    "Captures an output of a Wayland compositor, zero-copy: wlr-screencopy (sway, labwc, cage, "
+    "river) or Mutter ScreenCast over PipeWire (GNOME, mutter --headless; 'backend'). Pushes a "
+    "frame only when the screen changes (damage boxes as "
     "GstVideoRegionOfInterestMeta, roi_type vdi-damage), repeats the last frame every "
     "'keepalive' ms while it is still, and re-pushes it at once on a force-key-unit or "
     "'vdi-repaint' upstream event. Injects upstream navigation events; reports clipboard "
@@ -817,7 +868,9 @@ static void gst_vdi_wayland_src_class_init(GstVdiWaylandSrcClass *klass)
     "  gst-launch-1.0 vdiwaylandsrc display=wayland-1 ! videoconvert ! autovideosink\n"
     "  gst-launch-1.0 -e vdiwaylandsrc output=HEADLESS-1 ! video/x-raw,framerate=30/1 ! "
     "videoconvert ! x264enc tune=zerolatency ! h264parse ! mp4mux ! filesink "
-    "location=desktop.mp4",
+    "location=desktop.mp4\n"
+    "  gst-launch-1.0 vdiwaylandsrc backend=mutter bus-address=unix:path=/run/user/1000/bus "
+    "display=/run/user/1000/wayland-0 ! videoconvert ! autovideosink",
     "gst-vdi developers");
 
   basesrc_class->start = GST_DEBUG_FUNCPTR(gst_vdi_wayland_src_start);

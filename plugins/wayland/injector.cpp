@@ -43,8 +43,8 @@ uint32_t timeMs()
   return static_cast<uint32_t>(g_get_monotonic_time() / 1000);
 }
 
-/* GstNavigation button numbers (gstwebrtc-api sends DOM button + 1) to
- * evdev codes. */
+} // namespace
+
 uint32_t evdevButton(int button)
 {
   switch (button) {
@@ -65,13 +65,30 @@ uint32_t evdevButton(int button)
   }
 }
 
+namespace {
+
 struct XkbStateUnref {
   void operator()(xkb_state *s) const { xkb_state_unref(s); }
 };
 
 } // namespace
 
-struct Injector::Impl {
+/* The wlroots injector: virtual keyboard and pointer, data control. */
+class WlrInjector final : public Injector
+{
+public:
+  ~WlrInjector() override;
+  Result inject(GstEvent *event, std::string *error) override;
+  void releaseAll() override;
+  void setClipboardLimit(size_t bytes) override;
+  std::string outputName() const override;
+
+  struct Impl;
+  WaylandConnectionPtr conn_;
+  std::shared_ptr<Impl> impl_;
+};
+
+struct WlrInjector::Impl {
   WaylandConnection &conn;
   InjectorOptions options;
 
@@ -546,12 +563,12 @@ std::unique_ptr<Injector> Injector::create(const WaylandConnectionPtr &conn,
     GST_DEBUG_CATEGORY_INIT(vdi_injector_debug, "vdiinjector", 0, "gst-vdi input injection");
   });
 
-  std::unique_ptr<Injector> self(new Injector());
+  std::unique_ptr<WlrInjector> self(new WlrInjector());
   self->conn_ = conn;
   GError *err = nullptr;
-  std::shared_ptr<Impl> impl;
+  std::shared_ptr<WlrInjector::Impl> impl;
   bool ran = conn->invoke([&] {
-    auto i = std::make_shared<Impl>(*conn);
+    auto i = std::make_shared<WlrInjector::Impl>(*conn);
     i->options = options;
     const char *display = conn->displayName().c_str();
     if (!conn->seat()) {
@@ -596,7 +613,7 @@ std::unique_ptr<Injector> Injector::create(const WaylandConnectionPtr &conn,
     }
     {
       /* Setting the clipboard always works; reading it only when watched. */
-      std::weak_ptr<Impl> weak = i;
+      std::weak_ptr<WlrInjector::Impl> weak = i;
       Clipboard::ChangedCallback changed;
       if (options.watch_clipboard) {
         changed = [weak](const std::string &mime, GBytes *data) {
@@ -639,7 +656,7 @@ std::unique_ptr<Injector> Injector::create(const WaylandConnectionPtr &conn,
   return self;
 }
 
-Injector::~Injector()
+WlrInjector::~WlrInjector()
 {
   auto impl = std::move(impl_);
   if (!impl)
@@ -649,7 +666,7 @@ Injector::~Injector()
     impl.reset();
 }
 
-Injector::Result Injector::inject(GstEvent *event, std::string *error)
+Injector::Result WlrInjector::inject(GstEvent *event, std::string *error)
 {
   if (!validateInputEvent(event, error))
     return Result::Rejected;
@@ -679,7 +696,7 @@ Injector::Result Injector::inject(GstEvent *event, std::string *error)
   return ran ? r : Result::Failed;
 }
 
-void Injector::releaseAll()
+void WlrInjector::releaseAll()
 {
   conn_->invoke([this] {
     if (conn_->failed())
@@ -689,7 +706,7 @@ void Injector::releaseAll()
   });
 }
 
-void Injector::setClipboardLimit(size_t bytes)
+void WlrInjector::setClipboardLimit(size_t bytes)
 {
   conn_->invoke([this, bytes] {
     impl_->options.clipboard_limit = bytes;
@@ -698,7 +715,7 @@ void Injector::setClipboardLimit(size_t bytes)
   });
 }
 
-std::string Injector::outputName() const
+std::string WlrInjector::outputName() const
 {
   return impl_->output_name;
 }

@@ -6,7 +6,8 @@
 
 /*
  * The injector: turns input events (GstNavigation events and the vdi-*
- * custom upstream events of input-message.h) into virtual keyboard
+ * custom upstream events of input-message.h) into input for the
+ * compositor. The wlroots one (injector.cpp) makes virtual keyboard
  * (zwp_virtual_keyboard_v1), virtual pointer (zwlr_virtual_pointer_v1) and
  * clipboard (zwlr_data_control_manager_v1) requests on a shared
  * WaylandConnection. vdiwaylandsrc (navigation events from downstream) and
@@ -27,6 +28,7 @@
 
 #include <gst/gst.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -50,6 +52,9 @@ struct InjectorOptions {
   std::function<void(const std::string &message)> on_warning;
 };
 
+class MutterSession;
+
+/* Injects input into a compositor; one implementation per backend. */
 class Injector
 {
 public:
@@ -59,32 +64,38 @@ public:
     Failed,   /* the compositor connection is gone */
   };
 
-  /* Binds the virtual keyboard and pointer managers (and data control when
-   * the compositor has it) and uploads the default `us` keymap. Fails with
-   * a GST_RESOURCE_ERROR when the compositor lacks the keyboard or pointer
-   * protocol or the output does not exist. */
+  /* The wlroots injector: binds the virtual keyboard and pointer managers
+   * (and data control when the compositor has it) and uploads the default
+   * `us` keymap. Fails with a GST_RESOURCE_ERROR when the compositor lacks
+   * the keyboard or pointer protocol or the output does not exist. */
   static std::unique_ptr<Injector> create(const WaylandConnectionPtr &conn, InjectorOptions options,
                                           GError **error);
-  ~Injector();
-  Injector(const Injector &) = delete;
-  Injector &operator=(const Injector &) = delete;
+  virtual ~Injector() = default;
 
   /* Injects a navigation or vdi-* custom upstream event. */
-  Result inject(GstEvent *event, std::string *error);
+  virtual Result inject(GstEvent *event, std::string *error) = 0;
 
   /* Releases every key and button held, resets modifiers. */
-  void releaseAll();
+  virtual void releaseAll() = 0;
 
-  void setClipboardLimit(size_t bytes);
+  virtual void setClipboardLimit(size_t bytes) = 0;
   /* Name of the output absolute coordinates map onto. */
-  std::string outputName() const;
+  virtual std::string outputName() const = 0;
 
-  struct Impl;
-
-private:
+protected:
   Injector() = default;
-  WaylandConnectionPtr conn_;
-  std::shared_ptr<Impl> impl_;
+  Injector(const Injector &) = delete;
+  Injector &operator=(const Injector &) = delete;
 };
+
+/* GstNavigation button numbers (gstwebrtc-api sends DOM button + 1) to
+ * evdev codes; 0 for an unknown button. */
+uint32_t evdevButton(int button);
+
+/* The Mutter injector (mutter-injector.cpp): input through @session's
+ * RemoteDesktop session (keysyms, absolute pointer on its stream, buttons,
+ * both scroll kinds, touch) and the clipboard through its selection API. */
+std::unique_ptr<Injector> createMutterInjector(std::shared_ptr<MutterSession> session,
+                                               InjectorOptions options, GError **error);
 
 } // namespace vdi

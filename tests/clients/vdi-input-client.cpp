@@ -42,7 +42,10 @@
  *                  captured output measures the time from sending a key to
  *                  seeing the colour change.
  *
- * stdin commands: "quit" exits, "size" answers "size W H". Errors go to
+ * stdin commands: "quit" exits, "size" answers "size W H", "copy FILE" sets
+ * the selection (wl_data_device, with the serial of the last key or
+ * keyboard enter) to FILE's bytes as text/plain and answers "ok copy"; for
+ * compositors without wlr-data-control, where wl-copy cannot set it. Errors go to
  * stderr as "error ..." lines.
  */
 
@@ -58,9 +61,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <poll.h>
 #include <string>
 #include <sys/mman.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -119,6 +124,9 @@ struct Client {
 
   std::vector<std::string> offer_mimes; /* of the last data offer */
   wl_data_offer *selection = nullptr;
+  uint32_t input_serial = 0; /* of the last keyboard enter or key */
+  std::string copied;        /* what our data source offers */
+  wl_data_source *source = nullptr;
 
   bool flip = false;
   int flips = 0;
@@ -187,8 +195,9 @@ void kbKeymap(void *data, wl_keyboard *, uint32_t format, int32_t fd, uint32_t s
   emit(std::string("keymap ") + (name ? name : "(unnamed)"));
 }
 
-void kbEnter(void *, wl_keyboard *, uint32_t, wl_surface *, wl_array *)
+void kbEnter(void *data, wl_keyboard *, uint32_t serial, wl_surface *, wl_array *)
 {
+  static_cast<Client *>(data)->input_serial = serial;
   emit("kb-enter");
 }
 
@@ -197,9 +206,10 @@ void kbLeave(void *, wl_keyboard *, uint32_t, wl_surface *)
   emit("kb-leave");
 }
 
-void kbKey(void *data, wl_keyboard *, uint32_t, uint32_t, uint32_t key, uint32_t state)
+void kbKey(void *data, wl_keyboard *, uint32_t serial, uint32_t, uint32_t key, uint32_t state)
 {
   auto *c = static_cast<Client *>(data);
+  c->input_serial = serial;
   std::string syms;
   if (c->state) {
     const xkb_keysym_t *list = nullptr;
@@ -285,6 +295,62 @@ const wl_pointer_listener pointer_listener = {ptrEnter,      ptrLeave,    ptrMot
                                               ptrAxisSource, ptrAxisStop, ptrAxisDiscrete};
 
 /* ---- clipboard (wl_data_device) ------------------------------------------ */
+
+/* Someone pastes our selection: write it on a thread (it may be MiBs and
+ * the reader may be slow), then close. */
+void sourceSend(void *data, wl_data_source *, const char *, int32_t fd)
+{
+  std::string bytes = static_cast<Client *>(data)->copied;
+  /* The compositor may hand over a non-blocking pipe (Mutter does). */
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0)
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  std::thread([bytes, fd] {
+    size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      off += static_cast<size_t>(n);
+    }
+    close(fd);
+  }).detach();
+}
+void sourceCancelled(void *data, wl_data_source *source)
+{
+  auto *c = static_cast<Client *>(data);
+  if (c->source == source)
+    c->source = nullptr;
+  wl_data_source_destroy(source);
+}
+void sourceTarget(void *, wl_data_source *, const char *) {}
+const wl_data_source_listener source_listener = {sourceTarget, sourceSend, sourceCancelled};
+
+void copyFile(Client &c, const std::string &path)
+{
+  FILE *f = fopen(path.c_str(), "rb");
+  if (!f || !c.ddm || !c.data_device) {
+    if (f)
+      fclose(f);
+    fail("cannot copy " + path);
+    return;
+  }
+  c.copied.clear();
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+    c.copied.append(buf, n);
+  fclose(f);
+  c.source = wl_data_device_manager_create_data_source(c.ddm);
+  wl_data_source_add_listener(c.source, &source_listener, &c);
+  wl_data_source_offer(c.source, "text/plain;charset=utf-8");
+  wl_data_source_offer(c.source, "text/plain");
+  wl_data_device_set_selection(c.data_device, c.source, c.input_serial);
+  printf("ok copy\n");
+  fflush(stdout);
+}
 
 void offerOffer(void *data, wl_data_offer *, const char *mime)
 {
@@ -490,6 +556,8 @@ int main(int argc, char **argv)
           c.running = false;
         else if (line == "size")
           printf("size %d %d\n", c.width, c.height), fflush(stdout);
+        else if (line.rfind("copy ", 0) == 0)
+          copyFile(c, line.substr(5));
         else if (!line.empty())
           fail("unknown command: " + line);
       }

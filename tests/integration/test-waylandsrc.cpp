@@ -5,15 +5,18 @@
  */
 
 /*
- * vdiwaylandsrc against a real headless sway and a real Wayland client.
+ * vdiwaylandsrc against real compositors and a real Wayland client: the
+ * behaviours every backend has run against sway (wlr-screencopy) and
+ * headless Mutter (ScreenCast over PipeWire) from one templated case.
  */
 
 #include "damage-meta.h"
+#include "desktops.h"
 #include "gst-util.h"
-#include "sway-session.h"
 #include "test-util.h"
 
 #include <gst/check/gstharness.h>
+#include <gst/video/navigation.h>
 #include <gst/video/video.h>
 
 #include <sys/wait.h>
@@ -23,10 +26,9 @@ using namespace vdi::test;
 
 namespace {
 
-HarnessPtr captureHarness(const SwaySession &sway, const std::string &props = "")
+HarnessPtr captureHarness(const std::string &target, const std::string &props = "")
 {
-  std::string desc =
-    "vdiwaylandsrc show-cursor=false display=" + quoted(sway.display()) + " " + props;
+  std::string desc = "vdiwaylandsrc show-cursor=false " + target + " " + props;
   HarnessPtr h(gst_harness_new_parse(desc.c_str()));
   gst_harness_use_systemclock(h.get());
   gst_harness_play(h.get());
@@ -95,12 +97,13 @@ std::vector<FrameInfo> collect(GstHarness *h, std::chrono::milliseconds period)
 
 } // namespace
 
-TEST_CASE("a solid colour window is captured pixel-exact", "[waylandsrc]")
+TEMPLATE_TEST_CASE("a solid colour window is captured pixel-exact", "[waylandsrc]", SwayDesktop,
+                   MutterDesktop)
 {
-  REQUIRE_SWAY();
-  SwaySession sway;
+  REQUIRE_DESKTOP(TestType);
+  TestType sway;
   auto client = sway.startTestClient();
-  auto h = captureHarness(sway);
+  auto h = captureHarness(sway.props());
 
   for (uint32_t colour : {0xff0000u, 0x00ff00u, 0x123456u}) {
     char cmd[32];
@@ -121,12 +124,13 @@ TEST_CASE("a solid colour window is captured pixel-exact", "[waylandsrc]")
   CHECK(GST_VIDEO_INFO_FPS_N(&info) == 60);
 }
 
-TEST_CASE("a moving client yields frames at its rate", "[waylandsrc]")
+TEMPLATE_TEST_CASE("a moving client yields frames at its rate", "[waylandsrc]", SwayDesktop,
+                   MutterDesktop)
 {
-  REQUIRE_SWAY();
-  SwaySession sway;
+  REQUIRE_DESKTOP(TestType);
+  TestType sway;
   auto client = sway.startTestClient();
-  auto h = captureHarness(sway, "keepalive=0");
+  auto h = captureHarness(sway.props(), "keepalive=0");
   REQUIRE(client->send("animate 30"));
   REQUIRE(client->waitFor("ok animate", 5s));
   collect(h.get(), 300ms); /* settle */
@@ -150,14 +154,15 @@ TEST_CASE("a moving client yields frames at its rate", "[waylandsrc]")
   CHECK(last - first > 1500 * GST_MSECOND);
 }
 
-TEST_CASE("a static screen yields only keepalive frames", "[waylandsrc]")
+TEMPLATE_TEST_CASE("a static screen yields only keepalive frames", "[waylandsrc]", SwayDesktop,
+                   MutterDesktop)
 {
-  REQUIRE_SWAY();
-  SwaySession sway;
+  REQUIRE_DESKTOP(TestType);
+  TestType sway;
   auto client = sway.startTestClient();
   REQUIRE(client->send("color 336699"));
   REQUIRE(client->waitFor("ok color", 5s));
-  auto h = captureHarness(sway, "keepalive=400");
+  auto h = captureHarness(sway.props(), "keepalive=400");
   REQUIRE(pullUntil(h.get(), 5s, [](GstBuffer *b) { return allPixels(b, 0x336699); }));
   collect(h.get(), 300ms);
 
@@ -184,7 +189,7 @@ TEST_CASE("a change in one region yields damage meta covering it", "[waylandsrc]
   auto client = sway.startTestClient();
   REQUIRE(client->send("color 000000"));
   REQUIRE(client->waitFor("ok color", 5s));
-  auto h = captureHarness(sway, "keepalive=0");
+  auto h = captureHarness("display=" + quoted(sway.display()), "keepalive=0");
   REQUIRE(pullUntil(h.get(), 5s, [](GstBuffer *b) { return allPixels(b, 0); }));
   collect(h.get(), 200ms);
 
@@ -216,14 +221,15 @@ TEST_CASE("a change in one region yields damage meta covering it", "[waylandsrc]
   CHECK(pixelAt(b.get(), 164, 82) == 0x000000);
 }
 
-TEST_CASE("force-key-unit and vdi-repaint re-push the last frame at once", "[waylandsrc]")
+TEMPLATE_TEST_CASE("force-key-unit and vdi-repaint re-push the last frame at once", "[waylandsrc]",
+                   SwayDesktop, MutterDesktop)
 {
-  REQUIRE_SWAY();
-  SwaySession sway;
+  REQUIRE_DESKTOP(TestType);
+  TestType sway;
   auto client = sway.startTestClient();
   REQUIRE(client->send("color 884422"));
   REQUIRE(client->waitFor("ok color", 5s));
-  auto h = captureHarness(sway, "keepalive=0");
+  auto h = captureHarness(sway.props(), "keepalive=0");
   REQUIRE(pullUntil(h.get(), 5s, [](GstBuffer *b) { return allPixels(b, 0x884422); }));
   collect(h.get(), 300ms);
   /* Nothing changes and keepalive is off: nothing comes. */
@@ -255,7 +261,7 @@ TEST_CASE("an output mode change renegotiates caps while playing", "[waylandsrc]
   auto client = sway.startTestClient();
   REQUIRE(client->send("color 0000ff"));
   REQUIRE(client->waitFor("ok color", 5s));
-  auto h = captureHarness(sway);
+  auto h = captureHarness("display=" + quoted(sway.display()));
   REQUIRE(pullUntil(h.get(), 5s, [](GstBuffer *b) { return allPixels(b, 0x0000ff); }));
 
   std::string out;
@@ -276,14 +282,14 @@ TEST_CASE("an output mode change renegotiates caps while playing", "[waylandsrc]
   CHECK(gst_buffer_get_size(b.get()) >= 1280u * 720 * 4);
 }
 
-TEST_CASE("downstream can ask for a lower framerate", "[waylandsrc]")
+TEMPLATE_TEST_CASE("downstream can ask for a lower framerate", "[waylandsrc]", SwayDesktop,
+                   MutterDesktop)
 {
-  REQUIRE_SWAY();
-  SwaySession sway;
+  REQUIRE_DESKTOP(TestType);
+  TestType sway;
   auto client = sway.startTestClient();
-  std::string desc =
-    "vdiwaylandsrc show-cursor=false keepalive=0 display=" + quoted(sway.display()) +
-    " ! capsfilter caps=video/x-raw,framerate=10/1";
+  std::string desc = "vdiwaylandsrc show-cursor=false keepalive=0 " + sway.props() +
+                     " ! capsfilter caps=video/x-raw,framerate=10/1";
   HarnessPtr h(gst_harness_new_parse(desc.c_str()));
   gst_harness_use_systemclock(h.get());
   gst_harness_play(h.get());
@@ -380,12 +386,13 @@ TEST_CASE("the compositor exiting while playing is an error, not a hang", "[wayl
   CHECK(monotonicMs() - t0 < 1000);
 }
 
-TEST_CASE("state changes while waiting for damage do not hang", "[waylandsrc]")
+TEMPLATE_TEST_CASE("state changes while waiting for damage do not hang", "[waylandsrc]",
+                   SwayDesktop, MutterDesktop)
 {
-  REQUIRE_SWAY();
-  SwaySession sway;
+  REQUIRE_DESKTOP(TestType);
+  TestType sway;
   auto client = sway.startTestClient();
-  ElementRun run("vdiwaylandsrc keepalive=0 display=" + quoted(sway.display()) + " ! fakesink");
+  ElementRun run("vdiwaylandsrc keepalive=0 " + sway.props() + " ! fakesink");
   for (int i = 0; i < 5; i++) {
     REQUIRE(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
     REQUIRE(gst_element_get_state(run.pipeline, nullptr, nullptr, 5 * GST_SECOND) ==
@@ -399,12 +406,13 @@ TEST_CASE("state changes while waiting for damage do not hang", "[waylandsrc]")
   }
 }
 
-TEST_CASE("it behaves as a live source: no preroll, latency answered", "[waylandsrc]")
+TEMPLATE_TEST_CASE("it behaves as a live source: no preroll, latency answered", "[waylandsrc]",
+                   SwayDesktop, MutterDesktop)
 {
-  REQUIRE_SWAY();
-  SwaySession sway;
+  REQUIRE_DESKTOP(TestType);
+  TestType sway;
   auto client = sway.startTestClient();
-  ElementRun run("vdiwaylandsrc display=" + quoted(sway.display()) +
+  ElementRun run("vdiwaylandsrc " + sway.props() +
                  " ! capsfilter caps=video/x-raw,framerate=30/1 ! fakesink sync=true");
   CHECK(gst_element_set_state(run.pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_NO_PREROLL);
   REQUIRE(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
@@ -418,4 +426,126 @@ TEST_CASE("it behaves as a live source: no preroll, latency answered", "[wayland
   CHECK(live);
   /* One frame interval at the negotiated 30 fps. */
   CHECK(min == gst_util_uint64_scale_int(GST_SECOND, 1, 30));
+}
+
+/* ---- Mutter: errors a user must understand, cursor metadata -------------- */
+
+TEST_CASE("mutter: no ScreenCast service on the bus names the service",
+          "[waylandsrc][errors][mutter]")
+{
+  REQUIRE_DESKTOP(MutterDesktop);
+  MutterCompositor::Options opts;
+  opts.bus_only = true;
+  MutterCompositor bus(opts);
+  ElementRun run("vdiwaylandsrc backend=mutter bus-address=" + quoted(bus.busAddress()) +
+                 " ! fakesink");
+  CHECK(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  std::string err = waitForError(run.bus, 2s);
+  INFO(err);
+  CHECK(err.find("org.gnome.Mutter.ScreenCast") != std::string::npos);
+  CHECK(err.find(bus.busAddress()) != std::string::npos);
+}
+
+TEST_CASE("mutter: an unreachable session bus is named in the error",
+          "[waylandsrc][errors][mutter]")
+{
+  ElementRun run("vdiwaylandsrc backend=mutter bus-address=unix:path=/tmp/vdi-no-such-bus ! "
+                 "fakesink");
+  CHECK(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  std::string err = waitForError(run.bus, 2s);
+  INFO(err);
+  CHECK(err.find("Cannot reach the D-Bus session bus at unix:path=/tmp/vdi-no-such-bus") !=
+        std::string::npos);
+}
+
+TEST_CASE("mutter: auto falls back to Mutter when there is no wlr-screencopy",
+          "[waylandsrc][mutter]")
+{
+  REQUIRE_DESKTOP(MutterDesktop);
+  MutterDesktop desk;
+  auto client = desk.startTestClient();
+  REQUIRE(client->send("color 00ffff"));
+  REQUIRE(client->waitFor("ok color", 5s));
+  auto h = captureHarness("backend=auto display=" + quoted(desk.session.display()) +
+                          " bus-address=" + quoted(desk.session.busAddress()));
+  CHECK(pullUntil(h.get(), 5s, [](GstBuffer *b) { return allPixels(b, 0x00ffff); }));
+}
+
+TEST_CASE("mutter: a stream that never starts is a time-out error", "[waylandsrc][errors][mutter]")
+{
+  REQUIRE_DESKTOP(MutterDesktop);
+  MutterCompositor mutter;
+  mutter.stopSessionManager(); /* nothing links the stream to us now */
+  ElementRun run("vdiwaylandsrc " + mutter.elementProperties() + " ! fakesink");
+  int64_t t0 = monotonicMs();
+  CHECK(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  std::string err = waitForError(run.bus, 2s);
+  INFO(err);
+  CHECK(err.find("did not start within 5 s") != std::string::npos);
+  CHECK(monotonicMs() - t0 < 8000);
+}
+
+TEST_CASE("mutter: Mutter exiting while playing is an error, not a hang",
+          "[waylandsrc][errors][mutter]")
+{
+  REQUIRE_DESKTOP(MutterDesktop);
+  MutterCompositor mutter;
+  auto client = mutter.startTestClient();
+  ElementRun run("vdiwaylandsrc " + mutter.elementProperties() + " ! fakesink");
+  REQUIRE(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  REQUIRE(gst_element_get_state(run.pipeline, nullptr, nullptr, 5 * GST_SECOND) ==
+          GST_STATE_CHANGE_SUCCESS);
+  mutter.killCompositor();
+  std::string err = waitForError(run.bus, 5s);
+  INFO(err);
+  /* Whichever notices first: the Wayland socket or Mutter leaving the bus. */
+  CHECK((err.find("Mutter") != std::string::npos || err.find("compositor") != std::string::npos));
+  int64_t t0 = monotonicMs();
+  CHECK(gst_element_set_state(run.pipeline, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS);
+  CHECK(monotonicMs() - t0 < 1000);
+}
+
+TEST_CASE("mutter: with show-cursor=false the pointer travels as vdi-cursor events",
+          "[waylandsrc][mutter][cursor-meta]")
+{
+  REQUIRE_DESKTOP(MutterDesktop);
+  /* Its own Mutter: in the shared one, earlier cases leave the pointer's
+   * sprite (and Mutter's idea of which bitmap it sent) behind. */
+  MutterCompositor mutter;
+  auto client = mutter.startTestClient();
+  auto h = captureHarness(mutter.elementProperties());
+  /* Mutter 43 sends a stream's first frame only when the monitor changes. */
+  REQUIRE(client->send("color 224466"));
+  REQUIRE(client->waitFor("ok color", 5s));
+  REQUIRE(pullWithin(h.get(), 5s));
+  /* Over the client the pointer has no image (it sets none); over Mutter's
+   * background it has the theme's arrow. */
+  client->stop();
+  /* Two moves: the shared Mutter's pointer may already be at the first. */
+  for (int x : {300, 123}) {
+    GstEvent *move = gst_navigation_event_new_mouse_move(x, 45, GST_NAVIGATION_MODIFIER_NONE);
+    REQUIRE(gst_harness_push_upstream_event(h.get(), move));
+  }
+  int64_t deadline = monotonicMs() + 5000;
+  bool seen = false, image = false;
+  while (monotonicMs() < deadline && !(seen && image)) {
+    pullWithin(h.get(), 100ms);
+    while (GstEvent *e = gst_harness_try_pull_event(h.get())) {
+      const GstStructure *st = gst_event_get_structure(e);
+      if (GST_EVENT_TYPE(e) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB &&
+          gst_structure_has_name(st, "vdi-cursor")) {
+        int x = -1, y = -1;
+        gst_structure_get_int(st, "x", &x);
+        gst_structure_get_int(st, "y", &y);
+        gboolean visible = FALSE;
+        gst_structure_get_boolean(st, "visible", &visible);
+        image = image || gst_structure_has_field(st, "image");
+        if (visible && x == 123 && y == 45)
+          seen = true;
+      }
+      gst_event_unref(e);
+    }
+  }
+  CHECK(seen);
+  CHECK(image);
 }
