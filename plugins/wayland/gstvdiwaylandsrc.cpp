@@ -359,15 +359,21 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
   }
   st->conn = std::move(link.conn);
   st->mutter = std::move(link.mutter);
-  st->backend = std::move(link.capture);
-  st->backend->setShowCursor(show_cursor);
-  if (!st->backend->probe(&st->probed, &error)) {
+  std::unique_ptr<CaptureBackend> backend = std::move(link.capture);
+  backend->setShowCursor(show_cursor);
+  if (!backend->probe(&st->probed, &error)) {
     post_start_error(self, error);
-    st->backend.reset();
+    backend.reset();
     st->mutter.reset();
     st->conn.reset();
     return FALSE;
   }
+  /* Published under the object lock, which set_property (show-cursor) and
+   * get_caps (any thread) take to use it. */
+  GST_OBJECT_LOCK(self);
+  st->backend = std::move(backend);
+  st->backend->setShowCursor(st->settings.show_cursor);
+  GST_OBJECT_UNLOCK(self);
   GST_INFO_OBJECT(self, "capturing %s on %s with %s: %s %dx%d stride %d, %d mHz",
                   st->backend->outputName().c_str(), link.where().c_str(), st->backend->name(),
                   gst_video_format_to_string(st->probed.format), st->probed.width,
@@ -466,8 +472,12 @@ static gboolean gst_vdi_wayland_src_stop(GstBaseSrc *basesrc)
     injector = std::move(st->injector);
   }
   injector.reset();
-  if (st->backend)
-    st->backend->stop();
+  std::unique_ptr<CaptureBackend> backend;
+  GST_OBJECT_LOCK(self);
+  backend = std::move(st->backend);
+  GST_OBJECT_UNLOCK(self);
+  if (backend)
+    backend->stop();
   if (st->conn && st->conn_error_cb)
     st->conn->removeErrorCallback(st->conn_error_cb);
   st->conn_error_cb = 0;
@@ -476,7 +486,7 @@ static gboolean gst_vdi_wayland_src_stop(GstBaseSrc *basesrc)
     st->pending.reset();
   }
   st->last.reset();
-  st->backend.reset();
+  backend.reset();
   st->mutter.reset();
   /* Buffers still downstream keep the connection alive until they go. */
   st->conn.reset();
@@ -492,7 +502,10 @@ static GstCaps *gst_vdi_wayland_src_get_caps(GstBaseSrc *basesrc, GstCaps *filte
   GstCaps *caps;
 
   /* Once started, the output's format and size are known. */
-  if (st->backend && st->probed.format != GST_VIDEO_FORMAT_UNKNOWN)
+  GST_OBJECT_LOCK(self);
+  bool started = st->backend && st->probed.format != GST_VIDEO_FORMAT_UNKNOWN;
+  GST_OBJECT_UNLOCK(self);
+  if (started)
     caps = (st->negotiated.width ? st->negotiated : st->probed).caps(0, 1);
   else
     caps = gst_pad_get_pad_template_caps(GST_BASE_SRC_PAD(basesrc));
