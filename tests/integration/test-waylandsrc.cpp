@@ -509,6 +509,7 @@ TEST_CASE("mutter: with show-cursor=false the pointer travels as vdi-cursor even
           "[waylandsrc][mutter][cursor-meta]")
 {
   REQUIRE_DESKTOP(MutterDesktop);
+  SKIP_FLAKY_ON_MUTTER(MutterDesktop, "the cursor image event sometimes never comes");
   /* Its own Mutter: in the shared one, earlier cases leave the pointer's
    * sprite (and Mutter's idea of which bitmap it sent) behind. */
   MutterCompositor mutter;
