@@ -6,7 +6,6 @@
 
 #include "event-loop.h"
 
-#include <glib-unix.h>
 #include <pthread.h>
 
 namespace vdi {
@@ -22,7 +21,8 @@ GSource *withCallback(GSource *source, Fn &&fn, gboolean (*call)(gpointer))
   return source;
 }
 
-/* Posted work runs at the default priority, like timers and fd watches,
+/* Posted work runs at the default priority, like timers and the Wayland
+ * display source,
  * so that GLib dispatches it in order with them (idle sources would wait
  * behind every busy fd). */
 GSource *taskSource()
@@ -170,21 +170,6 @@ guint EventLoop::addOneShot(uint64_t delay_ns, std::function<void()> fn)
   /* g_timeout_source_new() counts in ms; round up so work is never early. */
   guint ms = static_cast<guint>((delay_ns + 999999) / 1000000);
   return attach(withCallback(g_timeout_source_new(ms), std::move(fn), callOnce));
-}
-
-guint EventLoop::addFd(int fd, GIOCondition condition, std::function<bool(GIOCondition)> fn)
-{
-  std::lock_guard<std::mutex> l(lock_);
-  if (!running_)
-    return 0;
-  GSource *source = g_unix_fd_source_new(fd, condition);
-  using F = std::function<bool(GIOCondition)>;
-  g_source_set_callback(
-    source, reinterpret_cast<GSourceFunc>(+[](gint, GIOCondition cond, gpointer d) -> gboolean {
-      return (*static_cast<F *>(d))(cond) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-    }),
-    new F(std::move(fn)), [](gpointer d) { delete static_cast<F *>(d); });
-  return attach(source);
 }
 
 void EventLoop::remove(guint id)

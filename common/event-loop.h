@@ -11,13 +11,13 @@
  * - post() queues work, from any thread, in order;
  * - invoke() runs work on the loop thread and waits for it, on a condition
  *   variable (no polling), or runs it at once when called on the loop thread;
- * - addTimeout() / addFd() attach timers and fd watches, cancelled with
- *   remove();
+ * - addTimeout() / addOneShot() attach timers, cancelled with remove();
  * - stop() ends the thread after the work already queued: later posts are
  *   dropped and invoke() returns false.
  *
- * Users that need a custom GSource (the Wayland display fd) attach it to
- * context(). Every callback runs on the loop thread.
+ * Users that watch a file descriptor attach their own GSource to context()
+ * (the Wayland display needs libwayland's prepare-read protocol anyway). Every callback runs on the
+ * loop thread.
  */
 
 #pragma once
@@ -69,11 +69,7 @@ public:
   /* The same with a nanosecond delay, called once. */
   guint addOneShot(uint64_t delay_ns, std::function<void()> fn);
 
-  /* Calls @fn(condition) on the loop thread while @fd is ready for
-   * @condition, until it returns false or remove() is called. Any thread. */
-  guint addFd(int fd, GIOCondition condition, std::function<bool(GIOCondition)> fn);
-
-  /* Removes a timeout or fd watch (no-op for 0 or a source that ended).
+  /* Removes a timeout (no-op for 0 or a source that ended).
    * Any thread; once it returns on the loop thread the callback will not
    * run again. */
   void remove(guint id);

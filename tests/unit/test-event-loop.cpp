@@ -128,24 +128,6 @@ TEST_CASE_METHOD(LoopFixture, "a one-shot never fires early", "[event-loop]")
   CHECK(at - start >= 30000);
 }
 
-TEST_CASE_METHOD(LoopFixture, "fd watches fire when the fd is readable", "[event-loop]")
-{
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  Latch readable;
-  char got = 0;
-  loop.addFd(fds[0], G_IO_IN, [&](GIOCondition) {
-    CHECK(read(fds[0], &got, 1) == 1);
-    readable.add();
-    return false;
-  });
-  CHECK(write(fds[1], "x", 1) == 1);
-  REQUIRE(readable.waitFor(1, 2000));
-  CHECK(got == 'x');
-  close(fds[0]);
-  close(fds[1]);
-}
-
 TEST_CASE("stop runs the work queued before it and drops what comes after", "[event-loop]")
 {
   EventLoop loop("test-stop");
