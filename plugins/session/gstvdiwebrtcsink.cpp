@@ -806,7 +806,9 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
    * field per viewer (named by its session id) holding a `viewer`
    * structure: kind (signalling|whep), connected, bitrate (bit/s sent),
    * fps, rtt (s), fraction-lost, packets-lost, keyframe-requests, pli, fir,
-   * nack, target-bitrate (kbit/s), may-control, role (control|view),
+   * nack, target-bitrate (kbit/s), twcc (transport-wide CC feedback
+   * arrives), twcc-recv-bitrate (bit/s), delay-gradient (ms), may-control,
+   * role (control|view),
    * input-accepted and input-dropped (data-channel input messages passed
    * upstream / refused as view-only). Refreshed every second; the input
    * counters at once.

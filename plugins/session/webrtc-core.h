@@ -67,6 +67,9 @@ struct ViewerFigures {
   unsigned keyframeRequests = 0;
   unsigned pli = 0, fir = 0, nack = 0;
   unsigned estimate = 0; /* kbit/s */
+  bool twcc = false;     /* transport-wide CC feedback arrives */
+  double twccRecvBps = 0;
+  double delayGradientMs = 0;
   bool connected = false;
   std::string role = "control";
   uint64_t inputAccepted = 0; /* data-channel input messages passed upstream */
