@@ -18,6 +18,7 @@
 
 #pragma once
 
+#include <deque>
 #include <map>
 #include <string>
 
@@ -59,6 +60,10 @@ public:
    * the sent one, or the queueing delay grows by this much per group. */
   static constexpr double kQueueGap = 0.10;
   static constexpr double kDelayGradientHighMs = 2.0;
+  /* A standing queue: the round trip this much above its recent minimum
+   * (the last kRttWindow reports). */
+  static constexpr double kQueueDelayHighS = 0.040;
+  static constexpr size_t kRttWindow = 30;
   static constexpr double kOveruseDecrease = 0.85; /* of the received rate */
   static constexpr double kIncreaseNear = 1.08;    /* near the last overuse */
   static constexpr double kIncreaseFast = 1.25;    /* far from it, or long after */
@@ -68,6 +73,7 @@ private:
   struct Viewer {
     double estimate = 0;
     double congestionKbps = 0; /* received rate at the last overuse */
+    std::deque<double> rtts;   /* the last reports' round trips (s) */
     bool control = true;
   };
   unsigned clamp(double bps) const;

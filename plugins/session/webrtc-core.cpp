@@ -233,6 +233,7 @@ ViewerConfig Core::viewerConfig(const std::string &id, const SessionRequest &r)
     c.audioTee = audioTee_;
   }
   GST_OBJECT_LOCK(element_);
+  c.twcc = settings.congestion == GST_VDI_CONGESTION_CONTROL_DELAY;
   c.stunServer = settings.stunServer;
   c.turnServers = settings.turnServers;
   c.iceAddresses = settings.iceAddresses;
@@ -443,7 +444,10 @@ void Core::statsTick()
 {
   for (auto &s : sessions_)
     s.second->viewer->requestStats();
-  if (!sessions_.empty())
+  GST_OBJECT_LOCK(element_);
+  bool adapt = settings.congestion != GST_VDI_CONGESTION_CONTROL_DISABLED;
+  GST_OBJECT_UNLOCK(element_);
+  if (!sessions_.empty() && adapt)
     rate_.apply();
 }
 

@@ -47,6 +47,7 @@ struct Settings {
   std::vector<std::string> turnServers;
   std::vector<std::string> iceAddresses;
   GstVdiViewerControl control = GST_VDI_VIEWER_CONTROL_ALL;
+  GstVdiCongestionControl congestion = GST_VDI_CONGESTION_CONTROL_DELAY;
   unsigned minBitrate = 300; /* kbit/s */
   unsigned maxBitrate = 8000;
   GstElement *encoder = nullptr; /* ref'd */

@@ -670,7 +670,7 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
                 "no RTP payloader for '%s'", c.encodingName.c_str());
     return false;
   }
-  int pt = 96, audioPt = c.audioTee ? 111 : -1, twccId = kOfferedTwccId;
+  int pt = 96, audioPt = c.audioTee ? 111 : -1, twccId = c.twcc ? kOfferedTwccId : -1;
   std::string pli;
   GstSDPMessage *offer = nullptr;
   if (!c.offerer && !readOffer(c, &offer, &pt, &audioPt, &pli, &twccId, error)) {
@@ -678,6 +678,8 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
       gst_sdp_message_free(offer);
     return false;
   }
+  if (!c.twcc)
+    twccId = -1;
 
   /* Everything of this viewer lives in one bin: its errors are found by
    * ancestry, and it goes with one gst_bin_remove(). */

@@ -73,6 +73,7 @@ struct ViewerConfig {
   std::string encodingName;          /* H264, VP8, VP9, AV1 */
   GstCaps *streamCaps = nullptr;     /* the encoded stream's caps (not owned) */
   GstElement *audioTee = nullptr;    /* Opus fan-out, when the audio pad exists */
+  bool twcc = true;                  /* negotiate transport-wide CC */
   std::string stunServer;            /* stun://host:port */
   std::vector<std::string> turnServers;
   std::vector<std::string> iceAddresses;
