@@ -15,6 +15,7 @@
  */
 
 #include "shaped-link.h"
+#include "test-util.h"
 #include "vdid-fixture.h"
 
 #include <gst/gst.h>
@@ -80,6 +81,7 @@ TEST_CASE("on a 2 Mbit/s link the stream adapts below it in 5 s and recovers whe
   REQUIRE_BROWSER();
   REQUIRE_SHAPED_LINK();
   ShapedLink link;
+  REQUIRE(link.ok());
   /* Noise is the hardest picture to compress: the encoder spends whatever
    * bitrate it is given, so the sent rate follows the target. */
   std::string desc =
