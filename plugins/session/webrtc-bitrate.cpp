@@ -66,23 +66,19 @@ void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
   double loss = sane(fb.twccLoss, 0, 1);
   double gradient = sane(fb.delayGradientMs, -1e4, 1e4);
   bool queueing = sent > 0 && recv < sent * (1.0 - kQueueGap);
-  /* A queue that stopped growing (full, or the link's rate met exactly)
-   * has no gradient: it shows as a round trip above the recent minimum. */
-  double rtt = sane(fb.rttSeconds, 0, 60);
-  if (rtt > 0) {
-    v.rtts.push_back(rtt);
-    if (v.rtts.size() > kRttWindow)
-      v.rtts.pop_front();
-    double base = *std::min_element(v.rtts.begin(), v.rtts.end());
-    queueing = queueing || rtt > base + kQueueDelayHighS;
-  }
   if ((queueing || gradient > kDelayGradientHighMs) && recv > 0) {
     v.estimate = std::min(v.estimate, recv * kOveruseDecrease);
     v.congestionKbps = recv;
+    v.nearReports = 0;
   } else if (loss > kLossHigh) {
     v.estimate *= 1.0 - 0.5 * loss;
   } else if (loss < kLossLow) {
-    bool near = v.congestionKbps > 0 && v.estimate < v.congestionKbps * 1.15;
+    /* Near the rate that queued, a few cautious steps; if none queues,
+     * the link has grown: probe fast again. */
+    bool near =
+      v.congestionKbps > 0 && v.estimate < v.congestionKbps * 1.15 && v.nearReports < kNearReports;
+    if (near)
+      v.nearReports++;
     double next = v.estimate * (near ? kIncreaseNear : kIncreaseFast);
     /* Sending less than the estimate (a still screen) proves nothing about
      * the link: do not climb past what actually arrives. */

@@ -18,7 +18,6 @@
 
 #pragma once
 
-#include <deque>
 #include <map>
 #include <string>
 
@@ -58,14 +57,11 @@ public:
   static constexpr double kRttBackoff = 0.85;
   /* Delay-based (TWCC): overuse when the received rate is this far below
    * the sent one, or the queueing delay grows by this much per group. */
-  static constexpr double kQueueGap = 0.10;
+  static constexpr double kQueueGap = 0.05;
   static constexpr double kDelayGradientHighMs = 2.0;
-  /* A standing queue: the round trip this much above its recent minimum
-   * (the last kRttWindow reports). */
-  static constexpr double kQueueDelayHighS = 0.040;
-  static constexpr size_t kRttWindow = 30;
   static constexpr double kOveruseDecrease = 0.85; /* of the received rate */
-  static constexpr double kIncreaseNear = 1.08;    /* near the last overuse */
+  static constexpr double kIncreaseNear = 1.08;    /* near the last overuse... */
+  static constexpr unsigned kNearReports = 4;      /* ...for this many reports */
   static constexpr double kIncreaseFast = 1.25;    /* far from it, or long after */
   static constexpr double kAppLimited = 1.5;       /* never above 1.5x what arrives */
 
@@ -73,7 +69,7 @@ private:
   struct Viewer {
     double estimate = 0;
     double congestionKbps = 0; /* received rate at the last overuse */
-    std::deque<double> rtts;   /* the last reports' round trips (s) */
+    unsigned nearReports = 0;  /* increases near it since */
     bool control = true;
   };
   unsigned clamp(double bps) const;

@@ -612,7 +612,9 @@ void Core::viewerStats(const std::string &id, const ViewerStats &st)
       fb.recvKbps = st.twccRecvBps / 1000;
       fb.twccLoss = st.twccLossPct / 100;
       fb.delayGradientMs = st.twccDelayGradientMs;
-      est = rate_.update(id, fb, !s.viewOnly);
+      /* The encoder follows viewers that may control (role and
+       * viewer-control); the others never drag it down. */
+      est = rate_.update(id, fb, mayControl(id));
       s.viewer->setEstimate(est);
     }
     std::lock_guard<std::mutex> l(lock_);

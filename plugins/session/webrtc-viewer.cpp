@@ -372,9 +372,20 @@ static double dbl(const GstStructure *s, const char *f)
   return double(u64(s, f));
 }
 
+/* What one get-stats reply holds, before it becomes ViewerStats: the round
+ * trip is taken from the receiver report about the stream that sent the
+ * most (a report about the RTX stream stops when retransmissions do, and
+ * would keep its last, congested, value). */
+struct StatsWalk {
+  ViewerStats out;
+  std::map<std::string, uint64_t> packetsByOutbound; /* outbound-rtp id -> packets */
+  std::vector<std::pair<std::string, double>> rtts;  /* remote-inbound local-id, rtt */
+};
+
 static gboolean collectStats(GQuark, const GValue *value, gpointer data)
 {
-  auto *out = static_cast<ViewerStats *>(data);
+  auto *walk = static_cast<StatsWalk *>(data);
+  ViewerStats *out = &walk->out;
   if (!GST_VALUE_HOLDS_STRUCTURE(value))
     return TRUE;
   const GstStructure *s = gst_value_get_structure(value);
@@ -384,6 +395,8 @@ static gboolean collectStats(GQuark, const GValue *value, gpointer data)
   if (type == GST_WEBRTC_STATS_OUTBOUND_RTP) {
     out->bytesSent += u64(s, "bytes-sent");
     out->packetsSent += u64(s, "packets-sent");
+    if (const char *id = gst_structure_get_string(s, "id"))
+      walk->packetsByOutbound[id] = u64(s, "packets-sent");
     out->pli += unsigned(u64(s, "pli-count"));
     out->fir += unsigned(u64(s, "fir-count"));
     out->nack += unsigned(u64(s, "nack-count"));
@@ -394,7 +407,8 @@ static gboolean collectStats(GQuark, const GValue *value, gpointer data)
       out->packetsLost += g_value_get_int64(v);
     else if (v && G_VALUE_HOLDS_INT(v))
       out->packetsLost += g_value_get_int(v);
-    out->rttSeconds = std::max(out->rttSeconds, dbl(s, "round-trip-time"));
+    const char *local = gst_structure_get_string(s, "local-id");
+    walk->rtts.emplace_back(local ? local : "", dbl(s, "round-trip-time"));
   } else if (type == GST_WEBRTC_STATS_TRANSPORT || type == GST_WEBRTC_STATS_CANDIDATE_PAIR) {
     /* rtpsession's view of the last transport-cc feedback window. */
     const GValue *v = gst_structure_get_value(s, "gst-twcc-stats");
@@ -418,8 +432,18 @@ static void onStats(GstPromise *promise, gpointer data)
   const GstStructure *r = gst_promise_get_reply(promise);
   if (!l || !r)
     return;
-  ViewerStats st;
-  gst_structure_foreach(r, collectStats, &st);
+  StatsWalk walk;
+  gst_structure_foreach(r, collectStats, &walk);
+  ViewerStats &st = walk.out;
+  uint64_t most = 0;
+  for (const auto &[local, rtt] : walk.rtts) {
+    auto it = walk.packetsByOutbound.find(local);
+    uint64_t packets = it == walk.packetsByOutbound.end() ? 0 : it->second;
+    if (packets > most || (most == 0 && rtt > st.rttSeconds)) {
+      most = std::max(most, packets);
+      st.rttSeconds = rtt;
+    }
+  }
   l->events->viewerStats(l->id, st);
 }
 

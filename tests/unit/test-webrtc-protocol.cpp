@@ -149,22 +149,6 @@ TEST_CASE("a queue seen in TWCC feedback takes the estimate below the link, then
   CHECK(c.estimate("a") >= 7000);
 }
 
-TEST_CASE("a standing queue (round trip above its recent minimum) is overuse too",
-          "[webrtc-bitrate]")
-{
-  BitrateController c(300, 8000);
-  c.addViewer("a", 6000);
-  Feedback f = twcc(6000, 6000);
-  f.rttSeconds = 0.005;
-  for (int s = 0; s < 3; s++)
-    c.update("a", f);
-  CHECK(c.estimate("a") == 8000);
-  /* The link is full: all arrives, nothing grows, but 80 ms more round trip. */
-  f = twcc(7800, 7800);
-  f.rttSeconds = 0.085;
-  CHECK(c.update("a", f) == unsigned(7800 * BitrateController::kOveruseDecrease));
-}
-
 TEST_CASE("a still screen does not let the estimate run away from what arrives", "[webrtc-bitrate]")
 {
   BitrateController c(300, 8000);
