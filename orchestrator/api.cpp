@@ -21,7 +21,7 @@ constexpr const char *kCookieName = "vdid_session";
 Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
          SessionManager &sessions)
   : config_(config), auth_(auth), metrics_(metrics), http_(http), sessions_(sessions),
-    started_(std::chrono::steady_clock::now())
+    ice_(config.ice), started_(std::chrono::steady_clock::now())
 {
   metrics_.declare("vdi_up", Metrics::Type::Gauge, "1 while vdid serves requests");
   metrics_.declare("vdi_uptime_seconds", Metrics::Type::Gauge, "Seconds since vdid started");
@@ -102,6 +102,7 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
   http_.route("/api/v1/login", [this](Request &r) { login(r); });
   http_.route("/api/v1/logout", [this](Request &r) { logout(r); });
   http_.route("/api/v1/whoami", [this](Request &r) { whoami(r); });
+  http_.route("/api/v1/ice-servers", [this](Request &r) { iceServersPage(r); });
   http_.route("/api/v1/sessions", [this](Request &r) {
     if (r.path == "/api/v1/sessions" || r.path == "/api/v1/sessions/")
       sessionsRoot(r);
@@ -265,6 +266,30 @@ void Api::whoami(Request &req)
                   json_builder_add_string_value(b, roleName(id->share_role));
                 }
               }));
+}
+
+TurnCredential Api::turnCredential(const Identity &id) const
+{
+  /* coturn reads "EXPIRY:USER"; a share link's viewer has no user name. */
+  std::string user = id.isShare() ? "share-" + id.share_session : id.user;
+  return ice_.credentialFor(user, g_get_real_time() / G_USEC_PER_SEC);
+}
+
+/* GET /api/v1/ice-servers: an RTCConfiguration's iceServers, with a TURN
+ * credential minted for the caller (fetched before each connection). */
+void Api::iceServersPage(Request &req)
+{
+  if (req.path != "/api/v1/ice-servers")
+    return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource");
+  auto id = authenticate(req);
+  if (!id)
+    return;
+  if (req.method != "GET")
+    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
+  SoupMessageHeaders *h = soup_server_message_get_response_headers(req.msg);
+  soup_message_headers_replace(h, "Cache-Control", "no-store");
+  respondText(req.msg, SOUP_STATUS_OK, "application/json",
+              ice_.rtcConfiguration(turnCredential(*id)));
 }
 
 JsonNode *Api::sessionJson(const Session &s)

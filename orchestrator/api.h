@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "config.h"
 #include "http.h"
+#include "ice-servers.h"
 #include "metrics.h"
 #include "sessions.h"
 
@@ -45,6 +46,11 @@ public:
   std::shared_ptr<Session> requestedSession(Request &req, const std::string &sid,
                                             Identity *who = nullptr);
 
+  /* The host's STUN/TURN servers, and the TURN credential of a viewer
+   * authenticated as @id, minted now (docs/webrtc.md). */
+  const IceServers &iceServers() const { return ice_; }
+  TurnCredential turnCredential(const Identity &id) const;
+
   /* Adds the session's other stream URLs (whep, hls, srt) to its "urls". */
   std::function<void(JsonBuilder *, const Session &)> describe_urls;
 
@@ -54,6 +60,7 @@ private:
   void login(Request &req);
   void logout(Request &req);
   void whoami(Request &req);
+  void iceServersPage(Request &req);
   void sessionsRoot(Request &req);
   void sessionItem(Request &req);
   void createSession(Request &req, const Identity &id);
@@ -64,6 +71,7 @@ private:
   Metrics &metrics_;
   HttpServer &http_;
   SessionManager &sessions_;
+  IceServers ice_;
   std::chrono::steady_clock::time_point started_;
 };
 

@@ -34,6 +34,9 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     "height", "fps", "stream", "hls", "audio", "runtime-dir", "pool-users", "cpu-limit",
     "memory-limit"}},
   {"encoders", {"max-hardware-sessions"}},
+  {"webrtc",
+   {"stun-servers", "turn-servers", "turn-secret", "turn-secret-file", "turn-username",
+    "turn-password", "turn-credential-lifetime"}},
 };
 
 bool fail(GError **error, const std::string &path, const std::string &message)
@@ -41,6 +44,41 @@ bool fail(GError **error, const std::string &path, const std::string &message)
   g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s: %s", path.c_str(),
               message.c_str());
   return false;
+}
+
+/* The line of @key in [@group] of the file at @path (1-based), 0 if not found:
+ * GKeyFile keeps no line numbers. */
+unsigned keyLine(const std::string &path, const char *group, const char *key)
+{
+  g_autofree char *text = nullptr;
+  if (!g_file_get_contents(path.c_str(), &text, nullptr, nullptr))
+    return 0;
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  bool in_group = false;
+  for (unsigned i = 0; lines[i]; i++) {
+    std::string line = g_strstrip(lines[i]);
+    if (!line.empty() && line[0] == '[') {
+      in_group = line == std::string("[") + group + "]";
+      continue;
+    }
+    size_t eq = line.find('=');
+    if (in_group && eq != std::string::npos) {
+      std::string name = line.substr(0, eq);
+      if (g_strstrip(name.data()) == std::string(key))
+        return i + 1;
+    }
+  }
+  return 0;
+}
+
+/* An error at the line of @key: "PATH:LINE: [GROUP] KEY" + @message (which
+ * starts with its separator: " must be ...", ": ..."). */
+bool failAt(GError **error, const std::string &path, const char *group, const char *key,
+            const std::string &message)
+{
+  unsigned line = keyLine(path, group, key);
+  std::string where = line ? path + ":" + std::to_string(line) : path;
+  return fail(error, where, std::string("[") + group + "] " + key + message);
 }
 
 /* Reads an unsigned key within [min, max] if present. */
@@ -53,10 +91,61 @@ bool readUint(GKeyFile *kf, const std::string &path, const char *group, const ch
   char *end = nullptr;
   guint64 v = g_ascii_strtoull(raw, &end, 10);
   if (!raw[0] || *end || v < min || v > max)
-    return fail(error, path,
-                std::string("[") + group + "] " + key + " must be a whole number from " +
-                  std::to_string(min) + " to " + std::to_string(max) + ", not \"" + raw + "\"");
+    return failAt(error, path, group, key,
+                  " must be a whole number from " + std::to_string(min) + " to " +
+                    std::to_string(max) + ", not \"" + raw + "\"");
   *out = static_cast<unsigned>(v);
+  return true;
+}
+
+/* A string key, stripped, or "" when absent. */
+std::string readString(GKeyFile *kf, const char *group, const char *key)
+{
+  g_autofree char *v = g_key_file_get_string(kf, group, key, nullptr);
+  return v ? g_strstrip(v) : "";
+}
+
+/* [webrtc]: the STUN and TURN servers viewers get (ice-servers.h). */
+bool readWebrtc(GKeyFile *kf, const std::string &path, IceSettings *ice, GError **error)
+{
+  for (auto [key, list] :
+       {std::pair<const char *, std::vector<IceUri> *>{"stun-servers", &ice->stun},
+        {"turn-servers", &ice->turn}}) {
+    g_auto(GStrv) parts = g_strsplit_set(readString(kf, "webrtc", key).c_str(), "; \t", -1);
+    for (char **p = parts; *p; p++) {
+      if (!**p)
+        continue;
+      IceUri u;
+      std::string why;
+      if (!IceUri::parse(*p, &u, &why))
+        return failAt(error, path, "webrtc", key, ": " + why);
+      list->push_back(std::move(u));
+    }
+  }
+  ice->secret = readString(kf, "webrtc", "turn-secret");
+  std::string secret_file = readString(kf, "webrtc", "turn-secret-file");
+  if (!secret_file.empty()) {
+    g_autofree char *text = nullptr;
+    g_autoptr(GError) e = nullptr;
+    if (!ice->secret.empty())
+      return failAt(error, path, "webrtc", "turn-secret-file",
+                    " and turn-secret exclude each other");
+    if (!g_file_get_contents(secret_file.c_str(), &text, nullptr, &e))
+      return failAt(error, path, "webrtc", "turn-secret-file", std::string(": ") + e->message);
+    ice->secret = g_strstrip(text);
+    if (ice->secret.empty())
+      return failAt(error, path, "webrtc", "turn-secret-file", ": " + secret_file + " is empty");
+  }
+  ice->username = readString(kf, "webrtc", "turn-username");
+  ice->password = readString(kf, "webrtc", "turn-password");
+  unsigned lifetime = static_cast<unsigned>(ice->lifetime.count());
+  if (!readUint(kf, path, "webrtc", "turn-credential-lifetime", 60, 30 * 24 * 3600, &lifetime,
+                error))
+    return false;
+  ice->lifetime = std::chrono::seconds(lifetime);
+  std::string why;
+  if (!ice->validate(&why))
+    return fail(error, path, "[webrtc] " + why);
   return true;
 }
 
@@ -256,6 +345,8 @@ bool Config::load(const std::string &path, Config *config, GError **error)
     g_autofree char *comp = g_key_file_get_string(kf, "sessions", "compositor", nullptr);
     c.compositor = comp;
   }
+  if (!readWebrtc(kf, path, &c.ice, error))
+    return false;
 
   *config = std::move(c);
   return true;

@@ -6,12 +6,14 @@
 
 /*
  * vdid configuration: a GKeyFile with groups [server], [auth], [users],
- * [sessions] and [encoders]; every key is documented in docs/vdid.md with
+ * [sessions], [encoders] and [webrtc]; every key is documented in docs/vdid.md with
  * its default. Unknown groups and keys are errors, so that a typo is not
  * silently ignored.
  */
 
 #pragma once
+
+#include "ice-servers.h"
 
 #include <glib.h>
 
@@ -76,6 +78,9 @@ struct Config {
 
   /* [encoders] */
   unsigned max_hardware_sessions = 4;
+
+  /* [webrtc]: STUN and TURN servers for viewers (ice-servers.h) */
+  IceSettings ice;
 
   /* Set when no file was given: one demo user with a random password. */
   bool embedded_default = false;

@@ -21,6 +21,7 @@
 #include "signalling.h"
 #include "srt.h"
 #include "streams.h"
+#include "turn-probe.h"
 
 #include <glib-unix.h>
 #include <systemd/sd-daemon.h>
@@ -161,6 +162,15 @@ int main(int argc, char **argv)
   if (unsigned n = sessions.reapLeftovers())
     printf("vdid: stopped %u session(s) left by a previous run\n", n);
   vdid::Api api(config, auth, metrics, http, sessions);
+  /* Each TURN server checked as a browser would use it, now and every 5 min. */
+  vdid::TurnProbe turn_probe(api.iceServers());
+  turn_probe.start(std::chrono::minutes(5));
+  metrics.declare("vdi_turn_server_up", vdid::Metrics::Type::Gauge,
+                  "1 if the TURN server gave vdid a relay at its last check (every 5 min)");
+  metrics.addCollector([&turn_probe](vdid::Metrics &m) {
+    for (const auto &[server, up] : turn_probe.up())
+      m.set("vdi_turn_server_up", {{"server", server}}, up ? 1 : 0);
+  });
   vdid::Signalling signalling(http, api, sessions, metrics);
   vdid::Streams streams(config, api, http, sessions);
   vdid::SrtService srt(config, auth, sessions);

@@ -238,6 +238,7 @@ JsonNode *command(const char *op, const std::function<void(JsonBuilder *)> &fill
 } // namespace
 
 void SessionManager::addPeer(const std::string &id, const std::string &role,
+                             const std::function<void(JsonBuilder *)> &fill,
                              std::function<void(const std::string &message)> on_message,
                              std::function<void(const std::string &peer)> done)
 {
@@ -260,6 +261,7 @@ void SessionManager::addPeer(const std::string &id, const std::string &role,
     [&](JsonBuilder *b) {
       json_builder_set_member_name(b, "role");
       json_builder_add_string_value(b, role.c_str());
+      fill(b);
     },
     std::move(reply));
 }

@@ -168,8 +168,10 @@ public:
   /* Signalling relay to the session's vdiwebrtcsink (through its worker).
    * addPeer answers asynchronously with the peer id ("" if the session has
    * no running worker); @on_message receives what the element sends that
-   * peer. @role "view" makes the element drop the peer's input. */
+   * peer. @role "view" makes the element drop the peer's input; @fill adds
+   * members to the add-peer command (the viewer's ICE servers). */
   void addPeer(const std::string &id, const std::string &role,
+               const std::function<void(JsonBuilder *)> &fill,
                std::function<void(const std::string &message)> on_message,
                std::function<void(const std::string &peer)> done);
   void sendToPeer(const std::string &id, const std::string &peer, const std::string &message);

@@ -117,8 +117,10 @@ void Signalling::accept(Request &req, SoupWebsocketConnection *conn)
 
   std::weak_ptr<Viewer> weak = viewer;
   bool view_only = id->isShare() && id->share_role == Role::View;
+  TurnCredential turn = api_.turnCredential(*id);
   sessions_.addPeer(
     sid, view_only ? "view" : "control",
+    [&](JsonBuilder *b) { api_.iceServers().addWorkerMembers(b, turn); },
     [weak](const std::string &message) {
       auto v = weak.lock();
       if (v && !v->closed && v->conn &&

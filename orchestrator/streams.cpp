@@ -75,7 +75,8 @@ void Streams::whep(Request &req)
   auto [sid, resource] = splitPath(req.path, "/whep/");
   if (req.path.rfind("/whep/", 0) != 0 || sid.empty())
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "use /whep/SESSION");
-  auto s = api_.requestedSession(req, sid);
+  Identity who;
+  auto s = api_.requestedSession(req, sid, &who);
   if (!s)
     return;
   if (s->state != SessionState::Running || !s->worker || !s->worker->ready)
@@ -83,6 +84,10 @@ void Streams::whep(Request &req)
                         std::string("the session is ") + sessionStateName(s->state));
 
   std::string op;
+  /* The viewer's STUN/TURN servers: its webrtcbin gathers with them, and the
+   * answer lists them as Link headers (RFC 9725) for the player. */
+  TurnCredential turn = api_.turnCredential(who);
+  std::vector<std::string> links;
   std::function<void(JsonBuilder *)> fill;
   std::string body;
   if (resource.empty()) {
@@ -96,9 +101,11 @@ void Streams::whep(Request &req)
     if (body.rfind("v=0", 0) != 0)
       return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, "the body is not an SDP offer");
     op = "whep-offer";
-    fill = [body](JsonBuilder *b) {
+    links = api_.iceServers().linkHeaders(turn);
+    fill = [this, body, turn](JsonBuilder *b) {
       json_builder_set_member_name(b, "sdp");
       json_builder_add_string_value(b, body.c_str());
+      api_.iceServers().addWorkerMembers(b, turn);
     };
   } else if (req.method == "PATCH") {
     if (mediaType(req) != "application/trickle-ice-sdpfrag")
@@ -125,8 +132,8 @@ void Streams::whep(Request &req)
 
   auto answer = http_.defer(req);
   std::string location = "/whep/" + sid + "/";
-  bool sent =
-    sessions_.workerRequest(sid, op.c_str(), fill, [answer, op, location](JsonObject *reply) {
+  bool sent = sessions_.workerRequest(
+    sid, op.c_str(), fill, [answer, op, location, links](JsonObject *reply) {
       answer([&](SoupServerMessage *msg) {
         if (!reply)
           return respondError(msg, SOUP_STATUS_BAD_GATEWAY, "the session's pipeline went away");
@@ -137,6 +144,8 @@ void Streams::whep(Request &req)
         if (op == "whep-offer" && status == SOUP_STATUS_CREATED) {
           SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
           soup_message_headers_replace(h, "Location", (location + res).c_str());
+          for (const auto &link : links)
+            soup_message_headers_append(h, "Link", link.c_str());
           return respondText(msg, status, "application/sdp", text);
         }
         if (status >= 400)

@@ -23,10 +23,11 @@
  * vdid talks to it over stdin/stdout, one JSON object per line
  * (docs/vdid.md, "Worker protocol"):
  *
- *   vdid -> worker   {"op":"add-peer","ref":N,"role":"view"|"control"}
+ *   vdid -> worker   {"op":"add-peer","ref":N,"role":"view"|"control",
+ *                     "stun-server":"stun://..","turn-servers":["turn://u:p@.."]}
  *                    {"op":"message","peer":P,"message":"<signalling JSON>"}
  *                    {"op":"remove-peer","peer":P}
- *                    {"op":"whep-offer","ref":N,"sdp":"..."}
+ *                    {"op":"whep-offer","ref":N,"sdp":"...", + the ICE members}
  *                    {"op":"whep-patch","ref":N,"resource":R,"fragment":"..."}
  *                    {"op":"whep-delete","ref":N,"resource":R}
  *                    {"op":"hls","active":true|false}
@@ -356,6 +357,34 @@ void onWhepAnswer(GstElement *, const char *resource, guint status, const char *
   });
 }
 
+/* The viewer's STUN and TURN servers (minted by vdid for it), set on the
+ * sink before the viewer is made: vdiwebrtcsink applies them to new viewers. */
+void applyIceServers(Worker *w, JsonObject *o)
+{
+  if (json_object_has_member(o, "stun-server")) {
+    const char *stun = json_object_get_string_member_with_default(o, "stun-server", "");
+    g_object_set(w->sink, "stun-server", *stun ? stun : nullptr, nullptr);
+  }
+  JsonArray *turn = json_object_has_member(o, "turn-servers")
+                      ? json_object_get_array_member(o, "turn-servers")
+                      : nullptr;
+  if (!turn)
+    return;
+  GValue array = G_VALUE_INIT;
+  g_value_init(&array, GST_TYPE_ARRAY);
+  for (guint i = 0; i < json_array_get_length(turn); i++) {
+    JsonNode *n = json_array_get_element(turn, i);
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+      continue;
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, G_TYPE_STRING);
+    g_value_set_string(&v, json_node_get_string(n));
+    gst_value_array_append_and_take_value(&array, &v);
+  }
+  g_object_set_property(G_OBJECT(w->sink), "turn-servers", &array);
+  g_value_unset(&array);
+}
+
 void whepOffer(Worker *w, gint64 ref, const char *sdp)
 {
   if (!g_signal_lookup("whep-offer", G_OBJECT_TYPE(w->sink))) {
@@ -393,6 +422,8 @@ void handleCommand(Worker *w, const std::string &line)
   JsonObject *o = json_node_get_object(json_parser_get_root(parser));
   std::string op = json_object_get_string_member_with_default(o, "op", "");
   gint64 ref = json_object_get_int_member_with_default(o, "ref", 0);
+  if (op == "add-peer" || op == "whep-offer")
+    applyIceServers(w, o);
   if (op == "add-peer") {
     g_autofree char *peer = nullptr;
     g_signal_emit_by_name(w->sink, "add-peer", &peer);

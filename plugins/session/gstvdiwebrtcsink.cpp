@@ -119,6 +119,7 @@ enum {
   PROP_TURN_SERVERS,
   PROP_ICE_ADDRESSES,
   PROP_VIEWER_CONTROL,
+  PROP_CONGESTION_CONTROL,
   PROP_MIN_BITRATE,
   PROP_MAX_BITRATE,
   PROP_ENCODER,
@@ -145,23 +146,6 @@ static GstStaticPadTemplate audio_template =
 static GstStaticCaps preferred_h264 = GST_STATIC_CAPS(
   "video/x-h264, stream-format = (string) { avc, byte-stream }, alignment = (string) au, "
   "profile = (string) constrained-baseline");
-
-GType gst_vdi_viewer_control_get_type()
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_VDI_VIEWER_CONTROL_ALL, "Every viewer may send input", "all"},
-    {GST_VDI_VIEWER_CONTROL_FIRST, "Only the longest-connected viewer may send input", "first"},
-    {GST_VDI_VIEWER_CONTROL_NONE, "Nobody may send input (view only)", "none"},
-    {0, nullptr, nullptr},
-  };
-  if (g_once_init_enter(&type)) {
-    GType t = g_enum_register_static("GstVdiViewerControl", values);
-    g_once_init_leave(&type, t);
-  }
-  return type;
-}
-#define GST_TYPE_VDI_VIEWER_CONTROL (gst_vdi_viewer_control_get_type())
 
 using namespace vdi::webrtc;
 
@@ -365,6 +349,9 @@ static void gst_vdi_webrtc_sink_set_property(GObject *object, guint prop_id, con
   case PROP_VIEWER_CONTROL:
     s.control = GstVdiViewerControl(g_value_get_enum(value));
     break;
+  case PROP_CONGESTION_CONTROL:
+    s.congestion = GstVdiCongestionControl(g_value_get_enum(value));
+    break;
   case PROP_MIN_BITRATE:
     s.minBitrate = g_value_get_uint(value);
     break;
@@ -451,6 +438,9 @@ static void gst_vdi_webrtc_sink_get_property(GObject *object, guint prop_id, GVa
     break;
   case PROP_VIEWER_CONTROL:
     g_value_set_enum(value, s.control);
+    break;
+  case PROP_CONGESTION_CONTROL:
+    g_value_set_enum(value, s.congestion);
     break;
   case PROP_MIN_BITRATE:
     g_value_set_uint(value, s.minBitrate);
@@ -748,6 +738,20 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
     g_param_spec_enum("viewer-control", "Viewer control", "Which viewers may send input",
                       GST_TYPE_VDI_VIEWER_CONTROL, DEFAULT_VIEWER_CONTROL, rw_playing));
   /**
+   * GstVdiWebrtcSink:congestion-control:
+   *
+   * How the encoder's bitrate follows the viewers (docs/webrtc.md
+   * "Bitrate adaptation"): delay-based on transport-wide CC feedback (new
+   * viewers negotiate it), loss-based on receiver reports only, or not at
+   * all. Applies to viewers that join after a change.
+   */
+  g_object_class_install_property(
+    gobject_class, PROP_CONGESTION_CONTROL,
+    g_param_spec_enum("congestion-control", "Congestion control",
+                      "How the encoder's bitrate follows the viewers' links",
+                      GST_TYPE_VDI_CONGESTION_CONTROL, GST_VDI_CONGESTION_CONTROL_DELAY,
+                      rw_playing));
+  /**
    * GstVdiWebrtcSink:min-bitrate:
    *
    * Lowest bitrate (kbit/s) the adaptation sets on the encoder.
@@ -806,7 +810,9 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
    * field per viewer (named by its session id) holding a `viewer`
    * structure: kind (signalling|whep), connected, bitrate (bit/s sent),
    * fps, rtt (s), fraction-lost, packets-lost, keyframe-requests, pli, fir,
-   * nack, target-bitrate (kbit/s), may-control, role (control|view),
+   * nack, target-bitrate (kbit/s), twcc (transport-wide CC feedback
+   * arrives), twcc-recv-bitrate (bit/s), delay-gradient (ms), may-control,
+   * role (control|view),
    * input-accepted and input-dropped (data-channel input messages passed
    * upstream / refused as view-only). Refreshed every second; the input
    * counters at once.
@@ -867,4 +873,5 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
     "! vdiwebrtcsink port=0 address=127.0.0.1 viewer-control=none",
     "gst-vdi developers");
   gst_type_mark_as_plugin_api(GST_TYPE_VDI_VIEWER_CONTROL, GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_VDI_CONGESTION_CONTROL, GstPluginAPIFlags(0));
 }

@@ -15,8 +15,8 @@ void BitrateController::setLimits(unsigned minBps, unsigned maxBps)
 {
   min_ = std::min(minBps, maxBps);
   max_ = std::max(minBps, maxBps);
-  for (auto &e : estimates_)
-    e.second = clamp(e.second);
+  for (auto &v : viewers_)
+    v.second.estimate = clamp(v.second.estimate);
 }
 
 unsigned BitrateController::clamp(double bps) const
@@ -28,47 +28,103 @@ unsigned BitrateController::clamp(double bps) const
 
 void BitrateController::addViewer(const std::string &id, unsigned startBps)
 {
-  estimates_[id] = clamp(startBps);
+  viewers_[id].estimate = clamp(startBps);
 }
 
 void BitrateController::removeViewer(const std::string &id)
 {
-  estimates_.erase(id);
+  viewers_.erase(id);
 }
 
-unsigned BitrateController::update(const std::string &id, const Feedback &fb)
+/* A value from the network: what is not a finite number counts as absent. */
+static double sane(double v, double lo, double hi)
 {
-  auto it = estimates_.find(id);
-  if (it == estimates_.end())
+  return std::isfinite(v) ? std::clamp(v, lo, hi) : 0;
+}
+
+void BitrateController::updateLossRtt(Viewer &v, const Feedback &fb) const
+{
+  double loss = sane(fb.fractionLost, 0, 1);
+  double rtt = sane(fb.rttSeconds, 0, 60);
+  if (loss > kLossHigh) {
+    v.estimate *= 1.0 - 0.5 * loss; /* GCC: As = As * (1 - 0.5 p) */
+  } else if (loss < kLossLow && (rtt <= 0 || rtt < kRttHigh)) {
+    v.estimate *= kIncrease;
+  }
+  if (rtt >= kRttHigh)
+    v.estimate *= kRttBackoff;
+}
+
+/* GCC's delay-based controller, on rtpsession's TWCC window: a queue is
+ * building when less arrives than was sent, or the delay between packet
+ * groups keeps growing. Then go below what arrived (the link's rate, not
+ * our guess of it); otherwise probe upwards, slowly near the rate where a
+ * queue built last time and fast away from it. */
+void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
+{
+  double sent = sane(fb.sentKbps, 0, 1e7), recv = sane(fb.recvKbps, 0, 1e7);
+  double loss = sane(fb.twccLoss, 0, 1);
+  double gradient = sane(fb.delayGradientMs, -1e4, 1e4);
+  bool queueing = sent > 0 && recv < sent * (1.0 - kQueueGap);
+  if ((queueing || gradient > kDelayGradientHighMs) && recv > 0) {
+    v.estimate = std::min(v.estimate, recv * kOveruseDecrease);
+    v.congestionKbps = recv;
+    v.nearReports = 0;
+  } else if (loss > kLossHigh) {
+    v.estimate *= 1.0 - 0.5 * loss;
+  } else if (loss < kLossLow) {
+    /* Near the rate that queued, a few cautious steps; if none queues,
+     * the link has grown: probe fast again. */
+    bool near =
+      v.congestionKbps > 0 && v.estimate < v.congestionKbps * 1.15 && v.nearReports < kNearReports;
+    if (near)
+      v.nearReports++;
+    double next = v.estimate * (near ? kIncreaseNear : kIncreaseFast);
+    /* Sending less than the estimate (a still screen) proves nothing about
+     * the link: do not climb past what actually arrives. */
+    if (recv > 0)
+      next = std::min(next, std::max(v.estimate, recv * kAppLimited));
+    v.estimate = next;
+  }
+  if (sane(fb.rttSeconds, 0, 60) >= kRttHigh)
+    v.estimate *= kRttBackoff;
+}
+
+unsigned BitrateController::update(const std::string &id, const Feedback &fb, bool control)
+{
+  auto it = viewers_.find(id);
+  if (it == viewers_.end())
     return 0;
-  double est = it->second;
-  double loss = std::clamp(fb.fractionLost, 0.0, 1.0);
-  if (loss > kLossHigh)
-    est *= 1.0 - 0.5 * loss; /* GCC: As = As * (1 - 0.5 p) */
-  else if (loss < kLossLow && (fb.rttSeconds <= 0 || fb.rttSeconds < kRttHigh))
-    est *= kIncrease;
-  if (fb.rttSeconds >= kRttHigh)
-    est *= kRttBackoff;
-  if (fb.rembBps > 0)
-    est = std::min(est, fb.rembBps);
-  it->second = clamp(est);
-  return unsigned(it->second);
+  Viewer &v = it->second;
+  v.control = control;
+  if (fb.twcc)
+    updateDelay(v, fb);
+  else
+    updateLossRtt(v, fb);
+  double remb = sane(fb.rembBps, 0, 1e7);
+  if (remb > 0)
+    v.estimate = std::min(v.estimate, remb);
+  v.estimate = clamp(v.estimate);
+  return unsigned(v.estimate);
 }
 
 unsigned BitrateController::target() const
 {
-  if (estimates_.empty())
+  if (viewers_.empty())
     return 0;
+  bool anyControl =
+    std::any_of(viewers_.begin(), viewers_.end(), [](const auto &v) { return v.second.control; });
   double t = max_;
-  for (const auto &e : estimates_)
-    t = std::min(t, e.second);
+  for (const auto &v : viewers_)
+    if (v.second.control || !anyControl)
+      t = std::min(t, v.second.estimate);
   return clamp(t);
 }
 
 unsigned BitrateController::estimate(const std::string &id) const
 {
-  auto it = estimates_.find(id);
-  return it == estimates_.end() ? 0 : unsigned(it->second);
+  auto it = viewers_.find(id);
+  return it == viewers_.end() ? 0 : unsigned(it->second.estimate);
 }
 
 } // namespace vdi::webrtc

@@ -5,11 +5,15 @@
  */
 
 /*
- * Bitrate adaptation for a shared encoder: each viewer's RTCP feedback
- * (loss, RTT, REMB when present) drives a per-viewer estimate, loss-based
- * in the manner of Google Congestion Control, and the encoder gets the
- * weakest active viewer's estimate, clamped to [min, max]. The algorithm is
- * described in docs/webrtc.md. Pure arithmetic: no GStreamer state.
+ * Bitrate adaptation for a shared encoder: each viewer's feedback drives a
+ * per-viewer estimate in the manner of Google Congestion Control — delay-
+ * based from transport-wide CC feedback when the viewer negotiated it (the
+ * received rate falling behind the sent one, or the queueing delay
+ * growing, means a queue is building: go below the received rate), plus
+ * loss, RTT and REMB — and the encoder gets the weakest control viewer's
+ * estimate (view-only viewers never drag it down), clamped to [min, max].
+ * The algorithm is described in docs/webrtc.md. All rates in kbit/s. Pure
+ * arithmetic: no GStreamer state.
  */
 
 #pragma once
@@ -23,6 +27,11 @@ struct Feedback {
   double fractionLost = 0; /* 0..1, from the receiver report */
   double rttSeconds = 0;   /* 0 = unknown */
   double rembBps = 0;      /* 0 = none */
+  /* Transport-wide CC over the last feedback window, when negotiated. */
+  bool twcc = false;
+  double sentKbps = 0, recvKbps = 0;
+  double twccLoss = 0;        /* 0..1 */
+  double delayGradientMs = 0; /* average growth of the queueing delay */
 };
 
 class BitrateController
@@ -33,9 +42,11 @@ public:
   /* A new viewer starts at @startBps (clamped). */
   void addViewer(const std::string &id, unsigned startBps);
   void removeViewer(const std::string &id);
-  /* One report interval's feedback; returns the viewer's new estimate. */
-  unsigned update(const std::string &id, const Feedback &fb);
-  /* The target for the encoder: the weakest viewer's estimate; 0 with no viewer. */
+  /* One report interval's feedback of a viewer in the control role (or
+   * not); returns the viewer's new estimate. */
+  unsigned update(const std::string &id, const Feedback &fb, bool control = true);
+  /* The target for the encoder: the weakest control viewer's estimate (the
+   * weakest of all when nobody controls); 0 with no viewer. */
   unsigned target() const;
   unsigned estimate(const std::string &id) const;
 
@@ -44,11 +55,28 @@ public:
   static constexpr double kIncrease = 1.08; /* per report without loss */
   static constexpr double kRttHigh = 0.40;  /* seconds: queues are building */
   static constexpr double kRttBackoff = 0.85;
+  /* Delay-based (TWCC): overuse when the received rate is this far below
+   * the sent one, or the queueing delay grows by this much per group. */
+  static constexpr double kQueueGap = 0.05;
+  static constexpr double kDelayGradientHighMs = 2.0;
+  static constexpr double kOveruseDecrease = 0.85; /* of the received rate */
+  static constexpr double kIncreaseNear = 1.08;    /* near the last overuse... */
+  static constexpr unsigned kNearReports = 4;      /* ...for this many reports */
+  static constexpr double kIncreaseFast = 1.25;    /* far from it, or long after */
+  static constexpr double kAppLimited = 1.5;       /* never above 1.5x what arrives */
 
 private:
+  struct Viewer {
+    double estimate = 0;
+    double congestionKbps = 0; /* received rate at the last overuse */
+    unsigned nearReports = 0;  /* increases near it since */
+    bool control = true;
+  };
   unsigned clamp(double bps) const;
+  void updateLossRtt(Viewer &v, const Feedback &fb) const;
+  void updateDelay(Viewer &v, const Feedback &fb) const;
   unsigned min_ = 0, max_ = 0;
-  std::map<std::string, double> estimates_;
+  std::map<std::string, Viewer> viewers_;
 };
 
 } // namespace vdi::webrtc

@@ -233,6 +233,7 @@ ViewerConfig Core::viewerConfig(const std::string &id, const SessionRequest &r)
     c.audioTee = audioTee_;
   }
   GST_OBJECT_LOCK(element_);
+  c.twcc = settings.congestion == GST_VDI_CONGESTION_CONTROL_DELAY;
   c.stunServer = settings.stunServer;
   c.turnServers = settings.turnServers;
   c.iceAddresses = settings.iceAddresses;
@@ -443,7 +444,10 @@ void Core::statsTick()
 {
   for (auto &s : sessions_)
     s.second->viewer->requestStats();
-  if (!sessions_.empty())
+  GST_OBJECT_LOCK(element_);
+  bool adapt = settings.congestion != GST_VDI_CONGESTION_CONTROL_DISABLED;
+  GST_OBJECT_UNLOCK(element_);
+  if (!sessions_.empty() && adapt)
     rate_.apply();
 }
 
@@ -465,7 +469,8 @@ GstStructure *Core::stats()
       G_TYPE_UINT, v.fir, "nack", G_TYPE_UINT, v.nack, "target-bitrate", G_TYPE_UINT, v.estimate,
       "may-control", G_TYPE_BOOLEAN, mayControlLocked(f.first, policy), "role", G_TYPE_STRING,
       v.role.c_str(), "input-accepted", G_TYPE_UINT64, guint64(v.inputAccepted), "input-dropped",
-      G_TYPE_UINT64, guint64(v.inputDropped), nullptr);
+      G_TYPE_UINT64, guint64(v.inputDropped), "twcc", G_TYPE_BOOLEAN, v.twcc, "twcc-recv-bitrate",
+      G_TYPE_DOUBLE, v.twccRecvBps, "delay-gradient", G_TYPE_DOUBLE, v.delayGradientMs, nullptr);
     GValue val = G_VALUE_INIT;
     g_value_init(&val, GST_TYPE_STRUCTURE);
     g_value_take_boxed(&val, vs);
@@ -602,7 +607,15 @@ void Core::viewerStats(const std::string &id, const ViewerStats &st)
       Feedback fb;
       fb.fractionLost = st.fractionLost;
       fb.rttSeconds = st.rttSeconds;
-      est = rate_.update(id, fb);
+      fb.twcc = st.twcc;
+      fb.sentKbps = st.twccSentBps / 1000;
+      fb.recvKbps = st.twccRecvBps / 1000;
+      fb.twccLoss = st.twccLossPct / 100;
+      fb.delayGradientMs = st.twccDelayGradientMs;
+      /* The encoder follows viewers that may control (role and
+       * viewer-control); the others never drag it down. */
+      est = rate_.update(id, fb, mayControl(id));
+      s.viewer->setEstimate(est);
     }
     std::lock_guard<std::mutex> l(lock_);
     ViewerFigures &f = figures_[id];
@@ -615,6 +628,9 @@ void Core::viewerStats(const std::string &id, const ViewerStats &st)
     f.fir = st.fir;
     f.nack = st.nack;
     f.estimate = est;
+    f.twcc = st.twcc;
+    f.twccRecvBps = st.twccRecvBps;
+    f.delayGradientMs = st.twccDelayGradientMs;
   });
 }
 

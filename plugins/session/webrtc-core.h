@@ -47,6 +47,7 @@ struct Settings {
   std::vector<std::string> turnServers;
   std::vector<std::string> iceAddresses;
   GstVdiViewerControl control = GST_VDI_VIEWER_CONTROL_ALL;
+  GstVdiCongestionControl congestion = GST_VDI_CONGESTION_CONTROL_DELAY;
   unsigned minBitrate = 300; /* kbit/s */
   unsigned maxBitrate = 8000;
   GstElement *encoder = nullptr; /* ref'd */
@@ -67,6 +68,9 @@ struct ViewerFigures {
   unsigned keyframeRequests = 0;
   unsigned pli = 0, fir = 0, nack = 0;
   unsigned estimate = 0; /* kbit/s */
+  bool twcc = false;     /* transport-wide CC feedback arrives */
+  double twccRecvBps = 0;
+  double delayGradientMs = 0;
   bool connected = false;
   std::string role = "control";
   uint64_t inputAccepted = 0; /* data-channel input messages passed upstream */

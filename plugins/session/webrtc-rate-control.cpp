@@ -33,9 +33,9 @@ void RateControl::removeViewer(const std::string &id)
     viewers_--;
 }
 
-unsigned RateControl::update(const std::string &id, const Feedback &fb)
+unsigned RateControl::update(const std::string &id, const Feedback &fb, bool control)
 {
-  return controller_.update(id, fb);
+  return controller_.update(id, fb, control);
 }
 
 GstElement *RateControl::findEncoder()

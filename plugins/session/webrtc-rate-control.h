@@ -39,8 +39,9 @@ public:
   /* A new viewer starts at the encoder's bitrate now. */
   void addViewer(const std::string &id);
   void removeViewer(const std::string &id);
-  /* One stats interval's feedback; the viewer's new estimate (kbit/s). */
-  unsigned update(const std::string &id, const Feedback &fb);
+  /* One stats interval's feedback of a viewer, in the control role or
+   * not; the viewer's new estimate (kbit/s). */
+  unsigned update(const std::string &id, const Feedback &fb, bool control);
   /* Sets the target on the encoder when it moved enough. */
   void apply();
 

@@ -78,6 +78,33 @@ int chooseOfferedPayload(const GstSDPMessage *sdp, const std::string &encoding,
   return -1;
 }
 
+int offeredExtensionId(const GstSDPMessage *sdp, const char *uri, const char *kind)
+{
+  for (guint m = 0; m < gst_sdp_message_medias_len(sdp); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media(sdp, m);
+    if (g_strcmp0(gst_sdp_media_get_media(media), kind) != 0 || gst_sdp_media_get_port(media) == 0)
+      continue;
+    for (guint i = 0; i < gst_sdp_media_attributes_len(media); i++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute(media, i);
+      if (g_strcmp0(a->key, "extmap") != 0 || !a->value)
+        continue;
+      char *rest = nullptr;
+      long id = strtol(a->value, &rest, 10);
+      if (rest == a->value || id < 1 || id > 255)
+        continue;
+      if (*rest == '/')
+        rest += strcspn(rest, " ");
+      if (*rest != ' ')
+        continue;
+      std::string name(rest + 1, strcspn(rest + 1, " "));
+      if (name == uri)
+        return int(id);
+    }
+    return -1;
+  }
+  return -1;
+}
+
 std::string profilePrefix(const char *profile)
 {
   if (!g_strcmp0(profile, "constrained-baseline"))

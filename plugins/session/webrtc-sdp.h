@@ -6,7 +6,8 @@
 
 /*
  * What vdiwebrtcsink reads in a browser's SDP offer (WHEP, consumer-offer
- * signalling): which payload type to answer the stream's codec with.
+ * signalling): which payload type to answer the stream's codec with, and
+ * which id it gives an RTP header extension.
  */
 
 #pragma once
@@ -27,6 +28,10 @@ namespace vdi::webrtc {
 int chooseOfferedPayload(const GstSDPMessage *sdp, const std::string &encoding,
                          const std::string &profileIdc, std::string &profileLevelId,
                          const char *kind = "video");
+
+/* The id the first @kind m-line of @sdp gives RTP header extension @uri
+ * (`a=extmap:ID[/direction] URI`), or -1 if it offers none. */
+int offeredExtensionId(const GstSDPMessage *sdp, const char *uri, const char *kind = "video");
 
 /* The profile_idc + constraint prefix of profile-level-id for an H.264
  * profile name of caps ("constrained-baseline" -> "42e0"). */

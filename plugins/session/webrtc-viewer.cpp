@@ -8,6 +8,7 @@
 
 #include "webrtc-sdp.h"
 
+#include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 
@@ -371,9 +372,20 @@ static double dbl(const GstStructure *s, const char *f)
   return double(u64(s, f));
 }
 
+/* What one get-stats reply holds, before it becomes ViewerStats: the round
+ * trip is taken from the receiver report about the stream that sent the
+ * most (a report about the RTX stream stops when retransmissions do, and
+ * would keep its last, congested, value). */
+struct StatsWalk {
+  ViewerStats out;
+  std::map<std::string, uint64_t> packetsByOutbound; /* outbound-rtp id -> packets */
+  std::vector<std::pair<std::string, double>> rtts;  /* remote-inbound local-id, rtt */
+};
+
 static gboolean collectStats(GQuark, const GValue *value, gpointer data)
 {
-  auto *out = static_cast<ViewerStats *>(data);
+  auto *walk = static_cast<StatsWalk *>(data);
+  ViewerStats *out = &walk->out;
   if (!GST_VALUE_HOLDS_STRUCTURE(value))
     return TRUE;
   const GstStructure *s = gst_value_get_structure(value);
@@ -383,6 +395,8 @@ static gboolean collectStats(GQuark, const GValue *value, gpointer data)
   if (type == GST_WEBRTC_STATS_OUTBOUND_RTP) {
     out->bytesSent += u64(s, "bytes-sent");
     out->packetsSent += u64(s, "packets-sent");
+    if (const char *id = gst_structure_get_string(s, "id"))
+      walk->packetsByOutbound[id] = u64(s, "packets-sent");
     out->pli += unsigned(u64(s, "pli-count"));
     out->fir += unsigned(u64(s, "fir-count"));
     out->nack += unsigned(u64(s, "nack-count"));
@@ -393,7 +407,21 @@ static gboolean collectStats(GQuark, const GValue *value, gpointer data)
       out->packetsLost += g_value_get_int64(v);
     else if (v && G_VALUE_HOLDS_INT(v))
       out->packetsLost += g_value_get_int(v);
-    out->rttSeconds = std::max(out->rttSeconds, dbl(s, "round-trip-time"));
+    const char *local = gst_structure_get_string(s, "local-id");
+    walk->rtts.emplace_back(local ? local : "", dbl(s, "round-trip-time"));
+  } else if (type == GST_WEBRTC_STATS_TRANSPORT || type == GST_WEBRTC_STATS_CANDIDATE_PAIR) {
+    /* rtpsession's view of the last transport-cc feedback window. */
+    const GValue *v = gst_structure_get_value(s, "gst-twcc-stats");
+    if (v && GST_VALUE_HOLDS_STRUCTURE(v) && !out->twcc) {
+      const GstStructure *t = gst_value_get_structure(v);
+      gint64 dod = 0;
+      out->twcc = true;
+      out->twccSentBps = dbl(t, "bitrate-sent");
+      out->twccRecvBps = dbl(t, "bitrate-recv");
+      out->twccLossPct = dbl(t, "packet-loss-pct");
+      if (gst_structure_get_int64(t, "avg-delta-of-delta", &dod))
+        out->twccDelayGradientMs = double(dod) / 1e6;
+    }
   }
   return TRUE;
 }
@@ -404,8 +432,18 @@ static void onStats(GstPromise *promise, gpointer data)
   const GstStructure *r = gst_promise_get_reply(promise);
   if (!l || !r)
     return;
-  ViewerStats st;
-  gst_structure_foreach(r, collectStats, &st);
+  StatsWalk walk;
+  gst_structure_foreach(r, collectStats, &walk);
+  ViewerStats &st = walk.out;
+  uint64_t most = 0;
+  for (const auto &[local, rtt] : walk.rtts) {
+    auto it = walk.packetsByOutbound.find(local);
+    uint64_t packets = it == walk.packetsByOutbound.end() ? 0 : it->second;
+    if (packets > most || (most == 0 && rtt > st.rttSeconds)) {
+      most = std::max(most, packets);
+      st.rttSeconds = rtt;
+    }
+  }
   l->events->viewerStats(l->id, st);
 }
 
@@ -508,8 +546,14 @@ static void configureIce(GstElement *webrtc, const ViewerConfig &c)
 
 /* The browser's offer (WHEP, consumer offer): which payload types to answer
  * with. Nothing is built if it is unusable. */
+/* Transport-wide congestion control (draft-holmer-rmcat-transport-wide-cc-
+ * extensions-01, what Chromium and Firefox use), and its id in our offers. */
+static constexpr const char *kTwccUri =
+  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+static constexpr int kOfferedTwccId = 3;
+
 static bool readOffer(const ViewerConfig &c, GstSDPMessage **offer, int *pt, int *audioPt,
-                      std::string *pli, GError **error)
+                      std::string *pli, int *twccId, GError **error)
 {
   if (gst_sdp_message_new_from_text(c.remoteOffer.c_str(), offer) != GST_SDP_OK ||
       gst_sdp_message_medias_len(*offer) == 0) {
@@ -523,6 +567,7 @@ static bool readOffer(const ViewerConfig &c, GstSDPMessage **offer, int *pt, int
   *pt = chooseOfferedPayload(*offer, c.encodingName, profile, *pli);
   std::string unused;
   *audioPt = c.audioTee ? chooseOfferedPayload(*offer, "opus", "", unused, "audio") : -1;
+  *twccId = offeredExtensionId(*offer, kTwccUri);
   if (*pt < 0) {
     g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
                 "the offer has no %s video format this stream can be sent as",
@@ -533,7 +578,7 @@ static bool readOffer(const ViewerConfig &c, GstSDPMessage **offer, int *pt, int
 }
 
 bool Viewer::buildVideo(GstBin *bin, const ViewerConfig &c, int pt, const std::string &pli,
-                        GError **error)
+                        int twccId, GError **error)
 {
   GstElement *queue = make(bin, "queue", "queue", error);
   pay_ = queue ? make(bin, payloaderFor(c.encodingName), "pay", error) : nullptr;
@@ -549,6 +594,18 @@ bool Viewer::buildVideo(GstBin *bin, const ViewerConfig &c, int pt, const std::s
      * drops frames and sends a PLI every few frames (measured: 8 PLIs and
      * 7 dropped frames in 4 s, against 1 and 0 without aggregation). */
     g_object_set(pay_, "config-interval", -1, "aggregate-mode", 0 /* none */, nullptr);
+  /* Transport-wide congestion control (docs/webrtc.md "Bitrate
+   * adaptation"): every packet gets a transport-wide sequence number, the
+   * browser sends transport-cc feedback, and webrtcbin's TWCC statistics
+   * drive the delay-based estimate. The extension id is the offer's, or
+   * ours when we offer. */
+  if (twccId > 0) {
+    g_autoptr(GstRTPHeaderExtension) twcc = gst_rtp_header_extension_create_from_uri(kTwccUri);
+    if (twcc) {
+      gst_rtp_header_extension_set_id(twcc, guint(twccId));
+      g_signal_emit_by_name(pay_, "add-extension", twcc);
+    }
+  }
   g_autoptr(GstCaps) setCaps =
     gst_caps_new_simple("application/x-rtp", "payload", G_TYPE_INT, pt, nullptr);
   if (!pli.empty())
@@ -637,22 +694,25 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
                 "no RTP payloader for '%s'", c.encodingName.c_str());
     return false;
   }
-  int pt = 96, audioPt = c.audioTee ? 111 : -1;
+  int pt = 96, audioPt = c.audioTee ? 111 : -1, twccId = c.twcc ? kOfferedTwccId : -1;
   std::string pli;
   GstSDPMessage *offer = nullptr;
-  if (!c.offerer && !readOffer(c, &offer, &pt, &audioPt, &pli, error)) {
+  if (!c.offerer && !readOffer(c, &offer, &pt, &audioPt, &pli, &twccId, error)) {
     if (offer)
       gst_sdp_message_free(offer);
     return false;
   }
+  if (!c.twcc)
+    twccId = -1;
 
   /* Everything of this viewer lives in one bin: its errors are found by
    * ancestry, and it goes with one gst_bin_remove(). */
   std::string name = "viewer-" + id_;
   GstBin *bin = GST_BIN(gst_bin_new(name.c_str()));
   g_object_ref_sink(bin);
+  RtxBudget::attach(bin, rtx_);
   webrtc_ = make(bin, "webrtcbin", "webrtc", error);
-  bool ok = webrtc_ && buildVideo(bin, c, pt, pli, error) &&
+  bool ok = webrtc_ && buildVideo(bin, c, pt, pli, twccId, error) &&
             (audioPt < 0 || buildAudio(bin, audioPt, error));
   if (!ok) {
     if (offer)

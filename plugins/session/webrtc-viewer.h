@@ -23,6 +23,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "tee-branch.h"
+#include "webrtc-rtx-budget.h"
 
 #include <atomic>
 #include <cstdint>
@@ -40,6 +41,10 @@ struct ViewerStats {
   int64_t packetsLost = 0;
   double rttSeconds = 0;
   unsigned pli = 0, fir = 0, nack = 0;
+  /* Transport-wide CC (webrtcbin's gst-twcc-stats), when negotiated. */
+  bool twcc = false;
+  double twccSentBps = 0, twccRecvBps = 0, twccLossPct = 0;
+  double twccDelayGradientMs = 0; /* avg-delta-of-delta */
 };
 
 class ViewerEvents
@@ -68,6 +73,7 @@ struct ViewerConfig {
   std::string encodingName;          /* H264, VP8, VP9, AV1 */
   GstCaps *streamCaps = nullptr;     /* the encoded stream's caps (not owned) */
   GstElement *audioTee = nullptr;    /* Opus fan-out, when the audio pad exists */
+  bool twcc = true;                  /* negotiate transport-wide CC */
   std::string stunServer;            /* stun://host:port */
   std::vector<std::string> turnServers;
   std::vector<std::string> iceAddresses;
@@ -99,6 +105,9 @@ public:
   void setRemoteDescription(const std::string &type, const std::string &sdp);
   void addIceCandidate(unsigned mline, const std::string &candidate);
   void requestStats();
+  /* The viewer's bitrate estimate (kbit/s): its retransmission budget. */
+  void setEstimate(unsigned kbps) { rtx_->setEstimate(kbps); }
+  uint64_t retransmissionsDropped() const { return rtx_->dropped(); }
   /* Frames (access units) handed to this viewer's payloader so far. */
   uint64_t framesSent() const { return frames_.load(); }
   /* The local description as SDP text, or empty. */
@@ -114,7 +123,7 @@ private:
   Viewer() = default;
   bool build(GstElement *tee, const ViewerConfig &config, GError **error);
   bool buildVideo(GstBin *bin, const ViewerConfig &config, int pt, const std::string &pli,
-                  GError **error);
+                  int twccId, GError **error);
   bool buildAudio(GstBin *bin, int pt, GError **error);
   void connectSignals();
   void answerOnCaps(GstSDPMessage *offer);
@@ -126,6 +135,7 @@ private:
   GstElement *pay_ = nullptr, *setter_ = nullptr, *webrtc_ = nullptr, *apay_ = nullptr;
   std::shared_ptr<Link> link_;
   std::atomic<uint64_t> frames_{0};
+  std::shared_ptr<RtxBudget> rtx_ = std::make_shared<RtxBudget>();
 };
 
 } // namespace vdi::webrtc

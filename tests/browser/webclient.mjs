@@ -15,6 +15,7 @@
 import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, unavailableReason } from './chromium.mjs';
+import { sleep, until, newPage as newPageOf, signIn as signInAt, frames, connState, waitFrames } from './vdi-app.mjs';
 
 const [scenario, base, ...args] = process.argv.slice(2);
 const why = unavailableReason();
@@ -31,56 +32,13 @@ const watchdog = setTimeout(() => {
   process.exit(1);
 }, Number(process.env.VDI_BROWSER_TIMEOUT_MS || 170000));
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(f, timeoutMs, what) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(100);
-  }
-}
-
-async function newPage(width = 1024, height = 700) {
-  const page = await ctx.newPage();
-  await page.setViewportSize({ width, height });
-  page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
-  page.on('console', (m) => m.type() === 'error' && console.error(`console: ${m.text()}`));
-  // The RGBA pixels of the video's current frame (for the picture checks).
-  await page.addInitScript(() => {
-    window.__videoPixels = () => {
-      const v = document.getElementById('video');
-      const c = document.createElement('canvas');
-      c.width = v.videoWidth;
-      c.height = v.videoHeight;
-      const g = c.getContext('2d', { willReadFrequently: true });
-      g.drawImage(v, 0, 0);
-      return { width: c.width, height: c.height, data: g.getImageData(0, 0, c.width, c.height).data };
-    };
-  });
-  return page;
-}
+const newPage = (width, height) => newPageOf(ctx, width, height);
+const signIn = (page, user, password) => signInAt(page, base, user, password);
 
 async function shot(page, dir, name) {
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, name) });
-}
-
-async function signIn(page, user, password) {
-  await page.goto(base + '/');
-  await page.waitForSelector('#login-view:not([hidden])');
-  await page.fill('#login-user', user);
-  await page.fill('#login-password', password);
-  await page.click('#login-submit');
-}
-
-const frames = (page) => page.evaluate(() => window.vdiApp.desktop?.conn?.framesPresented ?? 0);
-const connState = (page) => page.evaluate(() => window.vdiApp.desktop?.conn?.state ?? '');
-
-async function waitFrames(page, n, timeoutMs = 30000) {
-  await page.waitForFunction((k) => (window.vdiApp.desktop?.conn?.framesPresented ?? 0) >= k, n, { timeout: timeoutMs });
 }
 
 /** Luminance statistics of the current video frame. */

@@ -562,13 +562,15 @@ TEST_CASE("three simultaneous viewers decode frames from one encoder", "[webrtcs
   }
   CHECK(withData == 3);
   gst_structure_free(stats);
-  /* Clean loopback feedback: the adaptation raised the encoder's bitrate
-   * from the 1500 kbit/s it started at (8 % per report). */
+  /* Clean loopback feedback never lowers the encoder's bitrate from the
+   * 1500 kbit/s it started at. (It does not raise it either: the ball needs
+   * less than that, and with transport-wide CC the estimate never climbs
+   * past 1.5x what arrives; test-webrtc-congestion proves the climb.) */
   GstElement *enc = p.get("enc");
   guint kbps = 0;
   g_object_get(enc, "bitrate", &kbps, nullptr);
   gst_object_unref(enc);
-  CHECK(kbps > 1500);
+  CHECK(kbps >= 1500);
   CHECK(kbps <= 8000);
   b->send("quit");
   b->wait(20000ms);

@@ -15,7 +15,9 @@
 
 #include <gst/video/navigation.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 using namespace vdi::webrtc;
 
@@ -102,6 +104,104 @@ TEST_CASE("bitrate follows the weakest viewer within the limits", "[webrtc-bitra
   /* The weak viewer leaves: the target goes back to the others. */
   c.removeViewer("b");
   CHECK(c.target() == 4000);
+}
+
+namespace {
+/* A TWCC window: @sent and @recv kbit/s, no loss, delay gradient @dod ms. */
+Feedback twcc(double sent, double recv, double dod = 0, double loss = 0)
+{
+  Feedback f;
+  f.twcc = true;
+  f.sentKbps = sent;
+  f.recvKbps = recv;
+  f.delayGradientMs = dod;
+  f.twccLoss = loss;
+  return f;
+}
+} // namespace
+
+TEST_CASE("a queue seen in TWCC feedback takes the estimate below the link, then it recovers",
+          "[webrtc-bitrate]")
+{
+  BitrateController c(300, 8000);
+  c.addViewer("a", 8000);
+  /* 8 Mbit/s sent into a 2 Mbit/s link: 2 arrive. Below the link at once. */
+  unsigned est = c.update("a", twcc(8000, 2000));
+  CHECK(est == 1700);
+  /* At the link's rate without queueing: probe, slowly near where it
+   * queued, and it stays below the link while the link stays. */
+  unsigned peak = 0;
+  for (int s = 0; s < 10; s++) {
+    double sent = c.estimate("a");
+    double recv = std::min(sent, 2000.0);
+    peak = std::max(peak, c.update("a", twcc(sent, recv)));
+  }
+  CHECK(peak <= 2000 / BitrateController::kOveruseDecrease + 1);
+  CHECK(c.estimate("a") <= 2000);
+  /* A growing queueing delay alone is overuse too. */
+  c.update("a", twcc(1900, 1890, 5.0));
+  CHECK(c.estimate("a") <= 1890 * BitrateController::kOveruseDecrease + 1);
+  /* The limit is lifted: back near the maximum within 10 reports (s). */
+  for (int s = 0; s < 10; s++) {
+    double sent = c.estimate("a");
+    c.update("a", twcc(sent, sent));
+  }
+  CHECK(c.estimate("a") >= 7000);
+}
+
+TEST_CASE("a still screen does not let the estimate run away from what arrives", "[webrtc-bitrate]")
+{
+  BitrateController c(300, 8000);
+  c.addViewer("a", 1000);
+  for (int s = 0; s < 20; s++)
+    c.update("a", twcc(100, 100));
+  CHECK(c.estimate("a") == 1000);
+  /* TWCC loss backs off like RTCP loss. */
+  c.update("a", twcc(1000, 1000, 0, 0.40));
+  CHECK(c.estimate("a") == 800);
+}
+
+TEST_CASE("bogus feedback never takes the encoder past its limits", "[webrtc-bitrate]")
+{
+  BitrateController c(500, 4000);
+  c.addViewer("a", 2000);
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  for (const Feedback &f :
+       {twcc(inf, inf), twcc(nan, nan, nan, nan), twcc(1e12, 1e12, -1e9), twcc(-5, -5),
+        Feedback{nan, nan, nan}, Feedback{-1, -1, -1}, Feedback{0, 0, 1e15}}) {
+    unsigned e = c.update("a", f);
+    CHECK(e >= 500);
+    CHECK(e <= 4000);
+    CHECK(c.target() >= 500);
+    CHECK(c.target() <= 4000);
+  }
+  for (int i = 0; i < 50; i++)
+    c.update("a", twcc(1e9, 0.001));
+  CHECK(c.estimate("a") == 500);
+  for (int i = 0; i < 50; i++)
+    c.update("a", twcc(1e9, 1e9));
+  CHECK(c.estimate("a") == 4000);
+}
+
+TEST_CASE("the encoder follows the weakest control viewer; view-only ones never drag it down",
+          "[webrtc-bitrate]")
+{
+  BitrateController c(300, 8000);
+  c.addViewer("ctl", 6000);
+  c.addViewer("slow-view", 6000);
+  c.update("ctl", twcc(6000, 6000), true);
+  c.update("slow-view", twcc(6000, 1000), false);
+  CHECK(c.estimate("slow-view") == 850);
+  CHECK(c.target() == c.estimate("ctl"));
+  CHECK(c.target() > 6000);
+  /* A slow control viewer does take it down. */
+  c.addViewer("slow-ctl", 6000);
+  c.update("slow-ctl", twcc(6000, 1500), true);
+  CHECK(c.target() == 1275);
+  /* Nobody in control: the weakest viewer of all sets it. */
+  c.removeViewer("ctl");
+  c.removeViewer("slow-ctl");
+  CHECK(c.target() == 850);
 }
 
 TEST_CASE("WHEP trickle fragments are checked before use", "[webrtc-signalling]")

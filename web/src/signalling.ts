@@ -13,6 +13,8 @@ export interface SessionOptions {
   onError?: (details: string) => void;
   /** Called when the producer ends the session. */
   onEnded?: () => void;
+  /** Called with the peer connection as soon as it exists (before any ICE). */
+  onPeerConnection?: (pc: RTCPeerConnection) => void;
 }
 
 /** One viewing session: the peer connection, its media and its input channel. */
@@ -109,6 +111,7 @@ export class SignallingClient {
     if (reply.type === 'error') throw new Error(String(reply.details));
     const id = String(reply.sessionId);
     const pc = new RTCPeerConnection(opts.rtcConfig);
+    opts.onPeerConnection?.(pc);
     const stream = new MediaStream();
     pc.ontrack = (ev) => {
       lowLatency(ev.receiver);

@@ -30,6 +30,13 @@ export interface Share {
   expires?: string | number;
 }
 
+/** GET /api/v1/ice-servers: the STUN/TURN servers, with a TURN credential
+ * minted for this user (valid until `expires`, Unix seconds). */
+export interface IceServers {
+  iceServers: RTCIceServer[];
+  expires?: number;
+}
+
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -92,6 +99,9 @@ export class Api {
   }
   resize(id: string, width: number, height: number): Promise<SessionInfo> {
     return this.call('POST', `/sessions/${encodeURIComponent(id)}/resize`, { width, height });
+  }
+  iceServers(): Promise<IceServers> {
+    return this.call('GET', '/ice-servers');
   }
   share(id: string, role: 'view' | 'control', expiresIn: number): Promise<Share> {
     return this.call('POST', `/sessions/${encodeURIComponent(id)}/shares`, { role, expiresIn });

@@ -39,6 +39,8 @@ export class Connection {
   reconnects = 0;
   framesPresented = 0;
   lastStats?: ReceiverStats;
+  /** The last STUN/TURN error of the current connection attempt, or ''. */
+  iceError = '';
   private attempt = 0;
   private everPlayed = false;
   private closed = false;
@@ -131,9 +133,13 @@ export class Connection {
       this.signalling = client;
       client.onClose = () => gen === this.generation && void this.lost('the signalling connection closed');
       await withTimeout(client.ready(), timeout, 'no answer from the signalling server');
+      // Fresh TURN credentials for every connection (they expire).
+      const ice = await withTimeout(this.api.iceServers(), timeout, 'vdid did not list its ICE servers');
+      this.iceError = '';
       const session = await withTimeout(
         client.startSession('', {
-          rtcConfig: { iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' },
+          rtcConfig: { iceServers: ice.iceServers, iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' },
+          onPeerConnection: (pc) => pc.addEventListener('icecandidateerror', (e) => this.noteIceError(e)),
           onEnded: () => gen === this.generation && void this.lost('the session ended the stream'),
         }),
         timeout,
@@ -162,8 +168,18 @@ export class Connection {
     }
   }
 
+  /** A STUN/TURN server that answered with an error (wrong or expired TURN
+   * credentials: 401): kept to explain a connection that then fails. */
+  private noteIceError(e: Event): void {
+    const ev = e as RTCPeerConnectionIceErrorEvent;
+    if (!ev.url || ev.errorCode < 300 || ev.errorCode > 699) return; // 7xx: no answer at all
+    const what = ev.errorCode === 401 ? 'refused the TURN credentials' : 'answered with an error';
+    this.iceError = `${ev.url} ${what} (${ev.errorCode} ${ev.errorText})`;
+  }
+
   private async lost(why: string): Promise<void> {
     if (this.closed) return;
+    if (this.iceError) why = `${why}: ${this.iceError}`;
     const gen = ++this.generation;
     this.teardownRtc();
     if (this.state === 'playing') this.everPlayed = true;
