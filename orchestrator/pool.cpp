@@ -75,6 +75,9 @@ std::shared_ptr<Session> Pool::take(const std::string &user, unsigned width, uns
     for (const auto &s : sessions_.list(true)) {
       if (!s->in_pool || s->user != user || s->state != SessionState::Running)
         continue;
+      /* GNOME Shell / Mutter cannot resize: another size starts cold. */
+      if (s->plan.usesMutter() && (width != s->width || height != s->height))
+        break;
       std::string error;
       if (sessions_.claim(*s, width, height, apps, &error)) {
         claims_++;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include "cgroups.h"
+#include "compositor.h"
 #include "config.h"
 #include "process-reaper.h"
 #include "session-services.h"
@@ -82,8 +83,14 @@ struct Session {
   std::string runtime_dir;
   std::string socket_name; /* e.g. wayland-1, inside runtime_dir */
   pid_t compositor = -1;
-  /* The compositor starts once the session bus listens (services). */
-  std::vector<std::string> compositor_argv, compositor_env;
+  /* How the compositor starts (compositor.h); it starts once the session
+   * bus listens (services). */
+  CompositorPlan plan;
+  /* GNOME Shell / Mutter: the "gdbus wait" for their ScreenCast service,
+   * and whether it answered. */
+  pid_t screencast_wait = -1;
+  guint screencast_watch = 0;
+  bool screencast_ready = false;
   /* Session bus and sound server (session-services.h). */
   std::unique_ptr<SessionServices> services;
   bool launched = false; /* apps (and worker) started */
@@ -222,6 +229,8 @@ private:
    * last one is reaped. */
   void stopProcesses(Session &s, std::function<void()> done = {});
   static void onCompositorExit(GPid pid, gint status, gpointer data);
+  /* GNOME Shell / Mutter: waits for org.gnome.Mutter.ScreenCast. */
+  bool startScreenCastWait(Session &s, std::string *message);
   void reapIdle();
 
   const Config &config_;
