@@ -14,6 +14,8 @@ export interface SessionInfo {
   viewers?: number;
   urls?: { signalling?: string; hls?: string; whep?: string };
   created?: string | number;
+  /** What runs the session: sway, gnome-shell, mutter, or another program. */
+  compositor?: string;
 }
 
 export interface WhoAmI {
