@@ -65,7 +65,8 @@ bool SessionManager::startWorker(Session &s, std::string *message)
   /* Viewers reach a loopback-only vdid over loopback: gather ICE there. */
   /* GNOME Shell / Mutter: captured and driven through their D-Bus services. */
   if (s.plan.usesMutter() && s.services)
-    argv.insert(argv.end(), {"--backend", "mutter", "--bus-address", s.services->busAddress()});
+    argv.insert(argv.end(), {"--backend", "mutter", "--bus-address", s.services->busAddress(),
+                             "--cursor-as-data"});
   if (isLoopback(config_.listen_address))
     argv.insert(argv.end(), {"--ice-address", "127.0.0.1"});
   if (worker_arguments) {

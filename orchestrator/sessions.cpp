@@ -530,7 +530,8 @@ void SessionManager::servicesChanged(const std::string &id)
 void SessionManager::checkReady(const std::string &id)
 {
   auto s = get(id);
-  if (!s || s->state != SessionState::Starting)
+  /* Called by the poll and by the ScreenCast wait: once is enough. */
+  if (!s || s->state != SessionState::Starting || !s->socket_name.empty())
     return;
   std::string sock = findEntry(s->runtime_dir, "wayland-", ".lock");
   /* sway: its IPC socket (resizing needs it); GNOME Shell / Mutter: their

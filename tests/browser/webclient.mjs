@@ -489,11 +489,32 @@ async function gnome() {
   const session = await page.evaluate((id) => window.vdiApp.api.session(id), s.id);
   check('desktop', { ...desktop, compositor: session.compositor, frames: await frames(page) });
 
+  // The pointer is not in the video: the page draws the one the session
+  // sends. Mutter has none until the pointer is first used.
+  await page.waitForFunction(() => window.vdiApp.desktop?.channel !== undefined, null, { timeout: 15000 });
+  const cursor = async () => {
+    const c = await page.evaluate(() => ({ ...window.vdiApp.desktop.cursor.view, videoCursor: document.getElementById('video').style.cursor }));
+    return { ...c, videoCursor: c.videoCursor.slice(0, 40) };
+  };
+  const to = await pagePoint(page, 300, 400);
+  await page.mouse.move(to.x, to.y, { steps: 4 });
+  const moved = await until(async () => {
+    const c = await cursor();
+    return Math.abs(c.x - 300) <= 1 && Math.abs(c.y - 400) <= 1 ? c : null;
+  }, 10000, 'the cursor position').catch(() => cursor());
+  // A viewer that connects now gets the whole current cursor at once,
+  // without a move: a new connection of the page.
+  await page.evaluate(() => (location.hash = '#/'));
+  await openFromList(page, s.id);
+  await waitFrames(page, 1);
+  await page.waitForFunction(() => window.vdiApp.desktop?.channel !== undefined, null, { timeout: 15000 });
+  const onConnect = await until(async () => ((await cursor()).shapes > 0 ? cursor() : null), 5000, 'the cursor on connect').catch(() => cursor());
+  check('cursor', { moved, onConnect });
+
   const log = join(runtime, s.id, 'input.log');
   const readLog = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
   writeFileSync(join(runtime, s.id, 'go'), '');
   await until(() => readLog().includes('configured'), 20000, 'the recording client shows its window');
-  await page.waitForFunction(() => window.vdiApp.desktop?.channel !== undefined, null, { timeout: 15000 });
   // A click at video pixel (200, 150) (repeated until the client has the
   // pointer: its window maps while the overview closes).
   await until(async () => {

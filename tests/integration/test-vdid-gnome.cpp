@@ -97,6 +97,27 @@ TEST_CASE("a compositor=gnome session shows GNOME Shell in the web client, takes
     CHECK(j.num("levels") > 8);
     CHECK(j.num("mean") > 10);
   }
+  /* The page draws the session's pointer: its position follows the mouse,
+   * and a viewer that connects later gets it, shape included, at once. */
+  CHECKED_IF(checks.count("cursor"))
+  {
+    Json j(checks["cursor"]);
+    INFO(checks["cursor"]);
+    for (const char *when : {"moved", "onConnect"}) {
+      std::string at = std::string(when) + ".";
+      INFO(when);
+      CHECK(std::abs(j.num(at + "x") - 300) <= 1);
+      CHECK(std::abs(j.num(at + "y") - 400) <= 1);
+      CHECK(j.boolean(at + "visible"));
+      CHECK(j.num(at + "shapes") >= 1);
+      /* The session's image when it sent one, else the page's own arrow
+       * (GNOME Shell 43 headless sends none, docs/input-protocol.md). */
+      if (j.num(at + "width") > 0)
+        CHECK(j.str(at + "videoCursor").rfind("url(\"data:image/png;base64,", 0) == 0);
+      else
+        CHECK(j.str(at + "videoCursor") == "default");
+    }
+  }
   /* A click at video pixel (200, 150) lands there (±2 px) in the client. */
   CHECKED_IF(checks.count("click"))
   {
