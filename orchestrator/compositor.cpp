@@ -42,6 +42,11 @@ CompositorKind kindOfProgram(const std::string &program, std::string *name)
 
 } // namespace
 
+bool isCompositorKindName(const std::string &name)
+{
+  return name == "sway" || name == "gnome" || name == "mutter";
+}
+
 CompositorKind compositorKind(const std::string &setting)
 {
   if (setting == "gnome")

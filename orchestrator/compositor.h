@@ -59,6 +59,9 @@ bool planCompositor(const std::string &setting, const std::string &session_id,
  * check); @error says why not. */
 bool validCompositorSetting(const std::string &setting, std::string *error);
 
+/* "sway", "gnome" or "mutter": what a session request may choose. */
+bool isCompositorKindName(const std::string &name);
+
 /* The kind @setting names, without building a plan. */
 CompositorKind compositorKind(const std::string &setting);
 

@@ -141,7 +141,7 @@ void Pool::refill()
       continue;
     SessionManager::Error code;
     std::string error;
-    if (!sessions_.start(user, config_.width, config_.height, config_.fps, {}, true, &code,
+    if (!sessions_.start(user, config_.width, config_.height, config_.fps, {}, "", true, &code,
                          &error)) {
       gint64 &backoff = backoff_[user];
       backoff = backoff ? std::min(backoff * 2, kMaxBackoffUs) : kFirstBackoffUs;

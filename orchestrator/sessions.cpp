@@ -330,7 +330,9 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
   if (!mayRunAs(user, &why, &why_code))
     return fail(why_code, why);
 
-  if (pool_) {
+  /* Pooled sessions run the configured compositor. */
+  bool configured = spec.compositor.empty() || spec.compositor == config_.compositor;
+  if (pool_ && configured) {
     if (auto s = pool_->take(user, w, h, fps, spec.apps)) {
       *error_code = Error::None;
       return s;
@@ -342,7 +344,7 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
   if (live() >= config_.max_sessions)
     return fail(Error::LimitReached, "this host already runs its maximum of " +
                                        std::to_string(config_.max_sessions) + " sessions");
-  return start(user, w, h, fps, spec.apps, false, error_code, message);
+  return start(user, w, h, fps, spec.apps, spec.compositor, false, error_code, message);
 }
 
 bool SessionManager::mayRunAs(const std::string &user, std::string *why, Error *code) const
@@ -372,7 +374,8 @@ bool SessionManager::mayRunAs(const std::string &user, std::string *why, Error *
 std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned w, unsigned h,
                                                unsigned fps,
                                                const std::vector<std::vector<std::string>> &apps,
-                                               bool pooled, Error *error_code, std::string *message)
+                                               const std::string &compositor, bool pooled,
+                                               Error *error_code, std::string *message)
 {
   auto fail = [&](Error code, const std::string &text) -> std::shared_ptr<Session> {
     *error_code = code;
@@ -410,8 +413,8 @@ std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned
   }
 
   std::string plan_error;
-  if (!planCompositor(config_.compositor, s->id, s->runtime_dir, w, h, fps, &s->plan,
-                      &plan_error)) {
+  if (!planCompositor(compositor.empty() ? config_.compositor : compositor, s->id, s->runtime_dir,
+                      w, h, fps, &s->plan, &plan_error)) {
     removeTree(s->runtime_dir);
     cgroups_->remove(s->id);
     return fail(Error::Failed, plan_error);

@@ -47,6 +47,8 @@ const char *sessionStateName(SessionState state);
 struct SessionSpec {
   unsigned width = 0, height = 0, fps = 0; /* 0: the configured default */
   std::vector<std::vector<std::string>> apps;
+  /* "sway", "gnome" or "mutter"; "": [sessions] compositor. */
+  std::string compositor;
 };
 
 /* The pipeline worker of a session (vdid-worker, see worker.cpp): a child
@@ -148,7 +150,8 @@ public:
    * its user with @apps launched and the output resized. */
   std::shared_ptr<Session> start(const std::string &user, unsigned width, unsigned height,
                                  unsigned fps, const std::vector<std::vector<std::string>> &apps,
-                                 bool pooled, Error *error_code, std::string *message);
+                                 const std::string &compositor, bool pooled, Error *error_code,
+                                 std::string *message);
   bool claim(Session &s, unsigned width, unsigned height,
              const std::vector<std::vector<std::string>> &apps, std::string *message);
 

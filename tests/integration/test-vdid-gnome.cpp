@@ -11,7 +11,8 @@
  * the web client (tests/browser/webclient.mjs, scenario "gnome"), with keys
  * and a click reaching a real Wayland client (vdi-input-client) in the
  * session. Then the session's end: a crash of gnome-shell fails it with the
- * reason, and DELETE leaves no process of it behind.
+ * reason, and DELETE leaves no process of it behind. A request may choose
+ * another kind than the configured one ("compositor":"sway").
  */
 
 #include "browser-checks.h"
@@ -171,4 +172,13 @@ TEST_CASE("a compositor=gnome session shows GNOME Shell in the web client, takes
   CHECK(processesOf(dir).empty());
   for (pid_t bus : {system_bus[0], session_bus[0]})
     CHECK((kill(bus, 0) < 0 && errno == ESRCH));
+
+  /* The request chooses: sway on this GNOME-by-default vdid. */
+  Response sway =
+    c.request("POST", v.vdid->base + "/api/v1/sessions", R"({"compositor":"sway"})", v.owner);
+  REQUIRE(sway.status == 201);
+  CHECK(member(sway.body, "compositor") == "sway");
+  std::string sway_url = v.vdid->base + "/api/v1/sessions/" + member(sway.body, "id");
+  CHECK(waitState(c, sway_url, v.owner) == "running");
+  CHECK(c.request("DELETE", sway_url, "", v.owner).status == 204);
 }

@@ -86,7 +86,7 @@ export class Api {
   session(id: string): Promise<SessionInfo> {
     return this.call('GET', `/sessions/${encodeURIComponent(id)}`);
   }
-  create(spec: { width?: number; height?: number; fps?: number; apps?: string[][] }): Promise<SessionInfo> {
+  create(spec: { width?: number; height?: number; fps?: number; apps?: string[][]; compositor?: string }): Promise<SessionInfo> {
     return this.call('POST', '/sessions', spec);
   }
   stop(id: string): Promise<unknown> {

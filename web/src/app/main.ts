@@ -179,7 +179,7 @@ function evenSize(css: number): number {
 $('create-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const size = $<HTMLSelectElement>('create-size').value;
-  const spec: { width?: number; height?: number; fps?: number; apps?: string[][] } = {
+  const spec: { width?: number; height?: number; fps?: number; apps?: string[][]; compositor?: string } = {
     fps: Number($<HTMLSelectElement>('create-fps').value),
   };
   if (size === 'window') {
@@ -192,6 +192,8 @@ $('create-form').addEventListener('submit', async (e) => {
   }
   const app = $<HTMLSelectElement>('create-app').value;
   if (app) spec.apps = [[app]];
+  const compositor = $<HTMLSelectElement>('create-compositor').value;
+  if (compositor) spec.compositor = compositor;
   $('create-error').textContent = '';
   try {
     await api.create(spec);
