@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include "compositor.h"
+
 #include <cstring>
 
 #include "auth.h"
@@ -343,6 +345,9 @@ bool Config::load(const std::string &path, Config *config, GError **error)
   }
   if (g_key_file_has_key(kf, "sessions", "compositor", nullptr)) {
     g_autofree char *comp = g_key_file_get_string(kf, "sessions", "compositor", nullptr);
+    std::string message;
+    if (!validCompositorSetting(comp ? comp : "", &message))
+      return fail(error, path, message);
     c.compositor = comp;
   }
   if (!readWebrtc(kf, path, &c.ice, error))

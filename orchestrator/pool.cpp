@@ -75,6 +75,9 @@ std::shared_ptr<Session> Pool::take(const std::string &user, unsigned width, uns
     for (const auto &s : sessions_.list(true)) {
       if (!s->in_pool || s->user != user || s->state != SessionState::Running)
         continue;
+      /* GNOME Shell / Mutter cannot resize: another size starts cold. */
+      if (s->plan.usesMutter() && (width != s->width || height != s->height))
+        break;
       std::string error;
       if (sessions_.claim(*s, width, height, apps, &error)) {
         claims_++;
@@ -138,7 +141,7 @@ void Pool::refill()
       continue;
     SessionManager::Error code;
     std::string error;
-    if (!sessions_.start(user, config_.width, config_.height, config_.fps, {}, true, &code,
+    if (!sessions_.start(user, config_.width, config_.height, config_.fps, {}, "", true, &code,
                          &error)) {
       gint64 &backoff = backoff_[user];
       backoff = backoff ? std::min(backoff * 2, kMaxBackoffUs) : kFirstBackoffUs;

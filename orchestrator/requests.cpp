@@ -6,6 +6,8 @@
 
 #include "requests.h"
 
+#include "compositor.h"
+
 #include "json.h"
 
 #include <json-glib/json-glib.h>
@@ -51,9 +53,21 @@ bool parseSessionRequest(const char *data, size_t len, SessionSpec *out, std::st
   JsonObject *o = parseBody(doc, data, len, error);
   if (!o)
     return false;
-  if (!vdi::json::onlyKnown(o, {"width", "height", "fps", "apps"}, error))
+  if (!vdi::json::onlyKnown(o, {"width", "height", "fps", "apps", "compositor"}, error))
     return false;
   SessionSpec spec;
+  if (json_object_has_member(o, "compositor")) {
+    /* One of the built-in kinds only: a user never chooses a command. */
+    JsonNode *n = json_object_get_member(o, "compositor");
+    const char *name = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+                         ? json_node_get_string(n)
+                         : nullptr;
+    if (!name || !isCompositorKindName(name)) {
+      *error = "\"compositor\" must be \"sway\", \"gnome\" or \"mutter\"";
+      return false;
+    }
+    spec.compositor = name;
+  }
   if (!optionalUint(o, "width", 8192, &spec.width, error) ||
       !optionalUint(o, "height", 8192, &spec.height, error) ||
       !optionalUint(o, "fps", 240, &spec.fps, error))

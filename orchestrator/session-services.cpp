@@ -109,6 +109,27 @@ bool writeFile(const std::string &path, const char *text, std::string *error)
   return true;
 }
 
+/* The private system bus: any client of the session may own and call
+ * anything; no service dirs, so nothing is ever activated on it. */
+std::string systemBusConfig(const std::string &socket)
+{
+  return "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+         " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+         "<!-- written by vdid: the session's private system bus -->\n"
+         "<busconfig>\n"
+         "  <type>system</type>\n"
+         "  <listen>unix:path=" +
+         socket +
+         "</listen>\n"
+         "  <auth>EXTERNAL</auth>\n"
+         "  <policy context=\"default\">\n"
+         "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+         "    <allow eavesdrop=\"true\"/>\n"
+         "    <allow own=\"*\"/>\n"
+         "  </policy>\n"
+         "</busconfig>\n";
+}
+
 struct WatchData {
   std::weak_ptr<SessionServices *> self;
   int slot;
@@ -154,6 +175,8 @@ std::vector<std::string> SessionServices::environment() const
   std::vector<std::string> env;
   if (busReady())
     env.push_back("DBUS_SESSION_BUS_ADDRESS=" + busAddress());
+  if (busReady() && system_bus_)
+    env.push_back("DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + dir_ + "/system_bus");
   return env;
 }
 
@@ -202,6 +225,9 @@ bool SessionServices::start(std::string *error)
               &why)) {
     g_warning("session %s: no session bus: %s", id_.c_str(), why.c_str());
     bus_state_ = State::Failed;
+  } else if (system_bus_ && !startSystemBus(&why)) {
+    g_warning("session %s: no system bus: %s", id_.c_str(), why.c_str());
+    bus_state_ = State::Failed;
   }
   poll_source_ = g_timeout_add_full(
     G_PRIORITY_DEFAULT, kPollMs,
@@ -219,11 +245,22 @@ bool SessionServices::start(std::string *error)
   return true;
 }
 
+bool SessionServices::startSystemBus(std::string *error)
+{
+  std::string conf = dir_ + "/system-bus.conf";
+  return writeFile(conf, systemBusConfig(dir_ + "/system_bus").c_str(), error) &&
+         launch(SystemBus,
+                {program("dbus-daemon", "VDID_DBUS_DAEMON"), "--config-file=" + conf, "--nofork",
+                 "--nopidfile", "--print-address"},
+                error);
+}
+
 bool SessionServices::launch(Slot slot, std::vector<std::string> argv, std::string *error)
 {
   Program &p = programs_[slot];
-  bool piped = slot == Bus || slot == Check;
-  p.pid = spawn_(argv, slot == Bus ? std::vector<std::string>{} : soundEnvironment(), error,
+  bool bus = slot == Bus || slot == SystemBus;
+  bool piped = bus || slot == Check;
+  p.pid = spawn_(argv, bus ? std::vector<std::string>{} : soundEnvironment(), error,
                  piped ? &p.out : nullptr);
   if (p.pid < 0)
     return false;
@@ -253,7 +290,9 @@ void SessionServices::poll()
   gint64 now = g_get_monotonic_time();
   if (bus_state_ == State::Starting) {
     /* --print-address: dbus-daemon prints its address once it listens. */
-    if (!readOutput(Bus).empty()) {
+    bus_listens_ = bus_listens_ || !readOutput(Bus).empty();
+    system_bus_listens_ = system_bus_listens_ || !system_bus_ || !readOutput(SystemBus).empty();
+    if (bus_listens_ && system_bus_listens_) {
       setBus(State::Ready);
     } else if (now > bus_deadline_) {
       g_warning("session %s: dbus-daemon did not open its socket in 5 s; no session bus",
@@ -332,16 +371,16 @@ void SessionServices::exited(Slot slot, int status)
   /* When pipewire dies its clients exit at once, often before its own
    * watch runs: name the cause, not the first to notice. */
   Program &server = programs_[PipeWire];
-  if (slot != Bus && slot != PipeWire && server.pid > 0 && hasExited(server.pid) &&
-      waitpid(server.pid, &status, WNOHANG) == server.pid) {
+  if (slot != Bus && slot != SystemBus && slot != PipeWire && server.pid > 0 &&
+      hasExited(server.pid) && waitpid(server.pid, &status, WNOHANG) == server.pid) {
     g_source_remove(server.watch);
     server.watch = 0;
     server.pid = -1;
     slot = PipeWire;
   }
   std::string reason = describeExit(programs_[slot].name, status);
-  if (slot == Bus) {
-    g_warning("session %s: the session bus ended: %s", id_.c_str(), reason.c_str());
+  if (slot == Bus || slot == SystemBus) {
+    g_warning("session %s: a bus of the session ended: %s", id_.c_str(), reason.c_str());
     if (bus_state_ == State::Starting)
       setBus(State::Failed);
     else
@@ -367,9 +406,9 @@ void SessionServices::failAudio(const std::string &reason)
 void SessionServices::stopPrograms(bool bus_too, std::function<void()> done)
 {
   Countdown all(std::move(done));
-  for (int slot : {Check, PipeWirePulse, WirePlumber, PipeWire, Bus}) {
+  for (int slot : {Check, PipeWirePulse, WirePlumber, PipeWire, Bus, SystemBus}) {
     Program &p = programs_[slot];
-    if (slot == Bus && !bus_too)
+    if ((slot == Bus || slot == SystemBus) && !bus_too)
       continue;
     if (p.watch)
       g_source_remove(p.watch);

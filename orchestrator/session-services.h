@@ -17,6 +17,10 @@
  *   wireplumber                the session manager (no ALSA, Bluetooth or
  *                              camera monitors: a session owns no hardware)
  *   pipewire-pulse             the PulseAudio server at $XDG_RUNTIME_DIR/pulse/native
+ *   dbus-daemon (system)       only with addSystemBus(): a private system bus
+ *                              at $XDG_RUNTIME_DIR/system_bus for desktops
+ *                              that abort without one (GNOME Shell); no
+ *                              system service runs on it
  *
  * Their configuration is written into the session's dir (XDG_CONFIG_HOME
  * of these programs only, see docs/sound.md). Readiness is a condition,
@@ -77,6 +81,9 @@ public:
    * once it listens). False only when nothing could be written; a program
    * that fails is reported through the states. */
   bool start(std::string *error);
+  /* Before start(): also run a private system bus (DBUS_SYSTEM_BUS_ADDRESS
+   * in environment()); busSettled() then waits for both buses. */
+  void addSystemBus() { system_bus_ = true; }
   /* Stops every program (SIGTERM, then SIGKILL); @done runs once all are
    * reaped. */
   void stop(std::function<void()> done = {});
@@ -91,7 +98,8 @@ public:
   /* Ready, failed or off: the apps and the worker may start. */
   bool audioSettled() const { return audio_state_ != State::Starting; }
 
-  /* DBUS_SESSION_BUS_ADDRESS (when the bus runs) for the compositor, the
+  /* DBUS_SESSION_BUS_ADDRESS (when the bus runs; and
+   * DBUS_SYSTEM_BUS_ADDRESS with addSystemBus()) for the compositor, the
    * apps and the worker; XDG_RUNTIME_DIR is set by the caller. */
   std::vector<std::string> environment() const;
   /* Adds "audio": {"state", "reason"?} to a session object being built. */
@@ -106,9 +114,10 @@ private:
     guint watch = 0;
     int out = -1; /* its stdout, for the bus and pactl */
   };
-  enum Slot { Bus, PipeWire, WirePlumber, PipeWirePulse, Check, kSlots };
+  enum Slot { Bus, SystemBus, PipeWire, WirePlumber, PipeWirePulse, Check, kSlots };
 
   bool writeConfig(std::string *error);
+  bool startSystemBus(std::string *error);
   bool launch(Slot slot, std::vector<std::string> argv, std::string *error);
   void poll();
   void startSound();
@@ -128,9 +137,12 @@ private:
   Spawn spawn_;
   Stop stop_;
   std::function<void()> on_change_;
-  Program programs_[kSlots] = {
-    {"dbus-daemon"}, {"pipewire"}, {"wireplumber"}, {"pipewire-pulse"}, {"pactl"}};
+  Program programs_[kSlots] = {{"dbus-daemon"}, {"dbus-daemon (system bus)"}, {"pipewire"},
+                               {"wireplumber"}, {"pipewire-pulse"},           {"pactl"}};
   State bus_state_ = State::Starting;
+  bool system_bus_ = false;
+  /* Each bus printed its address (it listens). */
+  bool bus_listens_ = false, system_bus_listens_ = false;
   State audio_state_ = State::Off;
   std::string audio_reason_;
   gint64 bus_deadline_ = 0;   /* monotonic µs */

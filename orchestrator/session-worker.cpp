@@ -42,16 +42,6 @@ std::string structureString(const std::string &v)
   return out + "\"";
 }
 
-/* The compositor's name: the program of the configured command line. */
-std::string compositorName(const std::string &command)
-{
-  g_auto(GStrv) argv = nullptr;
-  if (!g_shell_parse_argv(command.c_str(), nullptr, &argv, nullptr) || !argv[0])
-    return command;
-  g_autofree char *base = g_path_get_basename(argv[0]);
-  return base;
-}
-
 } // namespace
 
 /* What consumers of the session's signalling see as the producer's meta
@@ -60,8 +50,7 @@ std::string SessionManager::producerMeta(const Session &s) const
 {
   return "meta,session-id=(string)" + structureString(s.id) + ",owner=(string)" +
          structureString(s.user) + ",width=(int)" + std::to_string(s.width) + ",height=(int)" +
-         std::to_string(s.height) + ",compositor=(string)" +
-         structureString(compositorName(config_.compositor));
+         std::to_string(s.height) + ",compositor=(string)" + structureString(s.plan.name);
 }
 
 bool SessionManager::startWorker(Session &s, std::string *message)
@@ -74,6 +63,10 @@ bool SessionManager::startWorker(Session &s, std::string *message)
                                    "--meta",
                                    producerMeta(s)};
   /* Viewers reach a loopback-only vdid over loopback: gather ICE there. */
+  /* GNOME Shell / Mutter: captured and driven through their D-Bus services. */
+  if (s.plan.usesMutter() && s.services)
+    argv.insert(argv.end(), {"--backend", "mutter", "--bus-address", s.services->busAddress(),
+                             "--cursor-as-data"});
   if (isLoopback(config_.listen_address))
     argv.insert(argv.end(), {"--ice-address", "127.0.0.1"});
   if (worker_arguments) {
@@ -83,7 +76,7 @@ bool SessionManager::startWorker(Session &s, std::string *message)
   for (auto &extra : workerArgs(s))
     argv.push_back(std::move(extra));
   /* The session's sound (docs/sound.md), when its sound server is up. */
-  if (s.services && s.services->audioState() == SessionServices::State::Ready)
+  if (config_.audio && s.services && s.services->audioState() == SessionServices::State::Ready)
     argv.insert(argv.end(), {"--audio-device", kSpeakerMonitor});
   /* The registry cache stays the user's own (~/.cache/gstreamer-1.0), so
    * only the first session of a user pays for a plugin scan. */

@@ -124,15 +124,6 @@ std::string findEntry(const std::string &dir, const char *prefix, const char *no
   return "";
 }
 
-bool compositorIsSway(const std::string &command)
-{
-  g_auto(GStrv) argv = nullptr;
-  if (!g_shell_parse_argv(command.c_str(), nullptr, &argv, nullptr) || !argv[0])
-    return false;
-  g_autofree char *base = g_path_get_basename(argv[0]);
-  return g_str_equal(base, "sway");
-}
-
 } // namespace
 
 const char *sessionStateName(SessionState state)
@@ -339,7 +330,9 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
   if (!mayRunAs(user, &why, &why_code))
     return fail(why_code, why);
 
-  if (pool_) {
+  /* Pooled sessions run the configured compositor. */
+  bool configured = spec.compositor.empty() || spec.compositor == config_.compositor;
+  if (pool_ && configured) {
     if (auto s = pool_->take(user, w, h, fps, spec.apps)) {
       *error_code = Error::None;
       return s;
@@ -351,7 +344,7 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
   if (live() >= config_.max_sessions)
     return fail(Error::LimitReached, "this host already runs its maximum of " +
                                        std::to_string(config_.max_sessions) + " sessions");
-  return start(user, w, h, fps, spec.apps, false, error_code, message);
+  return start(user, w, h, fps, spec.apps, spec.compositor, false, error_code, message);
 }
 
 bool SessionManager::mayRunAs(const std::string &user, std::string *why, Error *code) const
@@ -381,7 +374,8 @@ bool SessionManager::mayRunAs(const std::string &user, std::string *why, Error *
 std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned w, unsigned h,
                                                unsigned fps,
                                                const std::vector<std::vector<std::string>> &apps,
-                                               bool pooled, Error *error_code, std::string *message)
+                                               const std::string &compositor, bool pooled,
+                                               Error *error_code, std::string *message)
 {
   auto fail = [&](Error code, const std::string &text) -> std::shared_ptr<Session> {
     *error_code = code;
@@ -418,40 +412,20 @@ std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned
     }
   }
 
-  std::vector<std::string> argv;
-  if (compositorIsSway(config_.compositor)) {
-    std::string conf = s->runtime_dir + "/sway.conf";
-    std::ofstream(conf) << "# written by vdid for session " << s->id << "\n"
-                        << "xwayland disable\n"
-                        << "default_border none\n"
-                        << "output HEADLESS-1 resolution " << w << "x" << h << "@" << fps
-                        << "Hz position 0 0\n";
-    chmod(conf.c_str(), 0644);
-    g_auto(GStrv) parsed = nullptr;
-    g_shell_parse_argv(config_.compositor.c_str(), nullptr, &parsed, nullptr);
-    for (char **a = parsed; *a; a++)
-      argv.emplace_back(*a);
-    argv.insert(argv.end(), {"-c", conf});
-  } else {
-    g_auto(GStrv) parsed = nullptr;
-    if (!g_shell_parse_argv(config_.compositor.c_str(), nullptr, &parsed, nullptr)) {
-      removeTree(s->runtime_dir);
-      return fail(Error::Failed, "[sessions] compositor is not a valid command line");
-    }
-    for (char **a = parsed; *a; a++)
-      argv.emplace_back(*a);
+  std::string plan_error;
+  if (!planCompositor(compositor.empty() ? config_.compositor : compositor, s->id, s->runtime_dir,
+                      w, h, fps, &s->plan, &plan_error)) {
+    removeTree(s->runtime_dir);
+    cgroups_->remove(s->id);
+    return fail(Error::Failed, plan_error);
   }
-  bool have_gpu = g_file_test("/dev/dri", G_FILE_TEST_IS_DIR);
-  std::vector<std::string> env = {"WLR_BACKENDS=headless", "WLR_LIBINPUT_NO_DEVICES=1"};
-  if (!have_gpu)
-    env.push_back("WLR_RENDERER=pixman");
-
-  s->compositor_argv = std::move(argv);
-  s->compositor_env = std::move(env);
   sessions_[s->id] = s;
   std::string id = s->id;
+  /* Mutter's ScreenCast hands frames over PipeWire: GNOME sessions run it
+   * whatever [sessions] audio says (the worker streams sound only with
+   * audio=true). */
   s->services = std::make_unique<SessionServices>(
-    s->id, s->runtime_dir, config_.audio,
+    s->id, s->runtime_dir, config_.audio || s->plan.usesMutter(),
     [this, id](const std::vector<std::string> &argv, const std::vector<std::string> &env,
                std::string *error, int *stdout_fd) -> pid_t {
       auto s = get(id);
@@ -461,6 +435,8 @@ std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned
       reaper_.stop(leader, grace_ms, std::move(done));
     },
     [this, id]() { servicesChanged(id); });
+  if (s->plan.usesMutter())
+    s->services->addSystemBus();
   std::string error;
   if (!s->services->start(&error)) {
     sessions_.erase(s->id);
@@ -484,9 +460,19 @@ std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned
 
 bool SessionManager::spawnCompositor(Session &s, std::string *message)
 {
-  s.compositor = spawnAs(s, s.compositor_argv, s.compositor_env, message);
+  if (s.plan.usesMutter() && (!s.services || !s.services->busReady())) {
+    *message = s.plan.name + " needs the session's D-Bus session and system buses, and " +
+               "dbus-daemon did not start them";
+    return false;
+  }
+  s.compositor = spawnAs(s, s.plan.argv, s.plan.env, message);
   if (s.compositor < 0)
     return false;
+  if (s.plan.usesMutter() && !startScreenCastWait(s, message)) {
+    reaper_.stop(s.compositor, 2000);
+    s.compositor = -1;
+    return false;
+  }
   s.watch = g_child_watch_add_full(G_PRIORITY_DEFAULT, s.compositor, onCompositorExit,
                                    new SessionRef{this, s.id}, SessionRef::free);
   s.ready_poll = g_timeout_add_full(
@@ -498,6 +484,30 @@ bool SessionManager::spawnCompositor(Session &s, std::string *message)
       /* Poll until the compositor's socket exists (or the session ended). */
       return s && s->state == SessionState::Starting && s->socket_name.empty() ? G_SOURCE_CONTINUE
                                                                                : G_SOURCE_REMOVE;
+    },
+    new SessionRef{this, s.id}, SessionRef::free);
+  return true;
+}
+
+bool SessionManager::startScreenCastWait(Session &s, std::string *message)
+{
+  gint64 left_s = (s.start_deadline - g_get_monotonic_time()) / G_USEC_PER_SEC + 1;
+  s.screencast_wait =
+    spawnAs(s, mutterReadyCommand(static_cast<unsigned>(std::max<gint64>(left_s, 1))), {}, message);
+  if (s.screencast_wait < 0)
+    return false;
+  s.screencast_watch = g_child_watch_add_full(
+    G_PRIORITY_DEFAULT, s.screencast_wait,
+    [](GPid pid, gint status, gpointer d) {
+      auto *ref = static_cast<SessionRef *>(d);
+      auto s = ref->self->get(ref->id);
+      if (!s || s->screencast_wait != pid)
+        return;
+      s->screencast_wait = -1;
+      s->screencast_watch = 0;
+      /* A time-out is reported by checkReady() at the start deadline. */
+      s->screencast_ready = g_spawn_check_wait_status(status, nullptr);
+      ref->self->checkReady(ref->id);
     },
     new SessionRef{this, s.id}, SessionRef::free);
   return true;
@@ -523,12 +533,16 @@ void SessionManager::servicesChanged(const std::string &id)
 void SessionManager::checkReady(const std::string &id)
 {
   auto s = get(id);
-  if (!s || s->state != SessionState::Starting)
+  /* Called by the poll and by the ScreenCast wait: once is enough. */
+  if (!s || s->state != SessionState::Starting || !s->socket_name.empty())
     return;
   std::string sock = findEntry(s->runtime_dir, "wayland-", ".lock");
-  bool ipc = !compositorIsSway(config_.compositor) ||
-             !findEntry(s->runtime_dir, "sway-ipc.", nullptr).empty();
-  if (!sock.empty() && ipc) {
+  /* sway: its IPC socket (resizing needs it); GNOME Shell / Mutter: their
+   * ScreenCast service (capture needs it). */
+  bool service = s->plan.kind == CompositorKind::Sway
+                   ? !findEntry(s->runtime_dir, "sway-ipc.", nullptr).empty()
+                   : !s->plan.usesMutter() || s->screencast_ready;
+  if (!sock.empty() && service) {
     s->socket_name = sock;
     s->ready_poll = 0;
     /* Apps and worker wait for the sound server (ready or failed). */
@@ -539,7 +553,11 @@ void SessionManager::checkReady(const std::string &id)
   if (g_get_monotonic_time() > s->start_deadline) {
     s->ready_poll = 0;
     stopProcesses(*s);
-    setState(*s, SessionState::Failed, "the compositor did not open its Wayland socket in 15 s");
+    setState(*s, SessionState::Failed,
+             sock.empty() || !s->plan.usesMutter()
+               ? "the compositor did not open its Wayland socket in 15 s"
+               : s->plan.name + " did not offer " + kMutterScreenCast +
+                   " on the session bus in 15 s");
   }
 }
 
@@ -614,6 +632,8 @@ bool SessionManager::claim(Session &s, unsigned width, unsigned height,
 
 void SessionManager::describe(JsonBuilder *b, const Session &s) const
 {
+  json_builder_set_member_name(b, "compositor");
+  json_builder_add_string_value(b, s.plan.name.c_str());
   json_builder_set_member_name(b, "pooled");
   json_builder_add_boolean_value(b, s.pooled);
   if (s.services) {
@@ -662,7 +682,8 @@ void SessionManager::onCompositorExit(GPid pid, gint status, gpointer data)
                            ? g_strdup_printf("was killed by signal %d", WTERMSIG(status))
                            : g_strdup_printf("exited with status %d", WEXITSTATUS(status));
   wd->self->stopProcesses(*s);
-  wd->self->setState(*s, SessionState::Failed, std::string("the compositor ") + how);
+  wd->self->setState(*s, SessionState::Failed,
+                     "the compositor (" + s->plan.name + ") " + std::string(how));
 }
 
 void SessionManager::stopProcesses(Session &s, std::function<void()> done)
@@ -690,6 +711,13 @@ void SessionManager::stopProcesses(Session &s, std::function<void()> done)
   for (pid_t app : s.apps)
     reaper_.stop(app, 1000, all.part());
   s.apps.clear();
+  if (s.screencast_wait > 0) {
+    if (s.screencast_watch)
+      g_source_remove(s.screencast_watch);
+    s.screencast_watch = 0;
+    reaper_.stop(s.screencast_wait, 500, all.part());
+    s.screencast_wait = -1;
+  }
   if (s.compositor > 0) {
     if (s.watch) {
       g_source_remove(s.watch);
@@ -794,6 +822,11 @@ bool SessionManager::resize(const std::string &id, unsigned width, unsigned heig
   }
   if (width < 64 || width > 8192 || height < 64 || height > 8192 || (width % 2) || (height % 2)) {
     *message = "width and height must be even numbers from 64 to 8192";
+    return false;
+  }
+  if (s->plan.usesMutter()) {
+    *message = "resizing is not supported for " + s->plan.name +
+               " sessions: Mutter 43's headless virtual monitor keeps the size it started with";
     return false;
   }
   std::string ipc = findEntry(s->runtime_dir, "sway-ipc.", nullptr);

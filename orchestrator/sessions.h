@@ -17,6 +17,7 @@
 #pragma once
 
 #include "cgroups.h"
+#include "compositor.h"
 #include "config.h"
 #include "process-reaper.h"
 #include "session-services.h"
@@ -46,6 +47,8 @@ const char *sessionStateName(SessionState state);
 struct SessionSpec {
   unsigned width = 0, height = 0, fps = 0; /* 0: the configured default */
   std::vector<std::vector<std::string>> apps;
+  /* "sway", "gnome" or "mutter"; "": [sessions] compositor. */
+  std::string compositor;
 };
 
 /* The pipeline worker of a session (vdid-worker, see worker.cpp): a child
@@ -82,8 +85,14 @@ struct Session {
   std::string runtime_dir;
   std::string socket_name; /* e.g. wayland-1, inside runtime_dir */
   pid_t compositor = -1;
-  /* The compositor starts once the session bus listens (services). */
-  std::vector<std::string> compositor_argv, compositor_env;
+  /* How the compositor starts (compositor.h); it starts once the session
+   * bus listens (services). */
+  CompositorPlan plan;
+  /* GNOME Shell / Mutter: the "gdbus wait" for their ScreenCast service,
+   * and whether it answered. */
+  pid_t screencast_wait = -1;
+  guint screencast_watch = 0;
+  bool screencast_ready = false;
   /* Session bus and sound server (session-services.h). */
   std::unique_ptr<SessionServices> services;
   bool launched = false; /* apps (and worker) started */
@@ -141,7 +150,8 @@ public:
    * its user with @apps launched and the output resized. */
   std::shared_ptr<Session> start(const std::string &user, unsigned width, unsigned height,
                                  unsigned fps, const std::vector<std::vector<std::string>> &apps,
-                                 bool pooled, Error *error_code, std::string *message);
+                                 const std::string &compositor, bool pooled, Error *error_code,
+                                 std::string *message);
   bool claim(Session &s, unsigned width, unsigned height,
              const std::vector<std::vector<std::string>> &apps, std::string *message);
 
@@ -224,6 +234,8 @@ private:
    * last one is reaped. */
   void stopProcesses(Session &s, std::function<void()> done = {});
   static void onCompositorExit(GPid pid, gint status, gpointer data);
+  /* GNOME Shell / Mutter: waits for org.gnome.Mutter.ScreenCast. */
+  bool startScreenCastWait(Session &s, std::string *message);
   void reapIdle();
 
   const Config &config_;

@@ -535,11 +535,21 @@ int main(int argc, char **argv)
   g_autofree char *srt_fifo = nullptr;
   g_autofree char *audio_device = nullptr;
   g_autofree char *meta = nullptr;
+  g_autofree char *backend = nullptr;
+  g_autofree char *bus_address = nullptr;
   int fps = 60, bitrate = 6000;
   gboolean software_only = FALSE;
+  gboolean cursor_as_data = FALSE;
   GOptionEntry entries[] = {
     {"display", 0, 0, G_OPTION_ARG_STRING, &display, "Wayland socket path of the session", "PATH"},
     {"fps", 0, 0, G_OPTION_ARG_INT, &fps, "Most frames per second", "N"},
+    {"backend", 0, 0, G_OPTION_ARG_STRING, &backend,
+     "Capture and input backend of vdiwaylandsrc (auto, wlr-screencopy, mutter)", "NAME"},
+    {"bus-address", 0, 0, G_OPTION_ARG_STRING, &bus_address,
+     "D-Bus session bus of the session (backend mutter)", "ADDRESS"},
+    {"cursor-as-data", 0, 0, G_OPTION_ARG_NONE, &cursor_as_data,
+     "Send the pointer to the viewers as data (vdi-cursor), not drawn into the frames (Mutter)",
+     nullptr},
     {"bitrate", 0, 0, G_OPTION_ARG_INT, &bitrate, "Starting bitrate in kbit/s", "KBPS"},
     {"ice-address", 0, 0, G_OPTION_ARG_STRING, &ice, "Local address for ICE candidates", "IP"},
     {"encoder", 0, 0, G_OPTION_ARG_STRING, &encoder_name, "Force an encoder (x264, va, nvenc)",
@@ -601,11 +611,19 @@ int main(int argc, char **argv)
     fprintf(stderr, "vdid-worker: the display path may not contain quotes or backslashes\n");
     return 2;
   }
+  for (const char *value : {backend, bus_address})
+    if (value && (strchr(value, '"') || strchr(value, '\\'))) {
+      fprintf(stderr, "vdid-worker: --backend and --bus-address may not contain quotes\n");
+      return 2;
+    }
   if (hls_dir && (strchr(hls_dir, '"') || strchr(hls_dir, '\\'))) {
     fprintf(stderr, "vdid-worker: the HLS path may not contain quotes or backslashes\n");
     return 2;
   }
   std::string desc = std::string("vdiwaylandsrc name=source display=\"") + display + "\"" +
+                     (backend ? std::string(" backend=\"") + backend + "\"" : "") +
+                     (bus_address ? std::string(" bus-address=\"") + bus_address + "\"" : "") +
+                     (cursor_as_data ? " show-cursor=false" : "") +
                      " ! video/x-raw,framerate=" + std::to_string(fps) + "/1 ! " +
                      choice->launch() +
                      " ! tee name=tee allow-not-linked=true ! queue max-size-buffers=2 "

@@ -60,7 +60,10 @@
  * custom downstream OOB event `vdi-clipboard`), every viewer that may
  * control gets `{"type":"vdi-clipboard","mime":...,"data":BASE64}` on its
  * data channel (text only); a viewer whose channel opens later gets the
- * latest one.
+ * latest one. The session's pointer (the OOB event `vdi-cursor` of
+ * vdiwaylandsrc with show-cursor=false) goes to every viewer as
+ * `{"type":"vdi-cursor",...}` (docs/input-protocol.md, "Cursor"), the shape
+ * only when it changed, and all of it to a viewer whose channel opens.
  *
  * docs/webrtc.md describes the protocol, the bitrate algorithm and the
  * keyframe policy.
@@ -100,6 +103,7 @@ GST_DEBUG_CATEGORY(gst_vdi_webrtc_sink_debug);
 /* Custom downstream OOB event vdiwaylandsrc sends when the session's
  * clipboard changes: mime (string), data (string, base64). */
 #define VDI_CLIPBOARD_EVENT "vdi-clipboard"
+#define VDI_CURSOR_EVENT "vdi-cursor"
 
 #define DEFAULT_PORT -1
 #define DEFAULT_ADDRESS "0.0.0.0"
@@ -286,6 +290,13 @@ static gboolean video_event(GstPad *pad, GstObject *parent, GstEvent *event)
       self->state->core.clipboardChanged(mime, data);
     else
       GST_WARNING_OBJECT(self, "ignoring %" GST_PTR_FORMAT " without mime and data", event);
+    gst_event_unref(event);
+    return TRUE;
+  } else if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB &&
+             gst_event_has_name(event, VDI_CURSOR_EVENT)) {
+    /* The session's pointer (vdiwaylandsrc, show-cursor=false): to every
+     * viewer's data channel, to draw locally. */
+    self->state->core.cursorChanged(gst_event_get_structure(event));
     gst_event_unref(event);
     return TRUE;
   }

@@ -102,6 +102,7 @@ void Core::stop(const std::function<void()> &last)
     loop_.remove(statsTimer_);
     statsTimer_ = 0;
     lastClipboard_.clear();
+    cursor_.clear();
   });
   loop_.stop();      /* after what that queued (viewer teardowns) */
   sessions_.clear(); /* a viewer started by a call that raced with stop */
@@ -433,6 +434,30 @@ void Core::clipboardChanged(const std::string &mime, const std::string &base64)
   });
 }
 
+/* ---- cursor to viewers ---------------------------------------------------------------- */
+
+void Core::sendCursor(const std::string &id, const std::string &message)
+{
+  auto it = sessions_.find(id);
+  if (message.empty() || it == sessions_.end())
+    return;
+  std::string why;
+  if (!it->second->viewer->send(message, &why))
+    GST_LOG_OBJECT(element_, "cursor not sent to viewer %s: %s", id.c_str(), why.c_str());
+}
+
+void Core::cursorChanged(const GstStructure *cursor)
+{
+  GstStructure *copy = gst_structure_copy(cursor);
+  post([this, copy] {
+    std::string message = cursor_.update(copy);
+    GST_LOG_OBJECT(element_, "%" GST_PTR_FORMAT " -> %.120s", copy, message.c_str());
+    gst_structure_free(copy);
+    for (auto &s : sessions_)
+      sendCursor(s.first, message);
+  });
+}
+
 /* ---- keyframes and stats ----------------------------------------------------------------- */
 
 void Core::pushRepaint()
@@ -646,7 +671,11 @@ void Core::viewerError(const std::string &id, const std::string &message)
 
 void Core::viewerChannelOpen(const std::string &id)
 {
-  post([this, id] { sendClipboard(id); });
+  post([this, id] {
+    sendClipboard(id);
+    /* A new viewer draws the pointer at once, not at its next change. */
+    sendCursor(id, cursor_.current());
+  });
 }
 
 } // namespace vdi::webrtc

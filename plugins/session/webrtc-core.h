@@ -21,6 +21,7 @@
 
 #include "event-loop.h"
 #include "gstvdiwebrtcsink.h"
+#include "webrtc-cursor.h"
 #include "webrtc-keyframes.h"
 #include "webrtc-rate-control.h"
 #include "webrtc-signaller.h"
@@ -107,6 +108,9 @@ public:
   void setAudioTee(GstElement *tee);
   /* The session clipboard changed (vdiwaylandsrc's vdi-clipboard event). */
   void clipboardChanged(const std::string &mime, const std::string &base64);
+  /* The session's pointer moved or changed (vdiwaylandsrc's vdi-cursor
+   * event): to every viewer's data channel (webrtc-cursor.h). */
+  void cursorChanged(const GstStructure *cursor);
   /* The viewer whose bin @object is in, or "". */
   std::string viewerOf(GstObject *object);
   /* Settings that running viewers depend on changed. */
@@ -156,6 +160,7 @@ private:
   bool mayControlLocked(const std::string &id, GstVdiViewerControl policy) const;
   bool mayControl(const std::string &id);
   void sendClipboard(const std::string &id);
+  void sendCursor(const std::string &id, const std::string &message);
   void pushRepaint();
   void statsTick();
   GstElement *configuredEncoder();
@@ -173,6 +178,7 @@ private:
   uint64_t nextSeq_ = 0;
   guint statsTimer_ = 0;
   std::string lastClipboard_; /* data-channel message for control viewers */
+  CursorTracker cursor_;      /* what every viewer draws */
 
   /* Any thread, under lock_. */
   mutable std::mutex lock_;

@@ -92,8 +92,11 @@ struct CursorUpdate {
   bool visible = false;
   int x = 0, y = 0;
   int hotspot_x = 0, hotspot_y = 0;
-  /* A new cursor image when image_width > 0: tightly packed pixels
-   * (image_width * 4 bytes a row) in image_format. */
+  /* The image changed: a new one when image_width > 0 (tightly packed
+   * pixels, image_width * 4 bytes a row, in image_format), else the
+   * compositor sent none (Mutter 43 headless never renders the sprite in
+   * metadata mode; a client may also have hidden the pointer). */
+  bool image_changed = false;
   GstVideoFormat image_format = GST_VIDEO_FORMAT_UNKNOWN;
   int image_width = 0, image_height = 0;
   std::vector<uint8_t> image;

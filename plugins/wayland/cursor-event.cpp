@@ -14,7 +14,10 @@ GstStructure *cursorEventStructure(const CursorUpdate &cursor)
     gst_structure_new(kCursorEvent, "visible", G_TYPE_BOOLEAN, cursor.visible, "x", G_TYPE_INT,
                       cursor.x, "y", G_TYPE_INT, cursor.y, "hotspot-x", G_TYPE_INT,
                       cursor.hotspot_x, "hotspot-y", G_TYPE_INT, cursor.hotspot_y, nullptr);
-  if (cursor.image_width > 0 && !cursor.image.empty()) {
+  if (cursor.image_changed && (cursor.image_width <= 0 || cursor.image.empty())) {
+    gst_structure_set(s, "width", G_TYPE_INT, 0, "height", G_TYPE_INT, 0, "image", G_TYPE_STRING,
+                      "", nullptr);
+  } else if (cursor.image_changed) {
     /* RGBA for canvas ImageData, whatever order the compositor used. */
     std::vector<uint8_t> rgba(cursor.image);
     bool bgr =

@@ -12,7 +12,8 @@
  *
  *   visible (boolean), x, y (int, frame pixels of the pointer's hotspot),
  *   hotspot-x, hotspot-y (int); only when the image changed: width, height
- *   (int) and image (string, base64 of width*height*4 bytes RGBA).
+ *   (int) and image (string, base64 of width*height*4 bytes RGBA; width 0
+ *   and image "" when the compositor sent no image, see CursorUpdate).
  */
 
 #pragma once

@@ -203,6 +203,9 @@ public:
     pw_->lock();
     callbacks_ = std::move(callbacks);
     running_ = true;
+    /* The shape Mutter sent before (it sends each one once): the first
+     * cursor update of this run carries it again. */
+    shape_pending_ = shape_.image_changed;
     pw_->unlock();
     return true;
   }
@@ -243,6 +246,8 @@ private:
   void fail(const std::string &message);
   void onParamChanged(uint32_t id, const spa_pod *param);
   void onProcess();
+  /* The cursor meta of @sb, if any, to the cursor callback. */
+  void takeCursor(spa_buffer *sb);
   void deliver(std::unique_ptr<CapturedFrame> frame);
   void onTimer();
 
@@ -263,7 +268,10 @@ private:
   spa_source *timer_ = nullptr;
   spa_video_info_raw info_{};
   bool cursor_visible_ = false;
-  uint32_t cursor_serial_ = 0;
+  /* The latest pointer image Mutter sent (image_* fields only), and whether
+   * the callback has not had it yet. */
+  CursorUpdate shape_;
+  bool shape_pending_ = false;
 
   std::mutex lock_;
   std::condition_variable cond_;
@@ -469,11 +477,67 @@ void MutterBackend::onParamChanged(uint32_t id, const spa_pod *param)
   cond_.notify_all();
 }
 
+void MutterBackend::takeCursor(spa_buffer *sb)
+{
+  auto *cursor = static_cast<spa_meta_cursor *>(
+    spa_buffer_find_meta_data(sb, SPA_META_Cursor, sizeof(spa_meta_cursor)));
+  if (!cursor)
+    return;
+  CursorUpdate update;
+  update.visible = spa_meta_cursor_is_valid(cursor);
+  GST_LOG("cursor meta: id %u at %d,%d bitmap offset %u", cursor->id, cursor->position.x,
+          cursor->position.y, cursor->bitmap_offset);
+  if (update.visible && cursor->bitmap_offset >= sizeof(spa_meta_cursor)) {
+    /* A new shape. Mutter sends the hotspot only with a bitmap (0 else).
+     * An empty bitmap: no image (Mutter 43 headless has not rendered the
+     * sprite, or a client hid the pointer); the viewer draws its own. */
+    auto *bitmap = SPA_PTROFF(cursor, cursor->bitmap_offset, spa_meta_bitmap);
+    GST_LOG("cursor bitmap: %ux%u format %u stride %d", bitmap->size.width, bitmap->size.height,
+            bitmap->format, bitmap->stride);
+    shape_ = CursorUpdate();
+    shape_.image_changed = true;
+    shape_.hotspot_x = cursor->hotspot.x;
+    shape_.hotspot_y = cursor->hotspot.y;
+    if (bitmap->size.width > 0 && bitmap->size.height > 0 &&
+        toGst(bitmap->format) != GST_VIDEO_FORMAT_UNKNOWN) {
+      shape_.image_format = toGst(bitmap->format);
+      shape_.image_width = static_cast<int>(bitmap->size.width);
+      shape_.image_height = static_cast<int>(bitmap->size.height);
+      const auto *pixels = SPA_PTROFF(bitmap, bitmap->offset, uint8_t);
+      for (uint32_t y = 0; y < bitmap->size.height; y++)
+        shape_.image.insert(shape_.image.end(), pixels + y * bitmap->stride,
+                            pixels + y * bitmap->stride + bitmap->size.width * 4);
+    }
+    shape_pending_ = true;
+  }
+  if (update.visible) {
+    update.x = cursor->position.x;
+    update.y = cursor->position.y;
+    update.hotspot_x = shape_.hotspot_x;
+    update.hotspot_y = shape_.hotspot_y;
+  }
+  bool changed = update.visible != cursor_visible_ || update.visible;
+  cursor_visible_ = update.visible;
+  if (!changed || !running_ || !callbacks_.cursor)
+    return;
+  if (shape_pending_ && update.visible) {
+    update.image_changed = true;
+    update.image_format = shape_.image_format;
+    update.image_width = shape_.image_width;
+    update.image_height = shape_.image_height;
+    update.image = shape_.image;
+    shape_pending_ = false;
+  }
+  callbacks_.cursor(update);
+}
+
 void MutterBackend::onProcess()
 {
-  /* Only the newest buffer matters; older ones go straight back. */
+  /* Only the newest frame matters; older buffers go straight back, but
+   * each one's cursor counts (Mutter sends a pointer image only once). */
   pw_buffer *newest = nullptr;
   while (pw_buffer *b = pw_stream_dequeue_buffer(pw_->stream)) {
+    takeCursor(b->buffer);
     if (newest)
       pw_stream_queue_buffer(pw_->stream, newest);
     newest = b;
@@ -485,40 +549,6 @@ void MutterBackend::onProcess()
           sb->n_metas > 1 ? sb->metas[1].type : 0,
           sb->datas[0].chunk ? sb->datas[0].chunk->size : 0);
   auto *mapping = static_cast<Mapping *>(newest->user_data);
-
-  if (auto *cursor = static_cast<spa_meta_cursor *>(
-        spa_buffer_find_meta_data(sb, SPA_META_Cursor, sizeof(spa_meta_cursor)))) {
-    CursorUpdate update;
-    update.visible = spa_meta_cursor_is_valid(cursor);
-    GST_LOG("cursor meta: id %u at %d,%d bitmap offset %u", cursor->id, cursor->position.x,
-            cursor->position.y, cursor->bitmap_offset);
-    if (update.visible) {
-      update.x = cursor->position.x;
-      update.y = cursor->position.y;
-      update.hotspot_x = cursor->hotspot.x;
-      update.hotspot_y = cursor->hotspot.y;
-      if (cursor->bitmap_offset >= sizeof(spa_meta_cursor)) {
-        auto *bitmap = SPA_PTROFF(cursor, cursor->bitmap_offset, spa_meta_bitmap);
-        /* An empty bitmap: the pointer has no image (a client hid it). */
-        if (bitmap->size.width == 0 || bitmap->size.height == 0)
-          update.visible = false;
-        if (bitmap->size.width > 0 && bitmap->size.height > 0 &&
-            toGst(bitmap->format) != GST_VIDEO_FORMAT_UNKNOWN) {
-          update.image_format = toGst(bitmap->format);
-          update.image_width = static_cast<int>(bitmap->size.width);
-          update.image_height = static_cast<int>(bitmap->size.height);
-          const auto *pixels = SPA_PTROFF(bitmap, bitmap->offset, uint8_t);
-          for (uint32_t y = 0; y < bitmap->size.height; y++)
-            update.image.insert(update.image.end(), pixels + y * bitmap->stride,
-                                pixels + y * bitmap->stride + bitmap->size.width * 4);
-        }
-      }
-    }
-    bool changed = update.visible != cursor_visible_ || update.visible;
-    cursor_visible_ = update.visible;
-    if (changed && running_ && callbacks_.cursor)
-      callbacks_.cursor(update);
-  }
 
   auto *header = static_cast<spa_meta_header *>(
     spa_buffer_find_meta_data(sb, SPA_META_Header, sizeof(spa_meta_header)));

@@ -15,6 +15,8 @@
 #      own /metrics, and /health latency while they idle (UI responsiveness).
 #
 #   ./scripts/build && python3 tests/bench/vdid-bench.py [--starts 5] [--idle 10] [--pool-starts 5]
+#       [--compositor sway|gnome|mutter]   ([sessions] compositor; --idle 0 and
+#                                           --pool-starts 0 skip parts 2 and 1b)
 
 import argparse
 import base64
@@ -52,6 +54,7 @@ def main():
     ap.add_argument("--idle", type=int, default=10)
     ap.add_argument("--window", type=float, default=10)
     ap.add_argument("--pool-starts", type=int, default=5)
+    ap.add_argument("--compositor", default="sway")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root: sessions run as the test user")
@@ -64,7 +67,7 @@ def main():
     with open(conf, "w") as f:
         f.write(f"[users]\n{USER}={hashed}\n[sessions]\nwidth=1280\nheight=720\nfps=30\n"
                 f"max-sessions={args.idle + 2}\nmax-sessions-per-user={args.idle + 2}\n"
-                f"idle-timeout=0\nruntime-dir={tmp}/run\n")
+                f"idle-timeout=0\nruntime-dir={tmp}/run\ncompositor={args.compositor}\n")
     env = dict(os.environ, GST_PLUGIN_PATH=f"{BUILD}/plugins/wayland:{BUILD}/plugins/session",
                GST_VDI_WEB_ROOT=f"{BUILD}/web", VDID_WEB_ROOT=f"{BUILD}/web")
 
@@ -111,6 +114,8 @@ def main():
                   f"{out['first_frame_ms'][-1]:.0f} ms after connect", file=sys.stderr)
 
         # 2. idle sessions
+        if args.idle == 0:
+            return report(out, args)
         ids = []
         for _ in range(args.idle):
             ids.append(json.loads(request("POST", f"{base}/api/v1/sessions", auth, "{}")[1])["id"])
@@ -144,6 +149,8 @@ def main():
     finally:
         vdid.terminate()
         vdid.wait(timeout=60)
+        if args.idle == 0:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     # 1b. starts from the pool, same workload, a vdid with pool-size=1
     pool_conf = os.path.join(tmp, "vdid-pool.conf")
@@ -178,7 +185,12 @@ def main():
         vdid.wait(timeout=60)
         shutil.rmtree(tmp, ignore_errors=True)
 
+    report(out, args)
+
+
+def report(out, args):
     med = lambda k: statistics.median(out[k])
+    print(f"\ncompositor={args.compositor}")
     print(f"\n| measure | median | n |\n|---|---|---|")
     print(f"| POST -> running (compositor + worker playing) | {med('running_ms'):.0f} ms | {args.starts} |")
     print(f"| WebSocket connect -> first decoded frame in Chromium | {med('first_frame_ms'):.0f} ms | {args.starts} |")
@@ -187,6 +199,9 @@ def main():
         print(f"| pool: POST -> running (pooled session claimed) | {med('pool_running_ms'):.0f} ms | {args.pool_starts} |")
         print(f"| pool: WebSocket connect -> first decoded frame in Chromium | {med('pool_first_frame_ms'):.0f} ms | {args.pool_starts} |")
         print(f"| pool: start to first frame (sum of medians) | {med('pool_running_ms') + med('pool_first_frame_ms'):.0f} ms | |")
+    if "idle_sessions" not in out:
+        print("\nraw:", json.dumps(out))
+        return
     print(f"| idle session CPU (compositor + worker) | {out['idle_cpu_pct_median']:.2f} % of a core | {out['idle_sessions']} sessions |")
     print(f"| idle session RSS | {out['idle_rss_mb_median']:.0f} MB | {out['idle_sessions']} sessions |")
     print(f"| /health latency with them idle | {out['health_ms_median']:.1f} ms (max {out['health_ms_max']:.1f}) | |")

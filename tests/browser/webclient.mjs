@@ -12,6 +12,10 @@
 //   full BASE USER PASSWORD OTHER_USER OTHER_PASSWORD RUNTIME_DIR INPUT_CLIENT SHOTS
 //   hls BASE USER PASSWORD SHOTS
 //   share-play BASE HASH          (opens BASE/HASH, a share link, plays 5 frames)
+//   gnome BASE USER PASSWORD RUNTIME_DIR INPUT_CLIENT SHOTS
+//                                 (a session of vdid's compositor=gnome: the
+//                                 desktop, then keys and a click into the
+//                                 recording client, started on a signal)
 import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, unavailableReason } from './chromium.mjs';
@@ -421,11 +425,82 @@ async function sharePlay() {
   });
 }
 
+async function gnome() {
+  const [user, password, runtime, inputClient, shots] = args;
+  const page = await newPage(1024, 700);
+  await signIn(page, user, password);
+  await page.waitForSelector('#sessions-view:not([hidden])');
+  // The recording client starts once the test says so: first the bare
+  // desktop is looked at.
+  const sh = (cmd) => ['sh', '-c', cmd];
+  const s = await page.evaluate((apps) => window.vdiApp.api.create({ apps }), [
+    sh(`while [ ! -e "$XDG_RUNTIME_DIR/go" ]; do sleep 0.1; done; tail -f /dev/null | exec ${inputClient} > "$XDG_RUNTIME_DIR/input.log" 2>&1`),
+  ]);
+  await openFromList(page, s.id);
+  await waitFrames(page, 3);
+  // GNOME Shell's overview at start-up: top bar, search, dash.
+  const desktop = await until(async () => {
+    const p = await videoPicture(page);
+    return p.levels > 8 ? p : null;
+  }, 20000, 'the GNOME desktop in the video').catch(() => videoPicture(page));
+  await shot(page, shots, 'gnome-desktop.png');
+  const session = await page.evaluate((id) => window.vdiApp.api.session(id), s.id);
+  check('desktop', { ...desktop, compositor: session.compositor, frames: await frames(page) });
+
+  // The pointer is not in the video: the page draws the one the session
+  // sends. Mutter has none until the pointer is first used.
+  await page.waitForFunction(() => window.vdiApp.desktop?.channel !== undefined, null, { timeout: 15000 });
+  const cursor = async () => {
+    const c = await page.evaluate(() => ({ ...window.vdiApp.desktop.cursor.view, videoCursor: document.getElementById('video').style.cursor }));
+    return { ...c, videoCursor: c.videoCursor.slice(0, 40) };
+  };
+  const to = await pagePoint(page, 300, 400);
+  await page.mouse.move(to.x, to.y, { steps: 4 });
+  const moved = await until(async () => {
+    const c = await cursor();
+    return Math.abs(c.x - 300) <= 1 && Math.abs(c.y - 400) <= 1 ? c : null;
+  }, 10000, 'the cursor position').catch(() => cursor());
+  // A viewer that connects now gets the whole current cursor at once,
+  // without a move: a new connection of the page.
+  await page.evaluate(() => (location.hash = '#/'));
+  await openFromList(page, s.id);
+  await waitFrames(page, 1);
+  await page.waitForFunction(() => window.vdiApp.desktop?.channel !== undefined, null, { timeout: 15000 });
+  const onConnect = await until(async () => ((await cursor()).shapes > 0 ? cursor() : null), 5000, 'the cursor on connect').catch(() => cursor());
+  check('cursor', { moved, onConnect });
+
+  const log = join(runtime, s.id, 'input.log');
+  const readLog = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+  writeFileSync(join(runtime, s.id, 'go'), '');
+  await until(() => readLog().includes('configured'), 20000, 'the recording client shows its window');
+  // A click at video pixel (200, 150) (repeated until the client has the
+  // pointer: its window maps while the overview closes).
+  await until(async () => {
+    const p = await pagePoint(page, 200, 150);
+    await page.mouse.click(p.x, p.y);
+    await sleep(300);
+    return readLog().includes('button 272 pressed');
+  }, 20000, 'the click reaches the client').catch(() => undefined);
+  const lines = readLog().split('\n');
+  const pressAt = lines.findIndex((l) => l.startsWith('button 272 pressed'));
+  const motion = pressAt < 0 ? undefined : lines.slice(0, pressAt).reverse().find((l) => l.startsWith('motion ') || l.startsWith('pointer-enter '));
+  check('click', { target: [200, 150], motion, pressed: pressAt >= 0 });
+  const before = readLog().length;
+  await page.focus('#keys');
+  await page.keyboard.type('gnome', { delay: 30 });
+  const pressed = () => readLog().slice(before).split('\n').filter((l) => l.startsWith('key pressed')).map((l) => l.split(' ').slice(3).join(' '));
+  await until(() => pressed().length >= 5, 10000, 'five keys').catch(() => undefined);
+  await shot(page, shots, 'gnome-client.png');
+  check('keys', { pressed: pressed() });
+  return { ok: true, id: s.id };
+}
+
 try {
   let out;
   if (scenario === 'full') out = await full();
   else if (scenario === 'hls') out = await hls();
   else if (scenario === 'share-play') out = await sharePlay();
+  else if (scenario === 'gnome') out = await gnome();
   else out = { error: `unknown scenario ${scenario}` };
   console.log(`result ${JSON.stringify(out)}`);
 } catch (e) {

@@ -509,7 +509,6 @@ TEST_CASE("mutter: with show-cursor=false the pointer travels as vdi-cursor even
           "[waylandsrc][mutter][cursor-meta]")
 {
   REQUIRE_DESKTOP(MutterDesktop);
-  SKIP_FLAKY_ON_MUTTER(MutterDesktop, "the cursor image event sometimes never comes");
   /* Its own Mutter: in the shared one, earlier cases leave the pointer's
    * sprite (and Mutter's idea of which bitmap it sent) behind. */
   MutterCompositor mutter;
@@ -528,8 +527,11 @@ TEST_CASE("mutter: with show-cursor=false the pointer travels as vdi-cursor even
     REQUIRE(gst_harness_push_upstream_event(h.get(), move));
   }
   int64_t deadline = monotonicMs() + 5000;
-  bool seen = false, image = false;
-  while (monotonicMs() < deadline && !(seen && image)) {
+  /* The shape is declared once per stream: an image, or none (width 0,
+   * image ""; Mutter 43 headless has no image for a sprite it never
+   * rendered, which happens or not depending on what ran before). */
+  bool seen = false, shape = false, image_ok = true;
+  while (monotonicMs() < deadline && !(seen && shape)) {
     pullWithin(h.get(), 100ms);
     while (GstEvent *e = gst_harness_try_pull_event(h.get())) {
       const GstStructure *st = gst_event_get_structure(e);
@@ -540,7 +542,15 @@ TEST_CASE("mutter: with show-cursor=false the pointer travels as vdi-cursor even
         gst_structure_get_int(st, "y", &y);
         gboolean visible = FALSE;
         gst_structure_get_boolean(st, "visible", &visible);
-        image = image || gst_structure_has_field(st, "image");
+        if (const char *bitmap = gst_structure_get_string(st, "image")) {
+          shape = true;
+          int w = -1, h = -1;
+          gst_structure_get_int(st, "width", &w);
+          gst_structure_get_int(st, "height", &h);
+          gsize len = 0;
+          g_autofree guchar *raw = g_base64_decode(bitmap, &len);
+          image_ok = image_ok && (*bitmap ? w > 0 && h > 0 && len == gsize(w) * h * 4 : w == 0);
+        }
         if (visible && x == 123 && y == 45)
           seen = true;
       }
@@ -548,5 +558,6 @@ TEST_CASE("mutter: with show-cursor=false the pointer travels as vdi-cursor even
     }
   }
   CHECK(seen);
-  CHECK(image);
+  CHECK(shape);
+  CHECK(image_ok);
 }

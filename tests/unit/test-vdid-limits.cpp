@@ -176,6 +176,8 @@ TEST_CASE("limit and pool keys in the config file", "[vdid][config]")
     {"[sessions]\nmemory-limit=12X\n", "[sessions] memory-limit"},
     {"[sessions]\npool-users=ghost\n", "ghost"},
     {"[sessions]\npool-size=101\n", "pool-size"},
+    {"[sessions]\ncompositor=\n", "[sessions] compositor is neither sway, gnome, mutter"},
+    {"[sessions]\ncompositor=sway 'unclosed\n", "[sessions] compositor is neither"},
   });
   g_clear_error(&error);
 }

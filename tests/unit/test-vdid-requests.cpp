@@ -50,6 +50,27 @@ TEST_CASE("session request bodies", "[vdid][requests]")
   CHECK(error.find("1 MiB") != std::string::npos);
 }
 
+TEST_CASE("a session request chooses a compositor kind, never a command", "[vdid][requests]")
+{
+  SessionSpec spec;
+  std::string error;
+  for (const char *kind : {"sway", "gnome", "mutter"}) {
+    REQUIRE(
+      parse(parseSessionRequest, std::string(R"({"compositor":")") + kind + "\"}", &spec, &error));
+    CHECK(spec.compositor == kind);
+  }
+  REQUIRE(parse(parseSessionRequest, "{}", &spec, &error));
+  CHECK(spec.compositor.empty()); /* the configured one */
+  for (const char *bad : {R"({"compositor":"weston"})", R"({"compositor":"sway -d"})",
+                          R"({"compositor":"/usr/bin/gnome-shell"})", R"({"compositor":1})",
+                          R"({"compositor":null})"}) {
+    INFO(bad);
+    error.clear();
+    CHECK_FALSE(parse(parseSessionRequest, bad, &spec, &error));
+    CHECK(error == "\"compositor\" must be \"sway\", \"gnome\" or \"mutter\"");
+  }
+}
+
 TEST_CASE("login, resize and share bodies", "[vdid][requests]")
 {
   std::string error;

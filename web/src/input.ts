@@ -56,6 +56,17 @@ export function toVideoCoords(video: HTMLVideoElement, clientX: number, clientY:
   return { x: Math.floor(x), y: Math.floor(y) };
 }
 
+/** Messages a channel received before its InputChannel existed (the
+ * producer sends the clipboard and the cursor as soon as it opens). */
+const early = new WeakMap<RTCDataChannel, MessageEvent[]>();
+
+/** Keeps what @channel receives until an InputChannel takes it over. */
+export function holdMessages(channel: RTCDataChannel): void {
+  const held: MessageEvent[] = [];
+  early.set(channel, held);
+  channel.addEventListener('message', (ev) => early.get(channel)?.push(ev));
+}
+
 export class InputChannel {
   private nextId = 1;
   private pending = new Map<number, (r: ControlResponse) => void>();
@@ -65,24 +76,30 @@ export class InputChannel {
   onMessage?: (m: Record<string, unknown>) => void;
 
   constructor(readonly channel: RTCDataChannel) {
-    channel.addEventListener('message', (ev) => {
-      let r: ControlResponse;
-      try {
-        r = JSON.parse(String(ev.data)) as ControlResponse;
-      } catch {
-        return;
-      }
-      if (!r || typeof r !== 'object') return;
-      if (r.type !== 'ControlResponseMessage') {
-        this.onMessage?.(r as unknown as Record<string, unknown>);
-        return;
-      }
-      this.onResponse?.(r);
-      if (typeof r.id === 'number') {
-        this.pending.get(r.id)?.(r);
-        this.pending.delete(r.id);
-      }
-    });
+    const held = early.get(channel) ?? [];
+    early.delete(channel);
+    channel.addEventListener('message', (ev) => this.received(ev));
+    // After the caller set its handlers (this runs from a new task).
+    if (held.length) setTimeout(() => held.forEach((ev) => this.received(ev)), 0);
+  }
+
+  private received(ev: MessageEvent): void {
+    let r: ControlResponse;
+    try {
+      r = JSON.parse(String(ev.data)) as ControlResponse;
+    } catch {
+      return;
+    }
+    if (!r || typeof r !== 'object') return;
+    if (r.type !== 'ControlResponseMessage') {
+      this.onMessage?.(r as unknown as Record<string, unknown>);
+      return;
+    }
+    this.onResponse?.(r);
+    if (typeof r.id === 'number') {
+      this.pending.get(r.id)?.(r);
+      this.pending.delete(r.id);
+    }
   }
 
   /** Sends a request; resolves with the producer's ControlResponseMessage. */

@@ -2,6 +2,8 @@
 // by vdiwebrtcsink (docs/webrtc.md): connect, list producers, start a
 // session, answer the producer's offer, trickle ICE. Reusable by any page.
 
+import { holdMessages } from './input';
+
 export type Json = Record<string, unknown>;
 
 export interface SessionOptions {
@@ -130,6 +132,7 @@ export class SignallingClient {
         const ch = ev.channel;
         // `control` is the request/response channel; `input` takes bare events.
         if (ch.label !== 'control') return;
+        holdMessages(ch);
         if (ch.readyState === 'open') resolve(ch);
         else ch.addEventListener('open', () => resolve(ch), { once: true });
       };

@@ -14,6 +14,8 @@ export interface SessionInfo {
   viewers?: number;
   urls?: { signalling?: string; hls?: string; whep?: string };
   created?: string | number;
+  /** What runs the session: sway, gnome-shell, mutter, or another program. */
+  compositor?: string;
 }
 
 export interface WhoAmI {
@@ -91,7 +93,7 @@ export class Api {
   session(id: string): Promise<SessionInfo> {
     return this.call('GET', `/sessions/${encodeURIComponent(id)}`);
   }
-  create(spec: { width?: number; height?: number; fps?: number; apps?: string[][] }): Promise<SessionInfo> {
+  create(spec: { width?: number; height?: number; fps?: number; apps?: string[][]; compositor?: string }): Promise<SessionInfo> {
     return this.call('POST', '/sessions', spec);
   }
   stop(id: string): Promise<unknown> {

@@ -10,6 +10,7 @@ import { InputChannel, utf8FromBase64 } from '../input';
 import { ReceiverStats } from '../stats';
 import { Api, ApiError, SessionInfo, WhoAmI } from './api';
 import { Connection, ConnState } from './connection';
+import { SessionCursor } from './cursor';
 import { DesktopInput } from './desktop-input';
 import { defaultLayout, LAYOUTS } from './layouts';
 import { Sound } from './sound';
@@ -178,7 +179,7 @@ function evenSize(css: number): number {
 $('create-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const size = $<HTMLSelectElement>('create-size').value;
-  const spec: { width?: number; height?: number; fps?: number; apps?: string[][] } = {
+  const spec: { width?: number; height?: number; fps?: number; apps?: string[][]; compositor?: string } = {
     fps: Number($<HTMLSelectElement>('create-fps').value),
   };
   if (size === 'window') {
@@ -191,6 +192,8 @@ $('create-form').addEventListener('submit', async (e) => {
   }
   const app = $<HTMLSelectElement>('create-app').value;
   if (app) spec.apps = [[app]];
+  const compositor = $<HTMLSelectElement>('create-compositor').value;
+  if (compositor) spec.compositor = compositor;
   $('create-error').textContent = '';
   try {
     await api.create(spec);
@@ -230,6 +233,8 @@ interface DesktopState {
   info?: SessionInfo;
   conn?: Connection;
   input?: DesktopInput;
+  /** The session's pointer, drawn locally when the stream sends it. */
+  cursor?: SessionCursor;
   channel?: InputChannel;
   viewOnly: boolean;
   clipboardIn: string[];
@@ -280,6 +285,7 @@ function closeDesktop(): void {
   if (!desktop) return;
   desktop.conn?.close();
   desktop.input?.detach();
+  desktop.cursor?.reset();
   desktop.observer?.disconnect();
   clearTimeout(desktop.resizeTimer);
   desktop = undefined;
@@ -313,6 +319,7 @@ async function openDesktop(id: string, params: URLSearchParams): Promise<void> {
   updateBanner();
   const video = $<HTMLVideoElement>('video');
   d.input = new DesktopInput($('surface'), video, $<HTMLTextAreaElement>('keys'), settings);
+  d.cursor = new SessionCursor(video);
   const conn = new Connection(api, info, video, {
     state: (s, detail) => desktop === d && connState(d, s, detail),
     channel: (ch) => desktop === d && channelOpen(d, ch),
@@ -376,6 +383,7 @@ function channelOpen(d: DesktopState, ch: InputChannel): void {
   if (!d.input) return;
   d.input.channel = ch;
   ch.onMessage = (m) => {
+    if (d.cursor?.handle(m)) return;
     if (m.type !== 'vdi-clipboard' || typeof m.data !== 'string') return;
     const mime = typeof m.mime === 'string' ? m.mime : '';
     if (mime && !mime.startsWith('text/') && mime !== 'UTF8_STRING' && mime !== 'STRING') return;
@@ -538,7 +546,11 @@ function applyScale(): void {
   };
   if (mode === 'native') native();
   else video.style.width = video.style.height = '';
-  video.onresize = native;
+  video.onresize = () => {
+    native();
+    d?.cursor?.rescale();
+  };
+  d?.cursor?.rescale();
   d?.observer?.disconnect();
   if (!d || mode !== 'resize' || d.viewOnly) return;
   d.observer = new ResizeObserver(() => scheduleResize(d));
@@ -565,7 +577,10 @@ function scheduleResize(d: DesktopState): void {
     }
   }, 400);
 }
-window.addEventListener('resize', () => desktop && $<HTMLSelectElement>('set-scale').value === 'native' && applyScale());
+window.addEventListener('resize', () => {
+  desktop?.cursor?.rescale();
+  if (desktop && $<HTMLSelectElement>('set-scale').value === 'native') applyScale();
+});
 
 window.addEventListener('hashchange', () => {
   if (location.hash === '' || location.hash.startsWith('#/')) void render();
