@@ -73,10 +73,13 @@ void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
   } else if (loss > kLossHigh) {
     v.estimate *= 1.0 - 0.5 * loss;
   } else if (loss < kLossLow) {
+    /* More arrives than ever did when it queued: the link has grown. */
+    if (v.congestionKbps > 0 && recv > v.congestionKbps * kGrown)
+      v.congestionKbps = 0;
     /* Near the rate that queued, a few cautious steps; if none queues,
      * the link has grown: probe fast again. */
     bool near =
-      v.congestionKbps > 0 && v.estimate < v.congestionKbps * 1.15 && v.nearReports < kNearReports;
+      v.congestionKbps > 0 && v.estimate < v.congestionKbps * kNear && v.nearReports < kNearReports;
     if (near)
       v.nearReports++;
     double next = v.estimate * (near ? kIncreaseNear : kIncreaseFast);

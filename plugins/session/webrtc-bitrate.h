@@ -60,8 +60,10 @@ public:
   static constexpr double kQueueGap = 0.05;
   static constexpr double kDelayGradientHighMs = 2.0;
   static constexpr double kOveruseDecrease = 0.85; /* of the received rate */
-  static constexpr double kIncreaseNear = 1.08;    /* near the last overuse... */
-  static constexpr unsigned kNearReports = 4;      /* ...for this many reports */
+  static constexpr double kNear = 1.25;            /* "near": below 1.25x the last overuse */
+  static constexpr double kIncreaseNear = 1.06;    /* near the last overuse... */
+  static constexpr unsigned kNearReports = 8;      /* ...for this many reports */
+  static constexpr double kGrown = 1.10;           /* received this much above it: the link grew */
   static constexpr double kIncreaseFast = 1.25;    /* far from it, or long after */
   static constexpr double kAppLimited = 1.5;       /* never above 1.5x what arrives */
 

@@ -136,17 +136,24 @@ TEST_CASE("a queue seen in TWCC feedback takes the estimate below the link, then
     double recv = std::min(sent, 2000.0);
     peak = std::max(peak, c.update("a", twcc(sent, recv)));
   }
-  CHECK(peak <= 2000 / BitrateController::kOveruseDecrease + 1);
+  /* It probes past the link by at most one step before the gap shows. */
+  CHECK(peak <= 2000 / (1 - BitrateController::kQueueGap) * BitrateController::kIncreaseNear + 1);
   CHECK(c.estimate("a") <= 2000);
   /* A growing queueing delay alone is overuse too. */
   c.update("a", twcc(1900, 1890, 5.0));
   CHECK(c.estimate("a") <= 1890 * BitrateController::kOveruseDecrease + 1);
-  /* The limit is lifted: back near the maximum within 10 reports (s). */
+  /* The limit is lifted: above 4 Mbit/s within 10 reports (s), back at
+   * the maximum within 15. */
   for (int s = 0; s < 10; s++) {
     double sent = c.estimate("a");
     c.update("a", twcc(sent, sent));
   }
-  CHECK(c.estimate("a") >= 7000);
+  CHECK(c.estimate("a") >= 4000);
+  for (int s = 0; s < 5; s++) {
+    double sent = c.estimate("a");
+    c.update("a", twcc(sent, sent));
+  }
+  CHECK(c.estimate("a") == 8000);
 }
 
 TEST_CASE("a still screen does not let the estimate run away from what arrives", "[webrtc-bitrate]")
