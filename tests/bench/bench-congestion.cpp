@@ -24,6 +24,7 @@
 
 #include "shaped-link.h"
 #include "sway-session.h"
+#include "webrtcsink-stats.h"
 
 #include <gst/gst.h>
 
@@ -41,37 +42,10 @@ using vdi::test::ShapedLink;
 namespace {
 
 struct Sample {
-  double t = 0, sent = 0, target = 0, fps = 0, rtt = 0;
+  double t = 0;
+  vdi::test::ViewerStatsRow row;
   int phase = 0;
 };
-
-bool sample(GstElement *sink, Sample *out)
-{
-  GstStructure *stats = nullptr;
-  g_object_get(sink, "stats", &stats, nullptr);
-  if (!stats)
-    return false;
-  bool found = false;
-  for (int i = 0; i < gst_structure_n_fields(stats); i++) {
-    const GValue *v = gst_structure_get_value(stats, gst_structure_nth_field_name(stats, i));
-    if (!GST_VALUE_HOLDS_STRUCTURE(v))
-      continue;
-    const GstStructure *s = gst_value_get_structure(v);
-    double bitrate = 0, fps = 0, rtt = 0;
-    guint target = 0;
-    gst_structure_get_double(s, "bitrate", &bitrate);
-    gst_structure_get_double(s, "fps", &fps);
-    gst_structure_get_double(s, "rtt", &rtt);
-    gst_structure_get_uint(s, "target-bitrate", &target);
-    out->sent = bitrate / 1000;
-    out->target = target;
-    out->fps = fps;
-    out->rtt = rtt * 1000;
-    found = true;
-  }
-  gst_structure_free(stats);
-  return found;
-}
 
 double pct(std::vector<double> v, double p)
 {
@@ -87,25 +61,17 @@ bool run(const char *mode, int phase_s, std::vector<Sample> *out)
   ShapedLink link;
   if (!link.ok())
     return false;
-  std::string desc =
-    std::string("videotestsrc is-live=true pattern=snow ! "
-                "video/x-raw,width=640,height=360,framerate=30/1 ! videoconvert ! "
-                "x264enc tune=zerolatency speed-preset=ultrafast bitrate=8000 key-int-max=60 ! "
-                "vdiwebrtcsink name=sink port=0 min-bitrate=300 max-bitrate=8000 "
-                "congestion-control=") +
-    mode + " address=" + link.hostAddress() + " ice-addresses=<\"" + link.hostAddress() +
-    "\"> web-root=\"" + VDI_WEB_DIR + "\"";
-  GError *err = nullptr;
-  GstElement *pipeline = gst_parse_launch(desc.c_str(), &err);
-  if (!pipeline || err) {
-    fprintf(stderr, "pipeline: %s\n", err ? err->message : "?");
+  std::string error;
+  GstElement *pipeline = vdi::test::noisePipeline(
+    link.hostAddress(), 8000,
+    std::string("min-bitrate=300 max-bitrate=8000 congestion-control=") + mode, VDI_WEB_DIR,
+    &error);
+  if (!pipeline) {
+    fprintf(stderr, "pipeline: %s\n", error.c_str());
     return false;
   }
   GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  guint port = 0;
-  g_object_get(sink, "bound-port", &port, nullptr);
-  std::string base = "http://" + link.hostAddress() + ":" + std::to_string(port);
+  std::string base = vdi::test::playerUrl(pipeline, link.hostAddress());
   link.shape(8000);
   Process browser(link.run(
     {"node", std::string(VDI_SOURCE_DIR) + "/tests/browser/webrtc.mjs", "viewers", base, "1"}));
@@ -117,12 +83,9 @@ bool run(const char *mode, int phase_s, std::vector<Sample> *out)
       link.shape(rates[p]);
       for (int s = 0; s < phase_s; s++) {
         std::this_thread::sleep_for(1s); /* the element refreshes its stats every second */
-        Sample x;
-        if (!sample(sink, &x))
-          continue;
-        x.t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        x.phase = p;
-        out->push_back(x);
+        double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        for (const auto &r : vdi::test::viewerStatsRows(sink))
+          out->push_back({t, r, p});
       }
     }
     browser.send("done");
@@ -145,14 +108,14 @@ void summary(const char *mode, const std::vector<Sample> &v, int phase_s)
         continue;
       if (first < 0)
         first = s.t - 1;
-      bool reached = p == 1 ? s.target < 2000 : s.target >= 6000;
+      bool reached = p == 1 ? s.row.targetKbps < 2000 : s.row.targetKbps >= 6000;
       if (reached && converged < 0)
         converged = s.t - first;
       /* Medians over the settled part of the phase. */
       if (s.t - first > phase_s / 3.0) {
-        sent.push_back(s.sent);
-        fps.push_back(s.fps);
-        rtt.push_back(s.rtt);
+        sent.push_back(s.row.sentKbps);
+        fps.push_back(s.row.fps);
+        rtt.push_back(s.row.rttMs);
       }
     }
     printf("%-6s %-15s sent %6.0f kbit/s  fps %4.1f  rtt median %5.1f ms p95 %5.1f ms  "
@@ -184,7 +147,7 @@ int main(int argc, char **argv)
       }
       for (const auto &s : v)
         printf("series %s t=%5.1f phase=%d sent=%6.0f target=%5.0f fps=%4.1f rtt=%6.1f\n", mode,
-               s.t, s.phase, s.sent, s.target, s.fps, s.rtt);
+               s.t, s.phase, s.row.sentKbps, s.row.targetKbps, s.row.fps, s.row.rttMs);
       summary(mode, v, phase_s);
       fflush(stdout);
     }
