@@ -18,7 +18,9 @@
 #include <cmath>
 #include <csignal>
 #include <fstream>
+#include <iostream>
 #include <iterator>
+#include <sstream>
 
 using namespace vdi::test;
 
@@ -285,6 +287,89 @@ TEST_CASE("a session's tone reaches Chromium, SRT and HLS; other sessions hear n
     frames = ffmpegVideoFrames(srtUrl(v, c, tone), 2);
   CHECK(frames >= 20);
   CHECK(audioOf(c, v, silent) == "ready");
+}
+
+/* RMS of the last second of @s (what came before is the step's tail). */
+double lastSecondRms(const std::vector<double> &s)
+{
+  size_t n = std::min<size_t>(s.size(), 48000);
+  return rms(std::vector<double>(s.end() - n, s.end()));
+}
+
+TEST_CASE("a control viewer's microphone is heard on the session's default source; off is "
+          "silence; a view-only viewer's microphone is refused",
+          "[sound][browser][microphone]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_BROWSER();
+  SessionVdid v("stream=true\n");
+  Client c;
+  std::string id = startSession(v, c, {});
+  std::string dir = sessionDir(v, id);
+  std::string token = shareToken(c, v.vdid->base + "/api/v1/sessions/" + id, v.owner, "view");
+  /* Chromium's fake microphone plays this 660 Hz tone (looped). */
+  std::string wav = writeTempFile("vdi-mic-XXXXXX.wav", "");
+  Process sox({"sox", "-n", "-r", "48000", "-c", "1", "-b", "16", wav, "synth", "10", "sine", "660",
+               "vol", "0.5"});
+  REQUIRE(sox.wait(10s) == 0);
+  chmod(wav.c_str(), 0644);
+
+  std::string src = g_getenv("VDI_SOURCE_ROOT");
+  Process browser(
+    {"node", src + "/tests/browser/sound.mjs", "mic", v.vdid->base, v.user, "pw1", id, token, wav});
+  /* Each step: the page's microphone state, and 1.5 s of the session's
+   * default source as an app records it. */
+  auto next = [&](const char *name) {
+    auto line = browser.waitFor("step ", 90s);
+    if (!line)
+      line = browser.waitFor("result ", 1s);
+    REQUIRE(line);
+    INFO(*line);
+    REQUIRE(line->rfind(std::string("step ") + name + " ", 0) == 0);
+    std::string state = line->substr(line->find(' ', 5) + 1);
+    auto heard = recordInSession(dir, "@DEFAULT_SOURCE@");
+    browser.send("next");
+    std::ostringstream what;
+    what << line->substr(5) << "; recorded " << heard.size() << " samples, rms "
+         << lastSecondRms(heard) << ", peak " << peakHz(heard) << " Hz";
+    std::cout << what.str() << std::endl; /* in the test log */
+    INFO(what.str());
+    REQUIRE(heard.size() > 24000);
+    return std::make_pair(state, heard);
+  };
+  {
+    auto [text, heard] = next("control-off");
+    Json mic(text);
+    CHECK(mic.str("state") == "off");
+    CHECK(mic.str("direction") == "sendrecv"); /* ready to send, sending nothing */
+    CHECK(lastSecondRms(heard) < 30);
+  }
+  {
+    auto [text, heard] = next("control-on");
+    Json mic(text);
+    CHECK(mic.str("state") == "on");
+    CHECK(mic.str("sending") == "live");
+    CHECK(lastSecondRms(heard) > 300);
+    CHECK(std::abs(peakHz(heard) - 660) <= 10);
+  }
+  {
+    auto [text, heard] = next("control-off-again");
+    Json mic(text);
+    CHECK(mic.str("state") == "off");
+    CHECK(lastSecondRms(heard) < 30);
+  }
+  {
+    auto [text, heard] = next("view");
+    Json mic(text);
+    CHECK(mic.str("state") == "refused");
+    CHECK(mic.str("direction") == "recvonly");
+    CHECK(mic.str("forced.direction") == "recvonly");
+    CHECK(lastSecondRms(heard) < 30);
+  }
+  auto result = browser.waitFor("result ", 30s);
+  REQUIRE(result);
+  CHECK(result->find("\"error\"") == std::string::npos);
+  unlink(wav.c_str());
 }
 
 TEST_CASE("a sound server that cannot start leaves the session streaming and names the program",

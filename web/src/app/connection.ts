@@ -134,6 +134,7 @@ export class Connection {
       const session = await withTimeout(
         client.startSession('', {
           rtcConfig: { iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' },
+          microphone: true, // sound.ts Microphone sends it when the user asks
           onEnded: () => gen === this.generation && void this.lost('the session ended the stream'),
         }),
         timeout,
