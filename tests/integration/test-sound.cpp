@@ -101,13 +101,22 @@ int ffmpegVideoFrames(const std::string &url, int seconds)
   return frames;
 }
 
-/* parecord in the session with runtime dir @dir: 1.5 s of @device. */
-std::vector<double> recordInSession(const std::string &dir, const std::string &device)
+/* As Unix user @user (root runs the tests) in the session with runtime dir
+ * @dir. */
+std::vector<std::string> asUser(const std::string &user, const std::string &dir)
+{
+  return {"runuser", "-u", user, "--", "env", "XDG_RUNTIME_DIR=" + dir};
+}
+
+/* parecord in the session with runtime dir @dir (as @user): 2 s of
+ * @device. */
+std::vector<double> recordInSession(const std::string &dir, const std::string &device,
+                                    const std::string &user = testUser())
 {
   std::string out = dir + "/test-record.raw";
-  auto argv = asTestUser(dir);
+  auto argv = asUser(user, dir);
   argv.insert(argv.end(),
-              {"timeout", "-s", "INT", "1.5", "parecord", "--latency-msec=20", "--device=" + device,
+              {"timeout", "-s", "INT", "2", "parecord", "--latency-msec=20", "--device=" + device,
                "--raw", "--format=s16le", "--rate=48000", "--channels=1", out});
   Process p(argv);
   p.wait(10s);
@@ -152,8 +161,11 @@ std::string waitAudio(Client &c, const SessionVdid &v, const std::string &id,
   return a;
 }
 
-std::string startSession(SessionVdid &v, Client &c, const std::vector<std::string> &app)
+std::string startSession(SessionVdid &v, Client &c, const std::vector<std::string> &app,
+                         std::string auth = "")
 {
+  if (auth.empty())
+    auth = v.owner;
   std::string body = "{}";
   if (!app.empty()) {
     body = "{\"apps\":[[";
@@ -161,10 +173,10 @@ std::string startSession(SessionVdid &v, Client &c, const std::vector<std::strin
       body += (i ? ",\"" : "\"") + app[i] + "\"";
     body += "]]}";
   }
-  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", body, v.owner);
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", body, auth);
   REQUIRE(r.status == 201);
   std::string id = member(r.body, "id");
-  REQUIRE(waitState(c, v.vdid->base + "/api/v1/sessions/" + id, v.owner) == "running");
+  REQUIRE(waitState(c, v.vdid->base + "/api/v1/sessions/" + id, auth) == "running");
   return id;
 }
 
@@ -289,6 +301,78 @@ TEST_CASE("a session's tone reaches Chromium, SRT and HLS; other sessions hear n
   CHECK(audioOf(c, v, silent) == "ready");
 }
 
+/* As @user: connect(2) to the Unix socket @path; "connected" or the
+ * error's name and errno. */
+std::string connectAs(const std::string &user, const std::string &path)
+{
+  auto argv = asUser(user, "/tmp");
+  argv.insert(argv.end(),
+              {"python3", "-c",
+               "import socket, sys\n"
+               "try:\n"
+               "    socket.socket(socket.AF_UNIX).connect(sys.argv[1]); print('connected')\n"
+               "except OSError as e:\n"
+               "    print(type(e).__name__, e.errno)\n",
+               path});
+  Process p(argv);
+  auto line = p.readLine(10s);
+  p.wait(5s);
+  return line.value_or("");
+}
+
+TEST_CASE("sessions of two Unix users: one's tone is silence in the other, whose user cannot "
+          "connect to the first one's sound server",
+          "[sound][isolation]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  std::string user2 = secondTestUser();
+  if (!getpwnam(user2.c_str()))
+    VDI_SKIP("the second test user " + user2 + " does not exist (run ./scripts/setup)");
+  /* [users] again: GKeyFile merges the group. */
+  SessionVdid v("stream=false\n[users]\n" + user2 + "=" + hashOf("pw3") + "\n");
+  std::string owner2 = basic(user2, "pw3");
+  Client c;
+  std::string tone = startSession(v, c, kToneApp);
+  std::string other = startSession(v, c, {}, owner2);
+  std::string toneDir = sessionDir(v, tone), otherDir = sessionDir(v, other);
+  /* Each sound server runs as its session's user. */
+  auto uidOf = [](const std::string &name) {
+    struct passwd *pw = getpwnam(name.c_str());
+    REQUIRE(pw);
+    return pw->pw_uid;
+  };
+  uid_t uid1 = uidOf(v.user), uid2 = uidOf(user2);
+  CHECK(ownerOf(programOf(toneDir, "pipewire")) == uid1);
+  CHECK(ownerOf(programOf(otherDir, "pipewire")) == uid2);
+
+  auto heard = recordInSession(toneDir, "vdi-speaker.monitor");
+  auto silence = recordInSession(otherDir, "vdi-speaker.monitor", user2);
+  auto mic = recordInSession(otherDir, "@DEFAULT_SOURCE@", user2);
+  INFO("tone session: rms " << rms(heard) << ", peak " << peakHz(heard) << " Hz; the other user's "
+                            << "speaker rms " << rms(silence) << ", microphone rms " << rms(mic));
+  REQUIRE(heard.size() > 24000);
+  CHECK(std::abs(peakHz(heard) - 440) <= 5);
+  REQUIRE(silence.size() > 24000);
+  CHECK(rms(silence) < 30);
+  REQUIRE(mic.size() > 24000);
+  CHECK(rms(mic) < 30);
+
+  /* The other user cannot reach the first one's PulseAudio or PipeWire
+   * socket (its owner can). */
+  for (const char *socket : {"/pulse/native", "/pipewire-0"}) {
+    INFO(socket);
+    CHECK(connectAs(v.user, toneDir + socket) == "connected");
+    CHECK(connectAs(user2, toneDir + socket) == "PermissionError 13");
+  }
+  /* Nor can its PulseAudio clients, pointed at it. */
+  auto argv = asUser(user2, otherDir);
+  argv.insert(argv.end(), {"pactl", "--server=unix:" + toneDir + "/pulse/native", "info"});
+  Process pactl(argv);
+  auto status = pactl.wait(10s);
+  REQUIRE(status);
+  CHECK(*status != 0);
+}
+
 /* RMS of the last second of @s (what came before is the step's tail). */
 double lastSecondRms(const std::vector<double> &s)
 {
@@ -317,8 +401,8 @@ TEST_CASE("a control viewer's microphone is heard on the session's default sourc
   std::string src = g_getenv("VDI_SOURCE_ROOT");
   Process browser(
     {"node", src + "/tests/browser/sound.mjs", "mic", v.vdid->base, v.user, "pw1", id, token, wav});
-  /* Each step: the page's microphone state, and 1.5 s of the session's
-   * default source as an app records it. */
+  /* Each step: the page's microphone state, and 2 s of the session's
+   * default source as an app records it (2 s, of which the last second counts). */
   auto next = [&](const char *name) {
     auto line = browser.waitFor("step ", 90s);
     if (!line)
