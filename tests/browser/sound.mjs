@@ -14,7 +14,9 @@
 //
 // mic: Chromium's fake microphone plays WAV. A control viewer's desktop
 // view: the microphone button is off; it is turned on, then off; then a
-// view-only viewer (share link VIEW_TOKEN) tries it. After each step the
+// microphone sends garbage (random bytes in place of each Opus frame), and
+// then the real microphone again; then a view-only viewer (share link
+// VIEW_TOKEN) tries it. After each step the
 // script prints "step NAME {json}" and waits for a line on stdin (the test
 // records the session's default source meanwhile).
 import { launch, unavailableReason } from './chromium.mjs';
@@ -204,9 +206,48 @@ const micOf = (page) =>
     };
   });
 
+/** In the page: every peer connection passes its encoded frames through
+ * (encodedInsertableStreams); the audio it sends becomes random bytes while
+ * window.__garbage is true. */
+function installGarbageHook(page) {
+  return page.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    const pipe = (streams, audioOut) =>
+      streams.readable
+        .pipeThrough(
+          new TransformStream({
+            transform(f, c) {
+              if (audioOut && window.__garbage) {
+                const d = new Uint8Array(Math.max(1, f.data.byteLength));
+                crypto.getRandomValues(d);
+                f.data = d.buffer;
+              }
+              c.enqueue(f);
+            },
+          }),
+        )
+        .pipeTo(streams.writable);
+    window.RTCPeerConnection = function (config) {
+      const pc = new Native({ ...(config ?? {}), encodedInsertableStreams: true });
+      pc.addEventListener('track', (e) => pipe(e.receiver.createEncodedStreams(), false));
+      const hooked = new Set();
+      pc.addEventListener('signalingstatechange', () => {
+        for (const t of pc.getTransceivers()) {
+          if (hooked.has(t) || !t.currentDirection || !t.currentDirection.includes('send')) continue;
+          hooked.add(t);
+          pipe(t.sender.createEncodedStreams(), t.receiver.track.kind === 'audio');
+        }
+      });
+      return pc;
+    };
+    window.RTCPeerConnection.prototype = Native.prototype;
+  });
+}
+
 async function mic() {
   const [user, password, id, viewToken] = args;
   const page = await ctx.newPage();
+  await installGarbageHook(page);
   page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
   await signIn(page, user, password);
   await openDesktop(page, id);
@@ -217,6 +258,19 @@ async function mic() {
   await step('control-on', await micOf(page));
   await page.click('#tb-mic');
   await step('control-off-again', await micOf(page));
+
+  // Garbage: the same microphone with every Opus frame replaced by random
+  // bytes (installGarbageHook), then the real one again.
+  await page.evaluate(() => (window.__garbage = true));
+  await page.click('#tb-mic');
+  await page.waitForFunction(() => document.getElementById('tb-mic').dataset.state !== 'starting', null, { timeout: 10000 });
+  const video = () => page.evaluate(() => ({ frames: window.vdiApp.desktop.conn.framesPresented, conn: window.vdiApp.desktop.conn.state }));
+  const before = await video();
+  await step('control-garbage', { ...(await micOf(page)), video: before });
+  await page.evaluate(() => (window.__garbage = false));
+  await sleep(300);
+  await step('control-after-garbage', { ...(await micOf(page)), video: await video(), framesBefore: before.frames });
+  await page.click('#tb-mic');
   await page.close();
 
   // A view-only viewer: its share link, no sign-in (no cookie).

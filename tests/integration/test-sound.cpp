@@ -443,6 +443,24 @@ TEST_CASE("a control viewer's microphone is heard on the session's default sourc
     CHECK(lastSecondRms(heard) < 30);
   }
   {
+    /* Random bytes in place of Opus frames: decoded as noise or dropped,
+     * never a crash or a stall. */
+    auto [text, heard] = next("control-garbage");
+    Json mic(text);
+    CHECK(mic.str("state") == "on");
+    CHECK(mic.str("video.conn") == "playing");
+    CHECK(std::abs(peakHz(heard) - 660) > 10); /* it was garbage that went out */
+  }
+  {
+    /* The real microphone again: heard at once; the video went on. */
+    auto [text, heard] = next("control-after-garbage");
+    Json mic(text);
+    CHECK(mic.str("video.conn") == "playing");
+    CHECK(mic.num("video.frames") > mic.num("framesBefore"));
+    CHECK(lastSecondRms(heard) > 300);
+    CHECK(std::abs(peakHz(heard) - 660) <= 10);
+  }
+  {
     auto [text, heard] = next("view");
     Json mic(text);
     CHECK(mic.str("state") == "refused");
