@@ -609,7 +609,9 @@ static GstPad *gst_vdi_webrtc_sink_request_new_pad(GstElement *element, GstPadTe
   gst_pad_set_active(pad, TRUE);
   gst_element_add_pad(element, pad);
   self->audio_pad = pad;
-  self->audio_tee = tee;
+  /* Our own reference: when the element is disposed, GstBin drops its
+   * children before GstElement releases the request pads. */
+  self->audio_tee = GST_ELEMENT(gst_object_ref(tee));
   self->state->core.setAudioTee(tee);
   return pad;
 }
@@ -629,7 +631,9 @@ static void gst_vdi_webrtc_sink_release_pad(GstElement *element, GstPad *pad)
   self->audio_pad = nullptr;
   gst_element_remove_pad(element, pad);
   gst_element_set_state(tee, GST_STATE_NULL);
-  gst_bin_remove(GST_BIN(self), tee);
+  if (GST_OBJECT_PARENT(tee) == GST_OBJECT(self))
+    gst_bin_remove(GST_BIN(self), tee);
+  gst_object_unref(tee);
 }
 
 /* ---- GObject ---------------------------------------------------------------------- */
