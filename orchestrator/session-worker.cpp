@@ -77,7 +77,8 @@ bool SessionManager::startWorker(Session &s, std::string *message)
     argv.push_back(std::move(extra));
   /* The session's sound (docs/sound.md), when its sound server is up. */
   if (config_.audio && s.services && s.services->audioState() == SessionServices::State::Ready)
-    argv.insert(argv.end(), {"--audio-device", kSpeakerMonitor});
+    argv.insert(argv.end(),
+                {"--audio-device", kSpeakerMonitor, "--microphone-device", kMicrophoneInput});
   /* The registry cache stays the user's own (~/.cache/gstreamer-1.0), so
    * only the first session of a user pays for a plugin scan. */
   std::vector<std::string> env;

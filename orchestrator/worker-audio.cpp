@@ -145,6 +145,19 @@ void captureFailed(Audio &a, const std::string &reason)
   a.capture = silence;
 }
 
+void connectMicrophone(GstElement *webrtcsink, const char *device)
+{
+  if (!g_object_class_find_property(G_OBJECT_GET_CLASS(webrtcsink), "microphone-sink"))
+    return;
+  /* 10 ms periods, 60 ms of buffer: what arrives is played at once (the
+   * element runs it with sync=false; the browser's jitter is already
+   * absorbed by webrtcbin's jitter buffer). */
+  g_autofree char *desc = g_strdup_printf(
+    "pulsesink device=\"%s\" client-name=vdid-microphone buffer-time=60000 latency-time=10000",
+    device);
+  g_object_set(webrtcsink, "microphone-sink", desc, nullptr);
+}
+
 void setAacDemand(Audio &a, bool on)
 {
   if (a.valve)

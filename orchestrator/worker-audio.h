@@ -12,6 +12,9 @@
  *     tee. ! valve ! queue ! audioconvert ! avenc_aac ! tee   (HLS and SRT,
  *            the valve is open only while one of them runs)
  *
+ * and back: a control viewer's microphone, decoded by vdiwebrtcsink into
+ * `pulsesink device=vdi-microphone-input` (its microphone-sink).
+ *
  * The capture bin starts after the pipeline plays and keeps its failures to
  * itself: if the sound server goes away, the capture is replaced by live
  * silence, so the Opus and AAC streams (and the viewers joining later, who
@@ -49,6 +52,10 @@ void startAudio(Audio &a);
 bool ownsMessage(const Audio &a, GstObject *src);
 /* The capture failed: replace it by silence (main thread). */
 void captureFailed(Audio &a, const std::string &reason);
+/* Lets control viewers' microphones play into the PulseAudio sink @device
+ * (vdi-microphone-input, whose other end is the session's default source):
+ * vdiwebrtcsink's microphone-sink. */
+void connectMicrophone(GstElement *webrtcsink, const char *device);
 /* Runs the AAC encoder only while an HLS or SRT branch needs it. */
 void setAacDemand(Audio &a, bool on);
 

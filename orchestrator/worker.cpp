@@ -534,6 +534,7 @@ int main(int argc, char **argv)
   g_autofree char *hls_dir = nullptr;
   g_autofree char *srt_fifo = nullptr;
   g_autofree char *audio_device = nullptr;
+  g_autofree char *microphone_device = nullptr;
   g_autofree char *meta = nullptr;
   g_autofree char *backend = nullptr;
   g_autofree char *bus_address = nullptr;
@@ -565,6 +566,8 @@ int main(int argc, char **argv)
      "Offer SRT: write MPEG-TS into this FIFO (read by vdid-srt) while vdid asks for it", "PATH"},
     {"audio-device", 0, 0, G_OPTION_ARG_STRING, &audio_device,
      "Stream the sound of this PulseAudio source (the session's vdi-speaker.monitor)", "NAME"},
+    {"microphone-device", 0, 0, G_OPTION_ARG_STRING, &microphone_device,
+     "Play control viewers' microphones into this PulseAudio sink (vdi-microphone-input)", "NAME"},
     {nullptr},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- gst-vdi session pipeline");
@@ -664,6 +667,8 @@ int main(int argc, char **argv)
       w.audio = {};
     }
   }
+  if (microphone_device)
+    vdid::worker::connectMicrophone(w.sink, microphone_device);
   if (g_signal_lookup("whep-answer", G_OBJECT_TYPE(w.sink)))
     g_signal_connect(w.sink, "whep-answer", G_CALLBACK(onWhepAnswer), &w);
   if (meta) {

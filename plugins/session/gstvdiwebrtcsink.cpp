@@ -18,6 +18,17 @@
  * An optional `audio` request pad takes Opus; viewers that join once it
  * exists receive the audio too (`... ! opusenc ! sink.audio`).
  *
+ * With #GstVdiWebrtcSink:microphone-sink set, a viewer in the control role
+ * may send its microphone: its audio is negotiated `sendrecv` (view-only
+ * viewers and the element without a microphone-sink: `sendonly`, and
+ * whatever they send anyway is dropped). What it sends is decoded
+ * (`rtpopusdepay ! opusdec ! audioconvert ! audioresample`) into a new
+ * instance of the microphone-sink, inside the viewer's bin. One microphone
+ * is heard at a time: the one that started sending last (when it stops for
+ * a second, another that sends takes over). Packets that are not Opus, or
+ * come from a viewer made view-only, are dropped; an error in the
+ * microphone's chain drops the microphone, not the viewer.
+ *
  * A joining viewer, a PLI or a FIR sends a force-key-unit event upstream (at
  * most one per #GstVdiWebrtcSink:min-keyframe-interval) together with the
  * custom upstream event `vdi-repaint`, which makes vdiwaylandsrc push its
@@ -133,6 +144,7 @@ enum {
   PROP_VIEWERS,
   PROP_PEER_ID,
   PROP_META,
+  PROP_MICROPHONE_SINK,
 };
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE(
@@ -385,6 +397,9 @@ static void gst_vdi_webrtc_sink_set_property(GObject *object, guint prop_id, con
     s.meta = g_value_get_boxed(value) ? gst_structure_copy(GST_STRUCTURE(g_value_get_boxed(value)))
                                       : nullptr;
     break;
+  case PROP_MICROPHONE_SINK:
+    s.microphoneSink = string_or(value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -471,6 +486,9 @@ static void gst_vdi_webrtc_sink_get_property(GObject *object, guint prop_id, GVa
   case PROP_META:
     g_value_set_boxed(value, s.meta);
     break;
+  case PROP_MICROPHONE_SINK:
+    g_value_set_string(value, s.microphoneSink.empty() ? nullptr : s.microphoneSink.c_str());
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -543,6 +561,10 @@ static void gst_vdi_webrtc_sink_bin_message(GstBin *bin, GstMessage *message)
   if (!viewer.empty()) {
     switch (GST_MESSAGE_TYPE(message)) {
     case GST_MESSAGE_ERROR: {
+      if (microphoneError(GST_MESSAGE_SRC(message))) {
+        gst_message_unref(message); /* costs the microphone (it warned) */
+        return;
+      }
       GError *err = nullptr;
       gst_message_parse_error(message, &err, nullptr);
       GST_INFO_OBJECT(self, "viewer %s: %s; ending it", viewer.c_str(),
@@ -588,7 +610,9 @@ static GstPad *gst_vdi_webrtc_sink_request_new_pad(GstElement *element, GstPadTe
   gst_pad_set_active(pad, TRUE);
   gst_element_add_pad(element, pad);
   self->audio_pad = pad;
-  self->audio_tee = tee;
+  /* Our own reference: when the element is disposed, GstBin drops its
+   * children before GstElement releases the request pads. */
+  self->audio_tee = GST_ELEMENT(gst_object_ref(tee));
   self->state->core.setAudioTee(tee);
   return pad;
 }
@@ -608,7 +632,9 @@ static void gst_vdi_webrtc_sink_release_pad(GstElement *element, GstPad *pad)
   self->audio_pad = nullptr;
   gst_element_remove_pad(element, pad);
   gst_element_set_state(tee, GST_STATE_NULL);
-  gst_bin_remove(GST_BIN(self), tee);
+  if (GST_OBJECT_PARENT(tee) == GST_OBJECT(self))
+    gst_bin_remove(GST_BIN(self), tee);
+  gst_object_unref(tee);
 }
 
 /* ---- GObject ---------------------------------------------------------------------- */
@@ -862,6 +888,21 @@ static void gst_vdi_webrtc_sink_class_init(GstVdiWebrtcSinkClass *klass)
     g_param_spec_boxed("meta", "Meta",
                        "Metadata about the producer for consumers (list, peerStatusChanged)",
                        GST_TYPE_STRUCTURE, rw_playing));
+  /**
+   * GstVdiWebrtcSink:microphone-sink:
+   *
+   * Where control viewers' microphones play: a sink description in
+   * gst-launch syntax, instantiated per viewer that sends, fed raw audio
+   * and run with sync=false, e.g. `pulsesink device=vdi-microphone-input`.
+   * Unset (the default): no viewer may send audio. Applies to viewers that
+   * join after it is set.
+   */
+  g_object_class_install_property(
+    gobject_class, PROP_MICROPHONE_SINK,
+    g_param_spec_string("microphone-sink", "Microphone sink",
+                        "Sink description (gst-launch syntax) control viewers' microphones "
+                        "play into; unset: microphones refused",
+                        nullptr, rw_playing));
 
   gst_vdi_webrtc_sink_install_relay_signals(klass);
 

@@ -233,11 +233,17 @@ ViewerConfig Core::viewerConfig(const std::string &id, const SessionRequest &r)
     c.streamCaps = caps_ ? gst_caps_ref(caps_) : nullptr;
     c.audioTee = audioTee_;
   }
+  c.microphone = std::make_shared<MicrophoneState>();
+  c.microphone->viewerId = id;
+  c.microphone->owner = element_;
+  c.microphone->allowed = !r.viewOnly;
+  c.microphone->floor = floor_;
   GST_OBJECT_LOCK(element_);
   c.twcc = settings.congestion == GST_VDI_CONGESTION_CONTROL_DELAY;
   c.stunServer = settings.stunServer;
   c.turnServers = settings.turnServers;
   c.iceAddresses = settings.iceAddresses;
+  c.microphone->sinkDescription = settings.microphoneSink;
   /* Loopback server and no addresses given: gather on loopback, which
    * libnice skips by default. */
   if (c.iceAddresses.empty() && settings.port >= 0) {
@@ -355,6 +361,7 @@ void Core::setViewOnly(const std::string &id, bool viewOnly)
   if (it == sessions_.end())
     return;
   it->second->viewOnly = viewOnly;
+  it->second->viewer->setMicrophoneAllowed(!viewOnly);
   updateController();
 }
 

@@ -55,6 +55,7 @@ struct Settings {
   unsigned minKeyframeIntervalMs = 500;
   unsigned maxViewers = 64;
   GstStructure *meta = nullptr; /* producer meta for list / peerStatusChanged */
+  std::string microphoneSink;   /* sink description for viewers' microphones */
 };
 
 /* Published per-viewer figures (the `stats` property). */
@@ -189,6 +190,8 @@ private:
   GstCaps *caps_ = nullptr;
   std::string encoding_ = "H264";
   GstElement *audioTee_ = nullptr;
+  /* Whose microphone is heard (viewers share it). */
+  std::shared_ptr<MicrophoneFloor> floor_ = std::make_shared<MicrophoneFloor>();
 };
 
 } // namespace vdi::webrtc

@@ -42,6 +42,7 @@ struct Viewer::Link {
   std::mutex channelLock;
   std::vector<GstWebRTCDataChannel *> channels;
   GstWebRTCDataChannel *control = nullptr;
+  std::shared_ptr<MicrophoneState> microphone;
   Link() { g_weak_ref_init(&webrtc, nullptr); }
   ~Link()
   {
@@ -209,6 +210,17 @@ static void onGatheringState(GstElement *webrtc, GParamSpec *, gpointer data)
     l->events->viewerLocalSdp(l->id, "answer", text);
     gst_webrtc_session_description_free(desc);
   }
+}
+
+/* A stream the browser sends (its microphone): decoded or dropped. */
+static void onPadAdded(GstElement *webrtc, GstPad *pad, gpointer data)
+{
+  Viewer::Link *l = linkOf(data);
+  if (!l || GST_PAD_DIRECTION(pad) != GST_PAD_SRC || !l->microphone)
+    return;
+  g_autoptr(GstObject) bin = gst_object_get_parent(GST_OBJECT(webrtc));
+  if (bin)
+    attachMicrophone(GST_BIN(bin), pad, l->microphone);
 }
 
 static void onConnectionState(GstElement *webrtc, GParamSpec *, gpointer data)
@@ -485,9 +497,10 @@ static const char *payloaderFor(const std::string &encoding)
 }
 
 /* Links @src of @from to a new sink pad of webrtcbin as a send-only
- * transceiver, and ghosts the sink pad of @head as @ghost on the bin. */
+ * (@sendrecv: send-receive) transceiver, and ghosts the sink pad of @head
+ * as @ghost on the bin. */
 static bool linkToWebrtc(GstBin *bin, GstElement *head, GstElement *from, GstElement *webrtc,
-                         const char *ghost, bool nack)
+                         const char *ghost, bool nack, bool sendrecv = false)
 {
   GstPad *wsink = gst_element_request_pad_simple(webrtc, "sink_%u");
   g_autoptr(GstPad) src = gst_element_get_static_pad(from, "src");
@@ -496,7 +509,10 @@ static bool linkToWebrtc(GstBin *bin, GstElement *head, GstElement *from, GstEle
     GstWebRTCRTPTransceiver *trans = nullptr;
     g_object_get(wsink, "transceiver", &trans, nullptr);
     if (trans) {
-      g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+      g_object_set(trans, "direction",
+                   sendrecv ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
+                            : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+                   nullptr);
       if (nack)
         g_object_set(trans, "do-nack", TRUE, nullptr);
       gst_object_unref(trans);
@@ -627,7 +643,7 @@ bool Viewer::buildVideo(GstBin *bin, const ViewerConfig &c, int pt, const std::s
   return true;
 }
 
-bool Viewer::buildAudio(GstBin *bin, int pt, GError **error)
+bool Viewer::buildAudio(GstBin *bin, int pt, bool sendrecv, GError **error)
 {
   GstElement *aqueue = make(bin, "queue", "aqueue", error);
   apay_ = aqueue ? make(bin, "rtpopuspay", "apay", error) : nullptr;
@@ -638,7 +654,7 @@ bool Viewer::buildAudio(GstBin *bin, int pt, GError **error)
   /* DTX: silence from opusenc sends no packets at all. */
   g_object_set(apay_, "pt", guint(pt), "dtx", TRUE, nullptr);
   if (!gst_element_link(aqueue, apay_) ||
-      !linkToWebrtc(bin, aqueue, apay_, webrtc_, "audio", false)) {
+      !linkToWebrtc(bin, aqueue, apay_, webrtc_, "audio", false, sendrecv)) {
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
                 "could not link the viewer's audio branch");
     return false;
@@ -658,6 +674,8 @@ void Viewer::connectSignals()
                         newRef(link_), freeRef, GConnectFlags(0));
   g_signal_connect_data(webrtc_, "on-data-channel", G_CALLBACK(onDataChannel), newRef(link_),
                         freeRef, GConnectFlags(0));
+  g_signal_connect_data(webrtc_, "pad-added", G_CALLBACK(onPadAdded), newRef(link_), freeRef,
+                        GConnectFlags(0));
 }
 
 /* Answer only once the stream's caps reached webrtcbin: an answer made
@@ -688,6 +706,7 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
   link_->id = c.id;
   link_->offerer = c.offerer;
   link_->answerWithCandidates = c.answerWithCandidates;
+  link_->microphone = microphone_ = c.microphone;
 
   if (!payloaderFor(c.encodingName)) {
     g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
@@ -705,6 +724,7 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
   if (!c.twcc)
     twccId = -1;
 
+  bool micWanted = c.microphone && !c.microphone->sinkDescription.empty() && c.microphone->allowed;
   /* Everything of this viewer lives in one bin: its errors are found by
    * ancestry, and it goes with one gst_bin_remove(). */
   std::string name = "viewer-" + id_;
@@ -713,7 +733,7 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
   RtxBudget::attach(bin, rtx_);
   webrtc_ = make(bin, "webrtcbin", "webrtc", error);
   bool ok = webrtc_ && buildVideo(bin, c, pt, pli, twccId, error) &&
-            (audioPt < 0 || buildAudio(bin, audioPt, error));
+            (audioPt < 0 || buildAudio(bin, audioPt, micWanted, error));
   if (!ok) {
     if (offer)
       gst_sdp_message_free(offer);
@@ -758,6 +778,8 @@ Viewer::~Viewer()
 {
   if (link_)
     link_->alive = false;
+  if (microphone_ && microphone_->floor)
+    microphone_->floor->forget(id_);
   if (link_) {
     std::lock_guard<std::mutex> g(link_->channelLock);
     for (GstWebRTCDataChannel *c : link_->channels)
@@ -796,6 +818,12 @@ void Viewer::addIceCandidate(unsigned mline, const std::string &candidate)
   if (c.empty())
     return; /* end of candidates */
   g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, c.c_str());
+}
+
+void Viewer::setMicrophoneAllowed(bool allowed)
+{
+  if (microphone_)
+    microphone_->allowed = allowed;
 }
 
 void Viewer::requestStats()

@@ -9,7 +9,9 @@
  * `queue ! payloader ! capssetter ! webrtcbin` (and `queue ! rtpopuspay` into
  * the same webrtcbin when there is audio), hung off the element's fan-out
  * tees with vdi::TeeBranch, added and removed at run time, with its
- * reliable ordered data channel for input and its statistics.
+ * reliable ordered data channel for input and its statistics. A control
+ * viewer's audio is `sendrecv` when the element takes microphones
+ * (webrtc-microphone.h decodes what it sends).
  *
  * Callbacks (Events) come from GStreamer's threads (signalling, SCTP,
  * streaming); the element marshals them to its own thread. A viewer is
@@ -23,6 +25,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "tee-branch.h"
+#include "webrtc-microphone.h"
 #include "webrtc-rtx-budget.h"
 
 #include <atomic>
@@ -74,7 +77,10 @@ struct ViewerConfig {
   GstCaps *streamCaps = nullptr;     /* the encoded stream's caps (not owned) */
   GstElement *audioTee = nullptr;    /* Opus fan-out, when the audio pad exists */
   bool twcc = true;                  /* negotiate transport-wide CC */
-  std::string stunServer;            /* stun://host:port */
+  /* The viewer's microphone: the audio is negotiated sendrecv when it has
+   * a sink description and the viewer may send (else sendonly). */
+  std::shared_ptr<MicrophoneState> microphone;
+  std::string stunServer; /* stun://host:port */
   std::vector<std::string> turnServers;
   std::vector<std::string> iceAddresses;
   GstElement *owner = nullptr; /* the vdiwebrtcsink, kept alive by callbacks */
@@ -108,6 +114,8 @@ public:
   /* The viewer's bitrate estimate (kbit/s): its retransmission budget. */
   void setEstimate(unsigned kbps) { rtx_->setEstimate(kbps); }
   uint64_t retransmissionsDropped() const { return rtx_->dropped(); }
+  /* The viewer's role changed: its microphone is heard or dropped. */
+  void setMicrophoneAllowed(bool allowed);
   /* Frames (access units) handed to this viewer's payloader so far. */
   uint64_t framesSent() const { return frames_.load(); }
   /* The local description as SDP text, or empty. */
@@ -124,7 +132,7 @@ private:
   bool build(GstElement *tee, const ViewerConfig &config, GError **error);
   bool buildVideo(GstBin *bin, const ViewerConfig &config, int pt, const std::string &pli,
                   int twccId, GError **error);
-  bool buildAudio(GstBin *bin, int pt, GError **error);
+  bool buildAudio(GstBin *bin, int pt, bool sendrecv, GError **error);
   void connectSignals();
   void answerOnCaps(GstSDPMessage *offer);
 
@@ -134,6 +142,7 @@ private:
   /* Inside the bin (owned by it). */
   GstElement *pay_ = nullptr, *setter_ = nullptr, *webrtc_ = nullptr, *apay_ = nullptr;
   std::shared_ptr<Link> link_;
+  std::shared_ptr<MicrophoneState> microphone_;
   std::atomic<uint64_t> frames_{0};
   std::shared_ptr<RtxBudget> rtx_ = std::make_shared<RtxBudget>();
 };

@@ -3,6 +3,7 @@
 //
 //   node sound.mjs play BASE USER PASSWORD TONE_SESSION SILENT_SESSION
 //   node sound.mjs recipe BASE      (pipelines/desktop-webrtc-sound.sh's page)
+//   node sound.mjs mic BASE USER PASSWORD SESSION VIEW_TOKEN WAV
 //
 // It opens the tone session's desktop view in the web client, checks the
 // "click for sound" control, clicks it, finds the tone's frequency with a
@@ -10,6 +11,14 @@
 // measures the received audio bitrate of the tone and of the silent session
 // (DTX), then plays the tone session over HLS (the fallback) and checks that
 // its sound is decoded. Prints "check NAME {json}" lines and "result {json}".
+//
+// mic: Chromium's fake microphone plays WAV. A control viewer's desktop
+// view: the microphone button is off; it is turned on, then off; then a
+// microphone sends garbage (random bytes in place of each Opus frame), and
+// then the real microphone again; then a view-only viewer (share link
+// VIEW_TOKEN) tries it. After each step the
+// script prints "step NAME {json}" and waits for a line on stdin (the test
+// records the session's default source meanwhile).
 import { launch, unavailableReason } from './chromium.mjs';
 
 const [scenario, base, ...args] = process.argv.slice(2);
@@ -20,7 +29,10 @@ if (why) {
 }
 const check = (name, obj) => console.log(`check ${name} ${JSON.stringify(obj)}`);
 
-const { ctx, close } = await launch({ sound: true });
+const { ctx, close } = await launch({
+  sound: true,
+  args: scenario === 'mic' ? ['--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${args[4]}`] : [],
+});
 const watchdog = setTimeout(() => {
   console.log('result {"error":"browser scenario timed out"}');
   process.exit(1);
@@ -163,6 +175,125 @@ async function play() {
   return { ok: true };
 }
 
+/** Prints step @name and waits for the test to say go on (a stdin line). */
+const stdinLines = (async function* () {
+  let buf = '';
+  for await (const chunk of process.stdin) {
+    buf += chunk;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      yield buf.slice(0, i);
+      buf = buf.slice(i + 1);
+    }
+  }
+})();
+async function step(name, obj) {
+  console.log(`step ${name} ${JSON.stringify(obj)}`);
+  await stdinLines.next();
+}
+
+const micOf = (page) =>
+  page.evaluate(() => {
+    const b = document.getElementById('tb-mic');
+    const pc = window.vdiApp.desktop?.conn?.rtc?.pc;
+    const t = pc?.getTransceivers().find((x) => x.receiver.track.kind === 'audio');
+    return {
+      state: b.dataset.state,
+      text: b.textContent,
+      title: b.title,
+      direction: t?.currentDirection ?? null,
+      sending: t?.sender.track?.readyState ?? null,
+    };
+  });
+
+/** In the page: every peer connection passes its encoded frames through
+ * (encodedInsertableStreams); the audio it sends becomes random bytes while
+ * window.__garbage is true. */
+function installGarbageHook(page) {
+  return page.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    const pipe = (streams, audioOut) =>
+      streams.readable
+        .pipeThrough(
+          new TransformStream({
+            transform(f, c) {
+              if (audioOut && window.__garbage) {
+                const d = new Uint8Array(Math.max(1, f.data.byteLength));
+                crypto.getRandomValues(d);
+                f.data = d.buffer;
+              }
+              c.enqueue(f);
+            },
+          }),
+        )
+        .pipeTo(streams.writable);
+    window.RTCPeerConnection = function (config) {
+      const pc = new Native({ ...(config ?? {}), encodedInsertableStreams: true });
+      pc.addEventListener('track', (e) => pipe(e.receiver.createEncodedStreams(), false));
+      const hooked = new Set();
+      pc.addEventListener('signalingstatechange', () => {
+        for (const t of pc.getTransceivers()) {
+          if (hooked.has(t) || !t.currentDirection || !t.currentDirection.includes('send')) continue;
+          hooked.add(t);
+          pipe(t.sender.createEncodedStreams(), t.receiver.track.kind === 'audio');
+        }
+      });
+      return pc;
+    };
+    window.RTCPeerConnection.prototype = Native.prototype;
+  });
+}
+
+async function mic() {
+  const [user, password, id, viewToken] = args;
+  const page = await ctx.newPage();
+  await installGarbageHook(page);
+  page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
+  await signIn(page, user, password);
+  await openDesktop(page, id);
+  await page.waitForFunction(() => window.vdiApp.desktop?.conn?.state === 'playing', null, { timeout: 30000 });
+  await step('control-off', await micOf(page));
+  await page.click('#tb-mic');
+  await page.waitForFunction(() => document.getElementById('tb-mic').dataset.state !== 'starting', null, { timeout: 10000 });
+  await step('control-on', await micOf(page));
+  await page.click('#tb-mic');
+  await step('control-off-again', await micOf(page));
+
+  // Garbage: the same microphone with every Opus frame replaced by random
+  // bytes (installGarbageHook), then the real one again.
+  await page.evaluate(() => (window.__garbage = true));
+  await page.click('#tb-mic');
+  await page.waitForFunction(() => document.getElementById('tb-mic').dataset.state !== 'starting', null, { timeout: 10000 });
+  const video = () => page.evaluate(() => ({ frames: window.vdiApp.desktop.conn.framesPresented, conn: window.vdiApp.desktop.conn.state }));
+  const before = await video();
+  await step('control-garbage', { ...(await micOf(page)), video: before });
+  await page.evaluate(() => (window.__garbage = false));
+  await sleep(300);
+  await step('control-after-garbage', { ...(await micOf(page)), video: await video(), framesBefore: before.frames });
+  await page.click('#tb-mic');
+  await page.close();
+
+  // A view-only viewer: its share link, no sign-in (no cookie).
+  await ctx.clearCookies();
+  const view = await ctx.newPage();
+  view.on('pageerror', (e) => console.error(`pageerror: ${e}`));
+  await view.goto(`${base}/#/s/${id}?token=${viewToken}`);
+  await view.waitForFunction(() => window.vdiApp.desktop?.conn?.state === 'playing', null, { timeout: 30000 });
+  await view.click('#tb-mic');
+  await view.waitForFunction(() => document.getElementById('tb-mic').dataset.state !== 'starting', null, { timeout: 10000 });
+  // Even a track put into its sender (the page's code bypassed) sends
+  // nothing: the answer is recvonly.
+  const forced = await view.evaluate(async () => {
+    const pc = window.vdiApp.desktop?.conn?.rtc?.pc;
+    const t = pc?.getTransceivers().find((x) => x.receiver.track.kind === 'audio');
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true });
+    await t?.sender.replaceTrack(s.getAudioTracks()[0]).catch(() => undefined);
+    return { direction: t?.currentDirection ?? null };
+  });
+  await step('view', { ...(await micOf(view)), forced });
+  return { ok: true };
+}
+
 /** The recipe's built-in player page at BASE/: the tone of its audio track. */
 async function recipe() {
   const page = await ctx.newPage();
@@ -178,6 +309,7 @@ let result;
 try {
   if (scenario === 'play') result = await play();
   else if (scenario === 'recipe') result = await recipe();
+  else if (scenario === 'mic') result = await mic();
   else result = { error: `unknown scenario ${scenario}` };
 } catch (e) {
   result = { error: String(e?.stack ?? e) };

@@ -18,7 +18,9 @@
 #include <cmath>
 #include <csignal>
 #include <fstream>
+#include <iostream>
 #include <iterator>
+#include <sstream>
 
 using namespace vdi::test;
 
@@ -99,13 +101,22 @@ int ffmpegVideoFrames(const std::string &url, int seconds)
   return frames;
 }
 
-/* parecord in the session with runtime dir @dir: 1.5 s of @device. */
-std::vector<double> recordInSession(const std::string &dir, const std::string &device)
+/* As Unix user @user (root runs the tests) in the session with runtime dir
+ * @dir. */
+std::vector<std::string> asUser(const std::string &user, const std::string &dir)
+{
+  return {"runuser", "-u", user, "--", "env", "XDG_RUNTIME_DIR=" + dir};
+}
+
+/* parecord in the session with runtime dir @dir (as @user): 2 s of
+ * @device. */
+std::vector<double> recordInSession(const std::string &dir, const std::string &device,
+                                    const std::string &user = testUser())
 {
   std::string out = dir + "/test-record.raw";
-  auto argv = asTestUser(dir);
+  auto argv = asUser(user, dir);
   argv.insert(argv.end(),
-              {"timeout", "-s", "INT", "1.5", "parecord", "--latency-msec=20", "--device=" + device,
+              {"timeout", "-s", "INT", "2", "parecord", "--latency-msec=20", "--device=" + device,
                "--raw", "--format=s16le", "--rate=48000", "--channels=1", out});
   Process p(argv);
   p.wait(10s);
@@ -150,8 +161,11 @@ std::string waitAudio(Client &c, const SessionVdid &v, const std::string &id,
   return a;
 }
 
-std::string startSession(SessionVdid &v, Client &c, const std::vector<std::string> &app)
+std::string startSession(SessionVdid &v, Client &c, const std::vector<std::string> &app,
+                         std::string auth = "")
 {
+  if (auth.empty())
+    auth = v.owner;
   std::string body = "{}";
   if (!app.empty()) {
     body = "{\"apps\":[[";
@@ -159,10 +173,10 @@ std::string startSession(SessionVdid &v, Client &c, const std::vector<std::strin
       body += (i ? ",\"" : "\"") + app[i] + "\"";
     body += "]]}";
   }
-  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", body, v.owner);
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", body, auth);
   REQUIRE(r.status == 201);
   std::string id = member(r.body, "id");
-  REQUIRE(waitState(c, v.vdid->base + "/api/v1/sessions/" + id, v.owner) == "running");
+  REQUIRE(waitState(c, v.vdid->base + "/api/v1/sessions/" + id, auth) == "running");
   return id;
 }
 
@@ -285,6 +299,179 @@ TEST_CASE("a session's tone reaches Chromium, SRT and HLS; other sessions hear n
     frames = ffmpegVideoFrames(srtUrl(v, c, tone), 2);
   CHECK(frames >= 20);
   CHECK(audioOf(c, v, silent) == "ready");
+}
+
+/* As @user: connect(2) to the Unix socket @path; "connected" or the
+ * error's name and errno. */
+std::string connectAs(const std::string &user, const std::string &path)
+{
+  auto argv = asUser(user, "/tmp");
+  argv.insert(argv.end(),
+              {"python3", "-c",
+               "import socket, sys\n"
+               "try:\n"
+               "    socket.socket(socket.AF_UNIX).connect(sys.argv[1]); print('connected')\n"
+               "except OSError as e:\n"
+               "    print(type(e).__name__, e.errno)\n",
+               path});
+  Process p(argv);
+  auto line = p.readLine(10s);
+  p.wait(5s);
+  return line.value_or("");
+}
+
+TEST_CASE("sessions of two Unix users: one's tone is silence in the other, whose user cannot "
+          "connect to the first one's sound server",
+          "[sound][isolation]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  std::string user2 = secondTestUser();
+  if (!getpwnam(user2.c_str()))
+    VDI_SKIP("the second test user " + user2 + " does not exist (run ./scripts/setup)");
+  /* [users] again: GKeyFile merges the group. */
+  SessionVdid v("stream=false\n[users]\n" + user2 + "=" + hashOf("pw3") + "\n");
+  std::string owner2 = basic(user2, "pw3");
+  Client c;
+  std::string tone = startSession(v, c, kToneApp);
+  std::string other = startSession(v, c, {}, owner2);
+  std::string toneDir = sessionDir(v, tone), otherDir = sessionDir(v, other);
+  /* Each sound server runs as its session's user. */
+  auto uidOf = [](const std::string &name) {
+    struct passwd *pw = getpwnam(name.c_str());
+    REQUIRE(pw);
+    return pw->pw_uid;
+  };
+  uid_t uid1 = uidOf(v.user), uid2 = uidOf(user2);
+  CHECK(ownerOf(programOf(toneDir, "pipewire")) == uid1);
+  CHECK(ownerOf(programOf(otherDir, "pipewire")) == uid2);
+
+  auto heard = recordInSession(toneDir, "vdi-speaker.monitor");
+  auto silence = recordInSession(otherDir, "vdi-speaker.monitor", user2);
+  auto mic = recordInSession(otherDir, "@DEFAULT_SOURCE@", user2);
+  INFO("tone session: rms " << rms(heard) << ", peak " << peakHz(heard) << " Hz; the other user's "
+                            << "speaker rms " << rms(silence) << ", microphone rms " << rms(mic));
+  REQUIRE(heard.size() > 24000);
+  CHECK(std::abs(peakHz(heard) - 440) <= 5);
+  REQUIRE(silence.size() > 24000);
+  CHECK(rms(silence) < 30);
+  REQUIRE(mic.size() > 24000);
+  CHECK(rms(mic) < 30);
+
+  /* The other user cannot reach the first one's PulseAudio or PipeWire
+   * socket (its owner can). */
+  for (const char *socket : {"/pulse/native", "/pipewire-0"}) {
+    INFO(socket);
+    CHECK(connectAs(v.user, toneDir + socket) == "connected");
+    CHECK(connectAs(user2, toneDir + socket) == "PermissionError 13");
+  }
+  /* Nor can its PulseAudio clients, pointed at it. */
+  auto argv = asUser(user2, otherDir);
+  argv.insert(argv.end(), {"pactl", "--server=unix:" + toneDir + "/pulse/native", "info"});
+  Process pactl(argv);
+  auto status = pactl.wait(10s);
+  REQUIRE(status);
+  CHECK(*status != 0);
+}
+
+/* RMS of the last second of @s (what came before is the step's tail). */
+double lastSecondRms(const std::vector<double> &s)
+{
+  size_t n = std::min<size_t>(s.size(), 48000);
+  return rms(std::vector<double>(s.end() - n, s.end()));
+}
+
+TEST_CASE("a control viewer's microphone is heard on the session's default source; off is "
+          "silence; a view-only viewer's microphone is refused",
+          "[sound][browser][microphone]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_BROWSER();
+  SessionVdid v("stream=true\n");
+  Client c;
+  std::string id = startSession(v, c, {});
+  std::string dir = sessionDir(v, id);
+  std::string token = shareToken(c, v.vdid->base + "/api/v1/sessions/" + id, v.owner, "view");
+  /* Chromium's fake microphone plays this 660 Hz tone (looped). */
+  std::string wav = writeTempFile("vdi-mic-XXXXXX.wav", "");
+  Process sox({"sox", "-n", "-r", "48000", "-c", "1", "-b", "16", wav, "synth", "10", "sine", "660",
+               "vol", "0.5"});
+  REQUIRE(sox.wait(10s) == 0);
+  chmod(wav.c_str(), 0644);
+
+  std::string src = g_getenv("VDI_SOURCE_ROOT");
+  Process browser(
+    {"node", src + "/tests/browser/sound.mjs", "mic", v.vdid->base, v.user, "pw1", id, token, wav});
+  /* Each step: the page's microphone state, and 2 s of the session's
+   * default source as an app records it (2 s, of which the last second counts). */
+  auto next = [&](const char *name) {
+    auto line = browser.waitFor("step ", 90s);
+    if (!line)
+      line = browser.waitFor("result ", 1s);
+    REQUIRE(line);
+    INFO(*line);
+    REQUIRE(line->rfind(std::string("step ") + name + " ", 0) == 0);
+    std::string state = line->substr(line->find(' ', 5) + 1);
+    auto heard = recordInSession(dir, "@DEFAULT_SOURCE@");
+    browser.send("next");
+    std::ostringstream what;
+    what << line->substr(5) << "; recorded " << heard.size() << " samples, rms "
+         << lastSecondRms(heard) << ", peak " << peakHz(heard) << " Hz";
+    std::cout << what.str() << std::endl; /* in the test log */
+    INFO(what.str());
+    REQUIRE(heard.size() > 24000);
+    return std::make_pair(state, heard);
+  };
+  {
+    auto [text, heard] = next("control-off");
+    Json mic(text);
+    CHECK(mic.str("state") == "off");
+    CHECK(mic.str("direction") == "sendrecv"); /* ready to send, sending nothing */
+    CHECK(lastSecondRms(heard) < 30);
+  }
+  {
+    auto [text, heard] = next("control-on");
+    Json mic(text);
+    CHECK(mic.str("state") == "on");
+    CHECK(mic.str("sending") == "live");
+    CHECK(lastSecondRms(heard) > 300);
+    CHECK(std::abs(peakHz(heard) - 660) <= 10);
+  }
+  {
+    auto [text, heard] = next("control-off-again");
+    Json mic(text);
+    CHECK(mic.str("state") == "off");
+    CHECK(lastSecondRms(heard) < 30);
+  }
+  {
+    /* Random bytes in place of Opus frames: decoded as noise or dropped,
+     * never a crash or a stall. */
+    auto [text, heard] = next("control-garbage");
+    Json mic(text);
+    CHECK(mic.str("state") == "on");
+    CHECK(mic.str("video.conn") == "playing");
+    CHECK(std::abs(peakHz(heard) - 660) > 10); /* it was garbage that went out */
+  }
+  {
+    /* The real microphone again: heard at once; the video went on. */
+    auto [text, heard] = next("control-after-garbage");
+    Json mic(text);
+    CHECK(mic.str("video.conn") == "playing");
+    CHECK(mic.num("video.frames") > mic.num("framesBefore"));
+    CHECK(lastSecondRms(heard) > 300);
+    CHECK(std::abs(peakHz(heard) - 660) <= 10);
+  }
+  {
+    auto [text, heard] = next("view");
+    Json mic(text);
+    CHECK(mic.str("state") == "refused");
+    CHECK(mic.str("direction") == "recvonly");
+    CHECK(mic.str("forced.direction") == "recvonly");
+    CHECK(lastSecondRms(heard) < 30);
+  }
+  auto result = browser.waitFor("result ", 30s);
+  REQUIRE(result);
+  CHECK(result->find("\"error\"") == std::string::npos);
+  unlink(wav.c_str());
 }
 
 TEST_CASE("a sound server that cannot start leaves the session streaming and names the program",

@@ -38,13 +38,6 @@ int run(const std::vector<std::string> &argv, std::string *out)
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::string shareToken(Client &c, const std::string &url, const std::string &auth, const char *role)
-{
-  Response r = c.request("POST", url + "/shares", std::string("{\"role\":\"") + role + "\"}", auth);
-  REQUIRE(r.status == 201);
-  return member(r.body, "token");
-}
-
 /* The child of @parent whose command name is @comm, or -1. */
 pid_t childNamed(pid_t parent, const std::string &comm)
 {

@@ -11,6 +11,7 @@
 #include "test-util.h"
 
 #include "webrtc-bitrate.h"
+#include "webrtc-microphone.h"
 #include "webrtc-signalling.h"
 
 #include <gst/video/navigation.h>
@@ -254,4 +255,33 @@ TEST_CASE("clipboard data-channel messages", "[webrtc-signalling]")
     CHECK(isTextMime(t));
   for (const char *t : {"image/png", "application/json", "", "texts", "utf8_string"})
     CHECK_FALSE(isTextMime(t));
+}
+
+TEST_CASE("one microphone is heard: the one that started last; a quiet holder hands over",
+          "[webrtc-microphone]")
+{
+  vdi::webrtc::MicrophoneFloor floor(1000);
+  bool changed = false;
+  CHECK(floor.admit("a", 0, &changed));
+  CHECK(changed);
+  CHECK(floor.admit("a", 20));
+  /* b turns its microphone on: b is heard, a is not any more. */
+  changed = false;
+  CHECK(floor.admit("b", 40, &changed));
+  CHECK(changed);
+  CHECK_FALSE(floor.admit("a", 60));
+  CHECK(floor.admit("b", 80));
+  /* a keeps sending (not a new start): still b's. */
+  for (int64_t t = 100; t < 900; t += 20)
+    CHECK_FALSE(floor.admit("a", t));
+  /* b turns off (quiet > 1 s): a, still sending, takes over. */
+  CHECK(floor.admit("a", 2000));
+  CHECK(floor.holder() == "a");
+  /* b turns on again: a start, b wins. */
+  CHECK(floor.admit("b", 2020));
+  CHECK_FALSE(floor.admit("a", 2040));
+  /* b leaves: a is heard with its next packet. */
+  floor.forget("b");
+  CHECK(floor.holder().empty());
+  CHECK(floor.admit("a", 2060));
 }

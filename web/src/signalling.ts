@@ -17,6 +17,11 @@ export interface SessionOptions {
   onEnded?: () => void;
   /** Called with the peer connection as soon as it exists (before any ICE). */
   onPeerConnection?: (pc: RTCPeerConnection) => void;
+  /** Be ready to send the microphone: when the producer's offer lets this
+   * viewer send audio (`a=sendrecv`: a control viewer of a session that
+   * takes microphones), answer `sendrecv` with no track yet. A track is
+   * put in later with `replaceTrack()`, without renegotiation. */
+  microphone?: boolean;
 }
 
 /** One viewing session: the peer connection, its media and its input channel. */
@@ -38,6 +43,16 @@ export function lowLatency(receiver: RTCRtpReceiver): void {
     else if ('playoutDelayHint' in r) r.playoutDelayHint = 0;
   } catch {
     // not supported: keep the browser's default
+  }
+}
+
+/** Makes the audio transceiver send-receive when @offer allows it. */
+function allowMicrophone(pc: RTCPeerConnection, offer: string): void {
+  for (const section of offer.split(/\r?\nm=/).slice(1)) {
+    if (!section.startsWith('audio') || !/\r?\na=sendrecv/.test(section)) continue;
+    const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1];
+    const t = pc.getTransceivers().find((x) => x.mid === mid);
+    if (t) t.direction = 'sendrecv';
   }
 }
 
@@ -188,6 +203,7 @@ export class SignallingClient {
       try {
         if (sdp && sdp.type === 'offer') {
           await s.pc.setRemoteDescription(sdp);
+          if (s.opts.microphone) allowMicrophone(s.pc, sdp.sdp);
           const answer = await s.pc.createAnswer();
           await s.pc.setLocalDescription(answer);
           this.send({ type: 'peer', sessionId: sid, sdp: { type: 'answer', sdp: answer.sdp } });

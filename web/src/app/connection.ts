@@ -140,6 +140,7 @@ export class Connection {
         client.startSession('', {
           rtcConfig: { iceServers: ice.iceServers, iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' },
           onPeerConnection: (pc) => pc.addEventListener('icecandidateerror', (e) => this.noteIceError(e)),
+          microphone: true, // sound.ts Microphone sends it when the user asks
           onEnded: () => gen === this.generation && void this.lost('the session ended the stream'),
         }),
         timeout,

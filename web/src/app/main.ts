@@ -13,7 +13,7 @@ import { Connection, ConnState } from './connection';
 import { SessionCursor } from './cursor';
 import { DesktopInput } from './desktop-input';
 import { defaultLayout, LAYOUTS } from './layouts';
-import { Sound } from './sound';
+import { Microphone, Sound } from './sound';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -284,6 +284,8 @@ function showMessage(text: string, retry: boolean): void {
 function closeDesktop(): void {
   if (!desktop) return;
   desktop.conn?.close();
+  microphone.off();
+  microphone.attach(undefined);
   desktop.input?.detach();
   desktop.cursor?.reset();
   desktop.observer?.disconnect();
@@ -364,6 +366,7 @@ function connState(d: DesktopState, s: ConnState, detail: string): void {
   setStatus(text[s]);
   updateBanner();
   sound.render();
+  microphone.attach(s === 'playing' ? d.conn?.rtc?.pc : undefined);
   if (s === 'ended') showMessage(detail || 'The session has ended.', false);
   else if (s === 'failed') showMessage(`This desktop failed: ${detail}`, false);
   else if (s === 'playing') {
@@ -421,6 +424,7 @@ window.addEventListener('focus', () => void syncClipboardIn());
 
 const sound = new Sound($<HTMLVideoElement>('video'), $<HTMLButtonElement>('sound-unmute'),
   $<HTMLButtonElement>('tb-mute'), $<HTMLInputElement>('tb-volume'));
+const microphone = new Microphone($<HTMLButtonElement>('tb-mic'));
 // The audio track may arrive after the state changed.
 $<HTMLVideoElement>('video').addEventListener('loadedmetadata', () => sound.render());
 
@@ -596,6 +600,7 @@ $('main').addEventListener('focus', () => undefined);
   settings,
   connLog,
   sound,
+  microphone,
 };
 
 void render();
