@@ -18,7 +18,6 @@
 #   ./scripts/build && python3 tests/bench/sound-bench.py [--seconds 30] [--window 20]
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -27,33 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
-BUILD = os.environ.get("VDI_BUILD_ROOT") or os.path.join(SRC, "build")
-USER = os.environ.get("VDI_TEST_USER", "vditest")
-HZ = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+HERE, SRC, BUILD, USER = benchlib.HERE, benchlib.SRC, benchlib.BUILD, benchlib.TEST_USER
+HZ = benchlib.TICK
+request, ticks = benchlib.request, benchlib.cpu_ticks
 SOUND_PROGRAMS = ("pipewire", "wireplumber", "pipewire-pulse")
 # Thread names (15 chars) of the worker's sound: element streaming threads
 # (audio-*, aac-*) and pulsesrc's PulseAudio mainloop (threaded-ml).
 SOUND_THREADS = re.compile(r"^(audio-|aac-|threaded-ml)")
-
-
-def request(method, url, auth, body=None):
-    req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
-    req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def ticks(path):
-    with open(path) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 def comm(path):

@@ -17,7 +17,6 @@
 #   ./scripts/build && python3 tests/bench/vdid-bench.py [--starts 5] [--idle 10] [--pool-starts 5]
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -28,22 +27,12 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
-BUILD = os.environ.get("VDI_BUILD_ROOT") or os.path.join(SRC, "build")
-USER = os.environ.get("VDI_TEST_USER", "vditest")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
-
-def request(method, url, auth, body=None):
-    req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
-    req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+SRC, BUILD, USER = benchlib.SRC, benchlib.BUILD, benchlib.TEST_USER
+request = benchlib.request
 
 
 def main():
