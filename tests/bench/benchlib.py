@@ -12,7 +12,11 @@ import argparse
 import base64
 import json
 import os
+import re
 import statistics
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -39,6 +43,39 @@ def request(method, url, auth, body=None):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def hash_password(password):
+    """vdid's hash of @password, for a [users] line."""
+    return subprocess.run([f"{BUILD}/orchestrator/vdid", "hash-password", password],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def vdid_env(**extra):
+    """The environment a built vdid (and its workers) run with."""
+    return dict(os.environ, GST_PLUGIN_PATH=f"{BUILD}/plugins/wayland:{BUILD}/plugins/session",
+                **extra)
+
+
+def start_vdid(config, env):
+    """A vdid on a free loopback port: (process, base URL)."""
+    proc = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", config, "--listen",
+                             "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env=env)
+    for line in proc.stdout:
+        m = re.search(r"listening on (http://\S+)/$", line.strip())
+        if m:
+            return proc, m.group(1)
+    sys.exit("vdid did not start")
+
+
+def wait_started(base, sid, auth, poll=0.05):
+    """Polls session @sid until it is no longer "starting"; its state."""
+    while True:
+        state = json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])["state"]
+        if state != "starting":
+            return state
+        time.sleep(poll)
 
 
 def cpu_ticks(what):

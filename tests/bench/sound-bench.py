@@ -97,10 +97,8 @@ def main():
     with open(os.path.join(HERE, "beeper.py")) as f, open(beeper, "w") as out:
         out.write(f.read())
     os.chmod(beeper, 0o755)
-    hashed = subprocess.run([f"{BUILD}/orchestrator/vdid", "hash-password", "pw"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    env = dict(os.environ, GST_PLUGIN_PATH=f"{BUILD}/plugins/wayland:{BUILD}/plugins/session",
-               VDID_WEB_ROOT=f"{BUILD}/web/app")
+    hashed = benchlib.hash_password("pw")
+    env = benchlib.vdid_env(VDID_WEB_ROOT=f"{BUILD}/web/app")
     auth = f"{USER}:pw"
 
     def start_vdid(audio):
@@ -109,20 +107,13 @@ def main():
             f.write(f"[server]\nsrt-listen=127.0.0.1:0\n[users]\n{USER}={hashed}\n"
                     f"[sessions]\nwidth=1280\nheight=720\nfps=30\nidle-timeout=0\n"
                     f"audio={'true' if audio else 'false'}\nruntime-dir={tmp}/run-{audio}\n")
-        proc = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", conf, "--listen",
-                                 "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, env=env)
-        for line in proc.stdout:
-            m = re.search(r"listening on (http://\S+)/$", line.strip())
-            if m:
-                return proc, m.group(1), f"{tmp}/run-{audio}"
-        sys.exit("vdid did not start")
+        proc, base = benchlib.start_vdid(conf, env)
+        return proc, base, f"{tmp}/run-{audio}"
 
     def create(base, apps):
         body = json.dumps({"apps": apps}) if apps else "{}"
         sid = json.loads(request("POST", f"{base}/api/v1/sessions", auth, body)[1])["id"]
-        while json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])["state"] == "starting":
-            time.sleep(0.05)
+        benchlib.wait_started(base, sid, auth)
         return sid
 
     def cpu(dir_, app_comm=None):
