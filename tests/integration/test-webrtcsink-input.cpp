@@ -8,10 +8,10 @@
  * Input through vdiwebrtcsink from real Chromium: keys and clicks up the
  * pipeline and into a Wayland client in sway, view-only viewers and
  * control roles, the clipboard both ways and keyboard layouts.
- * Part of test-webrtcsink (webrtcsink-fixture.h).
+ * Part of test-webrtcsink (webrtcsink-relay-fixture.h).
  */
 
-#include "webrtcsink-fixture.h"
+#include "webrtcsink-relay-fixture.h"
 
 using namespace vdi::test;
 using namespace std::chrono_literals;
@@ -67,23 +67,11 @@ TEST_CASE("keys pressed in the page reach a Wayland client in sway", "[webrtcsin
   auto b = browser({"keys", p.base(), "x,y,Shift+Z"});
   browserResult(*b, 60000ms); /* the page typed without an error */
   /* What the Wayland client got, in order. */
-  std::vector<std::string> keys, seen;
-  int64_t deadline = monotonicMs() + 10000;
-  while (keys.size() < 6 && monotonicMs() < deadline) {
-    auto l = client->readLine(500ms);
-    if (!l)
-      continue;
-    seen.push_back(*l);
-    if (l->rfind("key ", 0) == 0) {
-      std::istringstream in(*l);
-      std::string word, state, code, sym;
-      in >> word >> state >> code >> sym;
-      keys.push_back(state + " " + sym);
-    }
-  }
   std::string history;
-  for (auto &l : seen)
-    history += l + "\n";
+  std::vector<std::string> keys;
+  for (auto &k : clientKeys(
+         *client, 6, [](const ClientKey &) { return true; }, &history))
+    keys.push_back(k.state + " " + k.sym);
   INFO(history);
   std::vector<std::string> expected = {"pressed x", "released x", "pressed y", "released y",
                                        "pressed Shift_L"};
@@ -209,28 +197,19 @@ TEST_CASE("a de layout chosen over the data channel types @€ß into a Wayland 
   CHECK(jnull(press.root, "error"));
   CHECK(jnull(release.root, "error"));
 
-  std::vector<std::string> syms, seen;
-  std::vector<int> codes;
-  int64_t deadline = monotonicMs() + 10000;
-  while (syms.size() < 4 && monotonicMs() < deadline) {
-    auto l = client->readLine(500ms);
-    if (!l)
-      continue;
-    seen.push_back(*l);
-    if (l->rfind("key pressed ", 0) == 0) {
-      std::istringstream in(*l);
-      std::string word, state, sym;
-      int code = 0;
-      in >> word >> state >> code >> sym;
-      if (sym == "ISO_Level3_Shift" || sym == "Shift_L")
-        continue; /* the level's modifier */
-      syms.push_back(sym);
-      codes.push_back(code);
-    }
-  }
+  /* Presses, without the level's modifier. */
   std::string history;
-  for (auto &l : seen)
-    history += l + "\n";
+  std::vector<std::string> syms;
+  std::vector<int> codes;
+  for (auto &k : clientKeys(
+         *client, 4,
+         [](const ClientKey &k) {
+           return k.state == "pressed" && k.sym != "ISO_Level3_Shift" && k.sym != "Shift_L";
+         },
+         &history)) {
+    syms.push_back(k.sym);
+    codes.push_back(k.code);
+  }
   INFO(history);
   std::vector<std::string> expected = {"at", "EuroSign", "ssharp", "at"};
   CHECK(syms == expected);

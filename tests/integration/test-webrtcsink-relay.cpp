@@ -7,10 +7,10 @@
 /*
  * vdiwebrtcsink with relayed signalling and WHEP (the action signals vdid uses): the
  * protocol without a browser, refusals, roles, and Chromium through the relay.
- * Part of test-webrtcsink (webrtcsink-fixture.h).
+ * Part of test-webrtcsink (webrtcsink-relay-fixture.h).
  */
 
-#include "webrtcsink-fixture.h"
+#include "webrtcsink-relay-fixture.h"
 
 using namespace vdi::test;
 using namespace std::chrono_literals;
