@@ -49,8 +49,9 @@
  * stderr as "error ..." lines.
  */
 
-#include "wl-window.h"
+#include "xdg-shell-client-protocol.h"
 
+#include <wayland-client.h>
 #include <xkbcommon/xkbcommon.h>
 
 #include <algorithm>
@@ -61,15 +62,12 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <list>
-#include <memory>
+#include <poll.h>
 #include <string>
 #include <sys/mman.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
-
-using vdi::clients::fail;
 
 namespace {
 
@@ -88,6 +86,12 @@ void emit(const std::string &line)
   fflush(stdout);
 }
 
+void fail(const std::string &message)
+{
+  fprintf(stderr, "error %s\n", message.c_str());
+  fflush(stderr);
+}
+
 std::string fmt2(double v)
 {
   char buf[64];
@@ -96,12 +100,23 @@ std::string fmt2(double v)
 }
 
 struct Client {
-  vdi::clients::WlWindow window;
+  wl_display *display = nullptr;
+  wl_compositor *compositor = nullptr;
+  wl_shm *shm = nullptr;
+  xdg_wm_base *wm_base = nullptr;
   wl_seat *seat = nullptr;
   wl_data_device_manager *ddm = nullptr;
   wl_data_device *data_device = nullptr;
   wl_keyboard *keyboard = nullptr;
   wl_pointer *pointer = nullptr;
+  wl_surface *surface = nullptr;
+  xdg_surface *xsurface = nullptr;
+  xdg_toplevel *toplevel = nullptr;
+
+  int width = 0, height = 0;
+  int pending_w = 0, pending_h = 0;
+  bool configured = false;
+  bool running = true;
 
   xkb_context *xkb = nullptr;
   xkb_keymap *keymap = nullptr;
@@ -116,20 +131,34 @@ struct Client {
   bool flip = false;
   int flips = 0;
   uint32_t color = 0xff202020;
-  std::list<std::unique_ptr<vdi::clients::ShmBuffer>> buffers; /* painted, not released */
 };
 
 /* ---- painting ------------------------------------------------------------ */
 
-/* Fills the window with its colour in a new buffer; released ones go. */
 void paint(Client &c)
 {
-  c.buffers.remove_if([](const auto &b) { return !b->busy; });
-  auto b = std::make_unique<vdi::clients::ShmBuffer>(c.window.shm, c.window.width, c.window.height);
-  std::fill(b->pixels(), b->pixels() + static_cast<size_t>(b->width()) * b->height(), c.color);
-  b->busy = true;
-  c.window.commit(b->buffer(), 0, 0, b->width(), b->height());
-  c.buffers.push_back(std::move(b));
+  size_t stride = static_cast<size_t>(c.width) * 4;
+  size_t size = stride * c.height;
+  int fd = memfd_create("vdi-input-client", MFD_CLOEXEC);
+  if (fd < 0 || ftruncate(fd, static_cast<off_t>(size)) < 0) {
+    fail("cannot allocate shared memory");
+    exit(1);
+  }
+  auto *pixels =
+    static_cast<uint32_t *>(mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  std::fill(pixels, pixels + size / 4, c.color);
+  munmap(pixels, size);
+  wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd, static_cast<int32_t>(size));
+  wl_buffer *buffer = wl_shm_pool_create_buffer(
+    pool, 0, c.width, c.height, static_cast<int32_t>(stride), WL_SHM_FORMAT_XRGB8888);
+  static const wl_buffer_listener release = {[](void *, wl_buffer *b) { wl_buffer_destroy(b); }};
+  wl_buffer_add_listener(buffer, &release, nullptr);
+  wl_shm_pool_destroy(pool);
+  close(fd);
+  wl_surface_attach(c.surface, buffer, 0, 0);
+  wl_surface_damage_buffer(c.surface, 0, 0, c.width, c.height);
+  wl_surface_commit(c.surface);
+  wl_display_flush(c.display);
 }
 
 /* ---- keyboard ------------------------------------------------------------ */
@@ -196,7 +225,7 @@ void kbKey(void *data, wl_keyboard *, uint32_t serial, uint32_t, uint32_t key, u
   bool pressed = state == WL_KEYBOARD_KEY_STATE_PRESSED;
   emit(std::string("key ") + (pressed ? "pressed " : "released ") + std::to_string(key) + " " +
        syms);
-  if (pressed && c->flip && c->window.configured) {
+  if (pressed && c->flip && c->configured) {
     c->color = c->color == 0xff202020 ? 0xffe0e0e0 : 0xff202020;
     paint(*c);
     c->flips++;
@@ -319,7 +348,8 @@ void copyFile(Client &c, const std::string &path)
   wl_data_source_offer(c.source, "text/plain;charset=utf-8");
   wl_data_source_offer(c.source, "text/plain");
   wl_data_device_set_selection(c.data_device, c.source, c.input_serial);
-  vdi::clients::reply("ok copy");
+  printf("ok copy\n");
+  fflush(stdout);
 }
 
 void offerOffer(void *data, wl_data_offer *, const char *mime)
@@ -389,19 +419,64 @@ void seatCapabilities(void *data, wl_seat *seat, uint32_t caps)
 void seatName(void *, wl_seat *, const char *) {}
 const wl_seat_listener seat_listener = {seatCapabilities, seatName};
 
-/* The globals WlWindow does not bind. */
-bool bindGlobal(Client &c, wl_registry *reg, uint32_t name, const char *iface, uint32_t v)
+void wmBasePing(void *, xdg_wm_base *base, uint32_t serial)
 {
-  if (strcmp(iface, wl_seat_interface.name) == 0 && !c.seat)
-    c.seat =
+  xdg_wm_base_pong(base, serial);
+}
+const xdg_wm_base_listener wm_base_listener = {wmBasePing};
+
+void toplevelConfigure(void *data, xdg_toplevel *, int32_t w, int32_t h, wl_array *)
+{
+  auto *c = static_cast<Client *>(data);
+  c->pending_w = w;
+  c->pending_h = h;
+}
+void toplevelClose(void *data, xdg_toplevel *)
+{
+  static_cast<Client *>(data)->running = false;
+}
+void toplevelConfigureBounds(void *, xdg_toplevel *, int32_t, int32_t) {}
+void toplevelWmCapabilities(void *, xdg_toplevel *, wl_array *) {}
+const xdg_toplevel_listener toplevel_listener = {toplevelConfigure, toplevelClose,
+                                                 toplevelConfigureBounds, toplevelWmCapabilities};
+
+void surfaceConfigure(void *data, xdg_surface *surface, uint32_t serial)
+{
+  auto *c = static_cast<Client *>(data);
+  xdg_surface_ack_configure(surface, serial);
+  int w = c->pending_w > 0 ? c->pending_w : 640;
+  int h = c->pending_h > 0 ? c->pending_h : 480;
+  if (!c->configured || w != c->width || h != c->height) {
+    c->width = w;
+    c->height = h;
+    paint(*c);
+    c->configured = true;
+    wl_display_roundtrip(c->display);
+    emit("configured " + std::to_string(w) + " " + std::to_string(h));
+  }
+}
+const xdg_surface_listener surface_listener = {surfaceConfigure};
+
+void registryGlobal(void *data, wl_registry *reg, uint32_t name, const char *iface, uint32_t v)
+{
+  auto *c = static_cast<Client *>(data);
+  if (strcmp(iface, wl_compositor_interface.name) == 0)
+    c->compositor = static_cast<wl_compositor *>(
+      wl_registry_bind(reg, name, &wl_compositor_interface, std::min(v, 4u)));
+  else if (strcmp(iface, wl_shm_interface.name) == 0)
+    c->shm = static_cast<wl_shm *>(wl_registry_bind(reg, name, &wl_shm_interface, 1));
+  else if (strcmp(iface, xdg_wm_base_interface.name) == 0)
+    c->wm_base = static_cast<xdg_wm_base *>(
+      wl_registry_bind(reg, name, &xdg_wm_base_interface, std::min(v, 4u)));
+  else if (strcmp(iface, wl_seat_interface.name) == 0 && !c->seat)
+    c->seat =
       static_cast<wl_seat *>(wl_registry_bind(reg, name, &wl_seat_interface, std::min(v, 7u)));
   else if (strcmp(iface, wl_data_device_manager_interface.name) == 0)
-    c.ddm = static_cast<wl_data_device_manager *>(
+    c->ddm = static_cast<wl_data_device_manager *>(
       wl_registry_bind(reg, name, &wl_data_device_manager_interface, std::min(v, 3u)));
-  else
-    return false;
-  return true;
 }
+void registryRemove(void *, wl_registry *, uint32_t) {}
+const wl_registry_listener registry_listener = {registryGlobal, registryRemove};
 
 } // namespace
 
@@ -419,12 +494,16 @@ int main(int argc, char **argv)
     }
   }
   c.xkb = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
-  if (!c.window.connect([&c](wl_registry *reg, uint32_t name, const char *iface, uint32_t v) {
-        return bindGlobal(c, reg, name, iface, v);
-      }))
+  c.display = wl_display_connect(nullptr);
+  if (!c.display) {
+    fail("cannot connect to the Wayland display");
     return 1;
-  if (!c.seat) {
-    fail("compositor lacks wl_seat");
+  }
+  wl_registry *registry = wl_display_get_registry(c.display);
+  wl_registry_add_listener(registry, &registry_listener, &c);
+  wl_display_roundtrip(c.display);
+  if (!c.compositor || !c.shm || !c.wm_base || !c.seat) {
+    fail("compositor lacks wl_compositor, wl_shm, xdg_wm_base or wl_seat");
     return 1;
   }
   wl_seat_add_listener(c.seat, &seat_listener, &c);
@@ -432,22 +511,58 @@ int main(int argc, char **argv)
     c.data_device = wl_data_device_manager_get_data_device(c.ddm, c.seat);
     wl_data_device_add_listener(c.data_device, &data_device_listener, &c);
   }
-  c.window.on_configure = [&c](int, int) {
-    paint(c);
-    wl_display_roundtrip(c.window.display);
-    emit("configured " + std::to_string(c.window.width) + " " + std::to_string(c.window.height));
-  };
-  c.window.show("vdi-input-client", "vdi-input-client");
-  c.window.run([&c](const std::string &line) {
-    if (line == "quit")
-      c.window.running = false;
-    else if (line == "size")
-      vdi::clients::reply("size " + std::to_string(c.window.width) + " " +
-                          std::to_string(c.window.height));
-    else if (line.rfind("copy ", 0) == 0)
-      copyFile(c, line.substr(5));
-    else if (!line.empty())
-      fail("unknown command: " + line);
-  });
+  xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
+  c.surface = wl_compositor_create_surface(c.compositor);
+  c.xsurface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
+  xdg_surface_add_listener(c.xsurface, &surface_listener, &c);
+  c.toplevel = xdg_surface_get_toplevel(c.xsurface);
+  xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
+  xdg_toplevel_set_title(c.toplevel, "vdi-input-client");
+  xdg_toplevel_set_app_id(c.toplevel, "vdi-input-client");
+  xdg_toplevel_set_fullscreen(c.toplevel, nullptr);
+  wl_surface_commit(c.surface);
+
+  std::string input;
+  while (c.running) {
+    while (wl_display_prepare_read(c.display) != 0)
+      wl_display_dispatch_pending(c.display);
+    wl_display_flush(c.display);
+    pollfd fds[2] = {{wl_display_get_fd(c.display), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+      wl_display_cancel_read(c.display);
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      if (wl_display_read_events(c.display) < 0)
+        break;
+    } else {
+      wl_display_cancel_read(c.display);
+    }
+    if (fds[0].revents & (POLLHUP | POLLERR))
+      break;
+    if (wl_display_dispatch_pending(c.display) < 0)
+      break;
+    if (fds[1].revents & (POLLIN | POLLHUP)) {
+      char chunk[1024];
+      ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+      if (n <= 0)
+        break;
+      input.append(chunk, static_cast<size_t>(n));
+      size_t nl;
+      while ((nl = input.find('\n')) != std::string::npos) {
+        std::string line = input.substr(0, nl);
+        input.erase(0, nl + 1);
+        if (line == "quit")
+          c.running = false;
+        else if (line == "size")
+          printf("size %d %d\n", c.width, c.height), fflush(stdout);
+        else if (line.rfind("copy ", 0) == 0)
+          copyFile(c, line.substr(5));
+        else if (!line.empty())
+          fail("unknown command: " + line);
+      }
+    }
+  }
+  wl_display_disconnect(c.display);
   return 0;
 }

@@ -24,31 +24,59 @@
  * go to stderr as "error ..." lines.
  */
 
-#include "wl-window.h"
+#include "xdg-shell-client-protocol.h"
+
+#include <wayland-client.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <poll.h>
 #include <sstream>
 #include <string>
+#include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <vector>
 
-using vdi::clients::fail;
-using vdi::clients::reply;
-using vdi::clients::ShmBuffer;
-
 namespace {
 
+struct Buffer {
+  wl_buffer *buffer = nullptr;
+  uint32_t *pixels = nullptr;
+  size_t size = 0;
+  int width = 0, height = 0;
+  bool busy = false;
+  ~Buffer()
+  {
+    if (buffer)
+      wl_buffer_destroy(buffer);
+    if (pixels)
+      munmap(pixels, size);
+  }
+};
+
 struct Client {
-  vdi::clients::WlWindow window;
-  int width = 0, height = 0; /* of the canvas */
+  wl_display *display = nullptr;
+  wl_compositor *compositor = nullptr;
+  wl_shm *shm = nullptr;
+  xdg_wm_base *wm_base = nullptr;
+  wl_surface *surface = nullptr;
+  xdg_surface *xsurface = nullptr;
+  xdg_toplevel *toplevel = nullptr;
+
+  int width = 0, height = 0;        /* current size */
+  int pending_w = 0, pending_h = 0; /* from the last toplevel.configure */
+  bool configured = false;
+  bool running = true;
 
   /* The picture as we want it; buffers are repainted from it. */
   std::vector<uint32_t> canvas;
-  std::unique_ptr<ShmBuffer> buffers[3];
+  std::unique_ptr<Buffer> buffers[3];
 
   /* animation */
   int timer_fd = -1;
@@ -58,13 +86,48 @@ struct Client {
   int frame_no = 0;
 };
 
-ShmBuffer *freeBuffer(Client &c)
+void reply(const std::string &line)
+{
+  fprintf(stdout, "%s\n", line.c_str());
+  fflush(stdout);
+}
+
+void fail(const std::string &message)
+{
+  fprintf(stderr, "error %s\n", message.c_str());
+  fflush(stderr);
+}
+
+void bufferRelease(void *data, wl_buffer *)
+{
+  static_cast<Buffer *>(data)->busy = false;
+}
+const wl_buffer_listener buffer_listener = {bufferRelease};
+
+Buffer *freeBuffer(Client &c)
 {
   for (auto &b : c.buffers) {
-    if (b && (b->width() != c.width || b->height() != c.height) && !b->busy)
+    if (b && (b->width != c.width || b->height != c.height) && !b->busy)
       b.reset();
-    if (!b)
-      b = std::make_unique<ShmBuffer>(c.window.shm, c.width, c.height);
+    if (!b) {
+      b = std::make_unique<Buffer>();
+      b->width = c.width;
+      b->height = c.height;
+      b->size = static_cast<size_t>(c.width) * c.height * 4;
+      int fd = memfd_create("vdi-test-client", MFD_CLOEXEC);
+      if (fd < 0 || ftruncate(fd, static_cast<off_t>(b->size)) < 0) {
+        fail("cannot allocate shared memory");
+        exit(1);
+      }
+      b->pixels =
+        static_cast<uint32_t *>(mmap(nullptr, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+      wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd, static_cast<int32_t>(b->size));
+      b->buffer =
+        wl_shm_pool_create_buffer(pool, 0, c.width, c.height, c.width * 4, WL_SHM_FORMAT_XRGB8888);
+      wl_buffer_add_listener(b->buffer, &buffer_listener, b.get());
+      wl_shm_pool_destroy(pool);
+      close(fd);
+    }
     if (!b->busy)
       return b.get();
   }
@@ -82,16 +145,19 @@ void fillRect(Client &c, int x, int y, int w, int h, uint32_t color)
 /* Copies the canvas into a free buffer and commits it with @damage. */
 void present(Client &c, int dx, int dy, int dw, int dh)
 {
-  ShmBuffer *b = freeBuffer(c);
+  Buffer *b = freeBuffer(c);
   if (!b) {
     /* All buffers are with the compositor; wait for one. */
     while (!(b = freeBuffer(c)))
-      if (wl_display_dispatch(c.window.display) < 0)
+      if (wl_display_dispatch(c.display) < 0)
         exit(1);
   }
-  std::copy(c.canvas.begin(), c.canvas.end(), b->pixels());
+  std::copy(c.canvas.begin(), c.canvas.end(), b->pixels);
   b->busy = true;
-  c.window.commit(b->buffer(), dx, dy, dw, dh);
+  wl_surface_attach(c.surface, b->buffer, 0, 0);
+  wl_surface_damage_buffer(c.surface, dx, dy, dw, dh);
+  wl_surface_commit(c.surface);
+  wl_display_flush(c.display);
 }
 
 void presentAll(Client &c)
@@ -110,6 +176,57 @@ void resizeCanvas(Client &c, int w, int h)
     for (int i = 0; i < std::min(w, ow); i++)
       c.canvas[static_cast<size_t>(j) * w + i] = old[static_cast<size_t>(j) * ow + i];
 }
+
+void wmBasePing(void *, xdg_wm_base *base, uint32_t serial)
+{
+  xdg_wm_base_pong(base, serial);
+}
+const xdg_wm_base_listener wm_base_listener = {wmBasePing};
+
+void toplevelConfigure(void *data, xdg_toplevel *, int32_t w, int32_t h, wl_array *)
+{
+  auto *c = static_cast<Client *>(data);
+  c->pending_w = w;
+  c->pending_h = h;
+}
+void toplevelClose(void *data, xdg_toplevel *)
+{
+  static_cast<Client *>(data)->running = false;
+}
+void toplevelConfigureBounds(void *, xdg_toplevel *, int32_t, int32_t) {}
+void toplevelWmCapabilities(void *, xdg_toplevel *, wl_array *) {}
+const xdg_toplevel_listener toplevel_listener = {toplevelConfigure, toplevelClose,
+                                                 toplevelConfigureBounds, toplevelWmCapabilities};
+
+void surfaceConfigure(void *data, xdg_surface *surface, uint32_t serial)
+{
+  auto *c = static_cast<Client *>(data);
+  xdg_surface_ack_configure(surface, serial);
+  int w = c->pending_w > 0 ? c->pending_w : 640;
+  int h = c->pending_h > 0 ? c->pending_h : 480;
+  if (!c->configured || w != c->width || h != c->height) {
+    resizeCanvas(*c, w, h);
+    presentAll(*c);
+    c->configured = true;
+    reply("configured " + std::to_string(w) + " " + std::to_string(h));
+  }
+}
+const xdg_surface_listener surface_listener = {surfaceConfigure};
+
+void registryGlobal(void *data, wl_registry *reg, uint32_t name, const char *iface, uint32_t v)
+{
+  auto *c = static_cast<Client *>(data);
+  if (strcmp(iface, wl_compositor_interface.name) == 0)
+    c->compositor = static_cast<wl_compositor *>(
+      wl_registry_bind(reg, name, &wl_compositor_interface, std::min(v, 4u)));
+  else if (strcmp(iface, wl_shm_interface.name) == 0)
+    c->shm = static_cast<wl_shm *>(wl_registry_bind(reg, name, &wl_shm_interface, 1));
+  else if (strcmp(iface, xdg_wm_base_interface.name) == 0)
+    c->wm_base = static_cast<xdg_wm_base *>(
+      wl_registry_bind(reg, name, &xdg_wm_base_interface, std::min(v, 4u)));
+}
+void registryRemove(void *, wl_registry *, uint32_t) {}
+const wl_registry_listener registry_listener = {registryGlobal, registryRemove};
 
 bool parseColor(const std::string &s, uint32_t *out)
 {
@@ -176,12 +293,12 @@ void handleCommand(Client &c, const std::string &line)
     reply("size " + std::to_string(c.width) + " " + std::to_string(c.height));
     return;
   } else if (cmd == "quit") {
-    c.window.running = false;
+    c.running = false;
   } else {
     return fail("unknown command: " + cmd);
   }
   /* The compositor has the commit once it answered a sync. */
-  wl_display_roundtrip(c.window.display);
+  wl_display_roundtrip(c.display);
   reply("ok " + cmd);
 }
 
@@ -190,28 +307,75 @@ void handleCommand(Client &c, const std::string &line)
 int main(int argc, char **argv)
 {
   Client c;
-  if (!c.window.connect())
+  c.display = wl_display_connect(nullptr);
+  if (!c.display) {
+    fail("cannot connect to the Wayland display");
     return 1;
-  c.window.on_configure = [&c](int, int) {
-    resizeCanvas(c, c.window.width, c.window.height);
-    presentAll(c);
-    reply("configured " + std::to_string(c.width) + " " + std::to_string(c.height));
-  };
-  c.window.show(argc > 1 ? argv[1] : "vdi-test-client", "vdi-test-client");
+  }
+  wl_registry *registry = wl_display_get_registry(c.display);
+  wl_registry_add_listener(registry, &registry_listener, &c);
+  wl_display_roundtrip(c.display);
+  if (!c.compositor || !c.shm || !c.wm_base) {
+    fail("compositor lacks wl_compositor, wl_shm or xdg_wm_base");
+    return 1;
+  }
+  xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
+  c.surface = wl_compositor_create_surface(c.compositor);
+  c.xsurface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
+  xdg_surface_add_listener(c.xsurface, &surface_listener, &c);
+  c.toplevel = xdg_surface_get_toplevel(c.xsurface);
+  xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
+  xdg_toplevel_set_title(c.toplevel, argc > 1 ? argv[1] : "vdi-test-client");
+  xdg_toplevel_set_app_id(c.toplevel, "vdi-test-client");
+  xdg_toplevel_set_fullscreen(c.toplevel, nullptr);
+  wl_surface_commit(c.surface);
+
   c.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-  c.window.run(
-    [&c](const std::string &line) {
-      if (c.window.configured)
-        handleCommand(c, line);
-      else
-        fail("not configured yet: " + line);
-    },
-    c.timer_fd,
-    [&c] {
+  std::string input;
+  while (c.running) {
+    while (wl_display_prepare_read(c.display) != 0)
+      wl_display_dispatch_pending(c.display);
+    wl_display_flush(c.display);
+    pollfd fds[3] = {{wl_display_get_fd(c.display), POLLIN, 0},
+                     {STDIN_FILENO, POLLIN, 0},
+                     {c.timer_fd, POLLIN, 0}};
+    if (poll(fds, 3, -1) < 0 && errno != EINTR) {
+      wl_display_cancel_read(c.display);
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      if (wl_display_read_events(c.display) < 0)
+        break;
+    } else {
+      wl_display_cancel_read(c.display);
+    }
+    if (fds[0].revents & (POLLHUP | POLLERR))
+      break;
+    if (wl_display_dispatch_pending(c.display) < 0)
+      break;
+
+    if (fds[2].revents & POLLIN) {
       uint64_t expirations;
-      if (read(c.timer_fd, &expirations, sizeof(expirations)) > 0 && c.animating &&
-          c.window.configured)
+      if (read(c.timer_fd, &expirations, sizeof(expirations)) > 0 && c.animating && c.configured)
         animateStep(c);
-    });
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP)) {
+      char chunk[4096];
+      ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+      if (n <= 0)
+        break; /* the test went away */
+      input.append(chunk, static_cast<size_t>(n));
+      size_t nl;
+      while ((nl = input.find('\n')) != std::string::npos) {
+        std::string line = input.substr(0, nl);
+        input.erase(0, nl + 1);
+        if (c.configured)
+          handleCommand(c, line);
+        else
+          fail("not configured yet: " + line);
+      }
+    }
+  }
+  wl_display_disconnect(c.display);
   return 0;
 }
