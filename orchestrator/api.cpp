@@ -64,10 +64,10 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
       all_viewers += viewers;
       m.set("vdi_session_viewers", l, viewers);
       if (s->worker) {
-        m.set("vdi_session_fps", l, s->worker->fps);
-        m.set("vdi_session_bitrate_bps", l, s->worker->bitrate);
+        m.set("vdi_session_fps", l, s->worker_status.fps);
+        m.set("vdi_session_bitrate_bps", l, s->worker_status.bitrate);
         m.set("vdi_session_keyframe_requests_total", l,
-              static_cast<double>(s->worker->keyframe_requests));
+              static_cast<double>(s->worker_status.keyframe_requests));
       }
       ProcessUsage usage = processUsage(sessions_.pids(*s));
       m.set("vdi_session_cpu_seconds_total", l, usage.cpu_seconds);

@@ -5,9 +5,10 @@
  */
 
 /*
- * The session's side of its pipeline worker (vdid-worker): starting it, the
- * JSON-lines link (commands, requests answered by ref, events), the
- * signalling relay for its peers, and its exit. Part of SessionManager.
+ * The session's side of its pipeline worker (vdid-worker): starting it, what
+ * its events mean for the session, the signalling relay for its peers, and
+ * its exit. The JSON-lines link itself is a WorkerLink (worker-link.h).
+ * Part of SessionManager.
  */
 
 #include "sessions.h"
@@ -87,76 +88,43 @@ bool SessionManager::startWorker(Session &s, std::string *message)
     if (const char *v = g_getenv(pass))
       env.push_back(std::string(pass) + "=" + v);
 
-  auto w = std::make_unique<WorkerLink>();
-  w->pid = spawnAs(s, argv, env, message, &w->in_fd, &w->out_fd);
-  if (w->pid < 0)
+  int in_fd = -1, out_fd = -1;
+  pid_t pid = spawnAs(s, argv, env, message, &in_fd, &out_fd);
+  if (pid < 0)
     return false;
-  g_unix_set_fd_nonblocking(w->out_fd, TRUE, nullptr);
-  w->out_source = g_unix_fd_add_full(G_PRIORITY_DEFAULT, w->out_fd,
-                                     static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
-                                     onWorkerOutput, new SessionRef{this, s.id}, SessionRef::free);
-  w->watch = g_child_watch_add_full(G_PRIORITY_DEFAULT, w->pid, onWorkerExit,
-                                    new SessionRef{this, s.id}, SessionRef::free);
-  s.worker = std::move(w);
+  std::string id = s.id;
+  WorkerLink::Handlers handlers;
+  handlers.event = [this, id](const std::string &event, JsonObject *o) {
+    workerEvent(id, event, o);
+  };
+  handlers.bad_line = [id](const std::string &what) {
+    g_warning("session %s: %s", id.c_str(), what.c_str());
+  };
+  handlers.failed = [this, id](const std::string &why) {
+    workerGone(id, "the pipeline worker broke its protocol: " + why);
+  };
+  handlers.exited = [this, id](int status) {
+    g_autofree char *how = WIFSIGNALED(status)
+                             ? g_strdup_printf("was killed by signal %d", WTERMSIG(status))
+                             : g_strdup_printf("exited with status %d", WEXITSTATUS(status));
+    workerGone(id, std::string("the pipeline worker ") + how);
+  };
+  s.worker_status = WorkerStatus();
+  s.worker = std::make_unique<WorkerLink>(pid, in_fd, out_fd, std::move(handlers));
   return true;
 }
 
-gboolean SessionManager::onWorkerOutput(gint fd, GIOCondition, gpointer data)
-{
-  auto *ref = static_cast<SessionRef *>(data);
-  auto s = ref->self->get(ref->id);
-  if (!s || !s->worker)
-    return G_SOURCE_REMOVE;
-  char chunk[65536];
-  ssize_t n = read(fd, chunk, sizeof(chunk));
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return G_SOURCE_CONTINUE;
-  if (n <= 0) {
-    s->worker->out_source = 0;
-    return G_SOURCE_REMOVE; /* the exit watch reports why */
-  }
-  s->worker->buffer.append(chunk, static_cast<size_t>(n));
-  std::vector<std::string> lines;
-  size_t nl;
-  while ((nl = s->worker->buffer.find('\n')) != std::string::npos) {
-    lines.push_back(s->worker->buffer.substr(0, nl));
-    s->worker->buffer.erase(0, nl + 1);
-  }
-  std::string id = ref->id;
-  SessionManager *self = ref->self;
-  for (const auto &line : lines)
-    self->workerLine(id, line); /* may stop the session */
-  return self->get(id) && self->get(id)->worker ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-void SessionManager::workerLine(const std::string &id, const std::string &line)
+void SessionManager::workerEvent(const std::string &id, const std::string &event, JsonObject *o)
 {
   auto s = get(id);
   if (!s || !s->worker)
     return;
-  g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_data(parser, line.c_str(), -1, nullptr) ||
-      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-    g_warning("session %s: worker said something that is not JSON", id.c_str());
-    return;
-  }
-  JsonObject *o = json_node_get_object(json_parser_get_root(parser));
-  std::string event = json_object_get_string_member_with_default(o, "event", "");
-  WorkerLink &w = *s->worker;
+  WorkerStatus &w = s->worker_status;
   if (event == "ready") {
     w.ready = true;
-    w.encoder = json_object_get_string_member_with_default(o, "encoder", "");
-    s->encoder = w.encoder;
+    s->encoder = json_object_get_string_member_with_default(o, "encoder", "");
     if (s->state == SessionState::Starting)
       setState(*s, SessionState::Running);
-  } else if (event == "peer" || event == "whep") {
-    auto ref = static_cast<unsigned>(json_object_get_int_member_with_default(o, "ref", 0));
-    auto it = w.pending.find(ref);
-    if (it != w.pending.end()) {
-      auto reply = std::move(it->second);
-      w.pending.erase(it);
-      reply(o);
-    }
   } else if (event == "send") {
     std::string peer = json_object_get_string_member_with_default(o, "peer", "");
     std::string message = json_object_get_string_member_with_default(o, "message", "");
@@ -179,57 +147,16 @@ void SessionManager::workerLine(const std::string &id, const std::string &line)
   }
 }
 
-void SessionManager::onWorkerExit(GPid pid, gint status, gpointer data)
+void SessionManager::workerGone(const std::string &id, const std::string &reason)
 {
-  auto *ref = static_cast<SessionRef *>(data);
-  auto s = ref->self->get(ref->id);
-  if (!s || !s->worker || s->worker->pid != pid)
+  auto s = get(id);
+  if (!s || !s->worker)
     return;
-  s->worker->watch = 0;
-  s->worker->pid = -1;
   if (hasExited(s->compositor))
     return; /* onCompositorExit reports the session */
-  g_autofree char *how = WIFSIGNALED(status)
-                           ? g_strdup_printf("was killed by signal %d", WTERMSIG(status))
-                           : g_strdup_printf("exited with status %d", WEXITSTATUS(status));
-  ref->self->stopProcesses(*s);
-  ref->self->setState(*s, SessionState::Failed, std::string("the pipeline worker ") + how);
+  stopProcesses(*s);
+  setState(*s, SessionState::Failed, reason);
 }
-
-void SessionManager::writeToWorker(Session &s, JsonNode *command)
-{
-  g_autofree char *text = json_to_string(command, FALSE);
-  json_node_unref(command);
-  if (!s.worker || s.worker->in_fd < 0)
-    return;
-  std::string line = std::string(text) + "\n";
-  const char *p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = write(s.worker->in_fd, p, left);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      g_warning("session %s: cannot write to the worker: %s", s.id.c_str(), g_strerror(errno));
-      return;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-}
-
-namespace {
-JsonNode *command(const char *op, const std::function<void(JsonBuilder *)> &fill)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "op");
-  json_builder_add_string_value(b, op);
-  fill(b);
-  json_builder_end_object(b);
-  return json_builder_get_root(b);
-}
-} // namespace
 
 void SessionManager::addPeer(const std::string &id, const std::string &role,
                              const std::function<void(JsonBuilder *)> &fill,
@@ -237,7 +164,7 @@ void SessionManager::addPeer(const std::string &id, const std::string &role,
                              std::function<void(const std::string &peer)> done)
 {
   auto s = get(id);
-  if (!s || !s->worker || !s->worker->ready) {
+  if (!s || !s->workerReady()) {
     done("");
     return;
   }
@@ -247,7 +174,7 @@ void SessionManager::addPeer(const std::string &id, const std::string &role,
     std::string peer = answer ? json_object_get_string_member_with_default(answer, "peer", "") : "";
     auto s = get(sid);
     if (!peer.empty() && s && s->worker)
-      s->worker->peers[peer] = on_message;
+      s->worker_status.peers[peer] = on_message;
     done(peer);
   };
   workerRequest(
@@ -264,10 +191,7 @@ bool SessionManager::workerCommand(const std::string &id, const char *op,
                                    const std::function<void(JsonBuilder *)> &fill)
 {
   auto s = get(id);
-  if (!s || !s->worker || !s->worker->ready)
-    return false;
-  writeToWorker(*s, command(op, fill));
-  return true;
+  return s && s->workerReady() && s->worker->command(op, fill);
 }
 
 bool SessionManager::workerRequest(const std::string &id, const char *op,
@@ -275,16 +199,7 @@ bool SessionManager::workerRequest(const std::string &id, const char *op,
                                    std::function<void(JsonObject *answer)> reply)
 {
   auto s = get(id);
-  if (!s || !s->worker || !s->worker->ready)
-    return false;
-  unsigned ref = s->worker->next_ref++;
-  s->worker->pending[ref] = std::move(reply);
-  writeToWorker(*s, command(op, [&](JsonBuilder *b) {
-    json_builder_set_member_name(b, "ref");
-    json_builder_add_int_value(b, ref);
-    fill(b);
-  }));
-  return true;
+  return s && s->workerReady() && s->worker->request(op, fill, std::move(reply));
 }
 
 void SessionManager::sendToPeer(const std::string &id, const std::string &peer,
@@ -293,12 +208,12 @@ void SessionManager::sendToPeer(const std::string &id, const std::string &peer,
   auto s = get(id);
   if (!s || !s->worker)
     return;
-  writeToWorker(*s, command("message", [&](JsonBuilder *b) {
+  s->worker->command("message", [&](JsonBuilder *b) {
     json_builder_set_member_name(b, "peer");
     json_builder_add_string_value(b, peer.c_str());
     json_builder_set_member_name(b, "message");
     json_builder_add_string_value(b, message.c_str());
-  }));
+  });
 }
 
 void SessionManager::removePeer(const std::string &id, const std::string &peer)
@@ -306,11 +221,11 @@ void SessionManager::removePeer(const std::string &id, const std::string &peer)
   auto s = get(id);
   if (!s || !s->worker)
     return;
-  s->worker->peers.erase(peer);
-  writeToWorker(*s, command("remove-peer", [&](JsonBuilder *b) {
+  s->worker_status.peers.erase(peer);
+  s->worker->command("remove-peer", [&](JsonBuilder *b) {
     json_builder_set_member_name(b, "peer");
     json_builder_add_string_value(b, peer.c_str());
-  }));
+  });
 }
 
 unsigned SessionManager::viewers(const std::string &id) const
@@ -320,7 +235,7 @@ unsigned SessionManager::viewers(const std::string &id) const
     return 0;
   /* Signalling peers vdid relays, or what the worker last counted (WHEP
    * viewers and running HLS/SRT deliveries too), whichever is more. */
-  return std::max(static_cast<unsigned>(s->worker->peers.size()), s->worker->viewers);
+  return std::max(static_cast<unsigned>(s->worker_status.peers.size()), s->worker_status.viewers);
 }
 
 /* True once @pid is gone or a zombie: its exit watch is about to run. */

@@ -694,19 +694,12 @@ void SessionManager::stopProcesses(Session &s, std::function<void()> done)
     s.ready_poll = 0;
   }
   if (s.worker) {
-    WorkerLink &w = *s.worker;
-    if (w.out_source)
-      g_source_remove(w.out_source);
-    if (w.watch)
-      g_source_remove(w.watch);
-    if (w.in_fd >= 0)
-      close(w.in_fd); /* EOF tells it to stop */
-    if (w.out_fd >= 0)
-      close(w.out_fd);
-    reaper_.stop(w.pid, 2000, all.part());
-    for (auto &[ref, reply] : w.pending)
-      reply(nullptr);
-    s.worker.reset();
+    /* EOF on its stdin tells it to stop; pending requests get nullptr. */
+    auto worker = std::move(s.worker);
+    s.worker_status = WorkerStatus();
+    pid_t pid = worker->close();
+    if (pid > 0)
+      reaper_.stop(pid, 2000, all.part());
   }
   for (pid_t app : s.apps)
     reaper_.stop(app, 1000, all.part());
@@ -858,8 +851,8 @@ std::vector<pid_t> SessionManager::pids(const Session &s) const
   std::vector<pid_t> out;
   if (s.compositor > 0)
     out.push_back(s.compositor);
-  if (s.worker && s.worker->pid > 0)
-    out.push_back(s.worker->pid);
+  if (s.worker && s.worker->pid() > 0)
+    out.push_back(s.worker->pid());
   out.insert(out.end(), s.apps.begin(), s.apps.end());
   if (s.services)
     for (pid_t p : s.services->pids())

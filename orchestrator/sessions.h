@@ -21,6 +21,7 @@
 #include "config.h"
 #include "process-reaper.h"
 #include "session-services.h"
+#include "worker-link.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -51,27 +52,16 @@ struct SessionSpec {
   std::string compositor;
 };
 
-/* The pipeline worker of a session (vdid-worker, see worker.cpp): a child
- * process as the session's user, driven by JSON lines on its stdin/stdout. */
-struct WorkerLink {
-  pid_t pid = -1;
-  int in_fd = -1;  /* its stdin */
-  int out_fd = -1; /* its stdout */
-  guint out_source = 0;
-  guint watch = 0;
-  std::string buffer;
+/* What vdid knows of a session's pipeline worker (vdid-worker, see
+ * worker.cpp) from its events; the link itself is a WorkerLink. */
+struct WorkerStatus {
   bool ready = false;
-  std::string encoder;
   /* The worker's last "stats" event. */
   double fps = 0, bitrate = 0;
   gint64 keyframe_requests = 0;
   unsigned viewers = 0; /* WebRTC viewers + running HLS/SRT deliveries */
-  unsigned next_ref = 1;
-  /* Requests (add-peer, whep-*) waiting for the event that answers them,
-   * by ref. */
-  std::map<unsigned, std::function<void(JsonObject *answer)>> pending;
-  /* Where "send" events for each peer go. The worker reports a peer's id
-   * ("peer") before any "send" for it. */
+  /* Where "send" events for each relayed peer go. The worker reports a
+   * peer's id ("peer") before any "send" for it. */
   std::map<std::string, std::function<void(const std::string &message)>> peers;
 };
 
@@ -101,15 +91,18 @@ struct Session {
   guint watch = 0;
   guint ready_poll = 0;
   gint64 start_deadline = 0;
-  gint64 last_viewer = 0; /* monotonic µs of the last moment with a viewer */
-  std::unique_ptr<WorkerLink> worker;
-  std::string encoder;        /* chosen by the worker */
-  bool software_only = false; /* its worker was started with --software-only */
-  bool pooled = false;        /* started for the pre-warmed pool */
-  bool in_pool = false;       /* ... and not claimed by its user yet */
-  std::string cgroup_procs;   /* its cgroup's cgroup.procs; "" without limits */
+  gint64 last_viewer = 0;             /* monotonic µs of the last moment with a viewer */
+  std::unique_ptr<WorkerLink> worker; /* while it runs */
+  WorkerStatus worker_status;         /* reset when it goes */
+  std::string encoder;                /* chosen by the worker */
+  bool software_only = false;         /* its worker was started with --software-only */
+  bool pooled = false;                /* started for the pre-warmed pool */
+  bool in_pool = false;               /* ... and not claimed by its user yet */
+  std::string cgroup_procs;           /* its cgroup's cgroup.procs; "" without limits */
 
   std::string socketPath() const { return runtime_dir + "/" + socket_name; }
+  /* A worker that said "ready" is linked. */
+  bool workerReady() const { return worker && worker_status.ready; }
 };
 
 class SessionManager;
@@ -219,10 +212,9 @@ private:
                 const std::vector<std::string> &env, std::string *message, int *stdin_fd = nullptr,
                 int *stdout_fd = nullptr);
   bool startWorker(Session &s, std::string *message);
-  void workerLine(const std::string &id, const std::string &line);
-  void writeToWorker(Session &s, JsonNode *command);
-  static gboolean onWorkerOutput(gint fd, GIOCondition cond, gpointer data);
-  static void onWorkerExit(GPid pid, gint status, gpointer data);
+  /* WorkerLink handlers of session @id. */
+  void workerEvent(const std::string &id, const std::string &event, JsonObject *o);
+  void workerGone(const std::string &id, const std::string &reason);
   void checkReady(const std::string &id);
   /* The session's services changed: start the compositor once the bus
    * listens, the apps and the worker once sound is settled. */

@@ -79,7 +79,7 @@ void Streams::whep(Request &req)
   auto s = api_.requestedSession(req, sid, &who);
   if (!s)
     return;
-  if (s->state != SessionState::Running || !s->worker || !s->worker->ready)
+  if (s->state != SessionState::Running || !s->workerReady())
     return respondError(req.msg, SOUP_STATUS_CONFLICT,
                         std::string("the session is ") + sessionStateName(s->state));
 

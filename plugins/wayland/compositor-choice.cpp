@@ -10,6 +10,8 @@
 
 #include <gst/gst.h>
 
+#include <cstring>
+
 GType gst_vdi_backend_get_type(void)
 {
   static gsize type = 0;
@@ -47,6 +49,45 @@ GParamSpec *busAddressParamSpec()
     "unix:path=/run/user/1000/bus; unset means $DBUS_SESSION_BUS_ADDRESS",
     nullptr,
     static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+}
+
+namespace {
+std::string *stringSetting(CompositorRequest *r, const char *name)
+{
+  if (!strcmp(name, "display"))
+    return &r->display;
+  if (!strcmp(name, "output"))
+    return &r->output;
+  if (!strcmp(name, "bus-address"))
+    return &r->bus_address;
+  return nullptr;
+}
+} // namespace
+
+bool setCompositorProperty(CompositorRequest *request, const GParamSpec *pspec, const GValue *value)
+{
+  if (!strcmp(pspec->name, "backend")) {
+    request->backend = static_cast<GstVdiBackend>(g_value_get_enum(value));
+    return true;
+  }
+  std::string *s = stringSetting(request, pspec->name);
+  if (!s)
+    return false;
+  *s = g_value_get_string(value) ? g_value_get_string(value) : "";
+  return true;
+}
+
+bool getCompositorProperty(const CompositorRequest &request, const GParamSpec *pspec, GValue *value)
+{
+  if (!strcmp(pspec->name, "backend")) {
+    g_value_set_enum(value, request.backend);
+    return true;
+  }
+  const std::string *s = stringSetting(const_cast<CompositorRequest *>(&request), pspec->name);
+  if (!s)
+    return false;
+  g_value_set_string(value, s->empty() ? nullptr : s->c_str());
+  return true;
 }
 
 std::string pipewireRemoteFor(const std::string &display)

@@ -63,6 +63,15 @@ struct CompositorRequest {
   bool capture = true;
 };
 
+/* The properties both elements reach their compositor with: `display`,
+ * `output`, `backend` and `bus-address`, kept in a CompositorRequest. Set
+ * or get the one @pspec names; false if it names none of them. The caller
+ * holds its object lock. */
+bool setCompositorProperty(CompositorRequest *request, const GParamSpec *pspec,
+                           const GValue *value);
+bool getCompositorProperty(const CompositorRequest &request, const GParamSpec *pspec,
+                           GValue *value);
+
 /* Opens the compositor as @request says. Errors are GST_RESOURCE_ERRORs a
  * user understands; with `auto`, a failure names both ways tried. */
 bool openCompositor(const CompositorRequest &request, CompositorLink *link, GError **error);

@@ -101,11 +101,8 @@ namespace {
 using namespace vdi;
 
 struct Settings {
-  std::string display;
-  std::string output;
+  CompositorRequest compositor; /* display, output, backend, bus-address */
   guint64 clipboard_limit = vdi::kDefaultClipboardLimit;
-  GstVdiBackend backend = GST_VDI_BACKEND_AUTO;
-  std::string bus_address;
 };
 
 struct Stats {
@@ -188,23 +185,12 @@ static void gst_vdi_input_sink_set_property(GObject *object, guint prop_id, cons
   Settings &s = self->state->settings;
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-  case PROP_DISPLAY:
-    s.display = g_value_get_string(value) ? g_value_get_string(value) : "";
-    break;
-  case PROP_OUTPUT:
-    s.output = g_value_get_string(value) ? g_value_get_string(value) : "";
-    break;
   case PROP_CLIPBOARD_LIMIT:
     s.clipboard_limit = g_value_get_uint64(value);
     break;
-  case PROP_BACKEND:
-    s.backend = static_cast<GstVdiBackend>(g_value_get_enum(value));
-    break;
-  case PROP_BUS_ADDRESS:
-    s.bus_address = g_value_get_string(value) ? g_value_get_string(value) : "";
-    break;
   default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    if (!setCompositorProperty(&s.compositor, pspec, value))
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -215,39 +201,21 @@ static void gst_vdi_input_sink_get_property(GObject *object, guint prop_id, GVal
 {
   auto *self = GST_VDI_INPUT_SINK(object);
   const Settings &s = self->state->settings;
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed(value, make_stats(self)); /* takes its own locks */
+    return;
+  }
+  GST_OBJECT_LOCK(self);
   switch (prop_id) {
-  case PROP_DISPLAY:
-    GST_OBJECT_LOCK(self);
-    g_value_set_string(value, s.display.empty() ? nullptr : s.display.c_str());
-    GST_OBJECT_UNLOCK(self);
-    break;
-  case PROP_OUTPUT:
-    GST_OBJECT_LOCK(self);
-    g_value_set_string(value, s.output.empty() ? nullptr : s.output.c_str());
-    GST_OBJECT_UNLOCK(self);
-    break;
   case PROP_CLIPBOARD_LIMIT:
-    GST_OBJECT_LOCK(self);
     g_value_set_uint64(value, s.clipboard_limit);
-    GST_OBJECT_UNLOCK(self);
-    break;
-  case PROP_STATS:
-    g_value_take_boxed(value, make_stats(self));
-    break;
-  case PROP_BACKEND:
-    GST_OBJECT_LOCK(self);
-    g_value_set_enum(value, s.backend);
-    GST_OBJECT_UNLOCK(self);
-    break;
-  case PROP_BUS_ADDRESS:
-    GST_OBJECT_LOCK(self);
-    g_value_set_string(value, s.bus_address.empty() ? nullptr : s.bus_address.c_str());
-    GST_OBJECT_UNLOCK(self);
     break;
   default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    if (!getCompositorProperty(s.compositor, pspec, value))
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
   }
+  GST_OBJECT_UNLOCK(self);
 }
 
 /* ---- start / stop -------------------------------------------------------- */
@@ -271,16 +239,11 @@ static gboolean gst_vdi_input_sink_start(GstBaseSink *basesink)
   State *st = self->state;
 
   GST_OBJECT_LOCK(self);
-  std::string display = st->settings.display;
-  std::string output = st->settings.output;
   guint64 limit = st->settings.clipboard_limit;
-  CompositorRequest request;
-  request.backend = st->settings.backend;
-  request.display = display;
-  request.output = output;
-  request.bus_address = st->settings.bus_address;
+  CompositorRequest request = st->settings.compositor;
   request.capture = false;
   GST_OBJECT_UNLOCK(self);
+  const std::string &output = request.output;
 
   g_autoptr(GError) error = nullptr;
   CompositorLink link;

@@ -134,14 +134,11 @@ using namespace vdi;
 
 /* Settings, guarded by the object lock. */
 struct Settings {
-  std::string display;
-  std::string output;
+  CompositorRequest compositor; /* display, output, backend, bus-address */
   bool show_cursor = DEFAULT_SHOW_CURSOR;
   guint keepalive_ms = DEFAULT_KEEPALIVE;
   bool watch_clipboard = DEFAULT_WATCH_CLIPBOARD;
   guint64 clipboard_limit = vdi::kDefaultClipboardLimit;
-  GstVdiBackend backend = GST_VDI_BACKEND_AUTO;
-  std::string bus_address;
 };
 
 /* Streaming state. */
@@ -206,12 +203,6 @@ static void gst_vdi_wayland_src_set_property(GObject *object, guint prop_id, con
   Settings &s = self->state->settings;
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-  case PROP_DISPLAY:
-    s.display = g_value_get_string(value) ? g_value_get_string(value) : "";
-    break;
-  case PROP_OUTPUT:
-    s.output = g_value_get_string(value) ? g_value_get_string(value) : "";
-    break;
   case PROP_SHOW_CURSOR:
     s.show_cursor = g_value_get_boolean(value);
     if (self->state->backend)
@@ -226,14 +217,9 @@ static void gst_vdi_wayland_src_set_property(GObject *object, guint prop_id, con
   case PROP_CLIPBOARD_LIMIT:
     s.clipboard_limit = g_value_get_uint64(value);
     break;
-  case PROP_BACKEND:
-    s.backend = static_cast<GstVdiBackend>(g_value_get_enum(value));
-    break;
-  case PROP_BUS_ADDRESS:
-    s.bus_address = g_value_get_string(value) ? g_value_get_string(value) : "";
-    break;
   default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    if (!setCompositorProperty(&s.compositor, pspec, value))
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
   }
   guint64 limit = s.clipboard_limit;
@@ -257,12 +243,6 @@ static void gst_vdi_wayland_src_get_property(GObject *object, guint prop_id, GVa
   const Settings &s = self->state->settings;
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-  case PROP_DISPLAY:
-    g_value_set_string(value, s.display.empty() ? nullptr : s.display.c_str());
-    break;
-  case PROP_OUTPUT:
-    g_value_set_string(value, s.output.empty() ? nullptr : s.output.c_str());
-    break;
   case PROP_SHOW_CURSOR:
     g_value_set_boolean(value, s.show_cursor);
     break;
@@ -275,14 +255,9 @@ static void gst_vdi_wayland_src_get_property(GObject *object, guint prop_id, GVa
   case PROP_CLIPBOARD_LIMIT:
     g_value_set_uint64(value, s.clipboard_limit);
     break;
-  case PROP_BACKEND:
-    g_value_set_enum(value, s.backend);
-    break;
-  case PROP_BUS_ADDRESS:
-    g_value_set_string(value, s.bus_address.empty() ? nullptr : s.bus_address.c_str());
-    break;
   default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    if (!getCompositorProperty(s.compositor, pspec, value))
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -338,16 +313,10 @@ static gboolean gst_vdi_wayland_src_start(GstBaseSrc *basesrc)
   State *st = self->state;
 
   GST_OBJECT_LOCK(self);
-  std::string display = st->settings.display;
-  std::string output = st->settings.output;
   bool show_cursor = st->settings.show_cursor;
   bool watch_clipboard = st->settings.watch_clipboard;
   guint64 clipboard_limit = st->settings.clipboard_limit;
-  CompositorRequest request;
-  request.backend = st->settings.backend;
-  request.display = display;
-  request.output = output;
-  request.bus_address = st->settings.bus_address;
+  CompositorRequest request = st->settings.compositor;
   request.show_cursor = show_cursor;
   GST_OBJECT_UNLOCK(self);
 

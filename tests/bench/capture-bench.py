@@ -19,22 +19,21 @@
 #
 #   meson devenv -C build python3 tests/bench/capture-bench.py [--rounds 3] [--seconds 8]
 
-import argparse
 import json
 import os
 import pwd
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BUILD = os.environ.get("VDI_BUILD_ROOT") or os.path.abspath(os.path.join(HERE, "..", ".."))
-TEST_USER = os.environ.get("VDI_TEST_USER", "vditest")
-TICK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+HERE, BUILD, TEST_USER, TICK = benchlib.HERE, benchlib.BUILD, benchlib.TEST_USER, benchlib.TICK
+cpu_ticks = benchlib.cpu_ticks
 
 WORKLOAD = ("videotestsrc is-live=true pattern=smpte ! "
             "video/x-raw,width=1920,height=1080,framerate=60/1 ! timeoverlay ! "
@@ -47,12 +46,6 @@ def find_bench_pipeline():
         if os.path.exists(cand):
             return cand
     sys.exit("vdi-bench-pipeline not found: build the project first (./scripts/build)")
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 def as_user(runtime_dir, env, argv):
@@ -163,19 +156,14 @@ def run_wf_recorder(sway, warmup, seconds, extra):
 
 
 def summarize(name, runs, baseline=None):
-    med = lambda k: statistics.median(r[k] for r in runs)
-    row = {"name": name, "fps": med("fps"), "cpu": med("cpu"), "compositor_cpu": med("compositor_cpu")}
+    row = {"name": name, **{k: benchlib.median(runs, k) for k in ("fps", "cpu", "compositor_cpu")}}
     if baseline:
         row["cpu_ratio"] = row["cpu"] / baseline["cpu"] if baseline["cpu"] else float("nan")
     return row
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--seconds", type=float, default=8)
-    ap.add_argument("--warmup", type=float, default=2)
-    args = ap.parse_args()
+    args = benchlib.rounds_parser().parse_args()
 
     bench = find_bench_pipeline()
     sway = Sway(1920, 1080)

@@ -16,20 +16,21 @@
 #
 #   meson devenv -C build python3 tests/bench/compositor-bench.py [--rounds 3] [--seconds 8]
 
-import argparse
 import collections
 import importlib.util
 import json
 import os
 import pwd
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import benchlib  # noqa: E402
+
 _spec = importlib.util.spec_from_file_location("capture_bench", os.path.join(HERE, "capture-bench.py"))
 cb = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cb)
@@ -154,11 +155,7 @@ def measure(comp, bench, desc, warmup, seconds):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--seconds", type=float, default=8)
-    ap.add_argument("--warmup", type=float, default=2)
-    args = ap.parse_args()
+    args = benchlib.rounds_parser().parse_args()
     bench = cb.find_bench_pipeline()
 
     comps = {"sway": cb.Sway(1920, 1080), "mutter": Mutter(1920, 1080)}
@@ -189,7 +186,7 @@ def main():
         for c in comps.values():
             c.close()
 
-    med = lambda rs, k: statistics.median(r[k] for r in rs)
+    med = benchlib.median
     print(f"\n### sway vs Mutter at 1920x1080 ({args.rounds} rounds x {args.seconds:g} s, medians)\n")
     print("| phase | compositor | fps pushed | capture CPU | compositor CPU | sum | "
           "cost per frame (ms CPU) |")

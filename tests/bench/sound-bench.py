@@ -18,7 +18,6 @@
 #   ./scripts/build && python3 tests/bench/sound-bench.py [--seconds 30] [--window 20]
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -27,33 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
-BUILD = os.environ.get("VDI_BUILD_ROOT") or os.path.join(SRC, "build")
-USER = os.environ.get("VDI_TEST_USER", "vditest")
-HZ = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+HERE, SRC, BUILD, USER = benchlib.HERE, benchlib.SRC, benchlib.BUILD, benchlib.TEST_USER
+HZ = benchlib.TICK
+request, ticks = benchlib.request, benchlib.cpu_ticks
 SOUND_PROGRAMS = ("pipewire", "wireplumber", "pipewire-pulse")
 # Thread names (15 chars) of the worker's sound: element streaming threads
 # (audio-*, aac-*) and pulsesrc's PulseAudio mainloop (threaded-ml).
 SOUND_THREADS = re.compile(r"^(audio-|aac-|threaded-ml)")
-
-
-def request(method, url, auth, body=None):
-    req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
-    req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def ticks(path):
-    with open(path) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 def comm(path):
@@ -114,10 +97,8 @@ def main():
     with open(os.path.join(HERE, "beeper.py")) as f, open(beeper, "w") as out:
         out.write(f.read())
     os.chmod(beeper, 0o755)
-    hashed = subprocess.run([f"{BUILD}/orchestrator/vdid", "hash-password", "pw"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    env = dict(os.environ, GST_PLUGIN_PATH=f"{BUILD}/plugins/wayland:{BUILD}/plugins/session",
-               VDID_WEB_ROOT=f"{BUILD}/web/app")
+    hashed = benchlib.hash_password("pw")
+    env = benchlib.vdid_env(VDID_WEB_ROOT=f"{BUILD}/web/app")
     auth = f"{USER}:pw"
 
     def start_vdid(audio):
@@ -126,20 +107,13 @@ def main():
             f.write(f"[server]\nsrt-listen=127.0.0.1:0\n[users]\n{USER}={hashed}\n"
                     f"[sessions]\nwidth=1280\nheight=720\nfps=30\nidle-timeout=0\n"
                     f"audio={'true' if audio else 'false'}\nruntime-dir={tmp}/run-{audio}\n")
-        proc = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", conf, "--listen",
-                                 "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, env=env)
-        for line in proc.stdout:
-            m = re.search(r"listening on (http://\S+)/$", line.strip())
-            if m:
-                return proc, m.group(1), f"{tmp}/run-{audio}"
-        sys.exit("vdid did not start")
+        proc, base = benchlib.start_vdid(conf, env)
+        return proc, base, f"{tmp}/run-{audio}"
 
     def create(base, apps):
         body = json.dumps({"apps": apps}) if apps else "{}"
         sid = json.loads(request("POST", f"{base}/api/v1/sessions", auth, body)[1])["id"]
-        while json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])["state"] == "starting":
-            time.sleep(0.05)
+        benchlib.wait_started(base, sid, auth)
         return sid
 
     def cpu(dir_, app_comm=None):

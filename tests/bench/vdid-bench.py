@@ -19,7 +19,6 @@
 #                                           --pool-starts 0 skip parts 2 and 1b)
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -30,22 +29,12 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
-BUILD = os.environ.get("VDI_BUILD_ROOT") or os.path.join(SRC, "build")
-USER = os.environ.get("VDI_TEST_USER", "vditest")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
-
-def request(method, url, auth, body=None):
-    req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
-    req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+SRC, BUILD, USER = benchlib.SRC, benchlib.BUILD, benchlib.TEST_USER
+request = benchlib.request
 
 
 def main():
@@ -61,25 +50,16 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="vdid-bench-")
     os.chmod(tmp, 0o755)
-    hashed = subprocess.run([f"{BUILD}/orchestrator/vdid", "hash-password", "pw"],
-                            capture_output=True, text=True, check=True).stdout.strip()
+    hashed = benchlib.hash_password("pw")
     conf = os.path.join(tmp, "vdid.conf")
     with open(conf, "w") as f:
         f.write(f"[users]\n{USER}={hashed}\n[sessions]\nwidth=1280\nheight=720\nfps=30\n"
                 f"max-sessions={args.idle + 2}\nmax-sessions-per-user={args.idle + 2}\n"
                 f"idle-timeout=0\nruntime-dir={tmp}/run\ncompositor={args.compositor}\n")
-    env = dict(os.environ, GST_PLUGIN_PATH=f"{BUILD}/plugins/wayland:{BUILD}/plugins/session",
-               GST_VDI_WEB_ROOT=f"{BUILD}/web", VDID_WEB_ROOT=f"{BUILD}/web")
+    env = benchlib.vdid_env(GST_VDI_WEB_ROOT=f"{BUILD}/web", VDID_WEB_ROOT=f"{BUILD}/web")
 
     def start_vdid(config):
-        proc = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", config, "--listen",
-                                 "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, env=env)
-        for line in proc.stdout:
-            m = re.search(r"listening on (http://\S+)/$", line.strip())
-            if m:
-                return proc, m.group(1)
-        sys.exit("vdid did not start")
+        return benchlib.start_vdid(config, env)
 
     vdid, base = start_vdid(conf)
     auth = f"{USER}:pw"
@@ -105,8 +85,7 @@ def main():
             t0 = time.monotonic()
             status, body = request("POST", f"{base}/api/v1/sessions", auth, "{}")
             sid = json.loads(body)["id"]
-            while json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])["state"] == "starting":
-                time.sleep(0.01)
+            benchlib.wait_started(base, sid, auth, poll=0.01)
             out["running_ms"].append((time.monotonic() - t0) * 1000)
             out["first_frame_ms"].append(first_frame(base, sid))
             request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
@@ -120,8 +99,7 @@ def main():
         for _ in range(args.idle):
             ids.append(json.loads(request("POST", f"{base}/api/v1/sessions", auth, "{}")[1])["id"])
         for sid in ids:
-            while json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])["state"] == "starting":
-                time.sleep(0.05)
+            benchlib.wait_started(base, sid, auth)
         time.sleep(5)
 
         def scrape():

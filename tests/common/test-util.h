@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <dirent.h>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -47,6 +48,29 @@ bool eventually(std::chrono::milliseconds timeout, Pred pred,
       return false;
     std::this_thread::sleep_for(poll);
   }
+}
+
+/* Number of open file descriptors of this process. */
+inline int openFds()
+{
+  int n = 0;
+  if (DIR *d = opendir("/proc/self/fd")) {
+    while (readdir(d))
+      n++;
+    closedir(d);
+  }
+  return n - 3; /* ".", ".." and the DIR's own fd */
+}
+
+/* Resident set size of this process in kB. */
+inline long rssKb()
+{
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stol(line.substr(6));
+  return -1;
 }
 } // namespace vdi::test
 

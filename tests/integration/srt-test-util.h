@@ -176,29 +176,6 @@ inline std::vector<Rgb> ffmpegFrames(const std::string &url, int frames,
   return colors;
 }
 
-/* Number of open file descriptors of this process. */
-inline int openFds()
-{
-  int n = 0;
-  if (DIR *d = opendir("/proc/self/fd")) {
-    while (readdir(d))
-      n++;
-    closedir(d);
-  }
-  return n - 3; /* ".", ".." and the DIR's own fd */
-}
-
-/* Resident set size of this process in kB. */
-inline long rssKb()
-{
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stol(line.substr(6));
-  return -1;
-}
-
 /* A libsrt caller, as a test client. */
 class SrtCaller
 {

@@ -14,6 +14,7 @@
  */
 
 #include "gst-util.h"
+#include "json-doc.h"
 #include "sway-session.h"
 #include "test-util.h"
 #include "vdid-fixture.h"
@@ -63,20 +64,6 @@ std::string waitEvent(Process &p, const std::string &name, std::chrono::millisec
   }
   return "";
 }
-
-struct Json {
-  JsonParser *parser = json_parser_new();
-  JsonObject *root = nullptr;
-  explicit Json(const std::string &text)
-  {
-    if (!text.empty() && json_parser_load_from_data(parser, text.c_str(), -1, nullptr) &&
-        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
-      root = json_node_get_object(json_parser_get_root(parser));
-  }
-  ~Json() { g_object_unref(parser); }
-  Json(const Json &) = delete;
-  Json &operator=(const Json &) = delete;
-};
 
 /* The first producer the page saw: its meta as an object. */
 JsonObject *producerMeta(JsonObject *state)
@@ -141,7 +128,7 @@ TEST_CASE("gstwebrtc-api plays the element in both offer modes and drives a Wayl
   REQUIRE(port > 0);
 
   auto b = gstwebrtcApi("ws://127.0.0.1:" + std::to_string(port) + "/signalling", mode);
-  Json ready(waitEvent(*b, "ready", 60000ms));
+  JsonDoc ready(waitEvent(*b, "ready", 60000ms));
   REQUIRE(ready.root);
   /* Ready at all means: the client saw its own peerStatusChanged, listed
    * the producer and got a stream and a remote controller. */
@@ -272,7 +259,7 @@ TEST_CASE("gstwebrtc-api drives a vdid session's Wayland client through its shar
   std::string ws = v.vdid->base + "/api/v1/sessions/" + id + "/signalling?token=" + token;
   ws.replace(0, 4, "ws");
   auto b = gstwebrtcApi(ws, mode);
-  Json ready(waitEvent(*b, "ready", 60000ms));
+  JsonDoc ready(waitEvent(*b, "ready", 60000ms));
   REQUIRE(ready.root);
   CHECK(json_array_get_length(json_object_get_array_member(ready.root, "errors")) == 0);
   CHECK(json_object_get_boolean_member_with_default(ready.root, "controller", FALSE));
@@ -329,7 +316,7 @@ TEST_CASE("a WHEP client and hls.js on an allowed origin play a vdid session, ot
   if (line->rfind("skip ", 0) == 0)
     VDI_SKIP(line->substr(5));
   INFO(*line);
-  Json r(line->substr(7));
+  JsonDoc r(line->substr(7));
   REQUIRE(r.root);
   REQUIRE_FALSE(json_object_has_member(r.root, "error"));
   CHECK(json_object_get_int_member_with_default(r.root, "api", 0) == 200);
