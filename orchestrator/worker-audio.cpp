@@ -138,7 +138,10 @@ void captureFailed(Audio &a, const std::string &reason)
   if (!silence)
     return;
   gst_util_set_object_arg(G_OBJECT(silence), "wave", "silence");
-  g_object_set(silence, "is-live", TRUE, "samplesperbuffer", 480, nullptr);
+  /* Timestamped with the running time it is made at: its own sample count
+   * would start at 0, minutes behind the video, and the HLS/SRT muxers,
+   * which order by time, would hold the video back for ever. */
+  g_object_set(silence, "is-live", TRUE, "samplesperbuffer", 480, "do-timestamp", TRUE, nullptr);
   gst_bin_add(GST_BIN(a.pipeline), silence);
   if (!gst_element_link(silence, a.caps) || !gst_element_sync_state_with_parent(silence))
     g_warning("cannot start the silence that replaces the sound");
