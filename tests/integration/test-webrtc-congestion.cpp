@@ -145,7 +145,7 @@ TEST_CASE("on a 2 Mbit/s link the stream adapts below it in 5 s and recovers whe
   /* Lifted. */
   REQUIRE(link.shape(0));
   double liftedAt = now();
-  sampleFor(12);
+  sampleFor(15);
 
   for (const auto &s : samples)
     std::cout << "sample t=" << s.seconds << " sent=" << s.row.sentKbps
@@ -161,8 +161,12 @@ TEST_CASE("on a 2 Mbit/s link the stream adapts below it in 5 s and recovers whe
       convergedAt = s.seconds;
   CHECK(convergedAt >= 0);
   CHECK(convergedAt - shapedAt <= 5.0);
+  /* The estimate stays below the link; what is sent (RTP with its
+   * headers, retransmissions, and what the bucket then drops) hovers at
+   * it, never far above: no runaway. */
+  CHECK(median(window(shapedAt + 5, liftedAt, &ViewerStatsRow::targetKbps)) < 2000);
   double shapedSent = median(window(shapedAt + 5, liftedAt, &ViewerStatsRow::sentKbps));
-  CHECK(shapedSent < 2000);
+  CHECK(shapedSent < 2300);
   CHECK(shapedSent > 600);
   /* No queue that grows without bound: the token bucket holds at most
    * 100 ms, so the round trip stays bounded. (Issue 15's target, p95
@@ -170,10 +174,14 @@ TEST_CASE("on a 2 Mbit/s link the stream adapts below it in 5 s and recovers whe
    * trip median is 110-146 ms here, see docs/benchmarks.md.) */
   double shapedRtt = median(window(shapedAt + 5, liftedAt, &ViewerStatsRow::rttMs));
   CHECK(shapedRtt < 200);
-  /* Back toward the maximum within 10 s of the limit going. */
-  auto after = window(liftedAt, liftedAt + 10, &ViewerStatsRow::targetKbps);
-  double best = after.empty() ? 0 : *std::max_element(after.begin(), after.end());
-  CHECK(best >= 4000);
+  /* Back toward the maximum when the limit goes: well above the old link
+   * within 10 s, near the maximum within 15 s. */
+  auto best = [&](double seconds) {
+    auto v = window(liftedAt, liftedAt + seconds, &ViewerStatsRow::targetKbps);
+    return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+  };
+  CHECK(best(10) >= 3000);
+  CHECK(best(15) >= 5000);
 }
 
 TEST_CASE("a view-only viewer on a slow link does not drag the encoder down for the controller",
