@@ -46,7 +46,6 @@ namespace {
 
 struct ProbeData {
   std::shared_ptr<RtxBudget> budget;
-  GstElement *rtx; /* not a ref: the probe lives on its pad */
   std::mutex lock; /* the streaming thread and rtprtxsend's own push here */
   std::set<guint> pts;
 };
@@ -68,7 +67,7 @@ std::set<guint> rtxPayloadTypes(GstElement *rtx)
   return out;
 }
 
-GstPadProbeReturn onRtxOut(GstPad *, GstPadProbeInfo *info, gpointer data)
+GstPadProbeReturn onRtxOut(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   auto *d = static_cast<ProbeData *>(data);
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
@@ -80,8 +79,12 @@ GstPadProbeReturn onRtxOut(GstPad *, GstPadProbeInfo *info, gpointer data)
   {
     /* The map is set at negotiation: read it once it is there. */
     std::lock_guard<std::mutex> l(d->lock);
+    /* The element through its pad: in a teardown the pad may outlive it. */
     if (d->pts.empty())
-      d->pts = rtxPayloadTypes(d->rtx);
+      if (GstElement *rtx = gst_pad_get_parent_element(pad)) {
+        d->pts = rtxPayloadTypes(rtx);
+        gst_object_unref(rtx);
+      }
     if (!d->pts.count(pt))
       return GST_PAD_PROBE_OK;
   }
@@ -100,8 +103,7 @@ void onDeepElementAdded(GstBin *, GstBin *, GstElement *element, gpointer data)
   g_autoptr(GstPad) src = gst_element_get_static_pad(element, "src");
   if (!src)
     return;
-  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, onRtxOut,
-                    new ProbeData{budget, element, {}, {}},
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, onRtxOut, new ProbeData{budget, {}, {}},
                     [](gpointer p) { delete static_cast<ProbeData *>(p); });
   GST_DEBUG_OBJECT(element, "retransmissions bounded (%u ms history)", RtxBudget::kHistoryMs);
 }
