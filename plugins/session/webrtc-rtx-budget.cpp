@@ -35,7 +35,6 @@ bool RtxBudget::admit(size_t bytes, int64_t nowUs)
     tokens_ = capacity;
   lastUs_ = nowUs;
   if (tokens_ < double(bytes)) {
-    dropped_++;
     return false;
   }
   tokens_ -= double(bytes);
@@ -48,6 +47,7 @@ struct ProbeData {
   std::shared_ptr<RtxBudget> budget;
   std::mutex lock; /* the streaming thread and rtprtxsend's own push here */
   std::set<guint> pts;
+  int64_t readUs = 0; /* when the map was last read (while still empty) */
 };
 
 /* The retransmission payload types of @rtx (values of payload-type-map). */
@@ -80,11 +80,17 @@ GstPadProbeReturn onRtxOut(GstPad *pad, GstPadProbeInfo *info, gpointer data)
     /* The map is set at negotiation: read it once it is there. */
     std::lock_guard<std::mutex> l(d->lock);
     /* The element through its pad: in a teardown the pad may outlive it. */
-    if (d->pts.empty())
+    if (d->pts.empty()) {
+      /* Every packet passes here: read the map at most once a second. */
+      int64_t now = g_get_monotonic_time();
+      if (now - d->readUs < G_USEC_PER_SEC)
+        return GST_PAD_PROBE_OK;
+      d->readUs = now;
       if (GstElement *rtx = gst_pad_get_parent_element(pad)) {
         d->pts = rtxPayloadTypes(rtx);
         gst_object_unref(rtx);
       }
+    }
     if (!d->pts.count(pt))
       return GST_PAD_PROBE_OK;
   }
@@ -103,7 +109,7 @@ void onDeepElementAdded(GstBin *, GstBin *, GstElement *element, gpointer data)
   g_autoptr(GstPad) src = gst_element_get_static_pad(element, "src");
   if (!src)
     return;
-  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, onRtxOut, new ProbeData{budget, {}, {}},
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, onRtxOut, new ProbeData{budget, {}, {}, 0},
                     [](gpointer p) { delete static_cast<ProbeData *>(p); });
   GST_DEBUG_OBJECT(element, "retransmissions bounded (%u ms history)", RtxBudget::kHistoryMs);
 }

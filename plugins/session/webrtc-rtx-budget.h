@@ -20,7 +20,6 @@
 
 #include <gst/gst.h>
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -40,7 +39,6 @@ public:
   void setEstimate(unsigned kbps);
   /* Whether a retransmission of @bytes may go now (at @nowUs). */
   bool admit(size_t bytes, int64_t nowUs);
-  uint64_t dropped() const { return dropped_.load(); }
 
   /* Applies the budget to the rtprtxsend webrtcbin makes inside @bin. */
   static void attach(GstBin *bin, std::shared_ptr<RtxBudget> budget);
@@ -50,7 +48,6 @@ private:
   double rateBytesPerUs_ = kFloorKbps * 1000.0 / 8 / 1e6;
   double tokens_ = 0;
   int64_t lastUs_ = 0;
-  std::atomic<uint64_t> dropped_{0};
 };
 
 } // namespace vdi::webrtc

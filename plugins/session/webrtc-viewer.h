@@ -113,7 +113,6 @@ public:
   void requestStats();
   /* The viewer's bitrate estimate (kbit/s): its retransmission budget. */
   void setEstimate(unsigned kbps) { rtx_->setEstimate(kbps); }
-  uint64_t retransmissionsDropped() const { return rtx_->dropped(); }
   /* The viewer's role changed: its microphone is heard or dropped. */
   void setMicrophoneAllowed(bool allowed);
   /* Frames (access units) handed to this viewer's payloader so far. */
