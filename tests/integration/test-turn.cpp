@@ -38,11 +38,8 @@ std::string webrtcConfig(const Coturn &turn, const std::string &secret,
 /* A running session with a terminal in it (something to look at). */
 std::string startSession(SessionVdid &v, Client &c)
 {
-  Response r =
-    c.request("POST", v.vdid->base + "/api/v1/sessions", R"({"apps":[["foot"]]})", v.owner);
-  REQUIRE(r.status == 201);
-  std::string id = member(r.body, "id");
-  REQUIRE(waitState(c, v.vdid->base + "/api/v1/sessions/" + id, v.owner) == "running");
+  std::string id;
+  startStreamingSession(v, c, &id, R"({"apps":[["foot"]]})");
   return id;
 }
 
