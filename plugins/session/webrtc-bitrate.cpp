@@ -55,34 +55,62 @@ void BitrateController::updateLossRtt(Viewer &v, const Feedback &fb) const
     v.estimate *= kRttBackoff;
 }
 
+/* Whether the round trip (RTCP) shows a standing queue: well above the
+ * lowest of the recent ones (the path's own delay). */
+bool BitrateController::queueDelayHigh(Viewer &v, double rttSeconds)
+{
+  double rtt = sane(rttSeconds, 0, 60) * 1000;
+  /* A receiver report that has not changed says nothing new (the stats
+   * repeat the last one until the next arrives). */
+  if (rtt <= 0 || (!v.rtts.empty() && rtt == v.rtts.back()))
+    return false;
+  v.rtts.push_back(rtt);
+  if (v.rtts.size() > kRttBaselineReports)
+    v.rtts.pop_front();
+  return rtt > *std::min_element(v.rtts.begin(), v.rtts.end()) + kQueueDelayHighMs;
+}
+
 /* GCC's delay-based controller, on rtpsession's TWCC window: a queue is
- * building when less arrives than was sent, or the delay between packet
- * groups keeps growing. Then go below what arrived (the link's rate, not
- * our guess of it); otherwise probe upwards, slowly near the rate where a
- * queue built last time and fast away from it. */
+ * building when less arrives than was sent, the delay between packet
+ * groups keeps growing, or the round trip stands well above its floor.
+ * Then go below what arrived (the link's rate, not our guess of it), come
+ * back just below that rate in small steps and stay there a while (no
+ * queue: the latency a user feels), then probe it slowly; far from it, or
+ * once more arrives than ever did, probe fast. */
 void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
 {
   double sent = sane(fb.sentKbps, 0, 1e7), recv = sane(fb.recvKbps, 0, 1e7);
   double loss = sane(fb.twccLoss, 0, 1);
   double gradient = sane(fb.delayGradientMs, -1e4, 1e4);
   bool queueing = sent > 0 && recv < sent * (1.0 - kQueueGap);
-  if ((queueing || gradient > kDelayGradientHighMs) && recv > 0) {
+  bool standing = queueDelayHigh(v, fb.rttSeconds);
+  if ((queueing || standing || gradient > kDelayGradientHighMs) && recv > 0) {
     v.estimate = std::min(v.estimate, recv * kOveruseDecrease);
     v.congestionKbps = recv;
-    v.nearReports = 0;
+    v.holdReports = v.nearReports = 0;
   } else if (loss > kLossHigh) {
     v.estimate *= 1.0 - 0.5 * loss;
   } else if (loss < kLossLow) {
     /* More arrives than ever did when it queued: the link has grown. */
     if (v.congestionKbps > 0 && recv > v.congestionKbps * kGrown)
       v.congestionKbps = 0;
-    /* Near the rate that queued, a few cautious steps; if none queues,
-     * the link has grown: probe fast again. */
-    bool near =
-      v.congestionKbps > 0 && v.estimate < v.congestionKbps * kNear && v.nearReports < kNearReports;
-    if (near)
-      v.nearReports++;
-    double next = v.estimate * (near ? kIncreaseNear : kIncreaseFast);
+    double next;
+    double hold = v.congestionKbps * kHold;
+    /* (The estimate is whole kbit/s: "at hold" within one.) */
+    if (v.congestionKbps > 0 && v.estimate < hold - 1) {
+      next = std::min(hold, v.estimate + v.congestionKbps * kHoldStep);
+    } else if (v.congestionKbps > 0 && v.holdReports < kHoldReports) {
+      v.holdReports++;
+      next = v.estimate;
+    } else {
+      /* Near the rate that queued, a few cautious steps; if none queues,
+       * the link has grown: probe fast again. */
+      bool near = v.congestionKbps > 0 && v.estimate < v.congestionKbps * kNear &&
+                  v.nearReports < kNearReports;
+      if (near)
+        v.nearReports++;
+      next = v.estimate * (near ? kIncreaseNear : kIncreaseFast);
+    }
     /* Sending less than the estimate (a still screen) proves nothing about
      * the link: do not climb past what actually arrives. */
     if (recv > 0)

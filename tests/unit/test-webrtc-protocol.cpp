@@ -157,6 +157,56 @@ TEST_CASE("a queue seen in TWCC feedback takes the estimate below the link, then
   CHECK(c.estimate("a") == 8000);
 }
 
+TEST_CASE("after a queue the estimate comes back just below the rate that queued and holds",
+          "[webrtc-bitrate]")
+{
+  BitrateController c(300, 8000);
+  c.addViewer("a", 4000);
+  c.update("a", twcc(4000, 2000));
+  CHECK(c.estimate("a") == 1700);
+  /* Additive steps of 4 % of the queued rate up to 95 % of it: never a
+   * multiplicative jump past the link while it stays. */
+  std::vector<unsigned> path;
+  for (int s = 0; s < 4; s++) {
+    double sent = c.estimate("a");
+    path.push_back(c.update("a", twcc(sent, sent)));
+  }
+  CHECK(path[0] == 1780);
+  CHECK(path[1] == 1860);
+  CHECK(path[2] == 1900); /* 0.95 x 2000 */
+  CHECK(path[3] == 1900); /* held one report */
+  /* Then one cautious probe above it. */
+  double sent = c.estimate("a");
+  CHECK(c.update("a", twcc(sent, sent)) == 1995);
+}
+
+TEST_CASE("a fresh round trip far above its recent floor is a standing queue; a stale one is not",
+          "[webrtc-bitrate]")
+{
+  BitrateController c(300, 8000);
+  c.addViewer("a", 2000);
+  auto withRtt = [](double sent, double recv, double rttMs) {
+    Feedback f = twcc(sent, recv);
+    f.rttSeconds = rttMs / 1000;
+    return f;
+  };
+  /* Rates that match (the bucket still carries all), round trip at its
+   * floor: probe. */
+  CHECK(c.update("a", withRtt(2000, 2000, 2)) > 2000);
+  unsigned before = c.estimate("a");
+  /* The round trip 60 ms above the floor: a queue stands; go below what
+   * arrives although nothing is lost yet. */
+  CHECK(c.update("a", withRtt(before, before, 62)) ==
+        unsigned(before * BitrateController::kOveruseDecrease));
+  /* The same receiver report again (no new one came) is not a second
+   * overuse: the estimate climbs back instead of sinking further. */
+  unsigned after = c.estimate("a");
+  CHECK(c.update("a", withRtt(after, after, 62)) > after);
+  /* Within 40 ms of the floor: no queue. */
+  unsigned now = c.estimate("a");
+  CHECK(c.update("a", withRtt(now, now, 30)) > now);
+}
+
 TEST_CASE("a still screen does not let the estimate run away from what arrives", "[webrtc-bitrate]")
 {
   BitrateController c(300, 8000);
