@@ -5,7 +5,8 @@
 // line per press:
 //   press I SEND_MS SEEN_MS PRESENTED_MS   (epoch milliseconds, page clock)
 // SEEN = the rVFC callback that showed the new colour, PRESENTED = that
-// frame's metadata.presentationTime.
+// frame's metadata.presentationTime. A press whose flip is not seen within
+// 3 s prints `miss I SEND_MS`.
 import { launch, unavailableReason } from '../browser/chromium.mjs';
 
 const [base, countArg, mode] = process.argv.slice(2);
@@ -56,7 +57,7 @@ try {
   await page.evaluate(() => window.vdi.connect());
   await page.waitForFunction(() => window.vdi.state.framesPresented > 5 && window.vdi.state.input, null, { timeout: 30000 });
   page.on('console', (m) => {
-    if (m.text().startsWith('press ')) console.log(m.text());
+    if (m.text().startsWith('press ') || m.text().startsWith('miss ')) console.log(m.text());
   });
   const result = await page.evaluate(async (count) => {
     const v = document.getElementById('video');
@@ -88,6 +89,7 @@ try {
       });
       if (!seen) {
         misses++;
+        console.log(`miss ${i} ${epoch(t0).toFixed(3)}`);
         continue;
       }
       console.log(`press ${i} ${epoch(t0).toFixed(3)} ${epoch(seen.now).toFixed(3)} ${epoch(seen.presented).toFixed(3)}`);

@@ -10,8 +10,9 @@
  * behind a veth pair whose server-to-viewer direction goes through a Linux
  * token bucket (tbf). vdiwebrtcsink negotiates transport-wide CC with it;
  * the delay-based estimate must take the encoder below a 2 Mbit/s link
- * within 5 s, and back up when the limit is lifted; a slow view-only
- * viewer must not drag the controller's stream down.
+ * within 5 s, and back up when the limit is lifted; once adapted, a key
+ * press must show in the viewer within 150 ms (p95: no standing queue); a
+ * slow view-only viewer must not drag the controller's stream down.
  */
 
 #include "shaped-link.h"
@@ -22,6 +23,7 @@
 #include <gst/gst.h>
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 #include <vector>
 
@@ -52,11 +54,13 @@ unsigned encoderKbps(GstElement *pipeline)
 class ShapedStream
 {
 public:
-  ShapedStream(const ShapedLink &link, unsigned kbps, const std::string &sinkProps) : link_(link)
+  ShapedStream(const ShapedLink &link, unsigned kbps, const std::string &sinkProps,
+               bool flipSquare = false)
+    : link_(link)
   {
     std::string error;
     pipeline_ = noisePipeline(link.hostAddress(), kbps, sinkProps,
-                              std::string(g_getenv("VDI_BUILD_ROOT")) + "/web", &error);
+                              std::string(g_getenv("VDI_BUILD_ROOT")) + "/web", &error, flipSquare);
     INFO(error);
     REQUIRE(pipeline_);
     sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
@@ -84,6 +88,15 @@ public:
     REQUIRE(played);
     INFO(*played);
     REQUIRE(played->find("\"error\"") == std::string::npos);
+  }
+  /* A viewer behind the link that keeps pressing keys and timing their
+   * flips (tests/bench/webrtc-latency.mjs); its lines are read by the test. */
+  Process &addPressingViewer(int presses)
+  {
+    viewers_.push_back(std::make_unique<Process>(link_.run(
+      {"node", std::string(g_getenv("VDI_SOURCE_ROOT")) + "/tests/bench/webrtc-latency.mjs", base_,
+       std::to_string(presses)})));
+    return *viewers_.back();
   }
   GstElement *pipeline() const { return pipeline_; }
   GstElement *sink() const { return sink_; }
@@ -183,6 +196,92 @@ TEST_CASE("on a 2 Mbit/s link the stream adapts below it in 5 s and recovers whe
   };
   CHECK(best(10) >= 3000);
   CHECK(best(15) >= 5000);
+}
+
+namespace {
+struct PressFigures {
+  std::vector<double> latencies; /* sorted, ms */
+  int misses = 0;
+  double pct(double p) const
+  {
+    return latencies.empty()
+             ? -1
+             : latencies[std::min(latencies.size() - 1, size_t(p * double(latencies.size())))];
+  }
+};
+
+/* @count presses of @page sent after @fromMs (epoch ms, the page's clock);
+ * @tick runs at least every 500 ms meanwhile. */
+PressFigures presses(
+  Process &page, size_t count, const std::function<double()> &fromMs,
+  const std::function<void()> &tick = [] {})
+{
+  PressFigures f;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (f.latencies.size() + f.misses < count && std::chrono::steady_clock::now() < deadline) {
+    auto line = page.readLine(500ms);
+    tick();
+    if (!line)
+      continue;
+    INFO(*line);
+    REQUIRE(line->rfind("done ", 0) != 0); /* the page ended early: error or skip */
+    PressResult press;
+    double from = fromMs();
+    if (!parsePressLine(*line, &press) || from < 0 || press.sentMs < from)
+      continue;
+    if (press.latencyMs < 0)
+      f.misses++;
+    else
+      f.latencies.push_back(press.latencyMs);
+  }
+  std::sort(f.latencies.begin(), f.latencies.end());
+  return f;
+}
+} // namespace
+
+TEST_CASE("on a 2 Mbit/s link key presses stay interactive once the stream adapted",
+          "[webrtc][congestion][browser][latency]")
+{
+  REQUIRE_BROWSER();
+  REQUIRE_SHAPED_LINK();
+  ShapedLink link;
+  REQUIRE(link.ok());
+  ShapedStream stream(link, 6000, "min-bitrate=300 max-bitrate=6000", true);
+  Process &page = stream.addPressingViewer(100000);
+  auto nowMs = [] { return g_get_real_time() / 1000.0; };
+
+  /* The same presses on the open link first: what this machine gives
+   * now, the reference (it is shared and its load moves the figures). */
+  double start = nowMs();
+  PressFigures open = presses(page, 40, [&] { return start; });
+  /* 2 Mbit/s, 100 ms of queue; the stream runs at 6 Mbit/s. Presses from
+   * 3 s after the estimate went below the link (the queue the step built
+   * has drained by then). */
+  REQUIRE(link.shape(2000, 100));
+  double convergedMs = -1;
+  PressFigures shaped = presses(
+    page, 60, [&] { return convergedMs < 0 ? -1 : convergedMs + 3000; },
+    [&] {
+      if (convergedMs < 0)
+        for (const auto &r : viewerStatsRows(stream.sink()))
+          if (r.targetKbps > 0 && r.targetKbps < 2000)
+            convergedMs = nowMs();
+    });
+  REQUIRE(convergedMs > 0);
+  std::cout << "input-to-photon open link: median " << open.pct(0.5) << " ms, p95 "
+            << open.pct(0.95) << " ms, misses " << open.misses << "; on 2 Mbit/s: median "
+            << shaped.pct(0.5) << " ms, p95 " << shaped.pct(0.95) << " ms, misses " << shaped.misses
+            << "\n";
+  REQUIRE(open.latencies.size() >= 35);
+  REQUIRE(shaped.latencies.size() >= 55);
+  /* No standing queue: the narrow link adds at most 60 ms to the median
+   * of the open one, and at most 150 ms to its p95 (issue 15's absolute
+   * target, p95 <= 150 ms, is reported in docs/benchmarks.md: on a loaded
+   * machine the open link alone can miss it). A lost frame may freeze the
+   * picture until the next keyframe (a miss: 3 s); one is tolerated. */
+  CHECK(shaped.pct(0.5) <= open.pct(0.5) + 60);
+  CHECK(shaped.pct(0.95) <= open.pct(0.95) + 150);
+  CHECK(shaped.misses <= 1);
 }
 
 TEST_CASE("a view-only viewer on a slow link does not drag the encoder down for the controller",
