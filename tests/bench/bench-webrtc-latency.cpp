@@ -23,7 +23,12 @@
  *   encode   -> x264enc outputs that frame (videoconvert + x264)
  *   deliver  -> the page sees it (RTP, DTLS/SRTP, jitter buffer, decode, present)
  *
- *   bench-webrtc-latency [PRESSES] [WIDTH] [HEIGHT] [FPS]   (default 200 1920 1080 60)
+ *   bench-webrtc-latency [PRESSES] [WIDTH] [HEIGHT] [FPS] [press|join] [sway|mutter]
+ *                                                   (default 200 1920 1080 60 press sway)
+ *
+ * With `mutter` the desktop is a headless Mutter instead (capture through
+ * ScreenCast/PipeWire, input through RemoteDesktop: vdiwaylandsrc's mutter
+ * backend), the same client and page.
  *
  * With `join` as the fifth argument it measures instead, PRESSES times,
  * the time from a viewer's connect() (WebSocket, signalling, ICE, DTLS,
@@ -32,6 +37,7 @@
  * on join can produce the picture).
  */
 
+#include "mutter-compositor.h"
 #include "sway-session.h"
 
 #include <gst/gst.h>
@@ -126,27 +132,45 @@ int main(int argc, char **argv)
   int height = argc > 3 ? atoi(argv[3]) : 1080;
   int fps = argc > 4 ? atoi(argv[4]) : 60;
   bool join = argc > 5 && std::string(argv[5]) == "join";
+  bool mutter = argc > 6 && std::string(argv[6]) == "mutter";
   if (!g_getenv("VDI_TEST_CLIENT_DIR"))
     g_setenv("VDI_TEST_CLIENT_DIR", VDI_TESTS_BUILD_DIR, TRUE);
-  std::string why = SwaySession::unavailableReason();
+  std::string why =
+    mutter ? vdi::test::MutterCompositor::unavailableReason() : SwaySession::unavailableReason();
   if (!why.empty()) {
     fprintf(stderr, "cannot run: %s\n", why.c_str());
     return 77;
   }
 
-  SwaySession::Options opt;
-  opt.width = width;
-  opt.height = height;
-  SwaySession sway(opt);
-  auto client =
-    sway.spawnClient({vdi::test::helperPath("vdi-input-client"), "--flip", "--timestamps"});
+  /* One of the two desktops, the flip client on it. */
+  std::unique_ptr<SwaySession> sway;
+  std::unique_ptr<vdi::test::MutterCompositor> gnome;
+  std::unique_ptr<Process> client;
+  std::string target;
+  std::vector<std::string> clientArgv = {vdi::test::helperPath("vdi-input-client"), "--flip",
+                                         "--timestamps"};
+  if (mutter) {
+    vdi::test::MutterCompositor::Options opt;
+    opt.width = width;
+    opt.height = height;
+    gnome = std::make_unique<vdi::test::MutterCompositor>(opt);
+    client = gnome->spawnClient(clientArgv);
+    target = gnome->elementProperties();
+  } else {
+    SwaySession::Options opt;
+    opt.width = width;
+    opt.height = height;
+    sway = std::make_unique<SwaySession>(opt);
+    client = sway->spawnClient(clientArgv);
+    target = "display=\"" + sway->display() + "\"";
+  }
   if (!client->waitFor("configured", 15000ms)) {
     fprintf(stderr, "vdi-input-client did not start\n");
     return 1;
   }
 
   std::ostringstream desc;
-  desc << "vdiwaylandsrc name=src show-cursor=false display=\"" << sway.display() << "\" "
+  desc << "vdiwaylandsrc name=src show-cursor=false " << target << " "
        << "! video/x-raw,framerate=" << fps << "/1 ! videoconvert n-threads=2 "
        << "! x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate=8000 "
           "key-int-max=100000 "
@@ -267,8 +291,8 @@ int main(int argc, char **argv)
   auto row = [](const char *name, const Series &s) {
     printf("| %-34s | %7.1f | %7.1f | %5zu |\n", name, s.pct(0.5), s.pct(0.95), s.v.size());
   };
-  printf("input-to-photon, %dx%d@%d, x264 ultrafast zerolatency 8 Mbit/s, Chromium, loopback\n",
-         width, height, fps);
+  printf("input-to-photon, %s %dx%d@%d, x264 ultrafast zerolatency 8 Mbit/s, Chromium, loopback\n",
+         mutter ? "Mutter" : "sway", width, height, fps);
   printf("%s\n", done.c_str());
   printf("| %-34s | %7s | %7s | %5s |\n", "stage", "median", "p95", "n");
   printf("|%s|%s|%s|%s|\n", std::string(36, '-').c_str(), std::string(9, '-').c_str(),
