@@ -131,6 +131,7 @@ static void onDescriptionCreated(GstPromise *promise, gpointer data)
     GstPromise *p = gst_promise_new_with_change_func(
       onLocalDescriptionSet, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
     g_signal_emit_by_name(webrtc, "set-local-description", desc, p);
+    gst_promise_unref(p); /* webrtcbin holds its own until it replies */
   }
   if (desc)
     gst_webrtc_session_description_free(desc);
@@ -156,6 +157,7 @@ static void onRemoteDescriptionSet(GstPromise *promise, gpointer data)
     GstPromise *p = gst_promise_new_with_change_func(
       onDescriptionCreated, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
     g_signal_emit_by_name(webrtc, "create-answer", nullptr, p);
+    gst_promise_unref(p); /* webrtcbin holds its own until it replies */
   }
 }
 
@@ -172,6 +174,7 @@ static GstPadProbeReturn onCapsForAnswer(GstPad *, GstPadProbeInfo *info, gpoint
     GstPromise *p = gst_promise_new_with_change_func(
       onRemoteDescriptionSet, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
     g_signal_emit_by_name(webrtc, "set-remote-description", desc, p);
+    gst_promise_unref(p); /* webrtcbin holds its own until it replies */
   }
   if (desc)
     gst_webrtc_session_description_free(desc);
@@ -186,6 +189,7 @@ static void onNegotiationNeeded(GstElement *webrtc, gpointer data)
   GstPromise *p = gst_promise_new_with_change_func(
     onDescriptionCreated, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
   g_signal_emit_by_name(webrtc, "create-offer", nullptr, p);
+  gst_promise_unref(p); /* webrtcbin holds its own until it replies */
 }
 
 static void onIceCandidate(GstElement *, guint mline, gchar *candidate, gpointer data)
@@ -807,6 +811,7 @@ void Viewer::setRemoteDescription(const std::string &type, const std::string &sd
   GstPromise *p =
     gst_promise_new_with_change_func(onRemoteDescriptionSet, newRef(link_), freeRefNotify);
   g_signal_emit_by_name(webrtc_, "set-remote-description", desc, p);
+  gst_promise_unref(p); /* webrtcbin holds its own until it replies */
   gst_webrtc_session_description_free(desc);
 }
 
@@ -830,6 +835,7 @@ void Viewer::requestStats()
 {
   GstPromise *p = gst_promise_new_with_change_func(onStats, newRef(link_), freeRefNotify);
   g_signal_emit_by_name(webrtc_, "get-stats", nullptr, p);
+  gst_promise_unref(p); /* webrtcbin holds its own until it replies */
 }
 
 std::string Viewer::localDescription() const
