@@ -15,6 +15,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 GST_DEBUG_CATEGORY_EXTERN(gst_vdi_webrtc_sink_debug);
@@ -785,11 +786,22 @@ Viewer::~Viewer()
   if (microphone_ && microphone_->floor)
     microphone_->floor->forget(id_);
   if (link_) {
-    std::lock_guard<std::mutex> g(link_->channelLock);
-    for (GstWebRTCDataChannel *c : link_->channels)
+    /* The channels go now, while their webrtcbin is there: a 1.22 data
+     * channel keeps a plain pointer to its webrtcbin (weak only since
+     * 1.22.10) and must not outlive it in the Link, which GStreamer
+     * callbacks may hold a while longer. */
+    std::vector<GstWebRTCDataChannel *> channels;
+    {
+      std::lock_guard<std::mutex> g(link_->channelLock);
+      channels = std::exchange(link_->channels, {});
+      link_->control = nullptr;
+    }
+    for (GstWebRTCDataChannel *c : channels) {
       for (gpointer fn :
            {(gpointer)onChannelMessage, (gpointer)onChannelData, (gpointer)onChannelState})
         g_signal_handlers_disconnect_matched(c, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr, fn, nullptr);
+      g_object_unref(c);
+    }
   }
   if (webrtc_)
     g_signal_handlers_disconnect_matched(webrtc_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
