@@ -10,6 +10,11 @@
 
 namespace vdi {
 
+TeeBranch::TeeBranch()
+{
+  g_weak_ref_init(&parent_, nullptr);
+}
+
 std::unique_ptr<TeeBranch> TeeBranch::attach(GstElement *branch, const std::vector<Input> &inputs,
                                              std::string *error)
 {
@@ -26,14 +31,13 @@ std::unique_ptr<TeeBranch> TeeBranch::attach(GstElement *branch, const std::vect
     *error = "the tee is not in a bin";
     return nullptr;
   }
-  b->parent_ = GST_BIN(parent);
-  if (!gst_bin_add(b->parent_, b->bin_)) {
-    b->parent_ = nullptr;
+  if (!gst_bin_add(GST_BIN(parent), b->bin_)) {
     gst_object_unref(parent);
     *error = std::string("could not add ") + GST_OBJECT_NAME(b->bin_) + " to the pipeline";
     return nullptr;
   }
-  gst_object_unref(parent); /* the bin's parent keeps it */
+  g_weak_ref_set(&b->parent_, parent);
+  gst_object_unref(parent);
   /* Playing before data can reach it, then linked. */
   if (!gst_element_sync_state_with_parent(b->bin_)) {
     *error = std::string("could not start ") + GST_OBJECT_NAME(b->bin_);
@@ -45,7 +49,9 @@ std::unique_ptr<TeeBranch> TeeBranch::attach(GstElement *branch, const std::vect
       *error = std::string("no new pad on ") + GST_OBJECT_NAME(in.tee);
       return nullptr;
     }
-    b->links_.push_back({in.tee, teePad});
+    auto alive = std::make_unique<GWeakRef>();
+    g_weak_ref_init(alive.get(), in.tee);
+    b->links_.push_back({in.tee, std::move(alive), teePad});
     g_autoptr(GstPad) sink = gst_element_get_static_pad(b->bin_, in.pad.c_str());
     if (!sink || gst_pad_link(teePad, sink) != GST_PAD_LINK_OK) {
       *error = std::string("could not link ") + GST_OBJECT_NAME(in.tee) + " to " +
@@ -115,21 +121,32 @@ void TeeBranch::detach(std::unique_ptr<TeeBranch> branch, Defer defer)
 
 TeeBranch::~TeeBranch()
 {
-  for (const Link &l : links_) {
+  for (Link &l : links_) {
     if (GstPad *peer = gst_pad_get_peer(l.teePad)) {
       gst_pad_unlink(l.teePad, peer);
       gst_object_unref(peer);
     }
-    gst_element_release_request_pad(l.tee, l.teePad);
+    /* A tee that is gone took its request pads with it. */
+    if (auto *tee = static_cast<GstElement *>(g_weak_ref_get(l.alive.get()))) {
+      gst_element_release_request_pad(tee, l.teePad);
+      gst_object_unref(tee);
+    }
+    g_weak_ref_clear(l.alive.get());
     gst_object_unref(l.teePad);
   }
   if (bin_) {
     gst_element_set_locked_state(bin_, TRUE);
     gst_element_set_state(bin_, GST_STATE_NULL);
-    if (parent_)
-      gst_bin_remove(parent_, bin_);
+    /* Still where we put it: a pipeline that went first already let go of
+     * its children. */
+    auto *parent = static_cast<GstBin *>(g_weak_ref_get(&parent_));
+    if (parent && gst_object_has_as_parent(GST_OBJECT(bin_), GST_OBJECT(parent)))
+      gst_bin_remove(parent, bin_);
+    if (parent)
+      gst_object_unref(parent);
     gst_object_unref(bin_);
   }
+  g_weak_ref_clear(&parent_);
 }
 
 } // namespace vdi

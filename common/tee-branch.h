@@ -20,6 +20,11 @@
  * streaming thread, which would stall every other branch: it runs where the
  * caller's `defer` puts it (an event loop of the caller), or at once when
  * `defer` is empty and the caller is not a streaming thread.
+ *
+ * The branch holds only weak references on its tees and their parent: a
+ * branch may outlive the pipeline (a worker that drops its pipeline before
+ * its branches, a teardown deferred past the pipeline's end); its bin is
+ * then shut down alone and nothing is asked of the elements that are gone.
  */
 
 #pragma once
@@ -66,12 +71,13 @@ public:
   GstPad *teePad(GstElement *tee) const;
 
 private:
-  TeeBranch() = default;
+  TeeBranch();
   struct Link {
-    GstElement *tee;
-    GstPad *teePad;
+    GstElement *tee; /* for teePad() lookups only: read through `alive` */
+    std::unique_ptr<GWeakRef> alive;
+    GstPad *teePad; /* ref'd */
   };
-  GstBin *parent_ = nullptr;
+  GWeakRef parent_; /* the bin the branch was added to */
   GstElement *bin_ = nullptr;
   std::vector<Link> links_;
 };

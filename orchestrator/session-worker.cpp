@@ -26,6 +26,10 @@ namespace vdid {
 
 namespace {
 
+/* How long a worker's failure waits for the exit of a compositor that is
+ * already exiting (its reason wins; see workerGone). */
+constexpr guint kCompositorExitWaitMs = 2000;
+
 bool isLoopback(const std::string &address)
 {
   return g_str_has_prefix(address.c_str(), "127.") || address == "::1" || address == "localhost";
@@ -83,8 +87,10 @@ bool SessionManager::startWorker(Session &s, std::string *message)
   /* The registry cache stays the user's own (~/.cache/gstreamer-1.0), so
    * only the first session of a user pays for a plugin scan. */
   std::vector<std::string> env;
-  for (const char *pass :
-       {"GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0", "GST_DEBUG", "GST_PLUGIN_SYSTEM_PATH_1_0"})
+  /* G_DEBUG too: a vdid run with fatal-criticals (the tests) runs its
+   * workers so, and a critical in a session's pipeline fails it. */
+  for (const char *pass : {"GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0", "GST_DEBUG",
+                           "GST_PLUGIN_SYSTEM_PATH_1_0", "G_DEBUG"})
     if (const char *v = g_getenv(pass))
       env.push_back(std::string(pass) + "=" + v);
 
@@ -137,23 +143,40 @@ void SessionManager::workerEvent(const std::string &id, const std::string &event
     w.keyframe_requests = json_object_get_int_member_with_default(o, "keyframeRequests", 0);
     w.viewers = static_cast<unsigned>(json_object_get_int_member_with_default(o, "viewers", 0));
   } else if (event == "error") {
-    /* The worker lost its compositor: the compositor's own exit says why. */
-    if (hasExited(s->compositor))
-      return;
-    std::string reason = std::string("the session's pipeline failed: ") +
-                         json_object_get_string_member_with_default(o, "message", "");
-    stopProcesses(*s);
-    setState(*s, SessionState::Failed, reason);
+    workerGone(id, std::string("the session's pipeline failed: ") +
+                     json_object_get_string_member_with_default(o, "message", ""));
   }
 }
 
 void SessionManager::workerGone(const std::string &id, const std::string &reason)
 {
   auto s = get(id);
-  if (!s || !s->worker)
+  if (!s || !s->worker || !s->worker_status.failure.empty())
     return;
-  if (hasExited(s->compositor))
-    return; /* onCompositorExit reports the session */
+  if (isExiting(s->compositor)) {
+    /* The worker lost its compositor: the compositor's own exit says why.
+     * A killed compositor closes its sockets while it exits, so the worker
+     * may tell before the kernel lets vdid reap the compositor; its child
+     * watch (onCompositorExit) reports the session. Should that never come
+     * (an exit stuck in the kernel), the worker's reason stands. */
+    s->worker_status.failure = reason;
+    g_debug("session %s: %s while its compositor exits; waiting for that exit", id.c_str(),
+            reason.c_str());
+    g_timeout_add_full(
+      G_PRIORITY_DEFAULT, kCompositorExitWaitMs,
+      [](gpointer d) -> gboolean {
+        auto *ref = static_cast<SessionRef *>(d);
+        auto s = ref->self->get(ref->id);
+        if (s && s->worker && !s->worker_status.failure.empty()) {
+          std::string why = s->worker_status.failure;
+          ref->self->stopProcesses(*s);
+          ref->self->setState(*s, SessionState::Failed, why);
+        }
+        return G_SOURCE_REMOVE;
+      },
+      new SessionRef{this, id}, SessionRef::free);
+    return;
+  }
   stopProcesses(*s);
   setState(*s, SessionState::Failed, reason);
 }
@@ -249,6 +272,25 @@ bool hasExited(pid_t pid)
     return true;
   const char *end = strrchr(stat, ')'); /* the name may hold spaces */
   return !end || end[1] == '\0' || end[2] == 'Z' || end[2] == 'X';
+}
+
+bool isExiting(pid_t pid)
+{
+  if (pid <= 0)
+    return false;
+  if (hasExited(pid))
+    return true;
+  g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+  g_autofree char *stat = nullptr;
+  if (!g_file_get_contents(path, &stat, nullptr, nullptr))
+    return true;
+  /* After the name: state, ppid, pgrp, session, tty_nr, tpgid, flags. */
+  const char *end = strrchr(stat, ')');
+  unsigned long flags = 0;
+  if (!end || sscanf(end + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+    return false;
+  constexpr unsigned long kPfExiting = 0x4; /* PF_EXITING, include/linux/sched.h */
+  return flags & kPfExiting;
 }
 
 std::string helperPath(const char *name, const char *env_var)

@@ -39,6 +39,9 @@ class Pool;
 
 /* True once @pid is gone or a zombie (its exit watch is about to run). */
 bool hasExited(pid_t pid);
+/* True once @pid has begun to exit (the kernel is tearing it down: its
+ * sockets close now, its exit watch runs soon) or has exited. */
+bool isExiting(pid_t pid);
 /* A program installed beside vdid (vdid-worker, vdid-srt), or $@env_var. */
 std::string helperPath(const char *name, const char *env_var);
 
@@ -63,6 +66,9 @@ struct WorkerStatus {
   /* Where "send" events for each relayed peer go. The worker reports a
    * peer's id ("peer") before any "send" for it. */
   std::map<std::string, std::function<void(const std::string &message)>> peers;
+  /* Why the worker failed, while the session waits for its dying
+   * compositor's exit to name the cause instead. */
+  std::string failure;
 };
 
 struct Session {

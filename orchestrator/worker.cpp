@@ -116,6 +116,7 @@ struct Worker {
   vdid::worker::Audio audio; /* no pipeline: the session has no sound */
   /* whep-offer refs waiting for their answer, by resource (main thread). */
   std::map<std::string, gint64> whep_refs;
+  guint stdin_watch = 0, stats_timer = 0;
 };
 
 GstPadProbeReturn countEncoded(GstPad *, GstPadProbeInfo *info, gpointer data)
@@ -479,6 +480,7 @@ gboolean onStdin(gint fd, GIOCondition cond, gpointer data)
   if (n <= 0) {
     /* vdid is gone: nobody can watch this session any more. */
     g_main_loop_quit(w->loop);
+    w->stdin_watch = 0;
     return G_SOURCE_REMOVE;
   }
   buffer.append(chunk, static_cast<size_t>(n));
@@ -690,11 +692,11 @@ int main(int argc, char **argv)
     gst_object_unref(video);
   }
   w.last_time = g_get_monotonic_time();
-  g_timeout_add_seconds(2, reportStats, &w);
+  w.stats_timer = g_timeout_add_seconds(2, reportStats, &w);
 
   g_autoptr(GstBus) bus = gst_element_get_bus(w.pipeline);
   gst_bus_add_watch(bus, onBus, &w);
-  g_unix_fd_add(STDIN_FILENO, G_IO_IN, onStdin, &w);
+  w.stdin_watch = g_unix_fd_add(STDIN_FILENO, G_IO_IN, onStdin, &w);
   auto quit = [](gpointer data) -> gboolean {
     g_main_loop_quit(static_cast<GMainLoop *>(data));
     return G_SOURCE_REMOVE;
@@ -722,6 +724,17 @@ int main(int argc, char **argv)
 
   g_main_loop_run(w.loop);
   gst_element_set_state(w.pipeline, GST_STATE_NULL);
+  /* The delivery branches go while their tee and the pipeline are there,
+   * and so do the teardowns removeBranch() left on the main loop (no
+   * command or bus message is handled any more). */
+  if (w.stdin_watch)
+    g_source_remove(w.stdin_watch);
+  g_source_remove(w.stats_timer);
+  gst_bus_remove_watch(bus);
+  w.hls.reset();
+  w.srt.reset();
+  while (g_main_context_iteration(nullptr, FALSE))
+    ;
   if (!w.hls_dir.empty())
     clearHlsDir(w.hls_dir);
   gst_object_unref(w.source);

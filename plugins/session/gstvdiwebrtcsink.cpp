@@ -462,10 +462,14 @@ static GstStateChangeReturn gst_vdi_webrtc_sink_change_state(GstElement *element
       return GST_STATE_CHANGE_FAILURE;
     }
   }
-  GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  /* Viewers end before the bin takes its children down: each viewer's
+   * webrtcbin then goes through its own teardown (locked, NULL, removed),
+   * and the element's thread, which asks every viewer for statistics once
+   * a second, never asks one whose state the bin is changing under it. */
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
     self->state->core.invoke([self] { self->state->core.endAll(); });
-  else if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
     self->state->stop();
   return ret;
 }

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 GST_DEBUG_CATEGORY_EXTERN(gst_vdi_webrtc_sink_debug);
@@ -131,6 +132,7 @@ static void onDescriptionCreated(GstPromise *promise, gpointer data)
     GstPromise *p = gst_promise_new_with_change_func(
       onLocalDescriptionSet, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
     g_signal_emit_by_name(webrtc, "set-local-description", desc, p);
+    gst_promise_unref(p); /* webrtcbin holds its own until it replies */
   }
   if (desc)
     gst_webrtc_session_description_free(desc);
@@ -156,6 +158,7 @@ static void onRemoteDescriptionSet(GstPromise *promise, gpointer data)
     GstPromise *p = gst_promise_new_with_change_func(
       onDescriptionCreated, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
     g_signal_emit_by_name(webrtc, "create-answer", nullptr, p);
+    gst_promise_unref(p); /* webrtcbin holds its own until it replies */
   }
 }
 
@@ -172,6 +175,7 @@ static GstPadProbeReturn onCapsForAnswer(GstPad *, GstPadProbeInfo *info, gpoint
     GstPromise *p = gst_promise_new_with_change_func(
       onRemoteDescriptionSet, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
     g_signal_emit_by_name(webrtc, "set-remote-description", desc, p);
+    gst_promise_unref(p); /* webrtcbin holds its own until it replies */
   }
   if (desc)
     gst_webrtc_session_description_free(desc);
@@ -186,6 +190,7 @@ static void onNegotiationNeeded(GstElement *webrtc, gpointer data)
   GstPromise *p = gst_promise_new_with_change_func(
     onDescriptionCreated, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
   g_signal_emit_by_name(webrtc, "create-offer", nullptr, p);
+  gst_promise_unref(p); /* webrtcbin holds its own until it replies */
 }
 
 static void onIceCandidate(GstElement *, guint mline, gchar *candidate, gpointer data)
@@ -781,11 +786,22 @@ Viewer::~Viewer()
   if (microphone_ && microphone_->floor)
     microphone_->floor->forget(id_);
   if (link_) {
-    std::lock_guard<std::mutex> g(link_->channelLock);
-    for (GstWebRTCDataChannel *c : link_->channels)
+    /* The channels go now, while their webrtcbin is there: a 1.22 data
+     * channel keeps a plain pointer to its webrtcbin (weak only since
+     * 1.22.10) and must not outlive it in the Link, which GStreamer
+     * callbacks may hold a while longer. */
+    std::vector<GstWebRTCDataChannel *> channels;
+    {
+      std::lock_guard<std::mutex> g(link_->channelLock);
+      channels = std::exchange(link_->channels, {});
+      link_->control = nullptr;
+    }
+    for (GstWebRTCDataChannel *c : channels) {
       for (gpointer fn :
            {(gpointer)onChannelMessage, (gpointer)onChannelData, (gpointer)onChannelState})
         g_signal_handlers_disconnect_matched(c, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr, fn, nullptr);
+      g_object_unref(c);
+    }
   }
   if (webrtc_)
     g_signal_handlers_disconnect_matched(webrtc_, G_SIGNAL_MATCH_FUNC, 0, 0, nullptr,
@@ -807,6 +823,7 @@ void Viewer::setRemoteDescription(const std::string &type, const std::string &sd
   GstPromise *p =
     gst_promise_new_with_change_func(onRemoteDescriptionSet, newRef(link_), freeRefNotify);
   g_signal_emit_by_name(webrtc_, "set-remote-description", desc, p);
+  gst_promise_unref(p); /* webrtcbin holds its own until it replies */
   gst_webrtc_session_description_free(desc);
 }
 
@@ -830,6 +847,7 @@ void Viewer::requestStats()
 {
   GstPromise *p = gst_promise_new_with_change_func(onStats, newRef(link_), freeRefNotify);
   g_signal_emit_by_name(webrtc_, "get-stats", nullptr, p);
+  gst_promise_unref(p); /* webrtcbin holds its own until it replies */
 }
 
 std::string Viewer::localDescription() const

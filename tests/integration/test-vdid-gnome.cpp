@@ -27,16 +27,6 @@ using namespace vdi::test;
 
 namespace {
 
-std::string cmdline(pid_t pid)
-{
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  for (char &c : text)
-    if (c == '\0')
-      c = ' ';
-  return text;
-}
-
 /* The session's processes whose command line contains @needle. */
 std::vector<pid_t> sessionProcesses(const std::string &dir, const std::string &needle)
 {
@@ -45,14 +35,6 @@ std::vector<pid_t> sessionProcesses(const std::string &dir, const std::string &n
     if (cmdline(pid).find(needle) != std::string::npos)
       out.push_back(pid);
   return out;
-}
-
-std::string allProcesses(const std::string &dir)
-{
-  std::string text;
-  for (pid_t pid : processesOf(dir))
-    text += std::to_string(pid) + " " + cmdline(pid) + "\n";
-  return text;
 }
 
 #define REQUIRE_GNOME_SHELL()                                                                      \

@@ -11,6 +11,7 @@
 
 #include "vdid-fixture.h"
 
+#include <fstream>
 #include <regex>
 
 using namespace std::chrono_literals;
@@ -60,6 +61,30 @@ pid_t childNamed(pid_t parent, const std::string &comm)
   }
   return -1;
 }
+
+/* GLib/GStreamer criticals in a log (vdid's stderr, which its workers
+ * share), one per line. */
+std::string criticalsIn(const std::string &path)
+{
+  std::ifstream in(path);
+  std::string line, out;
+  while (std::getline(in, line))
+    if (line.find("-CRITICAL **") != std::string::npos)
+      out += line + "\n";
+  return out;
+}
+
+/* A temporary file for vdid's stderr, removed with the object. */
+struct LogFile {
+  std::string path;
+  LogFile()
+  {
+    g_autofree char *p = nullptr;
+    close(g_file_open_tmp("vdid-log-XXXXXX", &p, nullptr));
+    path = p;
+  }
+  ~LogFile() { unlink(path.c_str()); }
+};
 
 #define REQUIRE_FFMPEG()                                                                           \
   do {                                                                                             \
@@ -111,7 +136,8 @@ TEST_CASE("a vdid session's HLS playlist plays in ffmpeg", "[vdid][streams]")
 {
   REQUIRE_SESSIONS_POSSIBLE();
   REQUIRE_FFMPEG();
-  SessionVdid v;
+  LogFile log;
+  SessionVdid v("", "", log.path);
   Client c;
   std::string id;
   std::string url = startStreamingSession(v, c, &id);
@@ -167,6 +193,12 @@ TEST_CASE("a vdid session's HLS playlist plays in ffmpeg", "[vdid][streams]")
              std::stod(vm[1]) >= 1;
     },
     100ms));
+
+  /* The session stops with its HLS branch running: the worker takes the
+   * branch down while the tee and the pipeline it hangs off are there (a
+   * critical here also kills a worker run with the test's fatal-criticals). */
+  CHECK(c.request("DELETE", url, "", v.owner).status == 204);
+  CHECK(criticalsIn(log.path) == "");
 }
 
 TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")
@@ -175,7 +207,8 @@ TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")
   REQUIRE_FFMPEG();
   /* vdid waits for its SRT port before it listens: the first session
    * already has SRT, and says where. */
-  SessionVdid v;
+  LogFile log;
+  SessionVdid v("", "", log.path);
   Client c;
   std::string a, b;
   std::string url_a = startStreamingSession(v, c, &a);
@@ -220,4 +253,6 @@ TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")
   kill(v.vdid->proc->pid(), SIGTERM);
   CHECK(v.vdid->proc->wait(20s));
   CHECK_FALSE(g_file_test(("/proc/" + std::to_string(relay)).c_str(), G_FILE_TEST_EXISTS));
+  /* Both workers stopped with their SRT branches up, without a critical. */
+  CHECK(criticalsIn(log.path) == "");
 }
