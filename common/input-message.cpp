@@ -21,33 +21,8 @@ namespace vdi {
 
 namespace {
 
-/* json-glib parses recursively: refuse deep nesting before it does. */
-constexpr int kMaxDepth = 16;
-
-bool nestingTooDeep(std::string_view s)
-{
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < s.size(); i++) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxDepth)
-        return true;
-    } else if (c == '}' || c == ']') {
-      depth--;
-    }
-  }
-  return false;
-}
+/* Input messages are small and flat: refuse deeper nesting early. */
+constexpr int kMaxInputDepth = 16;
 
 /* "modifier_state": the GstNavigationModifierType bits as a number, or as
  * GStreamer serialises the flags ("shift-mask+control-mask", what
@@ -549,18 +524,14 @@ InputMessage parseInputMessage(std::string_view line)
     msg.error = "message contains a NUL byte";
     return msg;
   }
-  if (nestingTooDeep(line)) {
-    msg.error = "JSON nested too deeply";
+  json::Document doc(kMaxInputDepth);
+  std::string err;
+  JsonNode *root = doc.parse(line.data(), line.size(), &err);
+  if (!root) {
+    msg.error = "malformed JSON: " + err;
     return msg;
   }
-  g_autoptr(JsonParser) parser = json_parser_new_immutable();
-  g_autoptr(GError) err = nullptr;
-  if (!json_parser_load_from_data(parser, line.data(), static_cast<gssize>(line.size()), &err)) {
-    msg.error = std::string("malformed JSON: ") + (err ? err->message : "unknown error");
-    return msg;
-  }
-  JsonNode *root = json_parser_get_root(parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+  if (!JSON_NODE_HOLDS_OBJECT(root)) {
     msg.error = "the message is not a JSON object";
     return msg;
   }
@@ -574,15 +545,14 @@ InputMessage parseInputMessage(std::string_view line)
   }
   JsonNode *req = json_object_get_member(obj, "request");
   /* webrtcsink also takes the request as a string of JSON (StringOrRequest). */
-  g_autoptr(JsonParser) inner = nullptr;
+  json::Document inner(kMaxInputDepth);
   if (req && JSON_NODE_HOLDS_VALUE(req) && json_node_get_value_type(req) == G_TYPE_STRING) {
-    inner = json_parser_new_immutable();
     const char *text = json_node_get_string(req);
-    if (nestingTooDeep(text) || !json_parser_load_from_data(inner, text, -1, nullptr)) {
+    req = inner.parse(text, strlen(text), &err);
+    if (!req) {
       msg.error = "the \"request\" string is not a JSON request";
       return msg;
     }
-    req = json_parser_get_root(inner);
   }
   if (!req || !JSON_NODE_HOLDS_OBJECT(req)) {
     msg.error = "missing object \"request\"";
@@ -613,17 +583,14 @@ InputMessage parseInputMessage(std::string_view line)
 InputMessage parseNavigationMessage(std::string_view line)
 {
   InputMessage msg;
-  if (line.find('\0') != std::string_view::npos || nestingTooDeep(line)) {
-    msg.error = "not a navigation event";
-    return msg;
-  }
-  g_autoptr(JsonParser) parser = json_parser_new_immutable();
-  if (!json_parser_load_from_data(parser, line.data(), static_cast<gssize>(line.size()), nullptr) ||
-      !json_parser_get_root(parser) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+  json::Document doc(kMaxInputDepth);
+  std::string err;
+  JsonNode *root = doc.parse(line.data(), line.size(), &err);
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
     msg.error = "the message is not a JSON object";
     return msg;
   }
-  GstEvent *event = parseNavigation(json_node_get_object(json_parser_get_root(parser)), &msg.error);
+  GstEvent *event = parseNavigation(json_node_get_object(root), &msg.error);
   return checked(std::move(msg), event);
 }
 

@@ -37,7 +37,55 @@ bool holds(JsonNode *n, GType type)
 
 } // namespace
 
-Document::Document() : parser_(json_parser_new_immutable()) {}
+bool singleValue(const char *text, size_t length, int maxDepth, std::string *error)
+{
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  auto scalar = [](char c) { return g_ascii_isalnum(c) || c == '+' || c == '-' || c == '.'; };
+  size_t i = 0;
+  while (i < length && blank(text[i]))
+    i++;
+  int depth = 0;
+  bool in_string = false, ended = false;
+  for (; i < length && !ended; i++) {
+    char c = text[i];
+    if (c == '\0') {
+      *error = "not valid JSON: a NUL byte";
+      return false;
+    }
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = false;
+      ended = !in_string && depth == 0;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > maxDepth) {
+        *error = "not valid JSON: nested deeper than " + std::to_string(maxDepth);
+        return false;
+      }
+    } else if (c == '}' || c == ']') {
+      ended = --depth <= 0;
+    } else if (scalar(c)) {
+      ended = depth == 0 && (i + 1 == length || !scalar(text[i + 1]));
+    } else if (!blank(c) && c != ',' && c != ':') {
+      *error = std::string("not valid JSON: unexpected character at offset ") + std::to_string(i);
+      return false;
+    }
+  }
+  while (i < length && blank(text[i]))
+    i++;
+  if (i < length) {
+    *error = "not valid JSON: more than one value (text after offset " + std::to_string(i) + ")";
+    return false;
+  }
+  return true;
+}
+
+Document::Document(int maxDepth) : parser_(json_parser_new_immutable()), maxDepth_(maxDepth) {}
 
 Document::~Document()
 {
@@ -46,8 +94,12 @@ Document::~Document()
 
 JsonNode *Document::parse(const char *text, size_t length, std::string *error)
 {
+  if (!text)
+    text = "";
+  if (!singleValue(text, length, maxDepth_, error))
+    return nullptr;
   GError *err = nullptr;
-  if (!json_parser_load_from_data(parser_, text ? text : "", static_cast<gssize>(length), &err)) {
+  if (!json_parser_load_from_data(parser_, text, static_cast<gssize>(length), &err)) {
     *error = std::string("not valid JSON: ") + err->message;
     g_error_free(err);
     return nullptr;
@@ -150,6 +202,28 @@ std::string stringOr(JsonObject *o, const char *name, const std::string &fallbac
   return n && holds(n, G_TYPE_STRING) && g_utf8_validate(json_node_get_string(n), -1, nullptr)
            ? json_node_get_string(n)
            : fallback;
+}
+
+int64_t intOr(JsonObject *o, const char *name, int64_t fallback)
+{
+  JsonNode *n = o ? json_object_get_member(o, name) : nullptr;
+  return n && holds(n, G_TYPE_INT64) ? json_node_get_int(n) : fallback;
+}
+
+double numberOr(JsonObject *o, const char *name, double fallback)
+{
+  JsonNode *n = o ? json_object_get_member(o, name) : nullptr;
+  if (n && holds(n, G_TYPE_INT64))
+    return static_cast<double>(json_node_get_int(n));
+  if (n && holds(n, G_TYPE_DOUBLE) && std::isfinite(json_node_get_double(n)))
+    return json_node_get_double(n);
+  return fallback;
+}
+
+bool boolOr(JsonObject *o, const char *name, bool fallback)
+{
+  JsonNode *n = o ? json_object_get_member(o, name) : nullptr;
+  return n && holds(n, G_TYPE_BOOLEAN) ? json_node_get_boolean(n) : fallback;
 }
 
 JsonObject *objectOf(JsonObject *o, const char *name)

@@ -26,11 +26,23 @@
 
 namespace vdi::json {
 
+/* Deepest nesting of objects and arrays a Document takes: json-glib
+ * parses recursively, and a deep enough text would overflow the stack. */
+constexpr int kMaxDepth = 64;
+
+/* Whether @text is one JSON value (with blanks around it) nested at most
+ * @maxDepth deep, using nothing but JSON's own characters outside strings;
+ * else false with @error. json-glib 1.6 takes more than that and leaks:
+ * it reads "{...} {...}" as two documents, keeps the last and never frees
+ * the others (a peer sending such lines grows the process without end),
+ * and it also takes comments and 'single-quoted' strings. */
+bool singleValue(const char *text, size_t length, int maxDepth, std::string *error);
+
 /* A parsed document; owns the parser and so every node read from it. */
 class Document
 {
 public:
-  Document();
+  explicit Document(int maxDepth = kMaxDepth);
   ~Document();
   Document(const Document &) = delete;
   Document &operator=(const Document &) = delete;
@@ -43,6 +55,7 @@ public:
 
 private:
   JsonParser *parser_;
+  int maxDepth_;
 };
 
 /* Member readers. A missing or null member is an error when @required,
@@ -62,6 +75,13 @@ bool getBool(JsonObject *o, const char *name, bool *out, bool *present, std::str
 /* The member as a string, or "" when absent or not a string (for fields
  * whose absence the caller treats as empty). */
 std::string stringOr(JsonObject *o, const char *name, const std::string &fallback = {});
+/* The member as a whole number / number / boolean, or @fallback when absent
+ * or of another type (json-glib's *_member_with_default() return NULL or 0
+ * with a critical for a member of the wrong type: never use them on
+ * untrusted text). */
+int64_t intOr(JsonObject *o, const char *name, int64_t fallback = 0);
+double numberOr(JsonObject *o, const char *name, double fallback = 0);
+bool boolOr(JsonObject *o, const char *name, bool fallback = false);
 /* The member if it is an object / array, else nullptr. */
 JsonObject *objectOf(JsonObject *o, const char *name);
 JsonArray *arrayOf(JsonObject *o, const char *name);

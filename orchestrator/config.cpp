@@ -41,20 +41,29 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     "turn-password", "turn-credential-lifetime"}},
 };
 
-bool fail(GError **error, const std::string &path, const std::string &message)
+/* The file being read: its name (for messages) and text. */
+struct Source {
+  const std::string &name;
+  const std::string &text;
+};
+
+bool fail(GError **error, const std::string &where, const std::string &message)
 {
-  g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s: %s", path.c_str(),
+  g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s: %s", where.c_str(),
               message.c_str());
   return false;
 }
 
-/* The line of @key in [@group] of the file at @path (1-based), 0 if not found:
- * GKeyFile keeps no line numbers. */
-unsigned keyLine(const std::string &path, const char *group, const char *key)
+bool fail(GError **error, const Source &src, const std::string &message)
 {
-  g_autofree char *text = nullptr;
-  if (!g_file_get_contents(path.c_str(), &text, nullptr, nullptr))
-    return 0;
+  return fail(error, src.name, message);
+}
+
+/* The line of @key in [@group] of @src (1-based), 0 if not found:
+ * GKeyFile keeps no line numbers. */
+unsigned keyLine(const Source &src, const char *group, const char *key)
+{
+  const char *text = src.text.c_str();
   g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
   bool in_group = false;
   for (unsigned i = 0; lines[i]; i++) {
@@ -75,17 +84,17 @@ unsigned keyLine(const std::string &path, const char *group, const char *key)
 
 /* An error at the line of @key: "PATH:LINE: [GROUP] KEY" + @message (which
  * starts with its separator: " must be ...", ": ..."). */
-bool failAt(GError **error, const std::string &path, const char *group, const char *key,
+bool failAt(GError **error, const Source &src, const char *group, const char *key,
             const std::string &message)
 {
-  unsigned line = keyLine(path, group, key);
-  std::string where = line ? path + ":" + std::to_string(line) : path;
+  unsigned line = keyLine(src, group, key);
+  std::string where = line ? src.name + ":" + std::to_string(line) : src.name;
   return fail(error, where, std::string("[") + group + "] " + key + message);
 }
 
 /* Reads an unsigned key within [min, max] if present. */
-bool readUint(GKeyFile *kf, const std::string &path, const char *group, const char *key,
-              unsigned min, unsigned max, unsigned *out, GError **error)
+bool readUint(GKeyFile *kf, const Source &path, const char *group, const char *key, unsigned min,
+              unsigned max, unsigned *out, GError **error)
 {
   if (!g_key_file_has_key(kf, group, key, nullptr))
     return true;
@@ -108,7 +117,7 @@ std::string readString(GKeyFile *kf, const char *group, const char *key)
 }
 
 /* [webrtc]: the STUN and TURN servers viewers get (ice-servers.h). */
-bool readWebrtc(GKeyFile *kf, const std::string &path, IceSettings *ice, GError **error)
+bool readWebrtc(GKeyFile *kf, const Source &path, IceSettings *ice, GError **error)
 {
   for (auto [key, list] :
        {std::pair<const char *, std::vector<IceUri> *>{"stun-servers", &ice->stun},
@@ -181,13 +190,32 @@ bool Config::parseListen(const std::string &value, std::string *address, unsigne
 
 bool Config::load(const std::string &path, Config *config, GError **error)
 {
-  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_autofree char *text = nullptr;
+  gsize length = 0;
   GError *err = nullptr;
-  if (!g_key_file_load_from_file(kf, path.c_str(), G_KEY_FILE_NONE, &err)) {
-    g_set_error(error, err->domain, err->code, "%s: %s", path.c_str(), err->message);
+  if (!g_file_get_contents(path.c_str(), &text, &length, &err)) {
+    g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_NOT_FOUND, "%s", err->message);
     g_error_free(err);
     return false;
   }
+  return parse(std::string(text, length), path, config, error);
+}
+
+bool Config::parse(const std::string &text, const std::string &name, Config *config, GError **error)
+{
+  Source path{name, text};
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  GError *err = nullptr;
+  if (!g_key_file_load_from_data(kf, text.data(), text.size(), G_KEY_FILE_NONE, &err)) {
+    g_set_error(error, err->domain, err->code, "%s: %s", name.c_str(), err->message);
+    g_error_free(err);
+    return false;
+  }
+  /* GKeyFile gives no value that is not UTF-8 (NULL instead): refuse such
+   * a file at once rather than reading NULLs below. */
+  if (!g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr) ||
+      text.find('\0') != std::string::npos)
+    return fail(error, path, "the file is not UTF-8 text");
 
   gsize ngroups = 0;
   g_auto(GStrv) groups = g_key_file_get_groups(kf, &ngroups);

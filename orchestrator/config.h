@@ -90,6 +90,9 @@ struct Config {
   /* Parses @path. Sets @error (G_KEY_FILE_ERROR) with a message that names
    * the file, group and key on failure. */
   static bool load(const std::string &path, Config *config, GError **error);
+  /* The same for the text of a file (@name is for messages). */
+  static bool parse(const std::string &text, const std::string &name, Config *config,
+                    GError **error);
   /* The embedded default: user @user (also the Unix account its sessions
    * run as) with a fresh random password, on 127.0.0.1. */
   static Config embeddedDefault(const std::string &user = "demo");

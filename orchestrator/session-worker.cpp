@@ -14,6 +14,7 @@
 #include "sessions.h"
 
 #include "encoder-tier.h"
+#include "worker-protocol.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -126,25 +127,23 @@ void SessionManager::workerEvent(const std::string &id, const std::string &event
   if (!s || !s->worker)
     return;
   WorkerStatus &w = s->worker_status;
+  WorkerEvent e = readWorkerEvent(o);
   if (event == "ready") {
     w.ready = true;
-    s->encoder = json_object_get_string_member_with_default(o, "encoder", "");
+    s->encoder = e.encoder;
     if (s->state == SessionState::Starting)
       setState(*s, SessionState::Running);
   } else if (event == "send") {
-    std::string peer = json_object_get_string_member_with_default(o, "peer", "");
-    std::string message = json_object_get_string_member_with_default(o, "message", "");
-    auto it = w.peers.find(peer);
+    auto it = w.peers.find(e.peer);
     if (it != w.peers.end())
-      it->second(message);
+      it->second(e.message);
   } else if (event == "stats") {
-    w.fps = json_object_get_double_member_with_default(o, "fps", 0);
-    w.bitrate = json_object_get_double_member_with_default(o, "bitrate", 0);
-    w.keyframe_requests = json_object_get_int_member_with_default(o, "keyframeRequests", 0);
-    w.viewers = static_cast<unsigned>(json_object_get_int_member_with_default(o, "viewers", 0));
+    w.fps = e.fps;
+    w.bitrate = e.bitrate;
+    w.keyframe_requests = e.keyframe_requests;
+    w.viewers = e.viewers;
   } else if (event == "error") {
-    workerGone(id, std::string("the session's pipeline failed: ") +
-                     json_object_get_string_member_with_default(o, "message", ""));
+    workerGone(id, "the session's pipeline failed: " + e.message);
   }
 }
 
@@ -194,7 +193,7 @@ void SessionManager::addPeer(const std::string &id, const std::string &role,
   std::string sid = id;
   auto reply = [this, sid, on_message = std::move(on_message),
                 done = std::move(done)](JsonObject *answer) {
-    std::string peer = answer ? json_object_get_string_member_with_default(answer, "peer", "") : "";
+    std::string peer = answer ? readWorkerEvent(answer).peer : "";
     auto s = get(sid);
     if (!peer.empty() && s && s->worker)
       s->worker_status.peers[peer] = on_message;

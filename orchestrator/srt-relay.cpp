@@ -29,6 +29,7 @@
  */
 
 #include "control-socket.h"
+#include "json.h"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -204,16 +205,16 @@ gboolean onControl(gint fd, GIOCondition, gpointer data)
     g_main_loop_quit(r->loop);
     return G_SOURCE_REMOVE;
   }
-  g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_data(parser, text.c_str(), -1, nullptr) ||
-      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+  vdi::json::Document doc;
+  std::string error;
+  JsonObject *o = doc.parseObject(text.data(), text.size(), &error);
+  if (!o) {
     if (passed >= 0)
       close(passed);
     return G_SOURCE_CONTINUE;
   }
-  JsonObject *o = json_node_get_object(json_parser_get_root(parser));
-  std::string op = json_object_get_string_member_with_default(o, "op", "");
-  std::string stream = json_object_get_string_member_with_default(o, "stream", "");
+  std::string op = vdi::json::stringOr(o, "op");
+  std::string stream = vdi::json::stringOr(o, "stream");
   if (op == "add" && passed >= 0 && !stream.empty()) {
     addStream(r, stream, passed);
     passed = -1;
@@ -221,10 +222,10 @@ gboolean onControl(gint fd, GIOCondition, gpointer data)
     removeStream(r, stream);
   } else if (op == "auth-result") {
     std::lock_guard<std::mutex> locker(r->lock);
-    auto ref = static_cast<unsigned>(json_object_get_int_member_with_default(o, "ref", 0));
+    auto ref = static_cast<unsigned>(vdi::json::intOr(o, "ref"));
     auto it = r->auth_results.find(ref);
     if (it != r->auth_results.end())
-      it->second = json_object_get_boolean_member_with_default(o, "ok", FALSE) ? 1 : 0;
+      it->second = vdi::json::boolOr(o, "ok") ? 1 : 0;
     r->answered.notify_all();
   }
   if (passed >= 0)

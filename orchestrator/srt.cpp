@@ -6,6 +6,8 @@
 
 #include "srt.h"
 
+#include "json.h"
+
 #include "api.h"
 #include "control-socket.h"
 
@@ -169,22 +171,22 @@ gboolean SrtService::onControl(gint fd, GIOCondition, gpointer data)
 
 void SrtService::handle(const std::string &text)
 {
-  g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_data(parser, text.c_str(), -1, nullptr) ||
-      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+  vdi::json::Document doc;
+  std::string error;
+  JsonObject *o = doc.parseObject(text.data(), text.size(), &error);
+  if (!o)
     return;
-  JsonObject *o = json_node_get_object(json_parser_get_root(parser));
-  std::string event = json_object_get_string_member_with_default(o, "event", "");
-  auto str = [o](const char *name) {
-    return std::string(json_object_get_string_member_with_default(o, name, ""));
-  };
+  /* vdid-srt runs as an unprivileged user: read its events as untrusted. */
+  std::string event = vdi::json::stringOr(o, "event");
+  auto str = [o](const char *name) { return vdi::json::stringOr(o, name); };
   if (event == "ready") {
-    port_ = static_cast<unsigned>(json_object_get_int_member_with_default(o, "port", 0));
+    int64_t port = vdi::json::intOr(o, "port");
+    port_ = port > 0 && port <= 65535 ? static_cast<unsigned>(port) : 0;
     printf("vdid: SRT on srt://%s:%u (streamid=read:SESSION:USER:PASSWORD)\n",
            config_.srt_address.c_str(), port_);
     fflush(stdout);
   } else if (event == "auth") {
-    gint64 ref = json_object_get_int_member_with_default(o, "ref", 0);
+    gint64 ref = vdi::json::intOr(o, "ref");
     bool ok = admit(str("stream"), str("user"), str("password"), str("address"));
     controlSend(sock_, controlMessage("op", "auth-result", [&](JsonBuilder *b) {
                   json_builder_set_member_name(b, "ref");
@@ -193,7 +195,7 @@ void SrtService::handle(const std::string &text)
                   json_builder_add_boolean_value(b, ok);
                 }));
   } else if (event == "callers") {
-    bool active = json_object_get_int_member_with_default(o, "count", 0) > 0;
+    bool active = vdi::json::intOr(o, "count") > 0;
     sessions_.workerCommand(str("stream"), "srt", [active](JsonBuilder *b) {
       json_builder_set_member_name(b, "active");
       json_builder_add_boolean_value(b, active);

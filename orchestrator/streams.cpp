@@ -6,6 +6,8 @@
 
 #include "streams.h"
 
+#include "worker-protocol.h"
+
 #include <regex>
 
 namespace vdid {
@@ -137,10 +139,9 @@ void Streams::whep(Request &req)
       answer([&](SoupServerMessage *msg) {
         if (!reply)
           return respondError(msg, SOUP_STATUS_BAD_GATEWAY, "the session's pipeline went away");
-        auto status =
-          static_cast<unsigned>(json_object_get_int_member_with_default(reply, "status", 500));
-        std::string text = json_object_get_string_member_with_default(reply, "body", "");
-        std::string res = json_object_get_string_member_with_default(reply, "resource", "");
+        WorkerEvent e = readWorkerEvent(reply);
+        unsigned status = e.status;
+        const std::string &text = e.body, &res = e.resource;
         if (op == "whep-offer" && status == SOUP_STATUS_CREATED) {
           SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
           soup_message_headers_replace(h, "Location", (location + res).c_str());

@@ -7,6 +7,7 @@
 #include "worker-link.h"
 
 #include "json.h"
+#include "worker-protocol.h"
 
 #include <cerrno>
 #include <csignal>
@@ -258,9 +259,9 @@ bool WorkerLink::dispatch(const std::string &line)
         "the worker sent a bad line (" + error + "): " + line.substr(0, 80));
     return *alive;
   }
-  if (json_object_has_member(o, "ref")) {
-    auto ref = static_cast<unsigned>(json_object_get_int_member_with_default(o, "ref", 0));
-    auto it = pending_.find(ref);
+  WorkerEvent event = readWorkerEvent(o);
+  if (event.has_ref) {
+    auto it = pending_.find(event.ref);
     if (it != pending_.end()) {
       auto reply = std::move(it->second);
       pending_.erase(it);
@@ -269,8 +270,7 @@ bool WorkerLink::dispatch(const std::string &line)
     }
   }
   if (handlers_.event)
-    std::function<void(const std::string &, JsonObject *)>(handlers_.event)(
-      json_object_get_string_member_with_default(o, "event", ""), o);
+    std::function<void(const std::string &, JsonObject *)>(handlers_.event)(event.event, o);
   return *alive;
 }
 

@@ -48,6 +48,7 @@
 #include "events.h"
 #include "tee-branch.h"
 #include "worker-audio.h"
+#include "worker-protocol.h"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -360,26 +361,19 @@ void onWhepAnswer(GstElement *, const char *resource, guint status, const char *
 
 /* The viewer's STUN and TURN servers (minted by vdid for it), set on the
  * sink before the viewer is made: vdiwebrtcsink applies them to new viewers. */
-void applyIceServers(Worker *w, JsonObject *o)
+void applyIceServers(Worker *w, const vdid::WorkerCommand &c)
 {
-  if (json_object_has_member(o, "stun-server")) {
-    const char *stun = json_object_get_string_member_with_default(o, "stun-server", "");
-    g_object_set(w->sink, "stun-server", *stun ? stun : nullptr, nullptr);
-  }
-  JsonArray *turn = json_object_has_member(o, "turn-servers")
-                      ? json_object_get_array_member(o, "turn-servers")
-                      : nullptr;
-  if (!turn)
+  if (c.has_stun)
+    g_object_set(w->sink, "stun-server", c.stun_server.empty() ? nullptr : c.stun_server.c_str(),
+                 nullptr);
+  if (!c.has_turn)
     return;
   GValue array = G_VALUE_INIT;
   g_value_init(&array, GST_TYPE_ARRAY);
-  for (guint i = 0; i < json_array_get_length(turn); i++) {
-    JsonNode *n = json_array_get_element(turn, i);
-    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
-      continue;
+  for (const auto &server : c.turn_servers) {
     GValue v = G_VALUE_INIT;
     g_value_init(&v, G_TYPE_STRING);
-    g_value_set_string(&v, json_node_get_string(n));
+    g_value_set_string(&v, server.c_str());
     gst_value_array_append_and_take_value(&array, &v);
   }
   g_object_set_property(G_OBJECT(w->sink), "turn-servers", &array);
@@ -414,24 +408,21 @@ void onSendMessage(GstElement *, const char *peer, const char *message, gpointer
 
 void handleCommand(Worker *w, const std::string &line)
 {
-  g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_data(parser, line.c_str(), -1, nullptr) ||
-      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-    g_warning("ignoring a command that is not a JSON object");
+  vdid::WorkerCommand c = vdid::parseWorkerCommand(line);
+  if (c.op.empty()) {
+    g_warning("ignoring a command: %s", c.error.c_str());
     return;
   }
-  JsonObject *o = json_node_get_object(json_parser_get_root(parser));
-  std::string op = json_object_get_string_member_with_default(o, "op", "");
-  gint64 ref = json_object_get_int_member_with_default(o, "ref", 0);
+  const std::string &op = c.op;
+  gint64 ref = c.ref;
   if (op == "add-peer" || op == "whep-offer")
-    applyIceServers(w, o);
+    applyIceServers(w, c);
   if (op == "add-peer") {
     g_autofree char *peer = nullptr;
     g_signal_emit_by_name(w->sink, "add-peer", &peer);
-    const char *role = json_object_get_string_member_with_default(o, "role", "control");
     if (peer && g_signal_lookup("set-peer-role", G_OBJECT_TYPE(w->sink))) {
       gboolean ok = FALSE;
-      g_signal_emit_by_name(w->sink, "set-peer-role", peer, role, &ok);
+      g_signal_emit_by_name(w->sink, "set-peer-role", peer, c.role.c_str(), &ok);
     }
     emit(event("peer", [&](JsonBuilder *b) {
       json_builder_set_member_name(b, "ref");
@@ -439,28 +430,22 @@ void handleCommand(Worker *w, const std::string &line)
       member(b, "peer", peer ? peer : "");
     }));
   } else if (op == "message") {
-    const char *peer = json_object_get_string_member_with_default(o, "peer", "");
-    const char *msg = json_object_get_string_member_with_default(o, "message", "");
-    g_signal_emit_by_name(w->sink, "handle-message", peer, msg);
+    g_signal_emit_by_name(w->sink, "handle-message", c.peer.c_str(), c.message.c_str());
   } else if (op == "remove-peer") {
-    const char *peer = json_object_get_string_member_with_default(o, "peer", "");
-    g_signal_emit_by_name(w->sink, "remove-peer", peer);
+    g_signal_emit_by_name(w->sink, "remove-peer", c.peer.c_str());
   } else if (op == "whep-offer") {
-    whepOffer(w, ref, json_object_get_string_member_with_default(o, "sdp", ""));
+    whepOffer(w, ref, c.sdp.c_str());
   } else if (op == "whep-patch" || op == "whep-delete") {
-    const char *resource = json_object_get_string_member_with_default(o, "resource", "");
     guint status = 404;
     if (!g_signal_lookup(op.c_str(), G_OBJECT_TYPE(w->sink)))
       status = 501;
     else if (op == "whep-patch")
-      g_signal_emit_by_name(w->sink, "whep-patch", resource,
-                            json_object_get_string_member_with_default(o, "fragment", ""), &status);
+      g_signal_emit_by_name(w->sink, "whep-patch", c.resource.c_str(), c.fragment.c_str(), &status);
     else
-      g_signal_emit_by_name(w->sink, "whep-delete", resource, &status);
-    emitWhep(ref, status, "", resource);
+      g_signal_emit_by_name(w->sink, "whep-delete", c.resource.c_str(), &status);
+    emitWhep(ref, status, "", c.resource);
   } else if (op == "hls" || op == "srt") {
-    bool active = json_object_get_boolean_member_with_default(o, "active", FALSE);
-    (op == "hls" ? setHls : setSrt)(w, active);
+    (op == "hls" ? setHls : setSrt)(w, c.active);
   } else if (op == "keyframe") {
     g_autoptr(GstPad) pad = gst_element_get_static_pad(w->tee, "sink");
     vdi::requestKeyframe(pad);
@@ -484,6 +469,10 @@ gboolean onStdin(gint fd, GIOCondition cond, gpointer data)
     return G_SOURCE_REMOVE;
   }
   buffer.append(chunk, static_cast<size_t>(n));
+  if (buffer.size() > vdid::kMaxWorkerLine && buffer.find('\n') == std::string::npos) {
+    g_warning("ignoring a command longer than %zu bytes", vdid::kMaxWorkerLine);
+    buffer.clear();
+  }
   size_t nl;
   while ((nl = buffer.find('\n')) != std::string::npos) {
     std::string line = buffer.substr(0, nl);

@@ -501,7 +501,8 @@ GstStructure *Core::stats()
       G_TYPE_UINT, v.fir, "nack", G_TYPE_UINT, v.nack, "target-bitrate", G_TYPE_UINT, v.estimate,
       "may-control", G_TYPE_BOOLEAN, mayControlLocked(f.first, policy), "role", G_TYPE_STRING,
       v.role.c_str(), "input-accepted", G_TYPE_UINT64, guint64(v.inputAccepted), "input-dropped",
-      G_TYPE_UINT64, guint64(v.inputDropped), "twcc", G_TYPE_BOOLEAN, v.twcc, "twcc-recv-bitrate",
+      G_TYPE_UINT64, guint64(v.inputDropped), "input-rate-limited", G_TYPE_UINT64,
+      guint64(v.inputRateLimited), "twcc", G_TYPE_BOOLEAN, v.twcc, "twcc-recv-bitrate",
       G_TYPE_DOUBLE, v.twccRecvBps, "delay-gradient", G_TYPE_DOUBLE, v.delayGradientMs, nullptr);
     GValue val = G_VALUE_INIT;
     g_value_init(&val, GST_TYPE_STRUCTURE);
@@ -572,6 +573,18 @@ void Core::viewerState(const std::string &id, GstWebRTCPeerConnectionState state
 
 std::string Core::viewerControl(const std::string &id, const std::string &text, bool bare)
 {
+  /* A flood is dropped before it costs a parse (and never answered: the
+   * answers would flood the channel back). */
+  {
+    std::lock_guard<std::mutex> l(lock_);
+    auto f = figures_.find(id);
+    if (f != figures_.end() && !f->second.inputBucket.take(nowMs())) {
+      if (f->second.inputRateLimited++ % 10000 == 0)
+        GST_INFO_OBJECT(element_, "viewer %s sends input faster than %.0f messages/s: dropped",
+                        id.c_str(), kInputRate);
+      return {};
+    }
+  }
   /* The same messages, parser and checks as vdiinputsink. */
   vdi::InputMessage req = bare ? vdi::parseNavigationMessage(text) : vdi::parseInputMessage(text);
   GST_OBJECT_LOCK(element_);

@@ -19,6 +19,8 @@
 
 #pragma once
 
+#include <algorithm>
+
 #include "event-loop.h"
 #include "gstvdiwebrtcsink.h"
 #include "webrtc-cursor.h"
@@ -58,6 +60,29 @@ struct Settings {
   std::string microphoneSink;   /* sink description for viewers' microphones */
 };
 
+/* How many data-channel input messages a viewer may send: a token bucket of
+ * kInputBurst messages refilled at kInputRate a second. A 1,000 Hz mouse
+ * fits; a viewer that floods its channel has the rest dropped before they
+ * are parsed, counted in `input-rate-limited`, and not answered. */
+constexpr double kInputRate = 1000;
+constexpr double kInputBurst = 1000;
+
+struct InputBucket {
+  double tokens = kInputBurst;
+  int64_t lastMs = -1;
+  /* Takes one message at @nowMs (monotonic ms); false when over the rate. */
+  bool take(int64_t nowMs)
+  {
+    if (lastMs >= 0)
+      tokens = std::min(kInputBurst, tokens + (nowMs - lastMs) * kInputRate / 1000.0);
+    lastMs = nowMs;
+    if (tokens < 1)
+      return false;
+    tokens -= 1;
+    return true;
+  }
+};
+
 /* Published per-viewer figures (the `stats` property). */
 struct ViewerFigures {
   std::string kind;
@@ -75,8 +100,10 @@ struct ViewerFigures {
   double delayGradientMs = 0;
   bool connected = false;
   std::string role = "control";
-  uint64_t inputAccepted = 0; /* data-channel input messages passed upstream */
-  uint64_t inputDropped = 0;  /* refused because the viewer may not control */
+  uint64_t inputAccepted = 0;    /* data-channel input messages passed upstream */
+  uint64_t inputDropped = 0;     /* refused because the viewer may not control */
+  uint64_t inputRateLimited = 0; /* dropped unread: over kInputRate */
+  InputBucket inputBucket;
 };
 
 class Core : public SessionHost, private ViewerEvents

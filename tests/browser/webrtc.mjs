@@ -100,6 +100,35 @@ try {
       result({ responses: await page.evaluate(() => window.__responses) });
       break;
     }
+    case 'flood': {
+      // Two viewers; the first floods its control channel with 10,000
+      // MouseMove requests in one second while the second keeps playing;
+      // then the first, its channel quiet again, sends one key.
+      const pages = [await openPage(), await openPage()];
+      for (const p of pages) {
+        await connectAndPlay(p, 1);
+        await waitChannel(p);
+      }
+      const before = await Promise.all(pages.map((p) => p.evaluate(() => window.vdi.state.framesPresented)));
+      const t0 = Date.now();
+      const sent = await pages[0].evaluate(async () => {
+        const ch = window.vdi.state.input.channel;
+        let n = 0;
+        for (let batch = 0; batch < 10; batch++) {
+          for (let i = 0; i < 1000; i++, n++)
+            ch.send(JSON.stringify({ id: 100000 + n, request: { type: 'navigationEvent', event: { event: 'MouseMove', x: n % 640, y: 1 } } }));
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return n;
+      });
+      const floodMs = Date.now() - t0;
+      const after = await Promise.all(pages.map((p) => p.evaluate(() => window.vdi.state.framesPresented)));
+      await pages[0].waitForTimeout(1500);
+      const key = await pages[0].evaluate(() => window.vdi.state.input.navigation({ event: 'KeyPress', key: 'q' }));
+      result({ sent, floodMs, progress: after.map((a, i) => a - before[i]), key });
+      await readLine();
+      break;
+    }
     case 'control': {
       // Two viewers, one after the other; each sends one key on its channel.
       const pages = [await openPage(), await openPage()];

@@ -96,6 +96,50 @@ TEST_CASE("a view-only viewer cannot inject", "[webrtcsink][browser]")
   in.page->wait(20000ms);
 }
 
+TEST_CASE("a viewer flooding its data channel is rate-limited and the other keeps playing",
+          "[webrtcsink][browser]")
+{
+  REQUIRE_BROWSER();
+  PageInput in("", {"flood"});
+  CHECK(jint(in.result->root, "sent") == 10000);
+  JsonArray *progress = jarr(in.result->root, "progress");
+  REQUIRE(jlen(progress) == 2);
+  /* The other viewer kept decoding through the flood (a 30 fps source). */
+  CHECK(json_array_get_int_element(progress, 1) >= 5);
+  /* Once the flood stopped, the flooder's input works again. */
+  CHECK(jnull(jobj(in.result->root, "key"), "error"));
+  /* At most the burst and a second's worth went up; the rest was counted. */
+  size_t moves = 0;
+  for (auto &n : in.rec->nav())
+    moves += n.rfind("MouseMove", 0) == 0;
+  guint64 limited = 0, accepted = 0;
+  GstStructure *stats = nullptr;
+  g_object_get(in.p.sink(), "stats", &stats, nullptr);
+  REQUIRE(stats);
+  for (int i = 0; i < gst_structure_n_fields(stats); i++) {
+    const GValue *v = gst_structure_get_value(stats, gst_structure_nth_field_name(stats, i));
+    if (!GST_VALUE_HOLDS_STRUCTURE(v))
+      continue;
+    guint64 l = 0, a = 0;
+    gst_structure_get_uint64(gst_value_get_structure(v), "input-rate-limited", &l);
+    gst_structure_get_uint64(gst_value_get_structure(v), "input-accepted", &a);
+    limited += l;
+    accepted += a;
+  }
+  gst_structure_free(stats);
+  /* The burst, plus the rate over the flood as the page sent it, plus a
+   * second of delivery (SCTP on a loaded host spreads it out). */
+  double floodS = jint(in.result->root, "floodMs") / 1000.0;
+  INFO("moves upstream " << moves << ", accepted " << accepted << ", rate-limited " << limited);
+  fprintf(stderr,
+          "figures: flood of 10000 messages in %.1f s: %zu moves went up, %" G_GUINT64_FORMAT
+          " rate-limited, other viewer %" G_GINT64_FORMAT " frames meanwhile\n",
+          floodS, moves, limited, json_array_get_int_element(progress, 1));
+  CHECK(moves <= 1000 + 1000 * (floodS + 1));
+  CHECK(limited >= 4000);
+  CHECK(limited + moves >= 9990);
+}
+
 TEST_CASE("viewer-control=first: only the longest-connected viewer controls",
           "[webrtcsink][browser]")
 {

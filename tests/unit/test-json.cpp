@@ -13,6 +13,7 @@
 #include <gst/video/video.h>
 
 #include <cstring>
+#include <malloc.h>
 
 using namespace vdi::json;
 
@@ -34,6 +35,60 @@ TEST_CASE_METHOD(Doc, "a document that is not a JSON object is refused with the 
   CHECK(error == "must be a JSON object");
   CHECK_FALSE(parse(""));
   CHECK_THAT(error, Catch::StartsWith("not valid JSON"));
+}
+
+TEST_CASE_METHOD(Doc, "a text with more than one value is refused, not read as its last one",
+                 "[json]")
+{
+  CHECK_FALSE(parse(R"({"type":"list"} {"type":"peer"})"));
+  CHECK_THAT(error, Catch::StartsWith("not valid JSON: more than one value"));
+  CHECK_FALSE(parse(R"("ice"{"e":{}})"));
+  CHECK_FALSE(parse("1 {}"));
+  CHECK_FALSE(parse("{} ]"));
+  /* json-glib's extensions are not JSON either. */
+  CHECK_FALSE(parse(R"({"a":1 /* } */})"));
+  CHECK_FALSE(parse(R"({'a':1})"));
+  const char nul[] = "{\"a\":1}\0{}";
+  CHECK_FALSE(doc.parseObject(nul, sizeof nul - 1, &error));
+  /* Blanks around one value are fine, and so is any text in strings. */
+  REQUIRE(parse(" \r\n{\"a\":\"} {'/*\\\" #\", \"b\":[1, -2.5e3, true, null]}\n "));
+  CHECK(stringOr(parse(R"({"a":"} {"})"), "a") == "} {");
+}
+
+TEST_CASE_METHOD(Doc, "refused multi-value texts leave the heap as it was", "[json]")
+{
+  /* json-glib 1.6 reads each value of such a text and frees only the
+   * last: ~750 bytes a message that a peer could send for ever. */
+  for (int i = 0; i < 100; i++)
+    parse(R"({"type":"list"} {"a":{}})");
+  struct mallinfo2 before = mallinfo2();
+  for (int i = 0; i < 10000; i++)
+    CHECK_FALSE(parse(R"({"type":"list"} {"a":{"b":[1,2,3]}})"));
+  struct mallinfo2 after = mallinfo2();
+  CHECK(long(after.uordblks + after.hblkhd) - long(before.uordblks + before.hblkhd) < 64 * 1024);
+}
+
+TEST_CASE_METHOD(Doc, "nesting deeper than the limit is refused before json-glib recurses",
+                 "[json]")
+{
+  std::string deep(kMaxDepth, '[');
+  deep += std::string(kMaxDepth, ']');
+  CHECK(doc.parse(deep.data(), deep.size(), &error));
+  std::string deeper = "{\"a\":" + std::string(100000, '[');
+  CHECK_FALSE(parse(deeper.c_str()));
+  CHECK_THAT(error, Catch::Contains("nested deeper than"));
+}
+
+TEST_CASE_METHOD(Doc, "fallback readers never return a member of another type", "[json]")
+{
+  JsonObject *o = parse(R"({"peer":1,"ref":"7","fps":"x","ok":1,"n":2.5,"o":{}})");
+  REQUIRE(o);
+  CHECK(stringOr(o, "peer", "none") == "none");
+  CHECK(intOr(o, "ref", -1) == -1);
+  CHECK(numberOr(o, "fps", 3) == 3);
+  CHECK(numberOr(o, "n") == 2.5);
+  CHECK(boolOr(o, "ok", true));
+  CHECK(stringOr(o, "o") == "");
 }
 
 TEST_CASE_METHOD(Doc, "member readers check types and name the member", "[json]")

@@ -11,10 +11,13 @@
  * own use of it (sessions with a real vdid-worker) is in test-vdid*.cpp.
  */
 
+#include "json.h"
 #include "test-util.h"
 #include "worker-link.h"
+#include "worker-protocol.h"
 
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <thread>
@@ -296,4 +299,36 @@ TEST_CASE("worker link: a line longer than the limit ends the link with a reason
   CHECK(r.failed.find("longer than") != std::string::npos);
   CHECK(r.events.empty());
   CHECK(!link.open());
+}
+
+TEST_CASE("worker protocol: members of another type read as absent, never as NULL",
+          "[vdid][worker-link]")
+{
+  /* json-glib's getters give NULL for "peer":1, and a std::string of NULL
+   * took vdid down: a session's user can write anything there. */
+  vdi::json::Document doc;
+  std::string error;
+  const char *line = R"({"event":"send","peer":1,"message":{},"ref":"1","status":99999,)"
+                     R"("resource":"x\r\nSet-Cookie: a=b","fps":"fast","viewers":-3})";
+  JsonObject *o = doc.parseObject(line, strlen(line), &error);
+  REQUIRE(o);
+  vdid::WorkerEvent e = vdid::readWorkerEvent(o);
+  CHECK(e.event == "send");
+  CHECK(e.peer.empty());
+  CHECK(e.message.empty());
+  CHECK_FALSE(e.has_ref);
+  CHECK(e.status == 500);
+  CHECK(e.resource.empty()); /* it goes into a Location header */
+  CHECK(e.fps == 0);
+  CHECK(e.viewers == 0);
+
+  vdid::WorkerCommand c = vdid::parseWorkerCommand(R"({"op":1})");
+  CHECK(c.op.empty());
+  CHECK(c.error == "\"op\" must be a string");
+  c =
+    vdid::parseWorkerCommand(R"({"op":"add-peer","ref":3,"role":7,"turn-servers":[1,"turn://h"]})");
+  CHECK(c.op == "add-peer");
+  CHECK(c.ref == 3);
+  CHECK(c.role == "control");
+  CHECK(c.turn_servers == std::vector<std::string>{"turn://h"});
 }
