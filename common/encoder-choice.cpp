@@ -12,6 +12,10 @@
 
 namespace vdi::enc {
 
+namespace {
+constexpr const char *kDamageConvert = "vdidamageconvert";
+}
+
 const std::vector<Encoder> &defaultPreference()
 {
   static const std::vector<Encoder> order = {Encoder::Nvh264, Encoder::Vah264, Encoder::X264,
@@ -74,6 +78,7 @@ Choice describe(Encoder e, const Settings &s)
   unsigned kbps = std::max(1u, s.bitrate_kbps);
   /* VBV/CPB in kbit: bitrate (kbit/s) * ms / 1000. */
   unsigned vbv_kbit = std::max(1u, kbps * s.vbv_ms / 1000);
+  const char *convert = s.damage_convert ? kDamageConvert : "videoconvert";
   std::ostringstream enc;
 
   switch (e) {
@@ -101,8 +106,8 @@ Choice describe(Encoder e, const Settings &s)
     /* x264: zerolatency tune (no lookahead, no B-frames, sliced threads),
      * ultrafast preset for the CPU budget, VBV in ms. */
     c.requires
-    = {"videoconvert", "x264enc"};
-    c.convert = "videoconvert ! video/x-raw,format=I420";
+    = {convert, "x264enc"};
+    c.convert = std::string(convert) + " ! video/x-raw,format=I420";
     enc << "x264enc name=encoder tune=zerolatency speed-preset=ultrafast bframes=0 b-adapt=false"
         << " sliced-threads=true bitrate=" << kbps << " vbv-buf-capacity=" << s.vbv_ms
         << " key-int-max=" << c.gop_frames;
@@ -113,8 +118,8 @@ Choice describe(Encoder e, const Settings &s)
     /* OpenH264: screen-content mode, bitrate in bit/s, no frame skipping
      * (a skipped frame would be a frozen desktop). */
     c.requires
-    = {"videoconvert", "openh264enc"};
-    c.convert = "videoconvert ! video/x-raw,format=I420";
+    = {convert, "openh264enc"};
+    c.convert = std::string(convert) + " ! video/x-raw,format=I420";
     enc << "openh264enc name=encoder usage-type=screen rate-control=bitrate complexity=low"
         << " enable-frame-skip=false bitrate=" << kbps * 1000u << " max-bitrate=" << kbps * 1000u
         << " gop-size=" << c.gop_frames;
@@ -147,6 +152,15 @@ std::optional<Choice> choose(const Settings &settings, const Availability &avail
     for (const std::string &f : c.requires)
       if (!available(f))
         absent.push_back(f);
+    if (std::find(absent.begin(), absent.end(), kDamageConvert) != absent.end()) {
+      Settings plain = settings;
+      plain.damage_convert = false;
+      c = describe(e, plain);
+      absent.clear();
+      for (const std::string &f : c.requires)
+        if (!available(f))
+          absent.push_back(f);
+    }
     if (absent.empty())
       return c;
     missing += std::string(missing.empty() ? "" : "; ") + c.factory + ": missing";

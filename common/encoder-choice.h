@@ -12,6 +12,10 @@
  *
  *   convert ! encoder ! capsfilter caps=video/x-h264,profile=...
  *
+ * The conversion of the software encoders is vdidamageconvert (it converts
+ * only the rectangles vdiwaylandsrc marks as changed), or videoconvert
+ * where that element is not registered.
+ *
  * Units are the same for every encoder: bitrate in kbit/s (openh264enc,
  * which counts bit/s, gets bitrate * 1000), keyframe interval in seconds
  * (turned into frames with the framerate), VBV/CPB in milliseconds of
@@ -45,6 +49,10 @@ struct Settings {
    * browser and every SRT/HLS player. */
   std::string profile = "constrained-baseline";
   unsigned threads = 0; /* 0: the encoder decides */
+  /* Software encoders: convert with vdidamageconvert (only what changed,
+   * libyuv) instead of videoconvert. choose() falls back to videoconvert
+   * when vdidamageconvert is not registered (built without libyuv). */
+  bool damage_convert = true;
 };
 
 constexpr unsigned kOnDemandGopSeconds = 10;
@@ -83,7 +91,8 @@ Choice describe(Encoder e, const Settings &settings);
 bool gstAvailable(const std::string &factory);
 
 /* The first encoder of @preference whose elements are all available, or
- * nullopt with @why listing what was missing. */
+ * nullopt with @why listing what was missing. A software encoder whose
+ * only missing element is vdidamageconvert is taken with videoconvert. */
 std::optional<Choice> choose(const Settings &settings, const Availability &available = gstAvailable,
                              const std::vector<Encoder> &preference = defaultPreference(),
                              std::string *why = nullptr);

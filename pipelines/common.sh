@@ -24,9 +24,12 @@ vdi_encoder() {
     "$tool" "${args[@]}"
   else
     # Without the tool (not built or not installed): x264 with the same
-    # settings vdi-encoder gives it.
+    # settings vdi-encoder gives it, converting only the damage where
+    # vdidamageconvert is there.
     local gop=$(( ${1%.*} > 0 ? ${1%.*} * FPS : 10 * FPS ))
-    echo "videoconvert ! video/x-raw,format=I420 ! x264enc name=encoder tune=zerolatency" \
+    local convert=videoconvert
+    gst-inspect-1.0 vdidamageconvert >/dev/null 2>&1 && convert=vdidamageconvert
+    echo "$convert ! video/x-raw,format=I420 ! x264enc name=encoder tune=zerolatency" \
          "speed-preset=ultrafast bframes=0 b-adapt=false sliced-threads=true bitrate=$BITRATE" \
          "vbv-buf-capacity=200 key-int-max=$gop ! capsfilter caps=video/x-h264,profile=constrained-baseline"
   fi

@@ -35,6 +35,20 @@ struct Rect {
   }
 };
 
+/* The smallest rectangle holding every one of @rects (not empty). */
+inline Rect boundingBox(const std::vector<Rect> &rects)
+{
+  int x1 = rects[0].x, y1 = rects[0].y;
+  int x2 = x1 + rects[0].width, y2 = y1 + rects[0].height;
+  for (const Rect &r : rects) {
+    x1 = std::min(x1, r.x);
+    y1 = std::min(y1, r.y);
+    x2 = std::max(x2, r.x + r.width);
+    y2 = std::max(y2, r.y + r.height);
+  }
+  return {x1, y1, x2 - x1, y2 - y1};
+}
+
 struct FrameFormat {
   GstVideoFormat format = GST_VIDEO_FORMAT_UNKNOWN;
   int width = 0;

@@ -18,16 +18,9 @@ void addDamageMeta(GstBuffer *buffer, const std::vector<Rect> &damage)
                                                    r.height);
     return;
   }
-  int x1 = damage[0].x, y1 = damage[0].y;
-  int x2 = x1 + damage[0].width, y2 = y1 + damage[0].height;
-  for (const Rect &r : damage) {
-    x1 = std::min(x1, r.x);
-    y1 = std::min(y1, r.y);
-    x2 = std::max(x2, r.x + r.width);
-    y2 = std::max(y2, r.y + r.height);
-  }
-  gst_buffer_add_video_region_of_interest_meta(buffer, VDI_DAMAGE_ROI_TYPE, x1, y1, x2 - x1,
-                                               y2 - y1);
+  Rect box = boundingBox(damage);
+  gst_buffer_add_video_region_of_interest_meta(buffer, VDI_DAMAGE_ROI_TYPE, box.x, box.y, box.width,
+                                               box.height);
 }
 
 std::vector<Rect> damageFromBuffer(GstBuffer *buffer)

@@ -8,7 +8,9 @@
  * Damage rectangles on buffers, as stock GstVideoRegionOfInterestMeta so that
  * any element can read them without linking to gst-vdi: one meta per
  * rectangle, roi_type "vdi-damage", in buffer pixels. A buffer without such
- * metas is a repeat of the previous frame (keepalive or re-push).
+ * metas is a repeat of the previous frame (keepalive or re-push). The
+ * buffer offset numbers the frames (a repeat keeps its frame's number), so
+ * a consumer (vdidamageconvert) can tell that one was lost on the way.
  */
 
 #pragma once

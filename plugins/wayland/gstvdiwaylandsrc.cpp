@@ -31,7 +31,10 @@
  * Frames are the compositor's shared-memory buffers, passed on without a
  * copy, in the compositor's pixel format (usually BGRx). Each new frame
  * carries one #GstVideoRegionOfInterestMeta per changed rectangle, with
- * roi_type `vdi-damage`; repeated frames carry none. The framerate in the
+ * roi_type `vdi-damage`; repeated frames carry none. The buffer offset is
+ * the number of the frame whose pixels a buffer shows (a repeat has the
+ * number of the frame it repeats), so an element after the source can tell
+ * a frame lost on the way (vdidamageconvert does). The framerate in the
  * caps is the most frames per second the source will push (the output's
  * refresh rate unless downstream asks for less); the real rate follows the
  * screen's changes. When the output changes size (e.g. `swaymsg output
@@ -171,6 +174,7 @@ struct State {
   GstClockTime last_pts = GST_CLOCK_TIME_NONE;
   int64_t start_ns = 0;
   bool discont = true;
+  guint64 frame_number = 0; /* of the newest frame, in GST_BUFFER_OFFSET */
 
   ~State() { g_clear_error(&error); }
 };
@@ -676,6 +680,7 @@ static GstFlowReturn gst_vdi_wayland_src_create(GstPushSrc *pushsrc, GstBuffer *
     st->last = std::move(frame->buffer);
     buf = gst_buffer_copy(st->last.get());
     addDamageMeta(buf, frame->damage);
+    st->frame_number++;
   } else {
     pts = frame_running_time(self, monotonic_ns());
     buf = gst_buffer_copy(st->last.get());
@@ -683,6 +688,7 @@ static GstFlowReturn gst_vdi_wayland_src_create(GstPushSrc *pushsrc, GstBuffer *
 
   GST_BUFFER_PTS(buf) = pts;
   GST_BUFFER_DTS(buf) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_OFFSET(buf) = st->frame_number;
   GST_BUFFER_DURATION(buf) = st->fps_n > 0
                                ? gst_util_uint64_scale_int(GST_SECOND, st->fps_d, st->fps_n)
                                : GST_CLOCK_TIME_NONE;

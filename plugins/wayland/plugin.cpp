@@ -5,7 +5,8 @@
  */
 
 /*
- * libgstvdiwayland: capture of and input into headless Wayland desktops.
+ * libgstvdiwayland: capture of and input into headless Wayland desktops, and
+ * the colour conversion that follows the capture's damage.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -14,12 +15,18 @@
 
 #include "gstvdiinputsink.h"
 #include "gstvdiwaylandsrc.h"
+#ifdef HAVE_LIBYUV
+#include "gstvdidamageconvert.h"
+#endif
 
 static gboolean plugin_init(GstPlugin *plugin)
 {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(vdiwaylandsrc, plugin);
   ret |= GST_ELEMENT_REGISTER(vdiinputsink, plugin);
+#ifdef HAVE_LIBYUV
+  ret |= GST_ELEMENT_REGISTER(vdidamageconvert, plugin);
+#endif
   return ret;
 }
 

@@ -342,6 +342,7 @@ struct WaylandConnection::DisplaySource {
   WaylandConnection *conn;
   gpointer tag;
   bool reading;
+  GIOCondition events; /* what the fd is watched for now */
 };
 
 namespace {
@@ -376,8 +377,8 @@ void WaylandConnection::attachDisplaySource()
   source_ = reinterpret_cast<DisplaySource *>(base);
   source_->conn = this;
   source_->reading = false;
-  source_->tag =
-    g_source_add_unix_fd(base, wl_display_get_fd(display_), GIOCondition(G_IO_IN | G_IO_ERR));
+  source_->events = GIOCondition(G_IO_IN | G_IO_ERR);
+  source_->tag = g_source_add_unix_fd(base, wl_display_get_fd(display_), source_->events);
   g_source_set_priority(base, G_PRIORITY_DEFAULT);
   g_source_set_name(base, "vdi-wayland-display");
   g_source_attach(base, loop_->context());
@@ -411,25 +412,38 @@ bool WaylandConnection::displayPrepare()
   }
   /* Requests the socket could not take yet: wait until it is writable. */
   bool blocked = wl_display_flush(display_) < 0 && errno == EAGAIN;
-  g_source_modify_unix_fd(&source_->source, source_->tag,
-                          GIOCondition(G_IO_IN | G_IO_ERR | (blocked ? G_IO_OUT : 0)));
+  /* Only on a change: g_source_modify_unix_fd() wakes the context up, so
+   * calling it on every prepare made the event thread spin (a whole core
+   * while the screen was still). */
+  auto events = GIOCondition(G_IO_IN | G_IO_ERR | (blocked ? G_IO_OUT : 0));
+  if (events != source_->events) {
+    source_->events = events;
+    g_source_modify_unix_fd(&source_->source, source_->tag, events);
+  }
   return false;
 }
 
 bool WaylandConnection::displayCheck(GIOCondition revents)
 {
+  /* Dispatch only when something was read or went wrong: GLib blocks and
+   * unblocks a source's fds around each dispatch, which wakes the context,
+   * so a source dispatched on every iteration never lets poll() sleep. */
+  bool ready = false;
   if (source_->reading) {
     source_->reading = false;
     if (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
       if (wl_display_read_events(display_) < 0)
         checkDisplayError();
+      ready = true;
     } else {
       wl_display_cancel_read(display_);
     }
   }
-  if (revents & (G_IO_HUP | G_IO_ERR))
+  if (revents & (G_IO_HUP | G_IO_ERR)) {
     hangup_ = true;
-  return !failed_;
+    ready = true;
+  }
+  return ready;
 }
 
 void WaylandConnection::displayDispatch()
@@ -438,7 +452,7 @@ void WaylandConnection::displayDispatch()
     checkDisplayError();
   if (failed_)
     /* Stop watching the dead socket; posted work still runs. */
-    g_source_modify_unix_fd(&source_->source, source_->tag, GIOCondition(0));
+    g_source_modify_unix_fd(&source_->source, source_->tag, source_->events = GIOCondition(0));
 }
 
 /* ---- registry ------------------------------------------------------------ */

@@ -7,9 +7,10 @@
 /*
  * vdi-bench-pipeline: runs a gst-launch style pipeline whose last element is
  * named "sink", waits --warmup seconds, then counts the buffers reaching the
- * sink during --seconds and the process's CPU time over that same window.
- * Prints one JSON line: {"frames":N,"seconds":S,"fps":F,"cpu":C} where cpu
- * is the fraction of one core (user + system) used by the whole process.
+ * sink during --seconds (and their bytes) and the process's CPU time over
+ * that same window. Prints one JSON line:
+ * {"frames":N,"bytes":B,"seconds":S,"fps":F,"cpu":C} where cpu is the
+ * fraction of one core (user + system) used by the whole process.
  *
  *   vdi-bench-pipeline --warmup 2 --seconds 8 "vdiwaylandsrc ! fakesink name=sink"
  */
@@ -28,6 +29,7 @@
 namespace {
 
 std::atomic<uint64_t> g_frames{0};
+std::atomic<uint64_t> g_bytes{0};
 
 double cpuSeconds()
 {
@@ -39,10 +41,14 @@ double cpuSeconds()
 
 GstPadProbeReturn countBuffer(GstPad *, GstPadProbeInfo *info, gpointer)
 {
-  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST)
-    g_frames += gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
-  else
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+    g_frames += gst_buffer_list_length(list);
+    g_bytes += gst_buffer_list_calculate_size(list);
+  } else {
     g_frames++;
+    g_bytes += gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info));
+  }
   return GST_PAD_PROBE_OK;
 }
 
@@ -105,16 +111,17 @@ int main(int argc, char **argv)
     }
   };
   waitOrFail(warmup);
-  uint64_t f0 = g_frames;
+  uint64_t f0 = g_frames, b0 = g_bytes;
   double c0 = cpuSeconds();
   auto t0 = std::chrono::steady_clock::now();
   waitOrFail(seconds);
-  uint64_t f1 = g_frames;
+  uint64_t f1 = g_frames, b1 = g_bytes;
   double c1 = cpuSeconds();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  printf("{\"frames\":%llu,\"seconds\":%.3f,\"fps\":%.2f,\"cpu\":%.4f}\n",
-         static_cast<unsigned long long>(f1 - f0), wall, (f1 - f0) / wall, (c1 - c0) / wall);
+  printf("{\"frames\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"fps\":%.2f,\"cpu\":%.4f}\n",
+         static_cast<unsigned long long>(f1 - f0), static_cast<unsigned long long>(b1 - b0), wall,
+         (f1 - f0) / wall, (c1 - c0) / wall);
   fflush(stdout);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(bus);

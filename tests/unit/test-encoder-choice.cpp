@@ -63,6 +63,26 @@ TEST_CASE("encoder choice: an encoder without its converter is skipped", "[encod
   CHECK(c->encoder == Encoder::X264);
 }
 
+TEST_CASE("encoder choice: software encoders convert only damage where they can", "[encoder]")
+{
+  Settings s;
+  auto c = choose(s, registry({"vdidamageconvert", "videoconvert", "x264enc"}));
+  REQUIRE(c);
+  CHECK(c->convert == "vdidamageconvert ! video/x-raw,format=I420");
+  CHECK(c->requires == std::vector<std::string>{"vdidamageconvert", "x264enc"});
+
+  /* Built without libyuv: the same encoder with videoconvert. */
+  c = choose(s, registry({"videoconvert", "openh264enc"}));
+  REQUIRE(c);
+  CHECK(c->encoder == Encoder::OpenH264);
+  CHECK(c->convert == "videoconvert ! video/x-raw,format=I420");
+
+  s.damage_convert = false;
+  c = choose(s, registry({"vdidamageconvert", "videoconvert", "x264enc"}));
+  REQUIRE(c);
+  CHECK(c->convert == "videoconvert ! video/x-raw,format=I420");
+}
+
 TEST_CASE("encoder choice: nothing usable says what is missing", "[encoder]")
 {
   std::string why;
@@ -99,7 +119,7 @@ TEST_CASE("encoder choice: units and low-latency settings", "[encoder]")
   CHECK(x.encode.find("bframes=0") != std::string::npos);
   CHECK(x.encode.find("tune=zerolatency") != std::string::npos);
   CHECK(x.encode.find("vbv-buf-capacity=200") != std::string::npos);
-  CHECK(x.convert.find("videoconvert") == 0);
+  CHECK(x.convert.find("vdidamageconvert ! video/x-raw,format=I420") == 0);
   CHECK(x.caps == "capsfilter caps=video/x-h264,profile=constrained-baseline");
 
   Choice o = describe(Encoder::OpenH264, s);
