@@ -55,25 +55,9 @@ void BitrateController::updateLossRtt(Viewer &v, const Feedback &fb) const
     v.estimate *= kRttBackoff;
 }
 
-/* Whether the round trip (RTCP) shows a standing queue: well above the
- * lowest of the recent ones (the path's own delay). */
-bool BitrateController::queueDelayHigh(Viewer &v, double rttSeconds)
-{
-  double rtt = sane(rttSeconds, 0, 60) * 1000;
-  /* A receiver report that has not changed says nothing new (the stats
-   * repeat the last one until the next arrives). */
-  if (rtt <= 0 || (!v.rtts.empty() && rtt == v.rtts.back()))
-    return false;
-  v.rtts.push_back(rtt);
-  if (v.rtts.size() > kRttBaselineReports)
-    v.rtts.pop_front();
-  return rtt > *std::min_element(v.rtts.begin(), v.rtts.end()) + kQueueDelayHighMs;
-}
-
 /* GCC's delay-based controller, on rtpsession's TWCC window: a queue is
- * building when less arrives than was sent, the delay between packet
- * groups keeps growing, or the round trip stands well above its floor.
- * Then go below what arrived (the link's rate, not our guess of it), come
+ * building when less arrives than was sent, or the delay between packet
+ * groups keeps growing. Then go below what arrived (the link's rate, not our guess of it), come
  * back just below that rate in small steps and stay there a while (no
  * queue: the latency a user feels), then probe it slowly; far from it, or
  * once more arrives than ever did, probe fast. */
@@ -83,8 +67,7 @@ void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
   double loss = sane(fb.twccLoss, 0, 1);
   double gradient = sane(fb.delayGradientMs, -1e4, 1e4);
   bool queueing = sent > 0 && recv < sent * (1.0 - kQueueGap);
-  bool standing = queueDelayHigh(v, fb.rttSeconds);
-  if ((queueing || standing || gradient > kDelayGradientHighMs) && recv > 0) {
+  if ((queueing || gradient > kDelayGradientHighMs) && recv > 0) {
     v.estimate = std::min(v.estimate, recv * kOveruseDecrease);
     v.congestionKbps = recv;
     v.holdReports = v.nearReports = 0;

@@ -8,9 +8,9 @@
  * Bitrate adaptation for a shared encoder: each viewer's feedback drives a
  * per-viewer estimate in the manner of Google Congestion Control — delay-
  * based from transport-wide CC feedback when the viewer negotiated it (the
- * received rate falling behind the sent one, the queueing delay growing,
- * or the round trip well above its recent floor, means a queue is
- * building: go below the received rate, and come back just below it), plus
+ * received rate falling behind the sent one, or the queueing delay
+ * growing, means a queue is building: go below the received rate, and come
+ * back just below it), plus
  * loss, RTT and REMB — and the encoder gets the weakest control viewer's
  * estimate (view-only viewers never drag it down), clamped to [min, max].
  * The algorithm is described in docs/webrtc.md. All rates in kbit/s. Pure
@@ -19,7 +19,6 @@
 
 #pragma once
 
-#include <deque>
 #include <map>
 #include <string>
 
@@ -62,10 +61,6 @@ public:
   static constexpr double kQueueGap = 0.05;
   static constexpr double kDelayGradientHighMs = 2.0;
   static constexpr double kOveruseDecrease = 0.85; /* of the received rate */
-  /* A round trip this far above the lowest one seen lately is a standing
-   * queue even when the rates still match (the bucket is filling). */
-  static constexpr double kQueueDelayHighMs = 40;
-  static constexpr unsigned kRttBaselineReports = 30; /* "lately" */
   /* After an overuse: back up to 0.95x the rate that queued in additive
    * steps of 4 % of it, hold there, then probe that rate in 1.05x steps. */
   static constexpr double kHold = 0.95;
@@ -84,10 +79,8 @@ private:
     double congestionKbps = 0; /* received rate at the last overuse */
     unsigned holdReports = 0;  /* reports held just below it */
     unsigned nearReports = 0;  /* probing increases near it since */
-    std::deque<double> rtts;   /* the last kRttBaselineReports round trips, ms */
     bool control = true;
   };
-  static bool queueDelayHigh(Viewer &v, double rttSeconds);
   unsigned clamp(double bps) const;
   void updateLossRtt(Viewer &v, const Feedback &fb) const;
   void updateDelay(Viewer &v, const Feedback &fb) const;
