@@ -277,11 +277,14 @@ TEST_CASE("on a 2 Mbit/s link key presses stay interactive once the stream adapt
   /* No standing queue: the narrow link adds at most 60 ms to the median
    * of the open one, and at most 150 ms to its p95 (issue 15's absolute
    * target, p95 <= 150 ms, is reported in docs/benchmarks.md: on a loaded
-   * machine the open link alone can miss it). A lost frame may freeze the
-   * picture until the next keyframe (a miss: 3 s); one is tolerated. */
+   * machine the open link alone can miss it). A press whose flip never
+   * showed (a frame lost until the next keyframe) counts as 3 s. */
+  for (PressFigures *f : {&open, &shaped}) {
+    f->latencies.insert(f->latencies.end(), f->misses, 3000.0);
+    std::sort(f->latencies.begin(), f->latencies.end());
+  }
   CHECK(shaped.pct(0.5) <= open.pct(0.5) + 60);
   CHECK(shaped.pct(0.95) <= open.pct(0.95) + 150);
-  CHECK(shaped.misses <= 1);
 }
 
 TEST_CASE("a view-only viewer on a slow link does not drag the encoder down for the controller",
