@@ -661,6 +661,11 @@ void Core::viewerStats(const std::string &id, const ViewerStats &st)
        * viewer-control); the others never drag it down. */
       est = rate_.update(id, fb, mayControl(id));
       s.viewer->setEstimate(est);
+      GST_DEBUG_OBJECT(element_,
+                       "viewer %s: sent %.0f recv %.0f kbit/s, gradient %.1f ms, loss %.3f/%.3f, "
+                       "rtt %.0f ms -> estimate %u kbit/s",
+                       id.c_str(), fb.sentKbps, fb.recvKbps, fb.delayGradientMs, fb.twccLoss,
+                       fb.fractionLost, fb.rttSeconds * 1000, est);
     }
     std::lock_guard<std::mutex> l(lock_);
     ViewerFigures &f = figures_[id];
