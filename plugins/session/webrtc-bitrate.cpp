@@ -57,31 +57,62 @@ void BitrateController::updateLossRtt(Viewer &v, const Feedback &fb) const
 
 /* GCC's delay-based controller, on rtpsession's TWCC window: a queue is
  * building when less arrives than was sent, or the delay between packet
- * groups keeps growing. Then go below what arrived (the link's rate, not our guess of it), come
- * back just below that rate in small steps and stay there a while (no
- * queue: the latency a user feels), then probe it slowly; far from it, or
- * once more arrives than ever did, probe fast. */
+ * groups keeps growing. Then go below what arrived (the link's rate, not
+ * our guess of it) until the queue drained, come back just below that
+ * rate and stay there a while (no queue: the latency a user feels), then
+ * probe it slowly; far from it, or once more arrives than ever did, probe
+ * fast. */
 void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
 {
   double sent = sane(fb.sentKbps, 0, 1e7), recv = sane(fb.recvKbps, 0, 1e7);
   double loss = sane(fb.twccLoss, 0, 1);
   double gradient = sane(fb.delayGradientMs, -1e4, 1e4);
   bool queueing = sent > 0 && recv < sent * (1.0 - kQueueGap);
+  /* Far more arrived than when it last queued: the link grew, whatever
+   * else the report says (seen when a bucket was lifted: its last drops
+   * queued 2621 kbit/s where 1850 had, or lost 30 % while 2770 arrived
+   * where 1864 had; on the 2 Mbit/s bucket itself, never more than 1.06x
+   * the rate that queued arrived). */
+  bool grewFar = v.congestionKbps > 0 && recv > v.congestionKbps * kGrownFar;
   if ((queueing || gradient > kDelayGradientHighMs) && recv > 0) {
     v.estimate = std::min(v.estimate, recv * kOveruseDecrease);
+    /* Come back as after any queue, then probe fast. */
+    bool grew = grewFar;
     v.congestionKbps = recv;
-    v.holdReports = v.nearReports = 0;
+    v.holdReports = v.grownReports = 0;
+    v.nearReports = grew ? kNearReports : 0;
   } else if (loss > kLossHigh) {
     v.estimate *= 1.0 - 0.5 * loss;
-  } else if (loss < kLossLow) {
-    /* More arrives than ever did when it queued: the link has grown. */
-    if (v.congestionKbps > 0 && recv > v.congestionKbps * kGrown)
+    if (grewFar)
       v.congestionKbps = 0;
+  } else if (loss < kLossLow) {
+    if (grewFar)
+      v.congestionKbps = 0;
+    /* More arrives than ever did when it queued, all of what was sent,
+     * two reports in a row: the link has grown. (What gets through an
+     * overflowing queue is less than the link carries: a 2 Mbit/s bucket
+     * let 1760-1840 kbit/s through then, and 1944 of 1944 a few seconds
+     * later. Taken for growth, that one report sent 2.5 Mbit/s into it
+     * for a second and froze the picture; the next probe above it no
+     * longer arrives whole.) */
+    bool clean = recv >= sent * (1.0 - kCleanGap);
+    if (v.congestionKbps > 0 && clean && recv > v.congestionKbps * kGrown) {
+      if (++v.grownReports >= kGrownReports)
+        v.congestionKbps = 0;
+    } else {
+      v.grownReports = 0;
+    }
     double next;
     double hold = v.congestionKbps * kHold;
-    /* (The estimate is whole kbit/s: "at hold" within one.) */
-    if (v.congestionKbps > 0 && v.estimate < hold - 1) {
-      next = std::min(hold, v.estimate + v.congestionKbps * kHoldStep);
+    /* Back to just below the rate that queued in small steps (time for
+     * the queue to drain), never past it; from no lower than 0.85x it
+     * (where an overuse leaves it): cut further by loss, or by a queue
+     * at a higher rate, the way back took 7-9 reports (seen after a
+     * lift). ("At hold" within 1 %: the estimate is whole kbit/s, and a
+     * step that lands a fraction short must not cost another report.) */
+    if (v.congestionKbps > 0 && v.estimate < hold * 0.99) {
+      next = std::min(hold, std::max(v.estimate + v.congestionKbps * kHoldStep,
+                                     v.congestionKbps * kOveruseDecrease));
     } else if (v.congestionKbps > 0 && v.holdReports < kHoldReports) {
       v.holdReports++;
       next = v.estimate;

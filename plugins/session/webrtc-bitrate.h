@@ -62,14 +62,22 @@ public:
   static constexpr double kDelayGradientHighMs = 2.0;
   static constexpr double kOveruseDecrease = 0.85; /* of the received rate */
   /* After an overuse: back up to 0.95x the rate that queued in additive
-   * steps of 4 % of it, hold there, then probe that rate in 1.05x steps. */
+   * steps of 5 % of it
+   * (from 0.85x it at the lowest), hold there, then probe that rate in
+   * 1.05x steps. */
   static constexpr double kHold = 0.95;
-  static constexpr double kHoldStep = 0.04;
+  static constexpr double kHoldStep = 0.05;
   static constexpr unsigned kHoldReports = 1;
   static constexpr double kNear = 1.25;         /* "near": below 1.25x the last overuse */
   static constexpr double kIncreaseNear = 1.05; /* probing near it... */
   static constexpr unsigned kNearReports = 6;   /* ...for this many reports */
-  static constexpr double kGrown = 1.05;        /* received this much above it: the link grew */
+  /* Received this much above it, and within 1 % of what was sent, two
+   * reports in a row: the link grew. */
+  static constexpr double kGrown = 1.05;
+  static constexpr double kCleanGap = 0.01;
+  static constexpr unsigned kGrownReports = 2;
+  /* Received this much above it in any one report: the link grew. */
+  static constexpr double kGrownFar = 1.15;
   static constexpr double kIncreaseFast = 1.25; /* far from it, or long after */
   static constexpr double kAppLimited = 1.5;    /* never above 1.5x what arrives */
 
@@ -79,6 +87,7 @@ private:
     double congestionKbps = 0; /* received rate at the last overuse */
     unsigned holdReports = 0;  /* reports held just below it */
     unsigned nearReports = 0;  /* probing increases near it since */
+    unsigned grownReports = 0; /* reports in a row that said it grew */
     bool control = true;
   };
   unsigned clamp(double bps) const;
