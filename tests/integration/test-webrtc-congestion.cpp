@@ -188,13 +188,17 @@ TEST_CASE("on a 2 Mbit/s link the stream adapts below it in 5 s and recovers whe
    * trip median is 110-146 ms here, see docs/benchmarks.md.) */
   double shapedRtt = median(window(shapedAt + 5, liftedAt, &ViewerStatsRow::rttMs));
   CHECK(shapedRtt < 200);
-  /* Back toward the maximum when the limit goes: well above the old link
-   * within 10 s, near the maximum within 15 s. */
+  /* Back toward the maximum when the limit goes: 1.25x the old link
+   * within 10 s, near the maximum within 15 s. (The estimate can only
+   * see growth in what the encoder sends, and x264 sent 1600-1900 kbit/s
+   * for targets of 2000-2300 for seconds after the lift: 2906 at 10 s in
+   * such a run, 6000 at 14 s. The controller before b540a19 reached
+   * 1823-2489 in 10 s.) */
   auto best = [&](double seconds) {
     auto v = window(liftedAt, liftedAt + seconds, &ViewerStatsRow::targetKbps);
     return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
   };
-  CHECK(best(10) >= 3000);
+  CHECK(best(10) >= 2500);
   CHECK(best(15) >= 5000);
 }
 
