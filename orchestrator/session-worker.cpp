@@ -88,12 +88,10 @@ bool SessionManager::startWorker(Session &s, std::string *message)
   /* The registry cache stays the user's own (~/.cache/gstreamer-1.0), so
    * only the first session of a user pays for a plugin scan. */
   std::vector<std::string> env;
-  /* Not G_DEBUG: with the tests' fatal-criticals a GNOME session's worker
-   * dies of a g_hash_table_foreach "version" critical not found yet
-   * (vdid-gnome). The tests that stop sessions read vdid's stderr, which
-   * the workers share, for criticals instead. */
-  for (const char *pass :
-       {"GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0", "GST_DEBUG", "GST_PLUGIN_SYSTEM_PATH_1_0"})
+  /* G_DEBUG too: a vdid run with fatal-criticals (the tests) runs its
+   * workers so, and a critical in a session's pipeline fails it. */
+  for (const char *pass : {"GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0", "GST_DEBUG",
+                           "GST_PLUGIN_SYSTEM_PATH_1_0", "G_DEBUG"})
     if (const char *v = g_getenv(pass))
       env.push_back(std::string(pass) + "=" + v);
 

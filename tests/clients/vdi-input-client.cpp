@@ -49,9 +49,8 @@
  * stderr as "error ..." lines.
  */
 
-#include "xdg-shell-client-protocol.h"
+#include "client-common.h"
 
-#include <wayland-client.h>
 #include <xkbcommon/xkbcommon.h>
 
 #include <algorithm>
@@ -62,7 +61,6 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <poll.h>
 #include <string>
 #include <sys/mman.h>
 #include <thread>
@@ -70,6 +68,8 @@
 #include <vector>
 
 namespace {
+
+using vdi::client::fail;
 
 bool g_timestamps = false;
 
@@ -86,12 +86,6 @@ void emit(const std::string &line)
   fflush(stdout);
 }
 
-void fail(const std::string &message)
-{
-  fprintf(stderr, "error %s\n", message.c_str());
-  fflush(stderr);
-}
-
 std::string fmt2(double v)
 {
   char buf[64];
@@ -100,23 +94,12 @@ std::string fmt2(double v)
 }
 
 struct Client {
-  wl_display *display = nullptr;
-  wl_compositor *compositor = nullptr;
-  wl_shm *shm = nullptr;
-  xdg_wm_base *wm_base = nullptr;
+  vdi::client::Window win;
   wl_seat *seat = nullptr;
   wl_data_device_manager *ddm = nullptr;
   wl_data_device *data_device = nullptr;
   wl_keyboard *keyboard = nullptr;
   wl_pointer *pointer = nullptr;
-  wl_surface *surface = nullptr;
-  xdg_surface *xsurface = nullptr;
-  xdg_toplevel *toplevel = nullptr;
-
-  int width = 0, height = 0;
-  int pending_w = 0, pending_h = 0;
-  bool configured = false;
-  bool running = true;
 
   xkb_context *xkb = nullptr;
   xkb_keymap *keymap = nullptr;
@@ -137,28 +120,14 @@ struct Client {
 
 void paint(Client &c)
 {
-  size_t stride = static_cast<size_t>(c.width) * 4;
-  size_t size = stride * c.height;
-  int fd = memfd_create("vdi-input-client", MFD_CLOEXEC);
-  if (fd < 0 || ftruncate(fd, static_cast<off_t>(size)) < 0) {
-    fail("cannot allocate shared memory");
-    exit(1);
-  }
-  auto *pixels =
-    static_cast<uint32_t *>(mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
-  std::fill(pixels, pixels + size / 4, c.color);
-  munmap(pixels, size);
-  wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd, static_cast<int32_t>(size));
-  wl_buffer *buffer = wl_shm_pool_create_buffer(
-    pool, 0, c.width, c.height, static_cast<int32_t>(stride), WL_SHM_FORMAT_XRGB8888);
-  static const wl_buffer_listener release = {[](void *, wl_buffer *b) { wl_buffer_destroy(b); }};
-  wl_buffer_add_listener(buffer, &release, nullptr);
-  wl_shm_pool_destroy(pool);
-  close(fd);
-  wl_surface_attach(c.surface, buffer, 0, 0);
-  wl_surface_damage_buffer(c.surface, 0, 0, c.width, c.height);
-  wl_surface_commit(c.surface);
-  wl_display_flush(c.display);
+  auto *b = vdi::client::ShmBuffer::create(c.win.shm, c.win.width, c.win.height, "vdi-input-client")
+              .release();
+  std::fill(b->pixels, b->pixels + b->size / 4, c.color);
+  b->delete_on_release = true;
+  wl_surface_attach(c.win.surface, b->buffer, 0, 0);
+  wl_surface_damage_buffer(c.win.surface, 0, 0, c.win.width, c.win.height);
+  wl_surface_commit(c.win.surface);
+  wl_display_flush(c.win.display);
 }
 
 /* ---- keyboard ------------------------------------------------------------ */
@@ -225,7 +194,7 @@ void kbKey(void *data, wl_keyboard *, uint32_t serial, uint32_t, uint32_t key, u
   bool pressed = state == WL_KEYBOARD_KEY_STATE_PRESSED;
   emit(std::string("key ") + (pressed ? "pressed " : "released ") + std::to_string(key) + " " +
        syms);
-  if (pressed && c->flip && c->configured) {
+  if (pressed && c->flip && c->win.configured) {
     c->color = c->color == 0xff202020 ? 0xffe0e0e0 : 0xff202020;
     paint(*c);
     c->flips++;
@@ -419,64 +388,29 @@ void seatCapabilities(void *data, wl_seat *seat, uint32_t caps)
 void seatName(void *, wl_seat *, const char *) {}
 const wl_seat_listener seat_listener = {seatCapabilities, seatName};
 
-void wmBasePing(void *, xdg_wm_base *base, uint32_t serial)
+/* Binds what the window does not: the seat and the data device manager. */
+void bindGlobal(Client &c, wl_registry *reg, uint32_t name, const char *iface, uint32_t v)
 {
-  xdg_wm_base_pong(base, serial);
-}
-const xdg_wm_base_listener wm_base_listener = {wmBasePing};
-
-void toplevelConfigure(void *data, xdg_toplevel *, int32_t w, int32_t h, wl_array *)
-{
-  auto *c = static_cast<Client *>(data);
-  c->pending_w = w;
-  c->pending_h = h;
-}
-void toplevelClose(void *data, xdg_toplevel *)
-{
-  static_cast<Client *>(data)->running = false;
-}
-void toplevelConfigureBounds(void *, xdg_toplevel *, int32_t, int32_t) {}
-void toplevelWmCapabilities(void *, xdg_toplevel *, wl_array *) {}
-const xdg_toplevel_listener toplevel_listener = {toplevelConfigure, toplevelClose,
-                                                 toplevelConfigureBounds, toplevelWmCapabilities};
-
-void surfaceConfigure(void *data, xdg_surface *surface, uint32_t serial)
-{
-  auto *c = static_cast<Client *>(data);
-  xdg_surface_ack_configure(surface, serial);
-  int w = c->pending_w > 0 ? c->pending_w : 640;
-  int h = c->pending_h > 0 ? c->pending_h : 480;
-  if (!c->configured || w != c->width || h != c->height) {
-    c->width = w;
-    c->height = h;
-    paint(*c);
-    c->configured = true;
-    wl_display_roundtrip(c->display);
-    emit("configured " + std::to_string(w) + " " + std::to_string(h));
-  }
-}
-const xdg_surface_listener surface_listener = {surfaceConfigure};
-
-void registryGlobal(void *data, wl_registry *reg, uint32_t name, const char *iface, uint32_t v)
-{
-  auto *c = static_cast<Client *>(data);
-  if (strcmp(iface, wl_compositor_interface.name) == 0)
-    c->compositor = static_cast<wl_compositor *>(
-      wl_registry_bind(reg, name, &wl_compositor_interface, std::min(v, 4u)));
-  else if (strcmp(iface, wl_shm_interface.name) == 0)
-    c->shm = static_cast<wl_shm *>(wl_registry_bind(reg, name, &wl_shm_interface, 1));
-  else if (strcmp(iface, xdg_wm_base_interface.name) == 0)
-    c->wm_base = static_cast<xdg_wm_base *>(
-      wl_registry_bind(reg, name, &xdg_wm_base_interface, std::min(v, 4u)));
-  else if (strcmp(iface, wl_seat_interface.name) == 0 && !c->seat)
-    c->seat =
+  if (strcmp(iface, wl_seat_interface.name) == 0 && !c.seat)
+    c.seat =
       static_cast<wl_seat *>(wl_registry_bind(reg, name, &wl_seat_interface, std::min(v, 7u)));
   else if (strcmp(iface, wl_data_device_manager_interface.name) == 0)
-    c->ddm = static_cast<wl_data_device_manager *>(
+    c.ddm = static_cast<wl_data_device_manager *>(
       wl_registry_bind(reg, name, &wl_data_device_manager_interface, std::min(v, 3u)));
 }
-void registryRemove(void *, wl_registry *, uint32_t) {}
-const wl_registry_listener registry_listener = {registryGlobal, registryRemove};
+
+/* One line of stdin. */
+void command(Client &c, const std::string &line)
+{
+  if (line == "quit")
+    c.win.running = false;
+  else if (line == "size")
+    printf("size %d %d\n", c.win.width, c.win.height), fflush(stdout);
+  else if (line.rfind("copy ", 0) == 0)
+    copyFile(c, line.substr(5));
+  else if (!line.empty())
+    fail("unknown command: " + line);
+}
 
 } // namespace
 
@@ -494,16 +428,18 @@ int main(int argc, char **argv)
     }
   }
   c.xkb = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
-  c.display = wl_display_connect(nullptr);
-  if (!c.display) {
-    fail("cannot connect to the Wayland display");
+  c.win.global = [&c](wl_registry *reg, uint32_t name, const char *iface, uint32_t v) {
+    bindGlobal(c, reg, name, iface, v);
+  };
+  c.win.resized = [&c](int, int) {
+    paint(c);
+    wl_display_roundtrip(c.win.display);
+    emit("configured " + std::to_string(c.win.width) + " " + std::to_string(c.win.height));
+  };
+  if (!c.win.connect())
     return 1;
-  }
-  wl_registry *registry = wl_display_get_registry(c.display);
-  wl_registry_add_listener(registry, &registry_listener, &c);
-  wl_display_roundtrip(c.display);
-  if (!c.compositor || !c.shm || !c.wm_base || !c.seat) {
-    fail("compositor lacks wl_compositor, wl_shm, xdg_wm_base or wl_seat");
+  if (!c.seat) {
+    fail("compositor lacks wl_seat");
     return 1;
   }
   wl_seat_add_listener(c.seat, &seat_listener, &c);
@@ -511,58 +447,7 @@ int main(int argc, char **argv)
     c.data_device = wl_data_device_manager_get_data_device(c.ddm, c.seat);
     wl_data_device_add_listener(c.data_device, &data_device_listener, &c);
   }
-  xdg_wm_base_add_listener(c.wm_base, &wm_base_listener, &c);
-  c.surface = wl_compositor_create_surface(c.compositor);
-  c.xsurface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
-  xdg_surface_add_listener(c.xsurface, &surface_listener, &c);
-  c.toplevel = xdg_surface_get_toplevel(c.xsurface);
-  xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
-  xdg_toplevel_set_title(c.toplevel, "vdi-input-client");
-  xdg_toplevel_set_app_id(c.toplevel, "vdi-input-client");
-  xdg_toplevel_set_fullscreen(c.toplevel, nullptr);
-  wl_surface_commit(c.surface);
-
-  std::string input;
-  while (c.running) {
-    while (wl_display_prepare_read(c.display) != 0)
-      wl_display_dispatch_pending(c.display);
-    wl_display_flush(c.display);
-    pollfd fds[2] = {{wl_display_get_fd(c.display), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) {
-      wl_display_cancel_read(c.display);
-      break;
-    }
-    if (fds[0].revents & POLLIN) {
-      if (wl_display_read_events(c.display) < 0)
-        break;
-    } else {
-      wl_display_cancel_read(c.display);
-    }
-    if (fds[0].revents & (POLLHUP | POLLERR))
-      break;
-    if (wl_display_dispatch_pending(c.display) < 0)
-      break;
-    if (fds[1].revents & (POLLIN | POLLHUP)) {
-      char chunk[1024];
-      ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
-      if (n <= 0)
-        break;
-      input.append(chunk, static_cast<size_t>(n));
-      size_t nl;
-      while ((nl = input.find('\n')) != std::string::npos) {
-        std::string line = input.substr(0, nl);
-        input.erase(0, nl + 1);
-        if (line == "quit")
-          c.running = false;
-        else if (line == "size")
-          printf("size %d %d\n", c.width, c.height), fflush(stdout);
-        else if (line.rfind("copy ", 0) == 0)
-          copyFile(c, line.substr(5));
-        else if (!line.empty())
-          fail("unknown command: " + line);
-      }
-    }
-  }
-  wl_display_disconnect(c.display);
+  c.win.show("vdi-input-client", "vdi-input-client");
+  c.win.run([&c](const std::string &line) { command(c, line); });
   return 0;
 }

@@ -323,6 +323,22 @@ struct ElementRun {
     gst_object_unref(bus);
     gst_object_unref(pipeline);
   }
+  /* Whether a frame reached the sink named "out" (since it last left
+   * PAUSED) within @timeout: the source streams. */
+  bool frameWithin(std::chrono::milliseconds timeout)
+  {
+    GstElement *out = gst_bin_get_by_name(GST_BIN(pipeline), "out");
+    REQUIRE(out);
+    bool seen = eventually(timeout, [out] {
+      GstSample *sample = nullptr;
+      g_object_get(out, "last-sample", &sample, nullptr);
+      if (sample)
+        gst_sample_unref(sample);
+      return sample != nullptr;
+    });
+    gst_object_unref(out);
+    return seen;
+  }
 };
 
 } // namespace
@@ -373,11 +389,9 @@ TEST_CASE("the compositor exiting while playing is an error, not a hang", "[wayl
   REQUIRE_SWAY();
   SwaySession sway;
   auto client = sway.startTestClient();
-  ElementRun run("vdiwaylandsrc display=" + quoted(sway.display()) + " ! fakesink");
+  ElementRun run("vdiwaylandsrc display=" + quoted(sway.display()) + " ! fakesink name=out");
   REQUIRE(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
-  REQUIRE(gst_element_get_state(run.pipeline, nullptr, nullptr, 5 * GST_SECOND) ==
-          GST_STATE_CHANGE_SUCCESS);
-  std::this_thread::sleep_for(300ms);
+  REQUIRE(run.frameWithin(5s));
   sway.killCompositor();
   std::string err = waitForError(run.bus, 3s);
   INFO(err);
@@ -393,15 +407,13 @@ TEMPLATE_TEST_CASE("state changes while waiting for damage do not hang", "[wayla
   REQUIRE_DESKTOP(TestType);
   TestType sway;
   auto client = sway.startTestClient();
-  ElementRun run("vdiwaylandsrc keepalive=0 " + sway.props() + " ! fakesink");
+  ElementRun run("vdiwaylandsrc keepalive=0 " + sway.props() + " ! fakesink name=out");
   for (int i = 0; i < 5; i++) {
     REQUIRE(gst_element_set_state(run.pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
-    REQUIRE(gst_element_get_state(run.pipeline, nullptr, nullptr, 5 * GST_SECOND) ==
-            GST_STATE_CHANGE_SUCCESS);
-    std::this_thread::sleep_for(100ms);
+    /* Past its first frame the streaming thread sleeps in create()
+     * (nothing changes): unlock must wake it at once. */
+    REQUIRE(run.frameWithin(5s));
     int64_t t0 = monotonicMs();
-    /* The streaming thread sleeps in create() (nothing changes): unlock must
-     * wake it at once. */
     REQUIRE(gst_element_set_state(run.pipeline, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
     CHECK(monotonicMs() - t0 < 500);
   }
