@@ -368,6 +368,36 @@ struct InputFixture {
   Recorder rec;
   std::unique_ptr<Pipeline> p;
 
+  ~InputFixture()
+  {
+    if constexpr (kMutter)
+      leaveWithKeyboard();
+  }
+  /* Mutter 43 gives the clipboard (wl_data_device offers) to the keyboard
+   * focus client only while the seat has a keyboard, and when the keyboard
+   * goes it keeps the client it last gave it to. Headless, the only
+   * keyboard is an injector's virtual one, gone with the element: a client
+   * that exits then leaves a dangling pointer behind, and a later client
+   * allocated at the same address never sees a selection offer (Mutter 47
+   * fixed it, b968796f). So the recording client leaves while a keyboard
+   * is there: a fresh injector's, whatever the case did with its own. */
+  void leaveWithKeyboard()
+  {
+    if (!desk || !rec.proc || !rec.proc->running())
+      return;
+    try {
+      Pipeline hold(desk->props());
+      std::string x = key("KeyPress", "x") + key("KeyRelease", "x");
+      if (hold.play() &&
+          gst_app_src_push_buffer(GST_APP_SRC(hold.appsrc),
+                                  gst_buffer_new_memdup(x.data(), x.size())) == GST_FLOW_OK)
+        rec.waitFor("key pressed 45 x", 5000ms); /* the keyboard is there */
+      rec.proc->stop();
+    } catch (const std::exception &e) {
+      WARN("the recording client did not leave cleanly: " << e.what());
+    }
+  }
+
   /* Everything but the pipeline (for cases that make their own). */
   void startClient()
   {
@@ -646,7 +676,6 @@ TEMPLATE_TEST_CASE_METHOD(InputFixture, "clipboard round trip both ways with 5 M
                           "[inputsink][clipboard]", SwayDesktop, MutterDesktop)
 {
   REQUIRE_DESKTOP(TestType);
-  SKIP_FLAKY_ON_MUTTER(TestType, "the client sometimes never sees the selection offer");
   this->start();
   auto &rec = this->rec;
   auto &p = *this->p;
