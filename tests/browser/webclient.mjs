@@ -16,7 +16,7 @@
 //                                 (a session of vdid's compositor=gnome: the
 //                                 desktop, then keys and a click into the
 //                                 recording client, started on a signal,
-//                                 and the clipboard both ways)
+//                                 layout de, and the clipboard both ways)
 import { readFileSync, writeFileSync, appendFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, unavailableReason } from './chromium.mjs';
@@ -499,6 +499,28 @@ async function gnome() {
   await shot(page, shots, 'gnome-client.png');
   check('keys', { pressed: pressed() });
 
+  // Layouts from the settings panel: GNOME Shell's input sources follow
+  // (they live in the user's dconf and outlast the session: first "fr",
+  // so that a switch is seen whatever the last session left), then "de",
+  // where Mutter types with the German keymap (@ is AltGr+q there).
+  const setLayout = async (layout, name) => {
+    const from = readLog().length;
+    await page.click('#tb-settings');
+    await page.selectOption('#set-layout', layout);
+    await page.click('#tb-settings');
+    await until(() => readLog().slice(from).includes(`keymap ${name}`), 15000, `the session switched to ${layout}`).catch(() => undefined);
+    return readLog().slice(from).includes(`keymap ${name}`);
+  };
+  const switched = { fr: await setLayout('fr', 'French'), de: await setLayout('de', 'German') };
+  const beforeDe = readLog().length;
+  await page.focus('#keys');
+  await page.keyboard.type('@€ßä', { delay: 30 });
+  // Mutter presses the level keys (AltGr, Shift) as keys: leave them out.
+  const typed = () => readLog().slice(beforeDe).split('\n').filter((l) => l.startsWith('key pressed')).map((l) => l.split(' ').slice(3).join(' ')).filter((k) => !/^(ISO_Level3_Shift|Shift_[LR])$/.test(k));
+  await until(() => typed().length >= 4, 10000, 'four keys on de').catch(() => undefined);
+  const atKey = readLog().slice(beforeDe).split('\n').find((l) => / at$/.test(l));
+  check('layout', { switched, keymap: (readLog().match(/keymap .*/g) ?? []).pop(), pressed: typed(), atKey });
+
   // Clipboard: copied in the session (the client, just typed into, owns
   // the selection), it appears in the page...
   const dir = join(runtime, s.id);
@@ -519,6 +541,7 @@ async function gnome() {
   const inSession = await until(() => (readPasted().includes('from-page') ? readPasted() : null), 15000, 'the page clipboard in the session').catch(() => readPasted());
   await page.click('#tb-clipboard');
   check('clipboard', { fromSession, pageClipboard, offered, inSession });
+  await setLayout('us', 'English'); // the user's GNOME layout as it was
   return { ok: true, id: s.id };
 }
 
