@@ -433,14 +433,10 @@ private:
    * it. Refused on bare Mutter and for layouts xkb does not know. */
   Result setLayout(const GstStructure *st, std::string *error, GError **err)
   {
-    auto get = [st](const char *f) {
-      const char *v = gst_structure_get_string(st, f);
-      return std::string(v ? v : "");
-    };
-    KeymapNames names;
-    names.layout = get("layout");
-    names.variant = get("variant");
-    names.options = get("options");
+    /* GNOME input sources have no rules or model: those are ignored. */
+    KeymapNames names = keymapNamesFrom(st);
+    names.rules.clear();
+    names.model.clear();
     Keymap check;
     if (!check.load(names, error))
       return Result::Rejected;
