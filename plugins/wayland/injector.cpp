@@ -65,6 +65,21 @@ uint32_t evdevButton(int button)
   }
 }
 
+KeymapNames keymapNamesFrom(const GstStructure *s)
+{
+  auto get = [s](const char *f) {
+    const char *v = gst_structure_get_string(s, f);
+    return std::string(v ? v : "");
+  };
+  KeymapNames names;
+  names.layout = get("layout");
+  names.rules = get("rules");
+  names.model = get("model");
+  names.variant = get("variant");
+  names.options = get("options");
+  return names;
+}
+
 namespace {
 
 struct XkbStateUnref {
@@ -287,18 +302,8 @@ struct WlrInjector::Impl {
 
   Result setLayout(const GstStructure *s, std::string *error)
   {
-    KeymapNames names;
-    auto get = [s](const char *f) {
-      const char *v = gst_structure_get_string(s, f);
-      return std::string(v ? v : "");
-    };
-    names.layout = get("layout");
-    names.rules = get("rules");
-    names.model = get("model");
-    names.variant = get("variant");
-    names.options = get("options");
     Keymap next;
-    if (!next.load(names, error))
+    if (!next.load(keymapNamesFrom(s), error))
       return Result::Rejected;
     releaseKeys();
     keymap = std::move(next);

@@ -24,6 +24,7 @@
 
 #pragma once
 
+#include "keymap.h"
 #include "wayland-connection.h"
 
 #include <gst/gst.h>
@@ -91,6 +92,10 @@ protected:
 /* GstNavigation button numbers (gstwebrtc-api sends DOM button + 1) to
  * evdev codes; 0 for an unknown button. */
 uint32_t evdevButton(int button);
+
+/* The xkb names of a vdi-keyboard-layout event (layout, rules, model,
+ * variant, options; absent fields empty). */
+KeymapNames keymapNamesFrom(const GstStructure *s);
 
 /* The Mutter injector (mutter-injector.cpp): input through @session's
  * RemoteDesktop session (keysyms, absolute pointer on its stream, buttons,

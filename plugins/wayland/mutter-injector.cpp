@@ -10,6 +10,8 @@
  *  - keys: NotifyKeyboardKeysym; Mutter finds the key (and the Shift/AltGr
  *    level) in its own keymap, so what can be typed is what the session's
  *    layout has. A key with a DOM `code` goes as NotifyKeyboardKeycode.
+ *    vdi-keyboard-layout sets GNOME Shell's input sources (through dconf),
+ *    which is what makes Mutter change its keymap.
  *  - pointer: NotifyPointerMotionAbsolute on the ScreenCast stream (stream
  *    pixels = video pixels), NotifyPointerMotionRelative, NotifyPointerButton
  *    with evdev codes, NotifyPointerAxis (smooth, finished with the
@@ -409,11 +411,8 @@ private:
       }
       return Result::Ok;
     }
-    if (g_str_equal(name, kKeyboardLayout)) {
-      *error = "Mutter types with the session's own keyboard layout (GNOME input sources); "
-               "vdi-keyboard-layout cannot change it through RemoteDesktop";
-      return Result::Rejected;
-    }
+    if (g_str_equal(name, kKeyboardLayout))
+      return setLayout(s, error, err);
     if (g_str_equal(name, kReleaseAll)) {
       releaseAllLocked();
       return Result::Ok;
@@ -422,6 +421,86 @@ private:
       return setClipboard(s, error, err);
     *error = std::string("unknown custom event ") + name;
     return Result::Rejected;
+  }
+
+  /* ---- keyboard layout ---- */
+
+  /* Mutter types keysyms with its own keymap, and only GNOME Shell changes
+   * it (from org.gnome.desktop.input-sources; bare Mutter keeps "us"). So
+   * the layout becomes the session's input sources, written through dconf
+   * on the session bus as GSettings would: GNOME Shell applies them, the
+   * clients get the new keymap, and NotifyKeyboardKeysym finds the keys in
+   * it. Refused on bare Mutter and for layouts xkb does not know. */
+  Result setLayout(const GstStructure *st, std::string *error, GError **err)
+  {
+    /* GNOME input sources have no rules or model: those are ignored. */
+    KeymapNames names = keymapNamesFrom(st);
+    names.rules.clear();
+    names.model.clear();
+    Keymap check;
+    if (!check.load(names, error))
+      return Result::Rejected;
+    if (!hasOwner("org.gnome.Shell")) {
+      *error = "bare Mutter types with its start-up layout (us) and follows no input sources; "
+               "vdi-keyboard-layout needs a GNOME Shell session";
+      return Result::Rejected;
+    }
+    names = names.normalized();
+    gchar **layouts = g_strsplit(names.layout.c_str(), ",", -1);
+    gchar **variants = g_strsplit(names.variant.c_str(), ",", -1);
+    guint nv = g_strv_length(variants);
+    GVariantBuilder sources;
+    g_variant_builder_init(&sources, G_VARIANT_TYPE("a(ss)"));
+    for (guint i = 0; layouts[i]; i++) {
+      std::string id = layouts[i];
+      if (i < nv && variants[i][0])
+        id += std::string("+") + variants[i];
+      g_variant_builder_add(&sources, "(ss)", "xkb", id.c_str());
+    }
+    g_strfreev(layouts);
+    g_strfreev(variants);
+    gchar **options = g_strsplit(names.options.c_str(), ",", -1);
+    GVariantBuilder opts;
+    g_variant_builder_init(&opts, G_VARIANT_TYPE_STRING_ARRAY);
+    for (guint i = 0; options[i]; i++)
+      if (options[i][0])
+        g_variant_builder_add(&opts, "s", options[i]);
+    g_strfreev(options);
+
+    /* A dconf change set: {path: value}, serialised as "a{smv}". */
+    constexpr const char *kDir = "/org/gnome/desktop/input-sources/";
+    GVariantBuilder change;
+    g_variant_builder_init(&change, G_VARIANT_TYPE("a{smv}"));
+    g_variant_builder_add(&change, "{smv}", (std::string(kDir) + "sources").c_str(),
+                          g_variant_builder_end(&sources));
+    g_variant_builder_add(&change, "{smv}", (std::string(kDir) + "xkb-options").c_str(),
+                          g_variant_builder_end(&opts));
+    g_variant_builder_add(&change, "{smv}", (std::string(kDir) + "current").c_str(),
+                          g_variant_new_uint32(0));
+    g_autoptr(GVariant) set = g_variant_ref_sink(g_variant_builder_end(&change));
+    g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes(set);
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+      session_->bus(), "ca.desrt.dconf", "/ca/desrt/dconf/Writer/user", "ca.desrt.dconf.Writer",
+      "Change",
+      g_variant_new("(@ay)", g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, bytes, TRUE)),
+      G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, 5000, nullptr, err);
+    if (!reply)
+      return Result::Rejected;
+    releaseAllLocked();
+    GST_INFO("GNOME input sources are now %s", names.describe().c_str());
+    return Result::Ok;
+  }
+
+  bool hasOwner(const char *name)
+  {
+    g_autoptr(GVariant) owned = g_dbus_connection_call_sync(
+      session_->bus(), "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "NameHasOwner", g_variant_new("(s)", name), G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE,
+      2000, nullptr, nullptr);
+    gboolean has = FALSE;
+    if (owned)
+      g_variant_get(owned, "(b)", &has);
+    return has;
   }
 
   /* ---- clipboard ---- */

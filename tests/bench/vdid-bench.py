@@ -92,43 +92,40 @@ def main():
             print(f"start: running after {out['running_ms'][-1]:.0f} ms, first frame "
                   f"{out['first_frame_ms'][-1]:.0f} ms after connect", file=sys.stderr)
 
-        # 2. idle sessions
-        if args.idle == 0:
-            return report(out, args)
-        ids = []
-        for _ in range(args.idle):
-            ids.append(json.loads(request("POST", f"{base}/api/v1/sessions", auth, "{}")[1])["id"])
-        for sid in ids:
-            benchlib.wait_started(base, sid, auth)
-        time.sleep(5)
+        # 2. idle sessions (none with --idle 0; the pool part still runs)
+        if args.idle > 0:
+            ids = []
+            for _ in range(args.idle):
+                ids.append(json.loads(request("POST", f"{base}/api/v1/sessions", auth, "{}")[1])["id"])
+            for sid in ids:
+                benchlib.wait_started(base, sid, auth)
+            time.sleep(5)
 
-        def scrape():
-            text = request("GET", f"{base}/metrics", auth)[1]
-            cpu = {m.group(1): float(m.group(2)) for m in re.finditer(
-                r'vdi_session_cpu_seconds_total\{session="(\w+)",[^}]*\} (\S+)', text)}
-            rss = {m.group(1): float(m.group(2)) for m in re.finditer(
-                r'vdi_session_rss_bytes\{session="(\w+)",[^}]*\} (\S+)', text)}
-            return cpu, rss
-        c0, _ = scrape()
-        health = []
-        t_end = time.monotonic() + args.window
-        while time.monotonic() < t_end:
-            t = time.monotonic()
-            request("GET", f"{base}/health", auth)
-            health.append((time.monotonic() - t) * 1000)
-            time.sleep(0.2)
-        c1, rss = scrape()
-        cpu_pct = [100 * (c1[s] - c0[s]) / args.window for s in ids if s in c0 and s in c1]
-        out["idle_sessions"] = len(ids)
-        out["idle_cpu_pct_median"] = statistics.median(cpu_pct)
-        out["idle_rss_mb_median"] = statistics.median(rss[s] / 1e6 for s in ids if s in rss)
-        out["health_ms_median"] = statistics.median(health)
-        out["health_ms_max"] = max(health)
+            def scrape():
+                text = request("GET", f"{base}/metrics", auth)[1]
+                cpu = {m.group(1): float(m.group(2)) for m in re.finditer(
+                    r'vdi_session_cpu_seconds_total\{session="(\w+)",[^}]*\} (\S+)', text)}
+                rss = {m.group(1): float(m.group(2)) for m in re.finditer(
+                    r'vdi_session_rss_bytes\{session="(\w+)",[^}]*\} (\S+)', text)}
+                return cpu, rss
+            c0, _ = scrape()
+            health = []
+            t_end = time.monotonic() + args.window
+            while time.monotonic() < t_end:
+                t = time.monotonic()
+                request("GET", f"{base}/health", auth)
+                health.append((time.monotonic() - t) * 1000)
+                time.sleep(0.2)
+            c1, rss = scrape()
+            cpu_pct = [100 * (c1[s] - c0[s]) / args.window for s in ids if s in c0 and s in c1]
+            out["idle_sessions"] = len(ids)
+            out["idle_cpu_pct_median"] = statistics.median(cpu_pct)
+            out["idle_rss_mb_median"] = statistics.median(rss[s] / 1e6 for s in ids if s in rss)
+            out["health_ms_median"] = statistics.median(health)
+            out["health_ms_max"] = max(health)
     finally:
         vdid.terminate()
         vdid.wait(timeout=60)
-        if args.idle == 0:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     # 1b. starts from the pool, same workload, a vdid with pool-size=1
     pool_conf = os.path.join(tmp, "vdid-pool.conf")

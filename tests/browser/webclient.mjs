@@ -15,8 +15,9 @@
 //   gnome BASE USER PASSWORD RUNTIME_DIR INPUT_CLIENT SHOTS
 //                                 (a session of vdid's compositor=gnome: the
 //                                 desktop, then keys and a click into the
-//                                 recording client, started on a signal)
-import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
+//                                 recording client, started on a signal,
+//                                 layout de, and the clipboard both ways)
+import { readFileSync, writeFileSync, appendFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, unavailableReason } from './chromium.mjs';
 import { sleep, until, newPage as newPageOf, signIn as signInAt, frames, connState, waitFrames } from './vdi-app.mjs';
@@ -427,14 +428,19 @@ async function sharePlay() {
 
 async function gnome() {
   const [user, password, runtime, inputClient, shots] = args;
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const page = await newPage(1024, 700);
   await signIn(page, user, password);
   await page.waitForSelector('#sessions-view:not([hidden])');
   // The recording client starts once the test says so: first the bare
   // desktop is looked at.
   const sh = (cmd) => ['sh', '-c', cmd];
+  // Mutter has no data control (no wl-copy --watch): the recording client
+  // copies on a command (its stdin follows the file cmd), and a one-shot
+  // wl-paste reads the session's clipboard when told to.
   const s = await page.evaluate((apps) => window.vdiApp.api.create({ apps }), [
-    sh(`while [ ! -e "$XDG_RUNTIME_DIR/go" ]; do sleep 0.1; done; tail -f /dev/null | exec ${inputClient} > "$XDG_RUNTIME_DIR/input.log" 2>&1`),
+    sh(`while [ ! -e "$XDG_RUNTIME_DIR/go" ]; do sleep 0.1; done; : > "$XDG_RUNTIME_DIR/cmd"; tail -f "$XDG_RUNTIME_DIR/cmd" | exec ${inputClient} > "$XDG_RUNTIME_DIR/input.log" 2>&1`),
+    sh(`while [ ! -e "$XDG_RUNTIME_DIR/paste-go" ]; do sleep 0.1; done; exec wl-paste -n -t text > "$XDG_RUNTIME_DIR/pasted"`),
   ]);
   await openFromList(page, s.id);
   await waitFrames(page, 3);
@@ -492,6 +498,50 @@ async function gnome() {
   await until(() => pressed().length >= 5, 10000, 'five keys').catch(() => undefined);
   await shot(page, shots, 'gnome-client.png');
   check('keys', { pressed: pressed() });
+
+  // Layouts from the settings panel: GNOME Shell's input sources follow
+  // (they live in the user's dconf and outlast the session: first "fr",
+  // so that a switch is seen whatever the last session left), then "de",
+  // where Mutter types with the German keymap (@ is AltGr+q there).
+  const setLayout = async (layout, name) => {
+    const from = readLog().length;
+    await page.click('#tb-settings');
+    await page.selectOption('#set-layout', layout);
+    await page.click('#tb-settings');
+    await until(() => readLog().slice(from).includes(`keymap ${name}`), 15000, `the session switched to ${layout}`).catch(() => undefined);
+    return readLog().slice(from).includes(`keymap ${name}`);
+  };
+  const switched = { fr: await setLayout('fr', 'French'), de: await setLayout('de', 'German') };
+  const beforeDe = readLog().length;
+  await page.focus('#keys');
+  await page.keyboard.type('@€ßä', { delay: 30 });
+  // Mutter presses the level keys (AltGr, Shift) as keys: leave them out.
+  const typed = () => readLog().slice(beforeDe).split('\n').filter((l) => l.startsWith('key pressed')).map((l) => l.split(' ').slice(3).join(' ')).filter((k) => !/^(ISO_Level3_Shift|Shift_[LR])$/.test(k));
+  await until(() => typed().length >= 4, 10000, 'four keys on de').catch(() => undefined);
+  const atKey = readLog().slice(beforeDe).split('\n').find((l) => / at$/.test(l));
+  check('layout', { switched, keymap: (readLog().match(/keymap .*/g) ?? []).pop(), pressed: typed(), atKey });
+
+  // Clipboard: copied in the session (the client, just typed into, owns
+  // the selection), it appears in the page...
+  const dir = join(runtime, s.id);
+  writeFileSync(join(dir, 'copy-me'), 'from-gnome-42');
+  appendFileSync(join(dir, 'cmd'), `copy ${join(dir, 'copy-me')}\n`);
+  await page.click('#tb-clipboard');
+  const fromSession = await until(async () => (await page.inputValue('#clip-from')) || null, 10000, 'the session clipboard in the page').catch(() => '');
+  const pageClipboard = await page.evaluate(() => navigator.clipboard.readText().catch((e) => `error: ${e}`));
+  // ...and pasted in the page, it is offered to the focused client and
+  // pasted in the session.
+  const beforeSend = readLog().length;
+  await page.fill('#clip-to', 'from-page-ü7');
+  await page.click('#clip-send');
+  const offered = await until(() => readLog().slice(beforeSend).split('\n').find((l) => l.startsWith('selection text/plain')), 10000, 'the offer in the client').catch(() => undefined);
+  writeFileSync(join(dir, 'paste-go'), '');
+  const pasted = join(dir, 'pasted');
+  const readPasted = () => (existsSync(pasted) ? readFileSync(pasted, 'utf8') : '');
+  const inSession = await until(() => (readPasted().includes('from-page') ? readPasted() : null), 15000, 'the page clipboard in the session').catch(() => readPasted());
+  await page.click('#tb-clipboard');
+  check('clipboard', { fromSession, pageClipboard, offered, inSession });
+  await setLayout('us', 'English'); // the user's GNOME layout as it was
   return { ok: true, id: s.id };
 }
 

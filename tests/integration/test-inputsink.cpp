@@ -23,6 +23,7 @@
 #include <gst/video/navigation.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <pwd.h>
 #include <sstream>
@@ -112,6 +113,7 @@ std::string layout(const std::string &l, const std::string &variant = "")
 struct Recorder {
   std::unique_ptr<Process> proc;
   std::vector<std::string> seen; /* every line so far, for failure messages */
+  std::string entered_at;        /* where the pointer entered, until the next motion */
 
   std::optional<std::string> next(std::chrono::milliseconds timeout)
   {
@@ -137,7 +139,9 @@ struct Recorder {
   }
 
   /* The next pointer position: a motion, or the enter of a pointer that
-   * just appeared or came over the window. */
+   * just appeared or came over the window. Mutter sends the motion that
+   * brought the pointer over the window after the enter too, at the same
+   * spot (wlroots does not): that repeat is one position, not two. */
   std::optional<std::string> waitMotion(std::chrono::milliseconds timeout = kWait)
   {
     int64_t deadline = monotonicMs() + timeout.count();
@@ -145,8 +149,18 @@ struct Recorder {
       auto line = next(std::chrono::milliseconds(deadline - monotonicMs()));
       if (!line)
         return std::nullopt;
-      if (line->rfind("motion ", 0) == 0 || line->rfind("pointer-enter ", 0) == 0)
+      if (line->rfind("pointer-enter ", 0) == 0) {
+        entered_at = line->substr(strlen("pointer-enter "));
         return line;
+      }
+      if (line->rfind("motion ", 0) == 0) {
+        bool repeat = line->substr(strlen("motion ")) == entered_at;
+        entered_at.clear();
+        if (!repeat)
+          return line;
+      } else if (*line != "frame") {
+        entered_at.clear();
+      }
     }
     return std::nullopt;
   }
@@ -353,6 +367,36 @@ struct InputFixture {
   std::optional<Desktop> desk;
   Recorder rec;
   std::unique_ptr<Pipeline> p;
+
+  ~InputFixture()
+  {
+    if constexpr (kMutter)
+      leaveWithKeyboard();
+  }
+  /* Mutter 43 gives the clipboard (wl_data_device offers) to the keyboard
+   * focus client only while the seat has a keyboard, and when the keyboard
+   * goes it keeps the client it last gave it to. Headless, the only
+   * keyboard is an injector's virtual one, gone with the element: a client
+   * that exits then leaves a dangling pointer behind, and a later client
+   * allocated at the same address never sees a selection offer (Mutter 47
+   * fixed it, b968796f). So the recording client leaves while a keyboard
+   * is there: a fresh injector's, whatever the case did with its own. */
+  void leaveWithKeyboard()
+  {
+    if (!desk || !rec.proc || !rec.proc->running())
+      return;
+    try {
+      Pipeline hold(desk->props());
+      std::string x = key("KeyPress", "x") + key("KeyRelease", "x");
+      if (hold.play() &&
+          gst_app_src_push_buffer(GST_APP_SRC(hold.appsrc),
+                                  gst_buffer_new_memdup(x.data(), x.size())) == GST_FLOW_OK)
+        rec.waitFor("key pressed 45 x", 5000ms); /* the keyboard is there */
+      rec.proc->stop();
+    } catch (const std::exception &e) {
+      WARN("the recording client did not leave cleanly: " << e.what());
+    }
+  }
 
   /* Everything but the pipeline (for cases that make their own). */
   void startClient()
@@ -632,7 +676,6 @@ TEMPLATE_TEST_CASE_METHOD(InputFixture, "clipboard round trip both ways with 5 M
                           "[inputsink][clipboard]", SwayDesktop, MutterDesktop)
 {
   REQUIRE_DESKTOP(TestType);
-  SKIP_FLAKY_ON_MUTTER(TestType, "the client sometimes never sees the selection offer");
   this->start();
   auto &rec = this->rec;
   auto &p = *this->p;
@@ -868,7 +911,6 @@ TEMPLATE_TEST_CASE_METHOD(InputFixture,
                           "[inputsink][waylandsrc]", SwayDesktop, MutterDesktop)
 {
   REQUIRE_DESKTOP(TestType);
-  SKIP_FLAKY_ON_MUTTER(TestType, "the first motion sometimes lands before the seat has a pointer");
   this->startClient();
   auto &rec = this->rec;
   std::string desc = "vdiwaylandsrc show-cursor=false " + this->desk->props();
@@ -935,7 +977,6 @@ TEMPLATE_TEST_CASE_METHOD(InputFixture,
                           "[inputsink][waylandsrc]", SwayDesktop, MutterDesktop)
 {
   REQUIRE_DESKTOP(TestType);
-  SKIP_FLAKY_ON_MUTTER(TestType, "the first motion sometimes lands before the seat has a pointer");
   this->startClient();
   auto &rec = this->rec;
   /* The viewer sees 320x240; the output is 640x480. videoscale maps the

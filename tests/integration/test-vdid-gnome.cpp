@@ -10,9 +10,11 @@
  * through Mutter's ScreenCast and RemoteDesktop, shown in real Chromium by
  * the web client (tests/browser/webclient.mjs, scenario "gnome"), with keys
  * and a click reaching a real Wayland client (vdi-input-client) in the
- * session. Then the session's end: a crash of gnome-shell fails it with the
- * reason, and DELETE leaves no process of it behind. A request may choose
- * another kind than the configured one ("compositor":"sway").
+ * session, layout de through GNOME Shell's input sources, and the
+ * clipboard both ways. Then the session's end: a crash
+ * of gnome-shell fails it with the reason, and DELETE leaves no process of
+ * it behind. A request may choose another kind than the configured one
+ * ("compositor":"sway").
  */
 
 #include "browser-checks.h"
@@ -119,6 +121,32 @@ TEST_CASE("a compositor=gnome session shows GNOME Shell in the web client, takes
     INFO(checks["keys"]);
     CHECK(Json(checks["keys"]).strings("pressed") ==
           std::vector<std::string>{"g", "n", "o", "m", "e"});
+  }
+  /* Layouts from the page: GNOME Shell's input sources follow (fr, then
+   * de), and keysyms are typed with the German keymap (@ on AltGr+q, key
+   * 16). */
+  CHECKED_IF(checks.count("layout") == 1)
+  {
+    Json j(checks["layout"]);
+    INFO(checks["layout"]);
+    CHECK(j.boolean("switched.fr"));
+    CHECK(j.boolean("switched.de"));
+    CHECK(j.str("keymap").find("German") != std::string::npos);
+    CHECK(j.strings("pressed") ==
+          std::vector<std::string>{"at", "EuroSign", "ssharp", "adiaeresis"});
+    CHECK(j.str("atKey") == "key pressed 16 at");
+  }
+  /* The clipboard both ways through RemoteDesktop's selection API: what
+   * the client copies shows in the page (and the computer's clipboard);
+   * what the page sends is offered to the focused client and pasted. */
+  CHECKED_IF(checks.count("clipboard") == 1)
+  {
+    Json j(checks["clipboard"]);
+    INFO(checks["clipboard"]);
+    CHECK(j.str("fromSession") == "from-gnome-42");
+    CHECK(j.str("pageClipboard") == "from-gnome-42");
+    CHECK(j.str("offered").rfind("selection text/plain", 0) == 0);
+    CHECK(j.str("inSession") == "from-page-ü7");
   }
 
   /* Both buses of the session run as its user. */
