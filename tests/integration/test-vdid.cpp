@@ -10,6 +10,7 @@
  */
 
 #include "vdid-fixture.h"
+#include "ws-client.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -284,97 +285,6 @@ TEST_CASE("vdid marks a session failed when its compositor dies, and SIGTERM lea
 }
 
 /* ---- signalling relay ------------------------------------------------------ */
-
-namespace {
-
-/* A WebSocket client on its own main context, for synchronous tests. */
-class WsClient
-{
-public:
-  WsClient(const std::string &url, const std::string &authorization)
-  {
-    ctx_ = g_main_context_new();
-    g_main_context_push_thread_default(ctx_);
-    session_ = soup_session_new();
-    g_autoptr(SoupMessage) msg = soup_message_new("GET", url.c_str());
-    if (!authorization.empty())
-      soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
-                                   authorization.c_str());
-    soup_session_websocket_connect_async(
-      session_, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, nullptr,
-      [](GObject *src, GAsyncResult *res, gpointer data) {
-        auto *self = static_cast<WsClient *>(data);
-        self->conn_ = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, nullptr);
-        self->connected_ = true;
-        if (self->conn_) {
-          g_signal_connect(self->conn_, "message",
-                           G_CALLBACK(+[](SoupWebsocketConnection *, gint, GBytes *b, gpointer d) {
-                             gsize len = 0;
-                             auto *p = static_cast<const char *>(g_bytes_get_data(b, &len));
-                             static_cast<WsClient *>(d)->inbox_.emplace_back(p, len);
-                           }),
-                           self);
-          g_signal_connect(self->conn_, "closed",
-                           G_CALLBACK(+[](SoupWebsocketConnection *, gpointer d) {
-                             static_cast<WsClient *>(d)->closed_ = true;
-                           }),
-                           self);
-        }
-      },
-      this);
-    iterateUntil([this] { return connected_; }, 10s);
-  }
-  ~WsClient()
-  {
-    if (conn_) {
-      if (soup_websocket_connection_get_state(conn_) == SOUP_WEBSOCKET_STATE_OPEN)
-        soup_websocket_connection_close(conn_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
-      iterateUntil([this] { return closed_; }, 2s);
-      g_object_unref(conn_);
-    }
-    g_object_unref(session_);
-    g_main_context_pop_thread_default(ctx_);
-    g_main_context_unref(ctx_);
-  }
-  bool open() const { return conn_ != nullptr; }
-  void send(const std::string &text) { soup_websocket_connection_send_text(conn_, text.c_str()); }
-  /* The next message whose "type" is @type, skipping others. */
-  std::string waitFor(const std::string &type, std::chrono::milliseconds timeout)
-  {
-    std::string found;
-    iterateUntil(
-      [&] {
-        while (!inbox_.empty()) {
-          std::string m = inbox_.front();
-          inbox_.erase(inbox_.begin());
-          if (member(m, "type") == type) {
-            found = m;
-            return true;
-          }
-        }
-        return closed_;
-      },
-      timeout);
-    return found;
-  }
-  bool closed() const { return closed_; }
-
-private:
-  template <typename Pred>
-  void iterateUntil(Pred pred, std::chrono::milliseconds timeout)
-  {
-    gint64 deadline = g_get_monotonic_time() + timeout.count() * 1000;
-    while (!pred() && g_get_monotonic_time() < deadline)
-      g_main_context_iteration(ctx_, FALSE) || (g_usleep(1000), true);
-  }
-  GMainContext *ctx_;
-  SoupSession *session_;
-  SoupWebsocketConnection *conn_ = nullptr;
-  bool connected_ = false, closed_ = false;
-  std::vector<std::string> inbox_;
-};
-
-} // namespace
 
 TEST_CASE("vdid relays WebRTC signalling between a viewer and the session's pipeline",
           "[vdid][sessions][signalling]")
