@@ -69,6 +69,11 @@ struct WorkerStatus {
   /* Why the worker failed, while the session waits for its dying
    * compositor's exit to name the cause instead. */
   std::string failure;
+  /* Monotonic µs of the worker's start or last line: a worker that says
+   * nothing for kWorkerSilenceUs once ready (it sends "stats" every 2 s)
+   * is stopped or hung, and its session fails (checkWorkers; before
+   * "ready" the start time-out holds). */
+  gint64 last_heard = 0;
 };
 
 struct Session {
@@ -221,6 +226,8 @@ private:
   /* WorkerLink handlers of session @id. */
   void workerEvent(const std::string &id, const std::string &event, JsonObject *o);
   void workerGone(const std::string &id, const std::string &reason);
+  /* Fails the sessions whose worker fell silent (see last_heard). */
+  void checkWorkers();
   void checkReady(const std::string &id);
   /* The session's services changed: start the compositor once the bus
    * listens, the apps and the worker once sound is settled. */
@@ -240,6 +247,7 @@ private:
   std::string runtime_base_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
   guint idle_timer_ = 0;
+  guint heartbeat_timer_ = 0;
   std::unique_ptr<Cgroups> cgroups_;
   std::unique_ptr<Pool> pool_;
   ProcessReaper reaper_;
