@@ -145,8 +145,16 @@ void SessionManager::workerEvent(const std::string &id, const std::string &event
       setState(*s, SessionState::Running);
   } else if (event == "send") {
     auto it = w.peers.find(e.peer);
-    if (it != w.peers.end())
+    if (it != w.peers.end()) {
       it->second(e.message);
+    } else if (w.refused_sends++ % 100 == 0) {
+      /* Another session's peer, or one that left: a worker reaches only
+       * the peers vdid gave it. Logged once per 100, for a worker that
+       * floods. */
+      g_warning("session %s: refused the worker's message for peer \"%s\": not (or no longer) "
+                "a peer of this session (%u refused)",
+                id.c_str(), e.peer.c_str(), w.refused_sends);
+    }
   } else if (event == "stats") {
     w.fps = e.fps;
     w.bitrate = e.bitrate;

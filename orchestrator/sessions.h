@@ -66,6 +66,9 @@ struct WorkerStatus {
   /* Where "send" events for each relayed peer go. The worker reports a
    * peer's id ("peer") before any "send" for it. */
   std::map<std::string, std::function<void(const std::string &message)>> peers;
+  /* "send" events for a peer not in @peers (isolation: a worker addresses
+   * only its own session's peers). */
+  unsigned refused_sends = 0;
   /* Why the worker failed, while the session waits for its dying
    * compositor's exit to name the cause instead. */
   std::string failure;

@@ -6,7 +6,7 @@
 
 /*
  * vdid under faults of its own processes (issue 16): a worker that stops
- * (SIGSTOP). Each
+ * (SIGSTOP) and a worker that addresses another session's viewers. Each
  * test proves that vdid notices, reports it and that the other session
  * keeps streaming.
  */
@@ -32,6 +32,12 @@ pid_t workerOf(const std::string &dir)
   return -1;
 }
 
+std::string fileText(const std::string &path)
+{
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
 /* A signalling viewer of the session at @url that got the producer's
  * offer. */
 std::unique_ptr<WsClient> startViewer(const std::string &url, const std::string &auth)
@@ -47,6 +53,51 @@ std::unique_ptr<WsClient> startViewer(const std::string &url, const std::string 
   REQUIRE(viewer->waitFor("peer", 15s).find("\"sdp\"") != std::string::npos);
   return viewer;
 }
+
+/* A worker gone bad, for vdid's VDID_WORKER: the real vdid-worker, whose
+ * output is copied to RUNTIME_DIR/worker-out, plus whatever lines the test
+ * writes into the FIFO RUNTIME_DIR/inject (as a compromised worker could
+ * write anything). Runs as the session's user. */
+struct HostileWorker {
+  std::string path;
+  HostileWorker()
+  {
+    g_autofree char *p = nullptr;
+    int fd = g_file_open_tmp("hostile-worker-XXXXXX", &p, nullptr);
+    close(fd);
+    path = p;
+    std::string real = std::string(g_getenv("VDI_BUILD_ROOT")) + "/orchestrator/vdid-worker";
+    std::ofstream(path) << "#!/usr/bin/env python3\n"
+                        << "import os, subprocess, sys, threading\n"
+                        << "args = sys.argv[1:]\n"
+                        << "d = os.path.dirname(args[args.index('--display') + 1])\n"
+                        << "os.mkfifo(d + '/inject')\n"
+                        << "w = subprocess.Popen(['" << real
+                        << "'] + args, stdout=subprocess.PIPE)\n"
+                        << "out, lock = sys.stdout.buffer, threading.Lock()\n"
+                        << "def inject():\n"
+                        << "  f = open(d + '/inject', 'rb')\n"
+                        << "  for line in iter(f.readline, b''):\n"
+                        << "    with lock: out.write(line); out.flush()\n"
+                        << "threading.Thread(target=inject, daemon=True).start()\n"
+                        << "log = open(d + '/worker-out', 'wb')\n"
+                        << "for line in iter(w.stdout.readline, b''):\n"
+                        << "  log.write(line); log.flush()\n"
+                        << "  with lock: out.write(line); out.flush()\n"
+                        << "sys.exit(w.wait())\n";
+    chmod(path.c_str(), 0755);
+    g_setenv("VDID_WORKER", path.c_str(), TRUE);
+  }
+  ~HostileWorker()
+  {
+    g_unsetenv("VDID_WORKER");
+    unlink(path.c_str());
+  }
+  static void inject(const std::string &dir, const std::string &line)
+  {
+    std::ofstream(dir + "/inject") << line << "\n";
+  }
+};
 
 } // namespace
 
@@ -86,4 +137,55 @@ TEST_CASE("a SIGSTOPped worker fails only its session, with a reason, within sec
   /* B streams on: a new viewer gets an offer through vdid. */
   CHECK(member(c.request("GET", url_b, "", v.owner).body, "state") == "running");
   startViewer(url_b, v.owner);
+}
+
+TEST_CASE("a worker's messages for another session's viewer are refused and logged",
+          "[vdid][sessions][faults]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  HostileWorker hostile;
+  g_autofree char *log = nullptr;
+  close(g_file_open_tmp("vdid-faults-XXXXXX.log", &log, nullptr));
+  SessionVdid v("stream=true\n", "", log);
+  Client c;
+  std::string a, b;
+  std::string url_a = startStreamingSession(v, c, &a);
+  std::string url_b = startStreamingSession(v, c, &b);
+  std::string dir_a = v.base + "/" + a, dir_b = v.base + "/" + b;
+  auto viewer = startViewer(url_b, v.owner);
+
+  /* B's peer id, as B's worker told vdid. */
+  std::smatch m;
+  std::string out;
+  REQUIRE(eventually(5s, [&] {
+    out = fileText(dir_b + "/worker-out");
+    return std::regex_search(out, m, std::regex(R"re("event":"peer","ref":[0-9]+,"peer":"([^"]+)")re"));
+  }));
+  std::string peer = m[1];
+  auto sendTo = [&](const std::string &marker) {
+    return R"({"event":"send","peer":")" + peer +
+           R"(","message":"{\"type\":\"peer\",\"sessionId\":\"x\",\"ice\":{\"candidate\":\")" +
+           marker + R"(\",\"sdpMLineIndex\":0}}"})";
+  };
+
+  /* A's worker writes to B's viewer: refused and logged. */
+  HostileWorker::inject(dir_a, sendTo("FROM-SESSION-A"));
+  std::string text;
+  bool logged = eventually(
+    5s,
+    [&] {
+      text = fileText(log);
+      return text.find("session " + a + ": refused the worker's message for peer \"" + peer) !=
+             std::string::npos;
+    },
+    50ms);
+  INFO(text);
+  CHECK(logged);
+  /* B's own worker reaches the same viewer (the control): A's line, sent
+   * before, never arrived. */
+  HostileWorker::inject(dir_b, sendTo("FROM-SESSION-B"));
+  CHECK(viewer->received("FROM-SESSION-B", 5s));
+  CHECK_FALSE(viewer->received("FROM-SESSION-A", 0ms));
+  CHECK(member(c.request("GET", url_a, "", v.owner).body, "state") == "running");
+  unlink(log);
 }
