@@ -36,8 +36,8 @@ struct Request {
   std::string header(const char *name) const;
   std::string cookie(const std::string &name) const;
   std::string query(const char *name) const;
-  /* The request body (vdid's request bodies are small; the parsers refuse
-   * more than 1 MiB). */
+  /* The request body (at most ConnectionLimits::max_body, 1 MiB: a larger
+   * one never reaches a handler). */
   std::string body() const;
 };
 

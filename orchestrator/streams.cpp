@@ -15,6 +15,10 @@ namespace vdid {
 namespace {
 
 constexpr gint64 kPlaylistWaitUs = 10 * G_USEC_PER_SEC;
+/* Largest WHEP offer or trickle fragment (a real offer is ~10 KiB): its JSON
+ * string for the worker, escaped, stays well under the worker's 4 MiB line
+ * limit (a dropped line would leave the request unanswered). */
+constexpr size_t kMaxSdp = 64 * 1024;
 
 /* "/whep/ID/RESOURCE" -> {"ID", "RESOURCE"}; the resource may be empty. */
 std::pair<std::string, std::string> splitPath(const std::string &path, const std::string &prefix)
@@ -100,6 +104,9 @@ void Streams::whep(Request &req)
       return respondError(req.msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
                           "a WHEP offer is application/sdp");
     body = req.body();
+    if (body.size() > kMaxSdp)
+      return respondError(req.msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                          "an SDP offer may hold at most 64 KiB");
     if (body.rfind("v=0", 0) != 0)
       return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, "the body is not an SDP offer");
     op = "whep-offer";
@@ -114,6 +121,9 @@ void Streams::whep(Request &req)
       return respondError(req.msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
                           "trickle ICE is application/trickle-ice-sdpfrag");
     body = req.body();
+    if (body.size() > kMaxSdp)
+      return respondError(req.msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                          "a trickle ICE fragment may hold at most 64 KiB");
     op = "whep-patch";
     fill = [resource = resource, body](JsonBuilder *b) {
       json_builder_set_member_name(b, "resource");
