@@ -20,9 +20,13 @@ constexpr gint64 kPlaylistWaitUs = 10 * G_USEC_PER_SEC;
  * limit (a dropped line would leave the request unanswered). */
 constexpr size_t kMaxSdp = 64 * 1024;
 
-/* "/whep/ID/RESOURCE" -> {"ID", "RESOURCE"}; the resource may be empty. */
+/* "/whep/ID/RESOURCE" -> {"ID", "RESOURCE"}; the resource may be empty.
+ * A path outside @prefix (the route "/whep" also gets "/whep" itself)
+ * gives {"", ""}. */
 std::pair<std::string, std::string> splitPath(const std::string &path, const std::string &prefix)
 {
+  if (path.compare(0, prefix.size(), prefix) != 0)
+    return {"", ""};
   std::string rest = path.substr(prefix.size());
   size_t slash = rest.find('/');
   if (slash == std::string::npos)
@@ -79,7 +83,7 @@ void Streams::describeUrls(JsonBuilder *b, const Session &s) const
 void Streams::whep(Request &req)
 {
   auto [sid, resource] = splitPath(req.path, "/whep/");
-  if (req.path.rfind("/whep/", 0) != 0 || sid.empty())
+  if (sid.empty())
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "use /whep/SESSION");
   Identity who;
   auto s = api_.requestedSession(req, sid, &who);
@@ -175,7 +179,7 @@ void Streams::whep(Request &req)
 void Streams::hls(Request &req)
 {
   auto [sid, name] = splitPath(req.path, "/hls/");
-  if (req.path.rfind("/hls/", 0) != 0 || sid.empty() || name.empty())
+  if (sid.empty() || name.empty())
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "use /hls/SESSION/index.m3u8");
   if (req.method != "GET" && req.method != "HEAD")
     return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");

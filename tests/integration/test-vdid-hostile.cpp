@@ -424,3 +424,17 @@ TEST_CASE("an oversize WHEP offer is answered 413 and the session streams on",
   CHECK(r.find("the request body is larger than 1048576 bytes") != std::string::npos);
   CHECK(member(c.request("GET", url, "", v.owner).body, "state") == "running");
 }
+
+TEST_CASE_METHOD(HostileVdid, "a route's bare prefix is answered 404, not a crash",
+                 "[vdid][hostile]")
+{
+  /* "/hls" and "/whep" reach the handlers of "/hls/..." and "/whep/...";
+   * they made vdid throw std::out_of_range and abort (fuzz-vdid-http). */
+  Client c;
+  for (const char *path : {"/hls", "/whep", "/hls/", "/whep/", "/hls/x"}) {
+    Response r = c.request("GET", vdid->base + path, "", owner);
+    INFO(path);
+    CHECK(r.status == 404);
+  }
+  CHECK(c.request("GET", vdid->base + "/health").status == 200);
+}
