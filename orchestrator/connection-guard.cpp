@@ -88,19 +88,20 @@ void ConnectionGuard::started(SoupServerMessage *msg)
   count++;
   t->counted = true;
 
-  /* The whole request must be in within the time-out. */
-  t->timer = g_timeout_add_full(
-    G_PRIORITY_DEFAULT, limits_.request_timeout_ms,
-    [](gpointer d) -> gboolean {
-      auto *m = static_cast<SoupServerMessage *>(d);
-      if (Tracked *tr = trackedOf(m)) {
-        tr->timer = 0;
-        tr->guard->timed_out_++;
-        tr->guard->closeConnection(m);
-      }
-      return G_SOURCE_REMOVE;
-    },
-    g_object_ref(msg), g_object_unref);
+  /* The whole request must be in within the time-out. The timer holds no
+   * reference: a client that leaves half-way (libsoup drops the message,
+   * without "finished" if its headers were not all in) must stop counting
+   * against its address at once, and ~Tracked removes the timer with the
+   * message. */
+  t->timer = g_timeout_add(limits_.request_timeout_ms, [](gpointer d) -> gboolean {
+    auto *m = static_cast<SoupServerMessage *>(d);
+    if (Tracked *tr = trackedOf(m)) {
+      tr->timer = 0;
+      tr->guard->timed_out_++;
+      tr->guard->closeConnection(m);
+    }
+    return G_SOURCE_REMOVE;
+  }, msg);
   g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage *m, gpointer) {
                      SoupMessageHeaders *h = soup_server_message_get_request_headers(m);
                      Tracked *tr = trackedOf(m);

@@ -438,3 +438,40 @@ TEST_CASE_METHOD(HostileVdid, "a route's bare prefix is answered 404, not a cras
   }
   CHECK(c.request("GET", vdid->base + "/health").status == 200);
 }
+
+TEST_CASE_METHOD(HostileVdid, "a client that left half-way stops counting against its address",
+                 "[vdid][hostile]")
+{
+  /* max-connections-per-address=100: 100 requests cut off half-way. */
+  std::vector<int> fds;
+  for (int i = 0; i < 100; i++) {
+    int fd = connectFrom("127.0.3.1", port());
+    REQUIRE(fd >= 0);
+    const char *partial = "GET /health HTTP/1.1\r\nHost: vdid\r\nX-Slow: ";
+    REQUIRE(send(fd, partial, strlen(partial), MSG_NOSIGNAL) > 0);
+    fds.push_back(fd);
+  }
+  Client c;
+  REQUIRE(eventually(
+    5s,
+    [&] {
+      return metric(c.request("GET", vdid->base + "/metrics", "", owner).body,
+                    "vdi_http_connections_open") >= 100;
+    },
+    50ms));
+  for (int fd : fds)
+    close(fd);
+  /* Long before the 15 s time-out, the address may connect again. */
+  gint64 t0 = g_get_monotonic_time();
+  bool served = eventually(
+    3s,
+    [&] {
+      return rawExchange(port(), "GET /health HTTP/1.1\r\nHost: vdid\r\nConnection: close\r\n\r\n",
+                         0, 1s)
+               .rfind("HTTP/1.1 200", 0) == 0;
+    },
+    50ms);
+  CHECK(served);
+  fprintf(stderr, "figures: address free again %.2f s after its 100 clients left\n",
+          (g_get_monotonic_time() - t0) / 1e6);
+}
