@@ -86,6 +86,26 @@ struct LogFile {
   ~LogFile() { unlink(path.c_str()); }
 };
 
+/* ffprobe of the first video stream of srt://127.0.0.1:@port with
+ * @streamid: its exit status, and "codec,width,height" in @out. */
+int srtProbe(const std::string &port, const std::string &streamid, std::string *out)
+{
+  return run({"ffprobe", "-v", "error", "-rw_timeout", "20000000", "-select_streams", "v:0",
+              "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0",
+              "srt://127.0.0.1:" + port + "?streamid=" + streamid + "&timeout=20000000"},
+             out);
+}
+
+/* The SRT port in a session object's "urls". */
+std::string srtPortOf(const std::string &body, const std::string &id)
+{
+  std::smatch m;
+  if (!std::regex_search(
+        body, m, std::regex("\"srt\":\"srt://127\\.0\\.0\\.1:([0-9]+)\\?streamid=read:" + id + "\"")))
+    return "";
+  return m[1];
+}
+
 #define REQUIRE_FFMPEG()                                                                           \
   do {                                                                                             \
     if (!g_find_program_in_path("ffprobe") || !g_find_program_in_path("ffmpeg"))                   \
@@ -213,16 +233,10 @@ TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")
   std::string a, b;
   std::string url_a = startStreamingSession(v, c, &a);
   startStreamingSession(v, c, &b);
-  std::string body = c.request("GET", url_a, "", v.owner).body;
-  std::smatch m;
-  REQUIRE(std::regex_search(
-    body, m, std::regex("\"srt\":\"srt://127\\.0\\.0\\.1:([0-9]+)\\?streamid=read:" + a + "\"")));
-  std::string port = m[1];
+  std::string port = srtPortOf(c.request("GET", url_a, "", v.owner).body, a);
+  REQUIRE_FALSE(port.empty());
   auto probe = [&](const std::string &streamid, std::string *out) {
-    return run({"ffprobe", "-v", "error", "-rw_timeout", "20000000", "-select_streams", "v:0",
-                "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0",
-                "srt://127.0.0.1:" + port + "?streamid=" + streamid + "&timeout=20000000"},
-               out);
+    return srtProbe(port, streamid, out);
   };
   auto plays = [&](const std::string &streamid) {
     std::string out;
@@ -255,4 +269,56 @@ TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")
   CHECK_FALSE(g_file_test(("/proc/" + std::to_string(relay)).c_str(), G_FILE_TEST_EXISTS));
   /* Both workers stopped with their SRT branches up, without a critical. */
   CHECK(criticalsIn(log.path) == "");
+}
+
+TEST_CASE("a killed vdid-srt is restarted with SRT back for every session",
+          "[vdid][streams][faults]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_FFMPEG();
+  LogFile log;
+  SessionVdid v("", "", log.path);
+  Client c;
+  std::string a, b;
+  std::string url_a = startStreamingSession(v, c, &a);
+  std::string port = srtPortOf(c.request("GET", url_a, "", v.owner).body, a);
+  REQUIRE_FALSE(port.empty());
+  auto plays = [&](const std::string &id) {
+    std::string out;
+    int status = srtProbe(port, "read:" + id + ":" + v.user + ":pw1", &out);
+    INFO(id << ": " << out);
+    CHECK(status == 0);
+    CHECK(out.find("h264,640,480") != std::string::npos);
+  };
+  plays(a);
+
+  pid_t relay = childNamed(v.vdid->proc->pid(), "vdid-srt");
+  REQUIRE(relay > 0);
+  kill(relay, SIGKILL);
+  /* B starts while vdid-srt is down (it comes back after 1 s). */
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
+  REQUIRE(r.status == 201);
+  b = member(r.body, "id");
+  std::string url_b = v.vdid->base + "/api/v1/sessions/" + b;
+  REQUIRE(waitState(c, url_b, v.owner) == "running");
+  std::string text;
+  bool back = eventually(
+    15s,
+    [&] {
+      std::ifstream f(log.path);
+      text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+      return text.find("vdid-srt is back") != std::string::npos;
+    },
+    100ms);
+  INFO(text);
+  REQUIRE(back);
+  CHECK(text.find("vdid-srt was killed") != std::string::npos);
+  pid_t again = childNamed(v.vdid->proc->pid(), "vdid-srt");
+  CHECK(again > 0);
+  CHECK(again != relay);
+  /* The same port, both sessions, and A still runs. */
+  CHECK(srtPortOf(c.request("GET", url_b, "", v.owner).body, b) == port);
+  plays(a);
+  plays(b);
+  CHECK(member(c.request("GET", url_a, "", v.owner).body, "state") == "running");
 }
