@@ -38,22 +38,6 @@ std::string fileText(const std::string &path)
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
-/* A signalling viewer of the session at @url that got the producer's
- * offer. */
-std::unique_ptr<WsClient> startViewer(const std::string &url, const std::string &auth)
-{
-  auto viewer = std::make_unique<WsClient>("ws" + url.substr(4) + "/signalling", auth);
-  REQUIRE(viewer->open());
-  REQUIRE_FALSE(viewer->waitFor("welcome", 20s).empty());
-  viewer->send(R"({"type":"list"})");
-  std::string list = viewer->waitFor("list", 10s);
-  std::smatch m;
-  REQUIRE(std::regex_search(list, m, std::regex("\"id\":\"([^\"]+)\"")));
-  viewer->send(R"({"type":"startSession","peerId":")" + m[1].str() + R"("})");
-  REQUIRE(viewer->waitFor("peer", 15s).find("\"sdp\"") != std::string::npos);
-  return viewer;
-}
-
 /* A worker gone bad, for vdid's VDID_WORKER: the real vdid-worker, whose
  * output is copied to RUNTIME_DIR/worker-out, plus whatever lines the test
  * writes into the FIFO RUNTIME_DIR/inject (as a compromised worker could
@@ -136,7 +120,7 @@ TEST_CASE("a SIGSTOPped worker fails only its session, with a reason, within sec
 
   /* B streams on: a new viewer gets an offer through vdid. */
   CHECK(member(c.request("GET", url_b, "", v.owner).body, "state") == "running");
-  startViewer(url_b, v.owner);
+  viewerWithOffer(url_b, v.owner);
 }
 
 TEST_CASE("a worker's messages for another session's viewer are refused and logged",
@@ -152,7 +136,7 @@ TEST_CASE("a worker's messages for another session's viewer are refused and logg
   std::string url_a = startStreamingSession(v, c, &a);
   std::string url_b = startStreamingSession(v, c, &b);
   std::string dir_a = v.base + "/" + a, dir_b = v.base + "/" + b;
-  auto viewer = startViewer(url_b, v.owner);
+  auto viewer = viewerWithOffer(url_b, v.owner);
 
   /* B's peer id, as B's worker told vdid. */
   std::smatch m;

@@ -10,8 +10,10 @@
  */
 
 #include "vdid-fixture.h"
+#include "ws-client.h"
 
 #include <fstream>
+#include <sys/stat.h>
 #include <regex>
 
 using namespace std::chrono_literals;
@@ -321,4 +323,62 @@ TEST_CASE("a killed vdid-srt is restarted with SRT back for every session",
   plays(a);
   plays(b);
   CHECK(member(c.request("GET", url_a, "", v.owner).body, "state") == "running");
+}
+
+namespace {
+
+/* A tmpfs of @size over @dir, owned like @dir, unmounted with the object. */
+struct SmallFs {
+  std::string dir;
+  bool mounted = false;
+  SmallFs(const std::string &d, const char *size) : dir(d)
+  {
+    struct stat st;
+    if (stat(dir.c_str(), &st) < 0)
+      return;
+    g_autofree char *options =
+      g_strdup_printf("size=%s,uid=%u,gid=%u,mode=0700", size, st.st_uid, st.st_gid);
+    std::string out;
+    mounted = run({"mount", "-t", "tmpfs", "-o", options, "tmpfs", dir}, &out) == 0;
+  }
+  ~SmallFs()
+  {
+    std::string out;
+    if (mounted)
+      run({"umount", "-l", dir}, &out);
+  }
+};
+
+} // namespace
+
+TEST_CASE("a full disk under HLS stops only the HLS branch; WebRTC streams on",
+          "[vdid][streams][faults]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  LogFile log;
+  SessionVdid v("", "", log.path);
+  Client c;
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
+  /* The worker made its HLS dir at start; 64 KiB hold a segment or two. */
+  SmallFs fs(v.base + "/" + id + "/hls", "64k");
+  if (!fs.mounted)
+    VDI_SKIP("cannot mount a tmpfs here (needs root and mount permission)");
+  std::string playlist = v.vdid->base + "/hls/" + id + "/index.m3u8";
+  std::string text;
+  bool stopped = eventually(
+    30s,
+    [&] {
+      c.request("GET", playlist, "", v.owner); /* keeps the HLS branch wanted */
+      std::ifstream f(log.path);
+      text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+      return text.find("HLS branch stopped") != std::string::npos;
+    },
+    500ms);
+  INFO(text);
+  REQUIRE(stopped);
+  CHECK(text.find("No space left on device") != std::string::npos);
+  /* The session runs on, and a WebRTC viewer still gets its offer. */
+  CHECK(member(c.request("GET", url, "", v.owner).body, "state") == "running");
+  viewerWithOffer(url, v.owner);
 }
