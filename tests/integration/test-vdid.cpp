@@ -358,16 +358,18 @@ TEST_CASE("vdid stops sessions nobody watched for idle-timeout", "[vdid][session
 TEST_CASE("a vdid restarted after kill -9 stops the sessions left behind", "[vdid][sessions]")
 {
   REQUIRE_SESSIONS_POSSIBLE();
-  std::string base, dir;
+  std::string base, dir, id;
   {
-    SessionVdid first("stream=false\n");
+    /* Streaming: its worker is left behind too. */
+    SessionVdid first("stream=true\n");
     first.keep_base = true;
     base = first.base;
     Client c;
     Response r = c.request("POST", first.vdid->base + "/api/v1/sessions", "{}", first.owner);
     REQUIRE(r.status == 201);
     std::string url = first.vdid->base + "/api/v1/sessions/" + member(r.body, "id");
-    dir = base + "/" + member(r.body, "id");
+    id = member(r.body, "id");
+    dir = base + "/" + id;
     REQUIRE(waitState(c, url, first.owner) == "running");
     /* kill -9 vdid alone: its session's compositor lives on, orphaned. */
     kill(first.vdid->proc->pid(), SIGKILL);
@@ -375,9 +377,22 @@ TEST_CASE("a vdid restarted after kill -9 stops the sessions left behind", "[vdi
     std::this_thread::sleep_for(200ms);
     REQUIRE_FALSE(processesOf(dir).empty());
   }
-  SessionVdid second("stream=false\n", base);
-  CHECK(processesOf(dir).empty());
+  g_autofree char *log = nullptr;
+  close(g_file_open_tmp("vdid-reap-XXXXXX.log", &log, nullptr));
+  SessionVdid second("stream=true\n", base, log);
+  std::string left = allProcesses(dir);
+  INFO("still running: " << left);
+  CHECK(left.empty());
   CHECK_FALSE(g_file_test(dir.c_str(), G_FILE_TEST_EXISTS));
+  /* The restarted vdid says which session ended, and does not list it. */
+  g_autofree char *text = nullptr;
+  g_file_get_contents(log, &text, nullptr, nullptr);
+  CHECK(std::string(text ? text : "").find("reaped session " + id + " left by a previous vdid") !=
+        std::string::npos);
+  Client c;
+  CHECK(c.request("GET", second.vdid->base + "/api/v1/sessions/" + id, "", second.owner).status ==
+        404);
+  unlink(log);
 }
 
 TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdid][browser]")
