@@ -93,15 +93,18 @@ void ConnectionGuard::started(SoupServerMessage *msg)
    * without "finished" if its headers were not all in) must stop counting
    * against its address at once, and ~Tracked removes the timer with the
    * message. */
-  t->timer = g_timeout_add(limits_.request_timeout_ms, [](gpointer d) -> gboolean {
-    auto *m = static_cast<SoupServerMessage *>(d);
-    if (Tracked *tr = trackedOf(m)) {
-      tr->timer = 0;
-      tr->guard->timed_out_++;
-      tr->guard->closeConnection(m);
-    }
-    return G_SOURCE_REMOVE;
-  }, msg);
+  t->timer = g_timeout_add(
+    limits_.request_timeout_ms,
+    [](gpointer d) -> gboolean {
+      auto *m = static_cast<SoupServerMessage *>(d);
+      if (Tracked *tr = trackedOf(m)) {
+        tr->timer = 0;
+        tr->guard->timed_out_++;
+        tr->guard->closeConnection(m);
+      }
+      return G_SOURCE_REMOVE;
+    },
+    msg);
   g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage *m, gpointer) {
                      SoupMessageHeaders *h = soup_server_message_get_request_headers(m);
                      Tracked *tr = trackedOf(m);
@@ -140,9 +143,9 @@ void ConnectionGuard::refuseBody(SoupServerMessage *msg)
   soup_message_body_set_accumulate(body, FALSE);
   soup_message_body_truncate(body);
   /* With a status set, libsoup calls no handler for the request. */
-  g_autofree char *text = g_strdup_printf(
-    "{\"error\":\"the request body is larger than %lld bytes\"}",
-    static_cast<long long>(limits_.max_body));
+  g_autofree char *text =
+    g_strdup_printf("{\"error\":\"the request body is larger than %lld bytes\"}",
+                    static_cast<long long>(limits_.max_body));
   soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, nullptr);
   soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text, strlen(text));
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",

@@ -143,7 +143,8 @@ TEST_CASE("a worker's messages for another session's viewer are refused and logg
   std::string out;
   REQUIRE(eventually(5s, [&] {
     out = fileText(dir_b + "/worker-out");
-    return std::regex_search(out, m, std::regex(R"re("event":"peer","ref":[0-9]+,"peer":"([^"]+)")re"));
+    return std::regex_search(out, m,
+                             std::regex(R"re("event":"peer","ref":[0-9]+,"peer":"([^"]+)")re"));
   }));
   std::string peer = m[1];
   auto sendTo = [&](const std::string &marker) {

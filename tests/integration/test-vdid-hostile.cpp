@@ -349,8 +349,9 @@ long peakRssKib(pid_t pid)
 TEST_CASE_METHOD(HostileVdid, "oversize bodies and headers get a clear answer, never memory",
                  "[vdid][hostile]")
 {
-  const std::string post = "POST /api/v1/sessions HTTP/1.1\r\nHost: vdid\r\nAuthorization: " +
-                           owner + "\r\nContent-Type: application/json\r\n";
+  const std::string post =
+    "POST /api/v1/sessions HTTP/1.1\r\nHost: vdid\r\nAuthorization: " + owner +
+    "\r\nContent-Type: application/json\r\n";
   long peak_before = peakRssKib(vdid->proc->pid());
 
   /* A Content-Length over 1 MiB asking to continue: refused before one

@@ -13,8 +13,8 @@
 #include "ws-client.h"
 
 #include <fstream>
-#include <sys/stat.h>
 #include <regex>
+#include <sys/stat.h>
 
 using namespace std::chrono_literals;
 using namespace vdi::test;
@@ -103,7 +103,8 @@ std::string srtPortOf(const std::string &body, const std::string &id)
 {
   std::smatch m;
   if (!std::regex_search(
-        body, m, std::regex("\"srt\":\"srt://127\\.0\\.0\\.1:([0-9]+)\\?streamid=read:" + id + "\"")))
+        body, m,
+        std::regex("\"srt\":\"srt://127\\.0\\.0\\.1:([0-9]+)\\?streamid=read:" + id + "\"")))
     return "";
   return m[1];
 }
