@@ -23,15 +23,6 @@ using namespace vdi::test;
 
 namespace {
 
-/* The vdid-worker of the session whose runtime dir is @dir. */
-pid_t workerOf(const std::string &dir)
-{
-  for (pid_t p : processesOf(dir))
-    if (cmdline(p).find("vdid-worker") != std::string::npos)
-      return p;
-  return -1;
-}
-
 std::string fileText(const std::string &path)
 {
   std::ifstream f(path);
@@ -112,11 +103,7 @@ TEST_CASE("a SIGSTOPped worker fails only its session, with a reason, within sec
   CHECK(member(body, "reason").find("pipeline worker sent nothing for 8 s") != std::string::npos);
   std::cout << "figures: SIGSTOP to failed " << noticed_s << " s\n";
   /* The stopped worker is killed with the rest of the session. */
-  std::string left;
-  bool gone = eventually(
-    8s, [&] { return (left = allProcesses(v.base + "/" + a)).empty(); }, 50ms);
-  INFO("still running: " << left);
-  CHECK(gone);
+  checkSessionGone(v.base + "/" + a, 8s);
 
   /* B streams on: a new viewer gets an offer through vdid. */
   CHECK(member(c.request("GET", url_b, "", v.owner).body, "state") == "running");

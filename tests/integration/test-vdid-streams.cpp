@@ -13,6 +13,7 @@
 #include "ws-client.h"
 
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sys/stat.h>
 
@@ -86,6 +87,22 @@ struct LogFile {
     path = p;
   }
   ~LogFile() { unlink(path.c_str()); }
+  /* Whether the log came to hold @needle within @timeout (all of it in
+   * @text); @each runs before every look. */
+  bool waitFor(
+    const std::string &needle, std::chrono::milliseconds timeout, std::string *text,
+    const std::function<void()> &each = [] {})
+  {
+    return eventually(
+      timeout,
+      [&] {
+        each();
+        std::ifstream f(path);
+        text->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        return text->find(needle) != std::string::npos;
+      },
+      200ms);
+  }
 };
 
 /* ffprobe of the first video stream of srt://127.0.0.1:@port with
@@ -305,14 +322,7 @@ TEST_CASE("a killed vdid-srt is restarted with SRT back for every session",
   std::string url_b = v.vdid->base + "/api/v1/sessions/" + b;
   REQUIRE(waitState(c, url_b, v.owner) == "running");
   std::string text;
-  bool back = eventually(
-    15s,
-    [&] {
-      std::ifstream f(log.path);
-      text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-      return text.find("vdid-srt is back") != std::string::npos;
-    },
-    100ms);
+  bool back = log.waitFor("vdid-srt is back", 15s, &text);
   INFO(text);
   REQUIRE(back);
   CHECK(text.find("vdid-srt was killed") != std::string::npos);
@@ -367,15 +377,9 @@ TEST_CASE("a full disk under HLS stops only the HLS branch; WebRTC streams on",
     VDI_SKIP("cannot mount a tmpfs here (needs root and mount permission)");
   std::string playlist = v.vdid->base + "/hls/" + id + "/index.m3u8";
   std::string text;
-  bool stopped = eventually(
-    30s,
-    [&] {
-      c.request("GET", playlist, "", v.owner); /* keeps the HLS branch wanted */
-      std::ifstream f(log.path);
-      text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-      return text.find("HLS branch stopped") != std::string::npos;
-    },
-    500ms);
+  bool stopped = log.waitFor("HLS branch stopped", 30s, &text, [&] {
+    c.request("GET", playlist, "", v.owner); /* keeps the HLS branch wanted */
+  });
   INFO(text);
   REQUIRE(stopped);
   CHECK(text.find("No space left on device") != std::string::npos);

@@ -477,14 +477,7 @@ TEST_CASE("kill -9 of one session's worker leaves another session streaming", "[
   std::string url_a = startStreamingSession(v, c, &a);
   std::string url_b = startStreamingSession(v, c, &b);
 
-  /* The worker of A: the vdid-worker whose --display is in A's dir. */
-  pid_t worker = -1;
-  for (pid_t p : processesOf(v.base + "/" + a)) {
-    std::ifstream cmd("/proc/" + std::to_string(p) + "/cmdline");
-    std::string text((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
-    if (text.find("vdid-worker") != std::string::npos)
-      worker = p;
-  }
+  pid_t worker = workerOf(v.base + "/" + a);
   REQUIRE(worker > 0);
   kill(worker, SIGKILL);
   CHECK(eventually(
@@ -495,24 +488,11 @@ TEST_CASE("kill -9 of one session's worker leaves another session streaming", "[
    * the state turns "failed": SIGTERM at once, SIGKILL after its grace
    * time (2 s for a compositor), without blocking vdid. So it is gone
    * within that, not necessarily at the instant the state changed. */
-  std::string left;
-  bool gone = eventually(
-    5s, [&] { return (left = allProcesses(v.base + "/" + a)).empty(); }, 20ms);
-  INFO("still running: " << left);
-  CHECK(gone);
+  checkSessionGone(v.base + "/" + a, 5s);
 
   /* B still streams: a viewer still gets an offer through vdid. */
   CHECK(member(c.request("GET", url_b, "", v.owner).body, "state") == "running");
-  WsClient viewer("ws" + url_b.substr(4) + "/signalling", v.owner);
-  REQUIRE(viewer.open());
-  std::string welcome = viewer.waitFor("welcome", 20s);
-  REQUIRE_FALSE(welcome.empty());
-  viewer.send(R"({"type":"list"})");
-  std::string list = viewer.waitFor("list", 10s);
-  std::smatch m;
-  REQUIRE(std::regex_search(list, m, std::regex("\"id\":\"([^\"]+)\"")));
-  viewer.send(R"({"type":"startSession","peerId":")" + m[1].str() + R"("})");
-  CHECK(viewer.waitFor("peer", 15s).find("\"sdp\"") != std::string::npos);
+  viewerWithOffer(url_b, v.owner);
 }
 
 TEST_CASE("20 create/delete cycles leave no process and no file descriptor behind",
@@ -560,14 +540,6 @@ std::vector<std::string> runtimeDirs(const std::string &base)
   while (d && (name = g_dir_read_name(d)))
     out.emplace_back(name);
   return out;
-}
-
-pid_t workerOf(const std::string &dir)
-{
-  for (pid_t p : processesOf(dir))
-    if (cmdline(p).find("vdid-worker") != std::string::npos)
-      return p;
-  return -1;
 }
 
 /* A sample of /metrics, e.g. metricValue(text, "vdi_pool_ready{user=\"x\"}"); -1 if absent. */
