@@ -186,6 +186,9 @@ int main(int argc, char **argv)
     return args;
   };
   sessions.on_state_changed = [&srt](const vdid::Session &s) { srt.sessionChanged(s); };
+  sessions.on_hls_failed = [&streams](const std::string &id, const std::string &message) {
+    streams.hlsFailed(id, message);
+  };
   api.describe_urls = [&streams, &srt](JsonBuilder *b, const vdid::Session &s) {
     streams.describeUrls(b, s);
     srt.describeUrls(b, s);

@@ -160,6 +160,9 @@ void SessionManager::workerEvent(const std::string &id, const std::string &event
     w.bitrate = e.bitrate;
     w.keyframe_requests = e.keyframe_requests;
     w.viewers = e.viewers;
+  } else if (event == "hls-failed") {
+    if (on_hls_failed)
+      on_hls_failed(id, e.message);
   } else if (event == "error") {
     workerGone(id, "the session's pipeline failed: " + e.message);
   }

@@ -205,6 +205,8 @@ public:
   /* Extra vdid-worker arguments for a session (HLS dir, SRT FIFO), asked
    * for each time a worker starts. */
   std::function<std::vector<std::string>(const Session &)> worker_arguments;
+  /* The worker's HLS branch failed (its "hls-failed" event). */
+  std::function<void(const std::string &id, const std::string &message)> on_hls_failed;
   unsigned viewers(const std::string &id) const;
   /* PIDs of every process of a session that vdid started (for CPU/RSS). */
   std::vector<pid_t> pids(const Session &s) const;

@@ -15,6 +15,8 @@ namespace vdid {
 namespace {
 
 constexpr gint64 kPlaylistWaitUs = 10 * G_USEC_PER_SEC;
+/* How long a failed HLS branch is reported before it is tried again. */
+constexpr gint64 kHlsRetryUs = 10 * G_USEC_PER_SEC;
 /* Largest WHEP offer or trickle fragment (a real offer is ~10 KiB): its JSON
  * string for the worker, escaped, stays well under the worker's 4 MiB line
  * limit (a dropped line would leave the request unanswered). */
@@ -200,6 +202,13 @@ void Streams::hls(Request &req)
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
 
   /* Start the worker's HLS branch, or keep it running. */
+  auto failed = hls_failed_.find(sid);
+  if (failed != hls_failed_.end()) {
+    if (g_get_monotonic_time() - failed->second.second < kHlsRetryUs)
+      return respondError(req.msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                          "the session's HLS stopped: " + failed->second.first);
+    hls_failed_.erase(failed);
+  }
   auto active = hls_active_.find(sid);
   if (active == hls_active_.end()) {
     if (!sessions_.workerCommand(sid, "hls", [](JsonBuilder *b) {
@@ -273,6 +282,13 @@ void Streams::servePlaylist(Request &req, const std::string &dir, const std::str
                      [](gpointer data) { delete static_cast<Wait *>(data); });
 }
 
+void Streams::hlsFailed(const std::string &id, const std::string &message)
+{
+  g_warning("session %s: HLS stopped: %s", id.c_str(), message.c_str());
+  hls_active_.erase(id); /* the worker removed the branch */
+  hls_failed_[id] = {message, g_get_monotonic_time()};
+}
+
 /* Stops the HLS branches nobody read for kHlsIdleSeconds. */
 gboolean Streams::onHlsTick(gpointer data)
 {
@@ -292,6 +308,8 @@ gboolean Streams::onHlsTick(gpointer data)
       ++it;
     }
   }
+  for (auto it = self->hls_failed_.begin(); it != self->hls_failed_.end();)
+    it = self->sessions_.get(it->first) ? std::next(it) : self->hls_failed_.erase(it);
   return G_SOURCE_CONTINUE;
 }
 

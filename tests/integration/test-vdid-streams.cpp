@@ -352,11 +352,13 @@ struct SmallFs {
     std::string out;
     mounted = run({"mount", "-t", "tmpfs", "-o", options, "tmpfs", dir}, &out) == 0;
   }
-  ~SmallFs()
+  ~SmallFs() { unmount(); }
+  void unmount()
   {
     std::string out;
     if (mounted)
       run({"umount", "-l", dir}, &out);
+    mounted = false;
   }
 };
 
@@ -383,7 +385,15 @@ TEST_CASE("a full disk under HLS stops only the HLS branch; WebRTC streams on",
   INFO(text);
   REQUIRE(stopped);
   CHECK(text.find("No space left on device") != std::string::npos);
+  /* HLS readers get the cause, not the last playlist. */
+  Response r = c.request("GET", playlist, "", v.owner);
+  CHECK(r.status == 503);
+  CHECK(r.body.find("the session's HLS stopped:") != std::string::npos);
   /* The session runs on, and a WebRTC viewer still gets its offer. */
   CHECK(member(c.request("GET", url, "", v.owner).body, "state") == "running");
   viewerWithOffer(url, v.owner);
+  /* Space again: within the 10 s retry, HLS plays again. */
+  fs.unmount();
+  CHECK(eventually(
+    30s, [&] { return c.request("GET", playlist, "", v.owner).status == 200; }, 1s));
 }
