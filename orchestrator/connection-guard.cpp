@@ -108,9 +108,12 @@ void ConnectionGuard::started(SoupServerMessage *msg)
   g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage *m, gpointer) {
                      SoupMessageHeaders *h = soup_server_message_get_request_headers(m);
                      Tracked *tr = trackedOf(m);
+                     /* A length past 2^63 reads as negative (libsoup parses it
+                      * unsigned): over the cap too. */
+                     goffset length = soup_message_headers_get_content_length(h);
                      if (tr &&
                          soup_message_headers_get_encoding(h) == SOUP_ENCODING_CONTENT_LENGTH &&
-                         soup_message_headers_get_content_length(h) > tr->guard->limits_.max_body)
+                         (length < 0 || length > tr->guard->limits_.max_body))
                        tr->guard->refuseBody(m);
                    }),
                    nullptr);
