@@ -6,6 +6,7 @@
 
 #include "connection-guard.h"
 
+#include <cstring>
 #include <sys/socket.h>
 
 namespace vdid {
@@ -15,6 +16,8 @@ struct ConnectionGuard::Tracked {
   std::string address;
   guint timer = 0;
   bool counted = false;
+  goffset body = 0; /* bytes of the body so far */
+  bool too_large = false;
 
   ~Tracked()
   {
@@ -85,9 +88,13 @@ void ConnectionGuard::started(SoupServerMessage *msg)
   count++;
   t->counted = true;
 
-  /* The whole request must be in within the time-out. */
-  t->timer = g_timeout_add_full(
-    G_PRIORITY_DEFAULT, limits_.request_timeout_ms,
+  /* The whole request must be in within the time-out. The timer holds no
+   * reference: a client that leaves half-way (libsoup drops the message,
+   * without "finished" if its headers were not all in) must stop counting
+   * against its address at once, and ~Tracked removes the timer with the
+   * message. */
+  t->timer = g_timeout_add(
+    limits_.request_timeout_ms,
     [](gpointer d) -> gboolean {
       auto *m = static_cast<SoupServerMessage *>(d);
       if (Tracked *tr = trackedOf(m)) {
@@ -97,7 +104,28 @@ void ConnectionGuard::started(SoupServerMessage *msg)
       }
       return G_SOURCE_REMOVE;
     },
-    g_object_ref(msg), g_object_unref);
+    msg);
+  g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage *m, gpointer) {
+                     SoupMessageHeaders *h = soup_server_message_get_request_headers(m);
+                     Tracked *tr = trackedOf(m);
+                     /* A length past 2^63 reads as negative (libsoup parses it
+                      * unsigned): over the cap too. */
+                     goffset length = soup_message_headers_get_content_length(h);
+                     if (tr &&
+                         soup_message_headers_get_encoding(h) == SOUP_ENCODING_CONTENT_LENGTH &&
+                         (length < 0 || length > tr->guard->limits_.max_body))
+                       tr->guard->refuseBody(m);
+                   }),
+                   nullptr);
+  g_signal_connect(msg, "got-chunk", G_CALLBACK(+[](SoupServerMessage *m, GBytes *chunk, gpointer) {
+                     Tracked *tr = trackedOf(m);
+                     if (!tr)
+                       return;
+                     tr->body += static_cast<goffset>(g_bytes_get_size(chunk));
+                     if (tr->body > tr->guard->limits_.max_body)
+                       tr->guard->refuseBody(m);
+                   }),
+                   nullptr);
   g_signal_connect(msg, "got-body", G_CALLBACK(+[](SoupServerMessage *m, gpointer) {
                      if (Tracked *tr = trackedOf(m); tr && tr->timer) {
                        g_source_remove(tr->timer);
@@ -105,6 +133,28 @@ void ConnectionGuard::started(SoupServerMessage *msg)
                      }
                    }),
                    nullptr);
+}
+
+void ConnectionGuard::refuseBody(SoupServerMessage *msg)
+{
+  Tracked *t = trackedOf(msg);
+  if (!t || t->too_large)
+    return;
+  t->too_large = true;
+  too_large_++;
+  SoupMessageBody *body = soup_server_message_get_request_body(msg);
+  soup_message_body_set_accumulate(body, FALSE);
+  soup_message_body_truncate(body);
+  /* With a status set, libsoup calls no handler for the request. */
+  g_autofree char *text =
+    g_strdup_printf("{\"error\":\"the request body is larger than %lld bytes\"}",
+                    static_cast<long long>(limits_.max_body));
+  soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, nullptr);
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text, strlen(text));
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                               "close");
+  g_message("refusing a request body from %s: over %lld bytes", t->address.c_str(),
+            static_cast<long long>(limits_.max_body));
 }
 
 void ConnectionGuard::closeConnection(SoupServerMessage *msg)

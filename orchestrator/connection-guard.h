@@ -14,7 +14,13 @@
  *   idle keep-alive connection gets the same time for its next request;
  * - one address may have at most max-connections-per-address requests in
  *   flight (one per connection: vdid does not pipeline);
- * a connection over either limit is shut down. The listen backlog is raised
+ * a connection over either limit is shut down;
+ * - a request body may hold at most max_body bytes: one that says more
+ *   (Content-Length) or counts more as its chunks arrive is answered 413
+ *   without vdid's handlers seeing it, and its bytes are dropped as they
+ *   come instead of gathered in memory (a client that announces
+ *   `Expect: 100-continue` gets the 413 at once, before sending them).
+ * The listen backlog is raised
  * so that a burst of connects is not answered with SYN retransmits.
  */
 
@@ -31,6 +37,7 @@ struct ConnectionLimits {
   unsigned request_timeout_ms = 10000;
   unsigned per_address = 64;
   int backlog = 1024;
+  goffset max_body = 1 << 20;
 };
 
 class ConnectionGuard
@@ -47,6 +54,7 @@ public:
   /* Counters for /metrics. */
   unsigned long timedOut() const { return timed_out_; }
   unsigned long refused() const { return refused_; }
+  unsigned long bodiesTooLarge() const { return too_large_; }
   size_t open() const;
 
   struct Tracked; /* one per request being read or answered */
@@ -55,12 +63,14 @@ private:
   static void onRequestStarted(SoupServer *, SoupServerMessage *msg, gpointer data);
   void started(SoupServerMessage *msg);
   void closeConnection(SoupServerMessage *msg);
+  /* Answers 413 and drops the body, once per request. */
+  void refuseBody(SoupServerMessage *msg);
 
   SoupServer *server_;
   gulong handler_ = 0;
   ConnectionLimits limits_;
   std::map<std::string, unsigned> per_address_;
-  unsigned long timed_out_ = 0, refused_ = 0;
+  unsigned long timed_out_ = 0, refused_ = 0, too_large_ = 0;
 };
 
 /* A listening TCP socket on @address:@port with @backlog, for

@@ -36,8 +36,8 @@ struct Request {
   std::string header(const char *name) const;
   std::string cookie(const std::string &name) const;
   std::string query(const char *name) const;
-  /* The request body (vdid's request bodies are small; the parsers refuse
-   * more than 1 MiB). */
+  /* The request body (at most ConnectionLimits::max_body, 1 MiB: a larger
+   * one never reaches a handler). */
   std::string body() const;
 };
 
@@ -72,6 +72,12 @@ public:
   /* Listens on @address:@port (0: any free port). */
   bool listen(const std::string &address, unsigned port, GError **error);
   unsigned port() const { return port_; }
+  /* Serves one client connection that is already open (@local and @remote
+   * its ends), as if accepted on the port; for tests and fuzzing. */
+  bool accept(GIOStream *stream, GSocketAddress *local, GSocketAddress *remote, GError **error)
+  {
+    return soup_server_accept_iostream(server_, stream, local, remote, error);
+  }
   bool tls() const { return tls_; }
 
   /* @prefix "/api/v1/sessions" matches that path and everything below. */

@@ -146,6 +146,8 @@ int main(int argc, char **argv)
     m.set("vdi_http_connections_open", {}, static_cast<double>(http.guard().open()));
     m.set("vdi_http_connections_refused_total", {}, static_cast<double>(http.guard().refused()));
     m.set("vdi_http_requests_timed_out_total", {}, static_cast<double>(http.guard().timedOut()));
+    m.set("vdi_http_bodies_too_large_total", {},
+          static_cast<double>(http.guard().bodiesTooLarge()));
   });
   metrics.addCollector([&sessions](vdid::Metrics &m) {
     m.set("vdi_cgroup_limits_enforced", {}, sessions.cgroups().enforced() ? 1 : 0);
@@ -184,6 +186,9 @@ int main(int argc, char **argv)
     return args;
   };
   sessions.on_state_changed = [&srt](const vdid::Session &s) { srt.sessionChanged(s); };
+  sessions.on_hls_failed = [&streams](const std::string &id, const std::string &message) {
+    streams.hlsFailed(id, message);
+  };
   api.describe_urls = [&streams, &srt](JsonBuilder *b, const vdid::Session &s) {
     streams.describeUrls(b, s);
     srt.describeUrls(b, s);

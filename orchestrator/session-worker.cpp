@@ -31,6 +31,9 @@ namespace {
  * already exiting (its reason wins; see workerGone). */
 constexpr guint kCompositorExitWaitMs = 2000;
 
+/* How long a worker may say nothing: four of its 2 s "stats" events. */
+constexpr gint64 kWorkerSilenceUs = 8 * G_USEC_PER_SEC;
+
 bool isLoopback(const std::string &address)
 {
   return g_str_has_prefix(address.c_str(), "127.") || address == "::1" || address == "localhost";
@@ -102,9 +105,13 @@ bool SessionManager::startWorker(Session &s, std::string *message)
   std::string id = s.id;
   WorkerLink::Handlers handlers;
   handlers.event = [this, id](const std::string &event, JsonObject *o) {
+    if (auto s = get(id))
+      s->worker_status.last_heard = g_get_monotonic_time();
     workerEvent(id, event, o);
   };
-  handlers.bad_line = [id](const std::string &what) {
+  handlers.bad_line = [this, id](const std::string &what) {
+    if (auto s = get(id))
+      s->worker_status.last_heard = g_get_monotonic_time();
     g_warning("session %s: %s", id.c_str(), what.c_str());
   };
   handlers.failed = [this, id](const std::string &why) {
@@ -117,6 +124,7 @@ bool SessionManager::startWorker(Session &s, std::string *message)
     workerGone(id, std::string("the pipeline worker ") + how);
   };
   s.worker_status = WorkerStatus();
+  s.worker_status.last_heard = g_get_monotonic_time();
   s.worker = std::make_unique<WorkerLink>(pid, in_fd, out_fd, std::move(handlers));
   return true;
 }
@@ -135,13 +143,24 @@ void SessionManager::workerEvent(const std::string &id, const std::string &event
       setState(*s, SessionState::Running);
   } else if (event == "send") {
     auto it = w.peers.find(e.peer);
-    if (it != w.peers.end())
+    if (it != w.peers.end()) {
       it->second(e.message);
+    } else if (w.refused_sends++ % 100 == 0) {
+      /* Another session's peer, or one that left: a worker reaches only
+       * the peers vdid gave it. Logged once per 100, for a worker that
+       * floods. */
+      g_warning("session %s: refused the worker's message for peer \"%s\": not (or no longer) "
+                "a peer of this session (%u refused)",
+                id.c_str(), e.peer.c_str(), w.refused_sends);
+    }
   } else if (event == "stats") {
     w.fps = e.fps;
     w.bitrate = e.bitrate;
     w.keyframe_requests = e.keyframe_requests;
     w.viewers = e.viewers;
+  } else if (event == "hls-failed") {
+    if (on_hls_failed)
+      on_hls_failed(id, e.message);
   } else if (event == "error") {
     workerGone(id, "the session's pipeline failed: " + e.message);
   }
@@ -178,6 +197,23 @@ void SessionManager::workerGone(const std::string &id, const std::string &reason
   }
   stopProcesses(*s);
   setState(*s, SessionState::Failed, reason);
+}
+
+void SessionManager::checkWorkers()
+{
+  gint64 now = g_get_monotonic_time();
+  std::vector<std::string> silent;
+  for (const auto &[id, s] : sessions_)
+    if (s->workerReady() && s->worker_status.failure.empty() &&
+        now - s->worker_status.last_heard > kWorkerSilenceUs && !s->worker->unread())
+      silent.push_back(id);
+  for (const auto &id : silent) {
+    std::string why = "the pipeline worker sent nothing for " +
+                      std::to_string(kWorkerSilenceUs / G_USEC_PER_SEC) +
+                      " s (stopped or hung; it reports every 2 s)";
+    g_warning("session %s: %s; failing the session", id.c_str(), why.c_str());
+    workerGone(id, why);
+  }
 }
 
 void SessionManager::addPeer(const std::string &id, const std::string &role,

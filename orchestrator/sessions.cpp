@@ -167,12 +167,20 @@ SessionManager::SessionManager(const Config &config) : config_(config)
       },
       this);
   }
+  heartbeat_timer_ = g_timeout_add_seconds(
+    1,
+    [](gpointer data) -> gboolean {
+      static_cast<SessionManager *>(data)->checkWorkers();
+      return G_SOURCE_CONTINUE;
+    },
+    this);
 }
 
 SessionManager::~SessionManager()
 {
   if (idle_timer_)
     g_source_remove(idle_timer_);
+  g_source_remove(heartbeat_timer_);
   pool_.reset(); /* no refill while everything stops */
   destroyAll();
 }

@@ -66,9 +66,17 @@ struct WorkerStatus {
   /* Where "send" events for each relayed peer go. The worker reports a
    * peer's id ("peer") before any "send" for it. */
   std::map<std::string, std::function<void(const std::string &message)>> peers;
+  /* "send" events for a peer not in @peers (isolation: a worker addresses
+   * only its own session's peers). */
+  unsigned refused_sends = 0;
   /* Why the worker failed, while the session waits for its dying
    * compositor's exit to name the cause instead. */
   std::string failure;
+  /* Monotonic µs of the worker's start or last line: a worker that says
+   * nothing for kWorkerSilenceUs once ready (it sends "stats" every 2 s)
+   * is stopped or hung, and its session fails (checkWorkers; before
+   * "ready" the start time-out holds). */
+  gint64 last_heard = 0;
 };
 
 struct Session {
@@ -197,6 +205,8 @@ public:
   /* Extra vdid-worker arguments for a session (HLS dir, SRT FIFO), asked
    * for each time a worker starts. */
   std::function<std::vector<std::string>(const Session &)> worker_arguments;
+  /* The worker's HLS branch failed (its "hls-failed" event). */
+  std::function<void(const std::string &id, const std::string &message)> on_hls_failed;
   unsigned viewers(const std::string &id) const;
   /* PIDs of every process of a session that vdid started (for CPU/RSS). */
   std::vector<pid_t> pids(const Session &s) const;
@@ -221,6 +231,8 @@ private:
   /* WorkerLink handlers of session @id. */
   void workerEvent(const std::string &id, const std::string &event, JsonObject *o);
   void workerGone(const std::string &id, const std::string &reason);
+  /* Fails the sessions whose worker fell silent (see last_heard). */
+  void checkWorkers();
   void checkReady(const std::string &id);
   /* The session's services changed: start the compositor once the bus
    * listens, the apps and the worker once sound is settled. */
@@ -240,6 +252,7 @@ private:
   std::string runtime_base_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
   guint idle_timer_ = 0;
+  guint heartbeat_timer_ = 0;
   std::unique_ptr<Cgroups> cgroups_;
   std::unique_ptr<Pool> pool_;
   ProcessReaper reaper_;

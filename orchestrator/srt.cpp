@@ -13,6 +13,7 @@
 
 #include <glib-unix.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
@@ -60,6 +61,12 @@ SrtService::SrtService(const Config &config, Auth &auth, SessionManager &session
 
 SrtService::~SrtService()
 {
+  if (restart_timer_)
+    g_source_remove(restart_timer_);
+  if (child_watch_)
+    g_source_remove(child_watch_);
+  for (auto &[id, fd] : fifos_)
+    close(fd);
   if (watch_)
     g_source_remove(watch_);
   if (sock_ >= 0)
@@ -79,14 +86,20 @@ bool SrtService::start(std::string *message)
 {
   if (config_.srt_address.empty())
     return true;
+  return spawn(true, message);
+}
+
+bool SrtService::spawn(bool wait, std::string *message)
+{
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
     *message = std::string("socketpair: ") + g_strerror(errno);
     return false;
   }
-  std::string listen = config_.srt_address + ":" + std::to_string(config_.srt_port);
+  unsigned port = last_port_ ? last_port_ : config_.srt_port;
+  std::string listen = config_.srt_address + ":" + std::to_string(port);
   if (config_.srt_address.find(':') != std::string::npos)
-    listen = "[" + config_.srt_address + "]:" + std::to_string(config_.srt_port);
+    listen = "[" + config_.srt_address + "]:" + std::to_string(port);
   std::string program = helperPath("vdid-srt", "VDID_SRT");
   std::vector<char *> argv = {program.data(), const_cast<char *>("--listen"), listen.data(),
                               nullptr};
@@ -117,19 +130,22 @@ bool SrtService::start(std::string *message)
   }
   pid_ = pid;
   sock_ = pair[0];
-  g_child_watch_add(
+  child_watch_ = g_child_watch_add(
     pid,
     [](GPid pid, gint status, gpointer data) {
       auto *self = static_cast<SrtService *>(data);
       g_spawn_close_pid(pid);
       if (self->pid_ != pid)
         return;
-      self->pid_ = -1;
-      self->port_ = 0;
-      g_warning("vdid-srt %s: SRT is not available any more",
-                WIFSIGNALED(status) ? "was killed" : "exited");
+      self->child_watch_ = 0;
+      self->relayGone(status);
     },
     this);
+  if (!wait) {
+    watch_ = g_unix_fd_add(sock_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
+                           onControl, this);
+    return true;
+  }
   /* Wait (a little) for the port, so that the first sessions have SRT too
    * and "SRT on" comes before "listening". */
   for (gint64 deadline = g_get_monotonic_time() + kReadyWaitUs; port_ == 0;) {
@@ -148,10 +164,58 @@ bool SrtService::start(std::string *message)
       break;
   }
   if (port_ == 0)
-    g_warning("vdid-srt is not listening yet: sessions started before it have no SRT");
+    g_warning("vdid-srt is not listening yet: SRT comes when it does");
   watch_ =
     g_unix_fd_add(sock_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), onControl, this);
   return true;
+}
+
+void SrtService::relayGone(int status)
+{
+  pid_ = -1;
+  port_ = 0;
+  if (watch_) {
+    g_source_remove(watch_);
+    watch_ = 0;
+  }
+  if (sock_ >= 0) {
+    close(sock_);
+    sock_ = -1;
+  }
+  g_warning("vdid-srt %s; restarting it in %u ms", WIFSIGNALED(status) ? "was killed" : "exited",
+            backoff_ms_);
+  /* Its callers are gone: the workers stop writing their TS. */
+  for (const auto &[id, fd] : fifos_)
+    sessions_.workerCommand(id, "srt", [](JsonBuilder *b) {
+      json_builder_set_member_name(b, "active");
+      json_builder_add_boolean_value(b, FALSE);
+    });
+  restart_timer_ = g_timeout_add(
+    backoff_ms_,
+    [](gpointer data) -> gboolean {
+      auto *self = static_cast<SrtService *>(data);
+      self->restart_timer_ = 0;
+      self->restarts_++;
+      std::string message;
+      if (!self->spawn(false, &message)) {
+        g_warning("vdid-srt: %s", message.c_str());
+        self->relayGone(0);
+      }
+      return G_SOURCE_REMOVE;
+    },
+    this);
+  backoff_ms_ = std::min(backoff_ms_ * 2, 30000u);
+}
+
+bool SrtService::addStream(const std::string &id, int fd)
+{
+  return controlSend(sock_,
+                     controlMessage("op", "add",
+                                    [&](JsonBuilder *b) {
+                                      json_builder_set_member_name(b, "stream");
+                                      json_builder_add_string_value(b, id.c_str());
+                                    }),
+                     fd);
 }
 
 gboolean SrtService::onControl(gint fd, GIOCondition, gpointer data)
@@ -185,6 +249,15 @@ void SrtService::handle(const std::string &text)
     printf("vdid: SRT on srt://%s:%u (streamid=read:SESSION:USER:PASSWORD)\n",
            config_.srt_address.c_str(), port_);
     fflush(stdout);
+    if (port_) {
+      last_port_ = port_;
+      /* After a restart: every session's stream again. */
+      for (const auto &[id, stream_fd] : fifos_)
+        addStream(id, stream_fd);
+      if (restarts_)
+        g_message("vdid-srt is back (restart %u): %zu session stream(s) handed to it", restarts_,
+                  fifos_.size());
+    }
   } else if (event == "auth") {
     gint64 ref = vdi::json::intOr(o, "ref");
     bool ok = admit(str("stream"), str("user"), str("password"), str("address"));
@@ -232,7 +305,7 @@ bool SrtService::admit(const std::string &stream, const std::string &user,
 
 std::vector<std::string> SrtService::workerArguments(const Session &s)
 {
-  if (port_ == 0 || sock_ < 0)
+  if (config_.srt_address.empty())
     return {};
   /* The FIFO belongs to the session's user, like its runtime dir. */
   std::string path = fifoPath(s);
@@ -248,16 +321,14 @@ std::vector<std::string> SrtService::workerArguments(const Session &s)
   int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return {};
-  bool sent = controlSend(sock_,
-                          controlMessage("op", "add",
-                                         [&](JsonBuilder *b) {
-                                           json_builder_set_member_name(b, "stream");
-                                           json_builder_add_string_value(b, s.id.c_str());
-                                         }),
-                          fd);
-  close(fd);
-  if (!sent)
-    return {};
+  auto old = fifos_.find(s.id);
+  if (old != fifos_.end())
+    close(old->second);
+  fifos_[s.id] = fd;
+  /* While vdid-srt is down (or not up yet) it gets the stream when it
+   * says "ready". */
+  if (port_ != 0 && sock_ >= 0)
+    addStream(s.id, fd);
   return {"--srt-fifo", path};
 }
 
@@ -275,7 +346,14 @@ void SrtService::describeUrls(JsonBuilder *b, const Session &s) const
 
 void SrtService::sessionChanged(const Session &s)
 {
-  if (sock_ < 0 || (s.state != SessionState::Stopped && s.state != SessionState::Failed))
+  if (s.state != SessionState::Stopped && s.state != SessionState::Failed)
+    return;
+  auto it = fifos_.find(s.id);
+  if (it != fifos_.end()) {
+    close(it->second);
+    fifos_.erase(it);
+  }
+  if (sock_ < 0)
     return;
   controlSend(sock_, controlMessage("op", "remove", [&](JsonBuilder *b) {
                 json_builder_set_member_name(b, "stream");

@@ -15,10 +15,20 @@ namespace vdid {
 namespace {
 
 constexpr gint64 kPlaylistWaitUs = 10 * G_USEC_PER_SEC;
+/* How long a failed HLS branch is reported before it is tried again. */
+constexpr gint64 kHlsRetryUs = 10 * G_USEC_PER_SEC;
+/* Largest WHEP offer or trickle fragment (a real offer is ~10 KiB): its JSON
+ * string for the worker, escaped, stays well under the worker's 4 MiB line
+ * limit (a dropped line would leave the request unanswered). */
+constexpr size_t kMaxSdp = 64 * 1024;
 
-/* "/whep/ID/RESOURCE" -> {"ID", "RESOURCE"}; the resource may be empty. */
+/* "/whep/ID/RESOURCE" -> {"ID", "RESOURCE"}; the resource may be empty.
+ * A path outside @prefix (the route "/whep" also gets "/whep" itself)
+ * gives {"", ""}. */
 std::pair<std::string, std::string> splitPath(const std::string &path, const std::string &prefix)
 {
+  if (path.compare(0, prefix.size(), prefix) != 0)
+    return {"", ""};
   std::string rest = path.substr(prefix.size());
   size_t slash = rest.find('/');
   if (slash == std::string::npos)
@@ -75,7 +85,7 @@ void Streams::describeUrls(JsonBuilder *b, const Session &s) const
 void Streams::whep(Request &req)
 {
   auto [sid, resource] = splitPath(req.path, "/whep/");
-  if (req.path.rfind("/whep/", 0) != 0 || sid.empty())
+  if (sid.empty())
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "use /whep/SESSION");
   Identity who;
   auto s = api_.requestedSession(req, sid, &who);
@@ -100,6 +110,9 @@ void Streams::whep(Request &req)
       return respondError(req.msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
                           "a WHEP offer is application/sdp");
     body = req.body();
+    if (body.size() > kMaxSdp)
+      return respondError(req.msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                          "an SDP offer may hold at most 64 KiB");
     if (body.rfind("v=0", 0) != 0)
       return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, "the body is not an SDP offer");
     op = "whep-offer";
@@ -114,6 +127,9 @@ void Streams::whep(Request &req)
       return respondError(req.msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
                           "trickle ICE is application/trickle-ice-sdpfrag");
     body = req.body();
+    if (body.size() > kMaxSdp)
+      return respondError(req.msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                          "a trickle ICE fragment may hold at most 64 KiB");
     op = "whep-patch";
     fill = [resource = resource, body](JsonBuilder *b) {
       json_builder_set_member_name(b, "resource");
@@ -165,7 +181,7 @@ void Streams::whep(Request &req)
 void Streams::hls(Request &req)
 {
   auto [sid, name] = splitPath(req.path, "/hls/");
-  if (req.path.rfind("/hls/", 0) != 0 || sid.empty() || name.empty())
+  if (sid.empty() || name.empty())
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "use /hls/SESSION/index.m3u8");
   if (req.method != "GET" && req.method != "HEAD")
     return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
@@ -186,6 +202,13 @@ void Streams::hls(Request &req)
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
 
   /* Start the worker's HLS branch, or keep it running. */
+  auto failed = hls_failed_.find(sid);
+  if (failed != hls_failed_.end()) {
+    if (g_get_monotonic_time() - failed->second.second < kHlsRetryUs)
+      return respondError(req.msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                          "the session's HLS stopped: " + failed->second.first);
+    hls_failed_.erase(failed);
+  }
   auto active = hls_active_.find(sid);
   if (active == hls_active_.end()) {
     if (!sessions_.workerCommand(sid, "hls", [](JsonBuilder *b) {
@@ -259,6 +282,13 @@ void Streams::servePlaylist(Request &req, const std::string &dir, const std::str
                      [](gpointer data) { delete static_cast<Wait *>(data); });
 }
 
+void Streams::hlsFailed(const std::string &id, const std::string &message)
+{
+  g_warning("session %s: HLS stopped: %s", id.c_str(), message.c_str());
+  hls_active_.erase(id); /* the worker removed the branch */
+  hls_failed_[id] = {message, g_get_monotonic_time()};
+}
+
 /* Stops the HLS branches nobody read for kHlsIdleSeconds. */
 gboolean Streams::onHlsTick(gpointer data)
 {
@@ -278,6 +308,8 @@ gboolean Streams::onHlsTick(gpointer data)
       ++it;
     }
   }
+  for (auto it = self->hls_failed_.begin(); it != self->hls_failed_.end();)
+    it = self->sessions_.get(it->first) ? std::next(it) : self->hls_failed_.erase(it);
   return G_SOURCE_CONTINUE;
 }
 

@@ -52,6 +52,11 @@ private:
   void servePlaylist(Request &req, const std::string &dir, const std::string &token);
   static gboolean onHlsTick(gpointer data);
 
+public:
+  /* The worker's HLS branch of @id failed: its readers get 503 with
+   * @message for kHlsRetryUs, then the next one starts the branch again. */
+  void hlsFailed(const std::string &id, const std::string &message);
+
   const Config &config_;
   Api &api_;
   HttpServer &http_;
@@ -59,6 +64,8 @@ private:
   /* Sessions whose HLS branch runs, with the time of the last request
    * (monotonic µs). */
   std::map<std::string, gint64> hls_active_;
+  /* Sessions whose HLS branch failed: why, and when (monotonic µs). */
+  std::map<std::string, std::pair<std::string, gint64>> hls_failed_;
   guint hls_timer_ = 0;
 };
 

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <ctime>
 #include <glib-unix.h>
+#include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -73,6 +74,14 @@ WorkerLink::~WorkerLink()
 {
   *alive_ = false;
   close();
+}
+
+bool WorkerLink::unread() const
+{
+  if (out_fd_ < 0)
+    return false;
+  pollfd p{out_fd_, POLLIN, 0};
+  return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
 pid_t WorkerLink::close()

@@ -87,6 +87,9 @@ public:
   bool open() const { return out_fd_ >= 0 || in_fd_ >= 0; }
   size_t pendingRequests() const { return pending_.size(); }
   size_t queuedBytes() const { return queued_.size(); }
+  /* Whether the worker wrote something vdid has not read yet (the main
+   * loop was busy): then its silence is vdid's, not the worker's. */
+  bool unread() const;
 
 private:
   static gboolean onReadable(gint fd, GIOCondition cond, gpointer data);

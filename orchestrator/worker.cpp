@@ -501,6 +501,11 @@ gboolean onBus(GstBus *, GstMessage *msg, gpointer data)
       if (*b && gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT((*b)->bin()))) {
         g_warning("%s branch stopped: %s", b == &w->hls ? "HLS" : "SRT", err->message);
         removeBranch(*b);
+        if (b == &w->hls) {
+          /* No stale playlist: vdid answers its readers with the cause. */
+          clearHlsDir(w->hls_dir);
+          emit(event("hls-failed", [&](JsonBuilder *jb) { member(jb, "message", err->message); }));
+        }
         if (b == &w->srt && w->srt_fd >= 0) {
           close(w->srt_fd);
           w->srt_fd = -1;

@@ -10,9 +10,12 @@
  */
 
 #include "vdid-fixture.h"
+#include "ws-client.h"
 
 #include <fstream>
+#include <functional>
 #include <regex>
+#include <sys/stat.h>
 
 using namespace std::chrono_literals;
 using namespace vdi::test;
@@ -84,7 +87,44 @@ struct LogFile {
     path = p;
   }
   ~LogFile() { unlink(path.c_str()); }
+  /* Whether the log came to hold @needle within @timeout (all of it in
+   * @text); @each runs before every look. */
+  bool waitFor(
+    const std::string &needle, std::chrono::milliseconds timeout, std::string *text,
+    const std::function<void()> &each = [] {})
+  {
+    return eventually(
+      timeout,
+      [&] {
+        each();
+        std::ifstream f(path);
+        text->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        return text->find(needle) != std::string::npos;
+      },
+      200ms);
+  }
 };
+
+/* ffprobe of the first video stream of srt://127.0.0.1:@port with
+ * @streamid: its exit status, and "codec,width,height" in @out. */
+int srtProbe(const std::string &port, const std::string &streamid, std::string *out)
+{
+  return run({"ffprobe", "-v", "error", "-rw_timeout", "20000000", "-select_streams", "v:0",
+              "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0",
+              "srt://127.0.0.1:" + port + "?streamid=" + streamid + "&timeout=20000000"},
+             out);
+}
+
+/* The SRT port in a session object's "urls". */
+std::string srtPortOf(const std::string &body, const std::string &id)
+{
+  std::smatch m;
+  if (!std::regex_search(
+        body, m,
+        std::regex("\"srt\":\"srt://127\\.0\\.0\\.1:([0-9]+)\\?streamid=read:" + id + "\"")))
+    return "";
+  return m[1];
+}
 
 #define REQUIRE_FFMPEG()                                                                           \
   do {                                                                                             \
@@ -213,16 +253,10 @@ TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")
   std::string a, b;
   std::string url_a = startStreamingSession(v, c, &a);
   startStreamingSession(v, c, &b);
-  std::string body = c.request("GET", url_a, "", v.owner).body;
-  std::smatch m;
-  REQUIRE(std::regex_search(
-    body, m, std::regex("\"srt\":\"srt://127\\.0\\.0\\.1:([0-9]+)\\?streamid=read:" + a + "\"")));
-  std::string port = m[1];
+  std::string port = srtPortOf(c.request("GET", url_a, "", v.owner).body, a);
+  REQUIRE_FALSE(port.empty());
   auto probe = [&](const std::string &streamid, std::string *out) {
-    return run({"ffprobe", "-v", "error", "-rw_timeout", "20000000", "-select_streams", "v:0",
-                "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0",
-                "srt://127.0.0.1:" + port + "?streamid=" + streamid + "&timeout=20000000"},
-               out);
+    return srtProbe(port, streamid, out);
   };
   auto plays = [&](const std::string &streamid) {
     std::string out;
@@ -255,4 +289,111 @@ TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")
   CHECK_FALSE(g_file_test(("/proc/" + std::to_string(relay)).c_str(), G_FILE_TEST_EXISTS));
   /* Both workers stopped with their SRT branches up, without a critical. */
   CHECK(criticalsIn(log.path) == "");
+}
+
+TEST_CASE("a killed vdid-srt is restarted with SRT back for every session",
+          "[vdid][streams][faults]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_FFMPEG();
+  LogFile log;
+  SessionVdid v("", "", log.path);
+  Client c;
+  std::string a, b;
+  std::string url_a = startStreamingSession(v, c, &a);
+  std::string port = srtPortOf(c.request("GET", url_a, "", v.owner).body, a);
+  REQUIRE_FALSE(port.empty());
+  auto plays = [&](const std::string &id) {
+    std::string out;
+    int status = srtProbe(port, "read:" + id + ":" + v.user + ":pw1", &out);
+    INFO(id << ": " << out);
+    CHECK(status == 0);
+    CHECK(out.find("h264,640,480") != std::string::npos);
+  };
+  plays(a);
+
+  pid_t relay = childNamed(v.vdid->proc->pid(), "vdid-srt");
+  REQUIRE(relay > 0);
+  kill(relay, SIGKILL);
+  /* B starts while vdid-srt is down (it comes back after 1 s). */
+  Response r = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
+  REQUIRE(r.status == 201);
+  b = member(r.body, "id");
+  std::string url_b = v.vdid->base + "/api/v1/sessions/" + b;
+  REQUIRE(waitState(c, url_b, v.owner) == "running");
+  std::string text;
+  bool back = log.waitFor("vdid-srt is back", 15s, &text);
+  INFO(text);
+  REQUIRE(back);
+  CHECK(text.find("vdid-srt was killed") != std::string::npos);
+  pid_t again = childNamed(v.vdid->proc->pid(), "vdid-srt");
+  CHECK(again > 0);
+  CHECK(again != relay);
+  /* The same port, both sessions, and A still runs. */
+  CHECK(srtPortOf(c.request("GET", url_b, "", v.owner).body, b) == port);
+  plays(a);
+  plays(b);
+  CHECK(member(c.request("GET", url_a, "", v.owner).body, "state") == "running");
+}
+
+namespace {
+
+/* A tmpfs of @size over @dir, owned like @dir, unmounted with the object. */
+struct SmallFs {
+  std::string dir;
+  bool mounted = false;
+  SmallFs(const std::string &d, const char *size) : dir(d)
+  {
+    struct stat st;
+    if (stat(dir.c_str(), &st) < 0)
+      return;
+    g_autofree char *options =
+      g_strdup_printf("size=%s,uid=%u,gid=%u,mode=0700", size, st.st_uid, st.st_gid);
+    std::string out;
+    mounted = run({"mount", "-t", "tmpfs", "-o", options, "tmpfs", dir}, &out) == 0;
+  }
+  ~SmallFs() { unmount(); }
+  void unmount()
+  {
+    std::string out;
+    if (mounted)
+      run({"umount", "-l", dir}, &out);
+    mounted = false;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a full disk under HLS stops only the HLS branch; WebRTC streams on",
+          "[vdid][streams][faults]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  LogFile log;
+  SessionVdid v("", "", log.path);
+  Client c;
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
+  /* The worker made its HLS dir at start; 64 KiB hold a segment or two. */
+  SmallFs fs(v.base + "/" + id + "/hls", "64k");
+  if (!fs.mounted)
+    VDI_SKIP("cannot mount a tmpfs here (needs root and mount permission)");
+  std::string playlist = v.vdid->base + "/hls/" + id + "/index.m3u8";
+  std::string text;
+  bool stopped = log.waitFor("HLS branch stopped", 30s, &text, [&] {
+    c.request("GET", playlist, "", v.owner); /* keeps the HLS branch wanted */
+  });
+  INFO(text);
+  REQUIRE(stopped);
+  CHECK(text.find("No space left on device") != std::string::npos);
+  /* HLS readers get the cause, not the last playlist. */
+  Response r = c.request("GET", playlist, "", v.owner);
+  CHECK(r.status == 503);
+  CHECK(r.body.find("the session's HLS stopped:") != std::string::npos);
+  /* The session runs on, and a WebRTC viewer still gets its offer. */
+  CHECK(member(c.request("GET", url, "", v.owner).body, "state") == "running");
+  viewerWithOffer(url, v.owner);
+  /* Space again: within the 10 s retry, HLS plays again. */
+  fs.unmount();
+  CHECK(eventually(
+    30s, [&] { return c.request("GET", playlist, "", v.owner).status == 200; }, 1s));
 }

@@ -10,6 +10,7 @@
  */
 
 #include "vdid-fixture.h"
+#include "ws-client.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -285,97 +286,6 @@ TEST_CASE("vdid marks a session failed when its compositor dies, and SIGTERM lea
 
 /* ---- signalling relay ------------------------------------------------------ */
 
-namespace {
-
-/* A WebSocket client on its own main context, for synchronous tests. */
-class WsClient
-{
-public:
-  WsClient(const std::string &url, const std::string &authorization)
-  {
-    ctx_ = g_main_context_new();
-    g_main_context_push_thread_default(ctx_);
-    session_ = soup_session_new();
-    g_autoptr(SoupMessage) msg = soup_message_new("GET", url.c_str());
-    if (!authorization.empty())
-      soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
-                                   authorization.c_str());
-    soup_session_websocket_connect_async(
-      session_, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, nullptr,
-      [](GObject *src, GAsyncResult *res, gpointer data) {
-        auto *self = static_cast<WsClient *>(data);
-        self->conn_ = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, nullptr);
-        self->connected_ = true;
-        if (self->conn_) {
-          g_signal_connect(self->conn_, "message",
-                           G_CALLBACK(+[](SoupWebsocketConnection *, gint, GBytes *b, gpointer d) {
-                             gsize len = 0;
-                             auto *p = static_cast<const char *>(g_bytes_get_data(b, &len));
-                             static_cast<WsClient *>(d)->inbox_.emplace_back(p, len);
-                           }),
-                           self);
-          g_signal_connect(self->conn_, "closed",
-                           G_CALLBACK(+[](SoupWebsocketConnection *, gpointer d) {
-                             static_cast<WsClient *>(d)->closed_ = true;
-                           }),
-                           self);
-        }
-      },
-      this);
-    iterateUntil([this] { return connected_; }, 10s);
-  }
-  ~WsClient()
-  {
-    if (conn_) {
-      if (soup_websocket_connection_get_state(conn_) == SOUP_WEBSOCKET_STATE_OPEN)
-        soup_websocket_connection_close(conn_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
-      iterateUntil([this] { return closed_; }, 2s);
-      g_object_unref(conn_);
-    }
-    g_object_unref(session_);
-    g_main_context_pop_thread_default(ctx_);
-    g_main_context_unref(ctx_);
-  }
-  bool open() const { return conn_ != nullptr; }
-  void send(const std::string &text) { soup_websocket_connection_send_text(conn_, text.c_str()); }
-  /* The next message whose "type" is @type, skipping others. */
-  std::string waitFor(const std::string &type, std::chrono::milliseconds timeout)
-  {
-    std::string found;
-    iterateUntil(
-      [&] {
-        while (!inbox_.empty()) {
-          std::string m = inbox_.front();
-          inbox_.erase(inbox_.begin());
-          if (member(m, "type") == type) {
-            found = m;
-            return true;
-          }
-        }
-        return closed_;
-      },
-      timeout);
-    return found;
-  }
-  bool closed() const { return closed_; }
-
-private:
-  template <typename Pred>
-  void iterateUntil(Pred pred, std::chrono::milliseconds timeout)
-  {
-    gint64 deadline = g_get_monotonic_time() + timeout.count() * 1000;
-    while (!pred() && g_get_monotonic_time() < deadline)
-      g_main_context_iteration(ctx_, FALSE) || (g_usleep(1000), true);
-  }
-  GMainContext *ctx_;
-  SoupSession *session_;
-  SoupWebsocketConnection *conn_ = nullptr;
-  bool connected_ = false, closed_ = false;
-  std::vector<std::string> inbox_;
-};
-
-} // namespace
-
 TEST_CASE("vdid relays WebRTC signalling between a viewer and the session's pipeline",
           "[vdid][sessions][signalling]")
 {
@@ -448,16 +358,18 @@ TEST_CASE("vdid stops sessions nobody watched for idle-timeout", "[vdid][session
 TEST_CASE("a vdid restarted after kill -9 stops the sessions left behind", "[vdid][sessions]")
 {
   REQUIRE_SESSIONS_POSSIBLE();
-  std::string base, dir;
+  std::string base, dir, id;
   {
-    SessionVdid first("stream=false\n");
+    /* Streaming: its worker is left behind too. */
+    SessionVdid first("stream=true\n");
     first.keep_base = true;
     base = first.base;
     Client c;
     Response r = c.request("POST", first.vdid->base + "/api/v1/sessions", "{}", first.owner);
     REQUIRE(r.status == 201);
     std::string url = first.vdid->base + "/api/v1/sessions/" + member(r.body, "id");
-    dir = base + "/" + member(r.body, "id");
+    id = member(r.body, "id");
+    dir = base + "/" + id;
     REQUIRE(waitState(c, url, first.owner) == "running");
     /* kill -9 vdid alone: its session's compositor lives on, orphaned. */
     kill(first.vdid->proc->pid(), SIGKILL);
@@ -465,9 +377,22 @@ TEST_CASE("a vdid restarted after kill -9 stops the sessions left behind", "[vdi
     std::this_thread::sleep_for(200ms);
     REQUIRE_FALSE(processesOf(dir).empty());
   }
-  SessionVdid second("stream=false\n", base);
-  CHECK(processesOf(dir).empty());
+  g_autofree char *log = nullptr;
+  close(g_file_open_tmp("vdid-reap-XXXXXX.log", &log, nullptr));
+  SessionVdid second("stream=true\n", base, log);
+  std::string left = allProcesses(dir);
+  INFO("still running: " << left);
+  CHECK(left.empty());
   CHECK_FALSE(g_file_test(dir.c_str(), G_FILE_TEST_EXISTS));
+  /* The restarted vdid says which session ended, and does not list it. */
+  g_autofree char *text = nullptr;
+  g_file_get_contents(log, &text, nullptr, nullptr);
+  CHECK(std::string(text ? text : "").find("reaped session " + id + " left by a previous vdid") !=
+        std::string::npos);
+  Client c;
+  CHECK(c.request("GET", second.vdid->base + "/api/v1/sessions/" + id, "", second.owner).status ==
+        404);
+  unlink(log);
 }
 
 TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdid][browser]")
@@ -552,14 +477,7 @@ TEST_CASE("kill -9 of one session's worker leaves another session streaming", "[
   std::string url_a = startStreamingSession(v, c, &a);
   std::string url_b = startStreamingSession(v, c, &b);
 
-  /* The worker of A: the vdid-worker whose --display is in A's dir. */
-  pid_t worker = -1;
-  for (pid_t p : processesOf(v.base + "/" + a)) {
-    std::ifstream cmd("/proc/" + std::to_string(p) + "/cmdline");
-    std::string text((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
-    if (text.find("vdid-worker") != std::string::npos)
-      worker = p;
-  }
+  pid_t worker = workerOf(v.base + "/" + a);
   REQUIRE(worker > 0);
   kill(worker, SIGKILL);
   CHECK(eventually(
@@ -570,24 +488,11 @@ TEST_CASE("kill -9 of one session's worker leaves another session streaming", "[
    * the state turns "failed": SIGTERM at once, SIGKILL after its grace
    * time (2 s for a compositor), without blocking vdid. So it is gone
    * within that, not necessarily at the instant the state changed. */
-  std::string left;
-  bool gone = eventually(
-    5s, [&] { return (left = allProcesses(v.base + "/" + a)).empty(); }, 20ms);
-  INFO("still running: " << left);
-  CHECK(gone);
+  checkSessionGone(v.base + "/" + a, 5s);
 
   /* B still streams: a viewer still gets an offer through vdid. */
   CHECK(member(c.request("GET", url_b, "", v.owner).body, "state") == "running");
-  WsClient viewer("ws" + url_b.substr(4) + "/signalling", v.owner);
-  REQUIRE(viewer.open());
-  std::string welcome = viewer.waitFor("welcome", 20s);
-  REQUIRE_FALSE(welcome.empty());
-  viewer.send(R"({"type":"list"})");
-  std::string list = viewer.waitFor("list", 10s);
-  std::smatch m;
-  REQUIRE(std::regex_search(list, m, std::regex("\"id\":\"([^\"]+)\"")));
-  viewer.send(R"({"type":"startSession","peerId":")" + m[1].str() + R"("})");
-  CHECK(viewer.waitFor("peer", 15s).find("\"sdp\"") != std::string::npos);
+  viewerWithOffer(url_b, v.owner);
 }
 
 TEST_CASE("20 create/delete cycles leave no process and no file descriptor behind",
@@ -635,14 +540,6 @@ std::vector<std::string> runtimeDirs(const std::string &base)
   while (d && (name = g_dir_read_name(d)))
     out.emplace_back(name);
   return out;
-}
-
-pid_t workerOf(const std::string &dir)
-{
-  for (pid_t p : processesOf(dir))
-    if (cmdline(p).find("vdid-worker") != std::string::npos)
-      return p;
-  return -1;
 }
 
 /* A sample of /metrics, e.g. metricValue(text, "vdi_pool_ready{user=\"x\"}"); -1 if absent. */
