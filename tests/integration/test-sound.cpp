@@ -396,6 +396,46 @@ double lastSecondRms(const std::vector<double> &s)
   return rms(std::vector<double>(s.end() - n, s.end()));
 }
 
+/* A 48 kHz mono sine WAV of @hz for Chromium's fake microphone (looped). */
+std::string sineWav(int hz)
+{
+  std::string wav = writeTempFile("vdi-mic-XXXXXX.wav", "");
+  Process sox({"sox", "-n", "-r", "48000", "-c", "1", "-b", "16", wav, "synth", "10", "sine",
+               std::to_string(hz), "vol", "0.5"});
+  REQUIRE(sox.wait(10s) == 0);
+  chmod(wav.c_str(), 0644);
+  return wav;
+}
+
+/* One step of a microphone scenario of tests/browser/sound.mjs: its
+ * "step NAME {json}" line (the JSON is returned), and 2 s of the session's
+ * default source as an app records it meanwhile (of which the last second
+ * counts); then the page goes on. */
+std::pair<std::string, std::vector<double>> micStep(Process &browser, const std::string &dir,
+                                                    const char *name)
+{
+  /* The step, or the result that ends the scenario early (its error). */
+  std::optional<std::string> line;
+  auto end = std::chrono::steady_clock::now() + 90s;
+  while ((line = browser.readLine(std::chrono::duration_cast<std::chrono::milliseconds>(
+            end - std::chrono::steady_clock::now()))) &&
+         line->rfind("step ", 0) != 0 && line->rfind("result ", 0) != 0)
+    ;
+  REQUIRE(line);
+  INFO(*line);
+  REQUIRE(line->rfind(std::string("step ") + name + " ", 0) == 0);
+  std::string state = line->substr(line->find(' ', 5) + 1);
+  auto heard = recordInSession(dir, "@DEFAULT_SOURCE@");
+  browser.send("next");
+  std::ostringstream what;
+  what << line->substr(5) << "; recorded " << heard.size() << " samples, rms "
+       << lastSecondRms(heard) << ", peak " << peakHz(heard) << " Hz";
+  std::cout << what.str() << std::endl; /* in the test log */
+  INFO(what.str());
+  REQUIRE(heard.size() > 24000);
+  return std::make_pair(state, heard);
+}
+
 TEST_CASE("a control viewer's microphone is heard on the session's default source; off is "
           "silence; a view-only viewer's microphone is refused",
           "[sound][browser][microphone]")
@@ -408,35 +448,12 @@ TEST_CASE("a control viewer's microphone is heard on the session's default sourc
   std::string dir = sessionDir(v, id);
   std::string token = shareToken(c, v.vdid->base + "/api/v1/sessions/" + id, v.owner, "view");
   /* Chromium's fake microphone plays this 660 Hz tone (looped). */
-  std::string wav = writeTempFile("vdi-mic-XXXXXX.wav", "");
-  Process sox({"sox", "-n", "-r", "48000", "-c", "1", "-b", "16", wav, "synth", "10", "sine", "660",
-               "vol", "0.5"});
-  REQUIRE(sox.wait(10s) == 0);
-  chmod(wav.c_str(), 0644);
+  std::string wav = sineWav(660);
 
   std::string src = g_getenv("VDI_SOURCE_ROOT");
   Process browser(
     {"node", src + "/tests/browser/sound.mjs", "mic", v.vdid->base, v.user, "pw1", id, token, wav});
-  /* Each step: the page's microphone state, and 2 s of the session's
-   * default source as an app records it (2 s, of which the last second counts). */
-  auto next = [&](const char *name) {
-    auto line = browser.waitFor("step ", 90s);
-    if (!line)
-      line = browser.waitFor("result ", 1s);
-    REQUIRE(line);
-    INFO(*line);
-    REQUIRE(line->rfind(std::string("step ") + name + " ", 0) == 0);
-    std::string state = line->substr(line->find(' ', 5) + 1);
-    auto heard = recordInSession(dir, "@DEFAULT_SOURCE@");
-    browser.send("next");
-    std::ostringstream what;
-    what << line->substr(5) << "; recorded " << heard.size() << " samples, rms "
-         << lastSecondRms(heard) << ", peak " << peakHz(heard) << " Hz";
-    std::cout << what.str() << std::endl; /* in the test log */
-    INFO(what.str());
-    REQUIRE(heard.size() > 24000);
-    return std::make_pair(state, heard);
-  };
+  auto next = [&](const char *name) { return micStep(browser, dir, name); };
   {
     auto [text, heard] = next("control-off");
     Json mic(text);
@@ -483,6 +500,54 @@ TEST_CASE("a control viewer's microphone is heard on the session's default sourc
     CHECK(mic.str("direction") == "recvonly");
     CHECK(mic.str("forced.direction") == "recvonly");
     CHECK(lastSecondRms(heard) < 30);
+  }
+  auto result = browser.waitFor("result ", 30s);
+  REQUIRE(result);
+  CHECK(result->find("\"error\"") == std::string::npos);
+  unlink(wav.c_str());
+}
+
+TEST_CASE("two control viewers' microphones: the one turned on last is heard; when it stops, "
+          "the other one is again",
+          "[sound][browser][microphone]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_BROWSER();
+  SessionVdid v("stream=true\n");
+  Client c;
+  std::string id = startSession(v, c, {});
+  std::string dir = sessionDir(v, id);
+  /* Viewer A: Chromium's fake microphone, 660 Hz; viewer B: 880 Hz. */
+  std::string wav = sineWav(660);
+  std::string src = g_getenv("VDI_SOURCE_ROOT");
+  Process browser(
+    {"node", src + "/tests/browser/sound.mjs", "mics", v.vdid->base, v.user, "pw1", id, wav});
+  auto next = [&](const char *name) { return micStep(browser, dir, name); };
+  {
+    auto [text, heard] = next("a-on");
+    Json m(text);
+    CHECK(m.str("a.state") == "on");
+    CHECK(m.str("b.state") == "off");
+    CHECK(lastSecondRms(heard) > 300);
+    CHECK(std::abs(peakHz(heard) - 660) <= 10);
+  }
+  {
+    /* B turned it on last: B is heard, although A still sends. */
+    auto [text, heard] = next("b-on");
+    Json m(text);
+    CHECK(m.str("a.sending") == "live");
+    CHECK(m.str("b.state") == "on");
+    CHECK(lastSecondRms(heard) > 300);
+    CHECK(std::abs(peakHz(heard) - 880) <= 10);
+  }
+  {
+    /* B off: A, still sending, has the floor again (after 1 s). */
+    auto [text, heard] = next("b-off");
+    Json m(text);
+    CHECK(m.str("a.state") == "on");
+    CHECK(m.str("b.state") == "off");
+    CHECK(lastSecondRms(heard) > 300);
+    CHECK(std::abs(peakHz(heard) - 660) <= 10);
   }
   auto result = browser.waitFor("result ", 30s);
   REQUIRE(result);
