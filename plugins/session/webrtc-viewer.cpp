@@ -129,6 +129,7 @@ static void onDescriptionCreated(GstPromise *promise, gpointer data)
   }
   g_autoptr(GstElement) webrtc = l ? l->getWebrtc() : nullptr;
   if (webrtc && desc) {
+    separateAudioStream(desc->sdp); /* no A/V sync group in the browser (docs/sound.md) */
     GstPromise *p = gst_promise_new_with_change_func(
       onLocalDescriptionSet, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
     g_signal_emit_by_name(webrtc, "set-local-description", desc, p);
