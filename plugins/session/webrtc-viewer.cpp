@@ -772,6 +772,8 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION, "%s", why.c_str());
     return false;
   }
+  if (apay_) /* the audio may pause: its caps now, not with its next buffer */
+    branch_->sendStickyEvents(c.audioTee);
   return true;
 }
 
