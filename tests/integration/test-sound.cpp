@@ -438,6 +438,13 @@ double lastSecondRms(const std::vector<double> &s)
   return rms(std::vector<double>(s.end() - n, s.end()));
 }
 
+/* The last second of @heard is a tone of @hz. */
+void checkTone(const std::vector<double> &heard, double hz)
+{
+  CHECK(lastSecondRms(heard) > 300);
+  CHECK(std::abs(peakHz(heard) - hz) <= 10);
+}
+
 /* A 48 kHz mono sine WAV of @hz for Chromium's fake microphone (looped). */
 std::string sineWav(int hz)
 {
@@ -512,8 +519,7 @@ TEST_CASE("a control viewer's microphone is heard on the session's default sourc
     Json mic(text);
     CHECK(mic.str("state") == "on");
     CHECK(mic.str("sending") == "live");
-    CHECK(lastSecondRms(heard) > 300);
-    CHECK(std::abs(peakHz(heard) - 660) <= 10);
+    checkTone(heard, 660);
   }
   {
     auto [text, heard] = next("control-off-again");
@@ -536,8 +542,7 @@ TEST_CASE("a control viewer's microphone is heard on the session's default sourc
     Json mic(text);
     CHECK(mic.str("video.conn") == "playing");
     CHECK(mic.num("video.frames") > mic.num("framesBefore"));
-    CHECK(lastSecondRms(heard) > 300);
-    CHECK(std::abs(peakHz(heard) - 660) <= 10);
+    checkTone(heard, 660);
   }
   {
     auto [text, heard] = next("view");
@@ -574,8 +579,7 @@ TEST_CASE("two control viewers' microphones: the one turned on last is heard; wh
     Json m(text);
     CHECK(m.str("a.state") == "on");
     CHECK(m.str("b.state") == "off");
-    CHECK(lastSecondRms(heard) > 300);
-    CHECK(std::abs(peakHz(heard) - 660) <= 10);
+    checkTone(heard, 660);
   }
   {
     /* B turned it on last: B is heard, although A still sends. */
@@ -583,8 +587,7 @@ TEST_CASE("two control viewers' microphones: the one turned on last is heard; wh
     Json m(text);
     CHECK(m.str("a.sending") == "live");
     CHECK(m.str("b.state") == "on");
-    CHECK(lastSecondRms(heard) > 300);
-    CHECK(std::abs(peakHz(heard) - 880) <= 10);
+    checkTone(heard, 880);
   }
   {
     /* B off: A, still sending, has the floor again (after 1 s of B quiet;
@@ -595,8 +598,7 @@ TEST_CASE("two control viewers' microphones: the one turned on last is heard; wh
     Json m(text);
     CHECK(m.str("a.state") == "on");
     CHECK(m.str("b.state") == "off");
-    CHECK(lastSecondRms(heard) > 300);
-    CHECK(std::abs(peakHz(heard) - 660) <= 10);
+    checkTone(heard, 660);
   }
   auto result = browser.waitFor("result ", 30s);
   REQUIRE(result);
