@@ -62,6 +62,23 @@ std::unique_ptr<TeeBranch> TeeBranch::attach(GstElement *branch, const std::vect
   return b;
 }
 
+void TeeBranch::sendStickyEvents(GstElement *tee) const
+{
+  GstPad *pad = teePad(tee);
+  g_autoptr(GstPad) peer = pad ? gst_pad_get_peer(pad) : nullptr;
+  g_autoptr(GstPad) in = gst_element_get_static_pad(tee, "sink");
+  if (!peer || !in)
+    return;
+  gst_pad_sticky_events_foreach(
+    in,
+    [](GstPad *, GstEvent **event, gpointer data) -> gboolean {
+      if (GST_EVENT_TYPE(*event) != GST_EVENT_EOS)
+        gst_pad_send_event(static_cast<GstPad *>(data), gst_event_ref(*event));
+      return TRUE;
+    },
+    peer);
+}
+
 GstPad *TeeBranch::teePad(GstElement *tee) const
 {
   for (const Link &l : links_)

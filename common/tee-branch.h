@@ -69,6 +69,11 @@ public:
   GstElement *bin() const { return bin_; }
   /* The request pad of @tee this branch is linked to (not a new reference). */
   GstPad *teePad(GstElement *tee) const;
+  /* Hands the stream-start, caps and segment of @tee's stream to the
+   * branch now: a new branch gets them only with the next buffer, and a
+   * stream that pauses (the worker's passive audio capture has no buffers
+   * while no app plays) would keep them from it until then. */
+  void sendStickyEvents(GstElement *tee) const;
 
 private:
   TeeBranch();

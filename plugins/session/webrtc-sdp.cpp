@@ -105,6 +105,48 @@ int offeredExtensionId(const GstSDPMessage *sdp, const char *uri, const char *ki
   return -1;
 }
 
+/* @value ("ID TRACK" or "SSRC msid:ID TRACK") with "-audio" after ID, or
+ * "" when it is already separate or has no stream id. */
+static std::string audioStreamValue(const std::string &value, bool ssrc)
+{
+  size_t start = 0;
+  if (ssrc) {
+    size_t m = value.find(" msid:");
+    if (m == std::string::npos)
+      return {};
+    start = m + 6;
+  }
+  size_t end = value.find(' ', start);
+  if (end == std::string::npos)
+    end = value.size();
+  static const std::string kSuffix = "-audio";
+  if (end == start || (end - start >= kSuffix.size() &&
+                       value.compare(end - kSuffix.size(), kSuffix.size(), kSuffix) == 0))
+    return {};
+  return value.substr(0, end) + kSuffix + value.substr(end);
+}
+
+void separateAudioStream(GstSDPMessage *sdp)
+{
+  for (guint m = 0; m < gst_sdp_message_medias_len(sdp); m++) {
+    GstSDPMedia *media = const_cast<GstSDPMedia *>(gst_sdp_message_get_media(sdp, m));
+    if (g_strcmp0(gst_sdp_media_get_media(media), "audio") != 0)
+      continue;
+    for (guint i = 0; i < gst_sdp_media_attributes_len(media); i++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute(media, i);
+      bool ssrc = !g_strcmp0(a->key, "ssrc");
+      if (!a->value || (!ssrc && g_strcmp0(a->key, "msid") != 0))
+        continue;
+      std::string value = audioStreamValue(a->value, ssrc);
+      if (value.empty())
+        continue;
+      GstSDPAttribute replacement;
+      gst_sdp_attribute_set(&replacement, a->key, value.c_str());
+      gst_sdp_media_replace_attribute(media, i, &replacement);
+    }
+  }
+}
+
 std::string profilePrefix(const char *profile)
 {
   if (!g_strcmp0(profile, "constrained-baseline"))

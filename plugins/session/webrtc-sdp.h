@@ -33,6 +33,14 @@ int chooseOfferedPayload(const GstSDPMessage *sdp, const std::string &encoding,
  * (`a=extmap:ID[/direction] URI`), or -1 if it offers none. */
 int offeredExtensionId(const GstSDPMessage *sdp, const char *uri, const char *kind = "video");
 
+/* Puts the audio of @sdp (our offer or answer) into a media stream of its
+ * own: webrtcbin gives every m-line the same msid stream id (its cname),
+ * and a browser then plays the audio in sync with the video, held back by
+ * the video's jitter buffer (a still desktop sends one frame a second).
+ * Appends "-audio" to the stream id of the audio m-lines' `a=msid` and
+ * `a=ssrc:N msid:` attributes; the track ids stay. */
+void separateAudioStream(GstSDPMessage *sdp);
+
 /* The profile_idc + constraint prefix of profile-level-id for an H.264
  * profile name of caps ("constrained-baseline" -> "42e0"). */
 std::string profilePrefix(const char *profile);

@@ -129,6 +129,7 @@ static void onDescriptionCreated(GstPromise *promise, gpointer data)
   }
   g_autoptr(GstElement) webrtc = l ? l->getWebrtc() : nullptr;
   if (webrtc && desc) {
+    separateAudioStream(desc->sdp); /* no A/V sync group in the browser (docs/sound.md) */
     GstPromise *p = gst_promise_new_with_change_func(
       onLocalDescriptionSet, newRef(*static_cast<LinkRef *>(data)), freeRefNotify);
     g_signal_emit_by_name(webrtc, "set-local-description", desc, p);
@@ -771,6 +772,8 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION, "%s", why.c_str());
     return false;
   }
+  if (apay_) /* the audio may pause: its caps now, not with its next buffer */
+    branch_->sendStickyEvents(c.audioTee);
   return true;
 }
 

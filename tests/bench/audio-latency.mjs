@@ -58,5 +58,13 @@ const stats = await page.evaluate(async () => {
   });
   return out;
 });
-console.log(`result ${JSON.stringify({ onsets, stats })}`);
+// The media stream ids the browser got for each m-line (one id for both:
+// Chromium plays the audio in sync with the video).
+const msid = await page.evaluate(() =>
+  window.vdiApp.desktop.conn.rtc.pc.remoteDescription.sdp
+    .split('\r\n')
+    .filter((l) => l.startsWith('m=') || / msid:|^a=msid:/.test(l))
+    .map((l) => (l.startsWith('m=') ? l.split(' ')[0] : l.replace(/^a=(ssrc:\d+ )?msid:/, '').split(' ')[0])),
+);
+console.log(`result ${JSON.stringify({ onsets, stats, msid })}`);
 await close();

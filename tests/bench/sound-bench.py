@@ -16,6 +16,7 @@
 #      audio=true against audio=false.
 #
 #   ./scripts/build && python3 tests/bench/sound-bench.py [--seconds 30] [--window 20]
+#       [--cases latency,cpu]   (one half only: latency or cpu)
 
 import argparse
 import json
@@ -88,7 +89,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=30, help="latency run (one beep a second)")
     ap.add_argument("--window", type=float, default=20, help="CPU window per case")
+    ap.add_argument("--cases", default="latency,cpu", help="latency, cpu or both")
     args = ap.parse_args()
+    cases = args.cases.split(",")
     if os.geteuid() != 0:
         sys.exit("run as root: sessions run as the test user")
     tmp = tempfile.mkdtemp(prefix="sound-bench-")
@@ -126,65 +129,67 @@ def main():
     out = {}
     vdid, base, run = start_vdid(True)
     try:
-        # 1. latency
-        log = "beeps.log"
-        # vdid gives the apps their session's XDG_RUNTIME_DIR: log there.
-        sid = create(base, [["/bin/sh", "-c", f'exec /usr/bin/python3 {beeper} "$XDG_RUNTIME_DIR/{log}" '
-                             f'--count {int(args.seconds) + 5}']])
-        res = subprocess.run(["node", f"{HERE}/audio-latency.mjs", base, USER, "pw", sid,
-                              str(args.seconds)], capture_output=True, text=True,
-                             timeout=args.seconds + 120, cwd=f"{SRC}/web")
-        lines = [l for l in res.stdout.splitlines() if l.startswith("result ")]
-        if not lines:
-            sys.exit(f"Chromium: {res.stdout[-800:]} {res.stderr[-800:]}")
-        page = json.loads(lines[-1][7:])
-        with open(f"{run}/{sid}/{log}") as f:
-            sent = [float(l) for l in f if l.strip()]
-        lat = []
-        for t in sent:
-            after = [o - t for o in page["onsets"] if 0 <= o - t < 0.5]
-            if after:
-                lat.append(1000 * min(after))
-        lat.sort()
-        out["latency_beeps_sent"] = len(sent)
-        out["latency_onsets_seen"] = len(page["onsets"])
-        if page["onsets"] and sent:
-            print("onset - nearest earlier beep (ms):",
-                  [round(1000 * min((o - t for t in sent if t <= o), default=-1)) for o in page["onsets"]],
-                  file=sys.stderr)
-        out["latency_beeps_heard"] = len(lat)
-        if lat:
-            out["latency_ms_median"] = round(statistics.median(lat), 1)
-            out["latency_ms_p95"] = round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1)
-            out["latency_ms_min"] = round(lat[0], 1)
-        out["latency_receiver_stats"] = page.get("stats")
-        request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
-        print(f"latency: {out}", file=sys.stderr)
+        if "latency" in cases:
+            log = "beeps.log"
+            # vdid gives the apps their session's XDG_RUNTIME_DIR: log there.
+            sid = create(base, [["/bin/sh", "-c", f'exec /usr/bin/python3 {beeper} "$XDG_RUNTIME_DIR/{log}" '
+                                 f'--count {int(args.seconds) + 5}']])
+            res = subprocess.run(["node", f"{HERE}/audio-latency.mjs", base, USER, "pw", sid,
+                                  str(args.seconds)], capture_output=True, text=True,
+                                 timeout=args.seconds + 120, cwd=f"{SRC}/web")
+            lines = [l for l in res.stdout.splitlines() if l.startswith("result ")]
+            if not lines:
+                sys.exit(f"Chromium: {res.stdout[-800:]} {res.stderr[-800:]}")
+            page = json.loads(lines[-1][7:])
+            with open(f"{run}/{sid}/{log}") as f:
+                sent = [float(l) for l in f if l.strip()]
+            lat = []
+            for t in sent:
+                after = [o - t for o in page["onsets"] if 0 <= o - t < 0.5]
+                if after:
+                    lat.append(1000 * min(after))
+            lat.sort()
+            out["latency_beeps_sent"] = len(sent)
+            out["latency_onsets_seen"] = len(page["onsets"])
+            if page["onsets"] and sent:
+                print("onset - nearest earlier beep (ms):",
+                      [round(1000 * min((o - t for t in sent if t <= o), default=-1)) for o in page["onsets"]],
+                      file=sys.stderr)
+            out["latency_beeps_heard"] = len(lat)
+            if lat:
+                out["latency_ms_median"] = round(statistics.median(lat), 1)
+                out["latency_ms_p95"] = round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1)
+                out["latency_ms_min"] = round(lat[0], 1)
+            out["latency_receiver_stats"] = page.get("stats")
+            out["latency_msid"] = page.get("msid")
+            request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
+            print(f"latency: {out}", file=sys.stderr)
 
-        # 2. CPU, silent and playing
-        sid = create(base, [])
-        out["cpu_silent"] = cpu(f"{run}/{sid}")
-        request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
-        tone = ["gst-launch-1.0", "-q", "audiotestsrc", "freq=440", "is-live=true", "volume=0.3",
-                "!", "pulsesink"]
-        sid = create(base, [tone])
-        out["cpu_playing"] = cpu(f"{run}/{sid}", "gst-launch-1.0")
-        request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
+        if "cpu" in cases:
+            sid = create(base, [])
+            out["cpu_silent"] = cpu(f"{run}/{sid}")
+            request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
+            tone = ["gst-launch-1.0", "-q", "audiotestsrc", "freq=440", "is-live=true", "volume=0.3",
+                    "!", "pulsesink"]
+            sid = create(base, [tone])
+            out["cpu_playing"] = cpu(f"{run}/{sid}", "gst-launch-1.0")
+            request("DELETE", f"{base}/api/v1/sessions/{sid}", auth)
     finally:
         vdid.terminate()
         vdid.wait(20)
-    vdid, base, run = start_vdid(False)
-    try:
-        sid = create(base, [])
-        out["cpu_no_audio"] = cpu(f"{run}/{sid}")
-    finally:
-        vdid.terminate()
-        vdid.wait(20)
-    for k in ("cpu_silent", "cpu_playing", "cpu_no_audio"):
-        out[k] = {p: round(v, 3) for p, v in out[k].items()}
-    for k in ("cpu_silent", "cpu_playing"):
-        c = out[k]
-        c["sound"] = round(c["server"] + c["threads"], 3)
+    if "cpu" in cases:
+        vdid, base, run = start_vdid(False)
+        try:
+            sid = create(base, [])
+            out["cpu_no_audio"] = cpu(f"{run}/{sid}")
+        finally:
+            vdid.terminate()
+            vdid.wait(20)
+        for k in ("cpu_silent", "cpu_playing", "cpu_no_audio"):
+            out[k] = {p: round(v, 3) for p, v in out[k].items()}
+        for k in ("cpu_silent", "cpu_playing"):
+            c = out[k]
+            c["sound"] = round(c["server"] + c["threads"], 3)
     print(json.dumps(out, indent=1))
 
 

@@ -4,6 +4,7 @@
 //   node sound.mjs play BASE USER PASSWORD TONE_SESSION SILENT_SESSION
 //   node sound.mjs recipe BASE      (pipelines/desktop-webrtc-sound.sh's page)
 //   node sound.mjs mic BASE USER PASSWORD SESSION VIEW_TOKEN WAV
+//   node sound.mjs mics BASE USER PASSWORD SESSION WAV
 //
 // It opens the tone session's desktop view in the web client, checks the
 // "click for sound" control, clicks it, finds the tone's frequency with a
@@ -19,6 +20,11 @@
 // VIEW_TOKEN) tries it. After each step the
 // script prints "step NAME {json}" and waits for a line on stdin (the test
 // records the session's default source meanwhile).
+//
+// mics: two control viewers (two tabs signed in as the owner) send their
+// microphones: A the fake device (WAV), B an 880 Hz oscillator (its
+// getUserMedia answers with a WebAudio track). Steps: A on; B on too (A
+// still sending); B off (A still sending). Same step protocol as mic.
 import { launch, unavailableReason } from './chromium.mjs';
 
 const [scenario, base, ...args] = process.argv.slice(2);
@@ -27,11 +33,16 @@ if (why) {
   console.log(`skip ${why}`);
   process.exit(77);
 }
+function fakeMicrophone() {
+  if (scenario === 'mic') return args[4];
+  if (scenario === 'mics') return args[3];
+  return null;
+}
 const check = (name, obj) => console.log(`check ${name} ${JSON.stringify(obj)}`);
 
 const { ctx, close } = await launch({
   sound: true,
-  args: scenario === 'mic' ? ['--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${args[4]}`] : [],
+  args: fakeMicrophone() ? ['--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${fakeMicrophone()}`] : [],
 });
 const watchdog = setTimeout(() => {
   console.log('result {"error":"browser scenario timed out"}');
@@ -246,15 +257,9 @@ function installGarbageHook(page) {
 
 async function mic() {
   const [user, password, id, viewToken] = args;
-  const page = await ctx.newPage();
-  await installGarbageHook(page);
-  page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
-  await signIn(page, user, password);
-  await openDesktop(page, id);
-  await page.waitForFunction(() => window.vdiApp.desktop?.conn?.state === 'playing', null, { timeout: 30000 });
+  const page = await controlViewer(user, password, id, installGarbageHook);
   await step('control-off', await micOf(page));
-  await page.click('#tb-mic');
-  await page.waitForFunction(() => document.getElementById('tb-mic').dataset.state !== 'starting', null, { timeout: 10000 });
+  await micOn(page);
   await step('control-on', await micOf(page));
   await page.click('#tb-mic');
   await step('control-off-again', await micOf(page));
@@ -262,8 +267,7 @@ async function mic() {
   // Garbage: the same microphone with every Opus frame replaced by random
   // bytes (installGarbageHook), then the real one again.
   await page.evaluate(() => (window.__garbage = true));
-  await page.click('#tb-mic');
-  await page.waitForFunction(() => document.getElementById('tb-mic').dataset.state !== 'starting', null, { timeout: 10000 });
+  await micOn(page);
   const video = () => page.evaluate(() => ({ frames: window.vdiApp.desktop.conn.framesPresented, conn: window.vdiApp.desktop.conn.state }));
   const before = await video();
   await step('control-garbage', { ...(await micOf(page)), video: before });
@@ -279,8 +283,7 @@ async function mic() {
   view.on('pageerror', (e) => console.error(`pageerror: ${e}`));
   await view.goto(`${base}/#/s/${id}?token=${viewToken}`);
   await view.waitForFunction(() => window.vdiApp.desktop?.conn?.state === 'playing', null, { timeout: 30000 });
-  await view.click('#tb-mic');
-  await view.waitForFunction(() => document.getElementById('tb-mic').dataset.state !== 'starting', null, { timeout: 10000 });
+  await micOn(view);
   // Even a track put into its sender (the page's code bypassed) sends
   // nothing: the answer is recvonly.
   const forced = await view.evaluate(async () => {
@@ -291,6 +294,61 @@ async function mic() {
     return { direction: t?.currentDirection ?? null };
   });
   await step('view', { ...(await micOf(view)), forced });
+  return { ok: true };
+}
+
+/** In the page: getUserMedia answers with a @hz oscillator (a second
+ * microphone that is not the browser's one fake device). */
+function installOscillatorMicrophone(page, hz) {
+  return page.addInitScript((f) => {
+    navigator.mediaDevices.getUserMedia = async () => {
+      const ac = new AudioContext();
+      const osc = ac.createOscillator();
+      osc.frequency.value = f;
+      const gain = ac.createGain();
+      gain.gain.value = 0.5;
+      const out = ac.createMediaStreamDestination();
+      osc.connect(gain).connect(out);
+      osc.start();
+      await ac.resume();
+      return out.stream;
+    };
+  }, hz);
+}
+
+/** A control viewer's tab on the desktop of @id; it signs in unless the
+ * context has signed in already (the cookie). */
+async function controlViewer(user, password, id, setUp) {
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
+  if (setUp) await setUp(page);
+  if ((await ctx.cookies()).length) {
+    await page.goto(`${base}/#/s/${id}`);
+    await page.waitForSelector('#desktop-view:not([hidden])');
+  } else {
+    await signIn(page, user, password);
+    await openDesktop(page, id);
+  }
+  await page.waitForFunction(() => window.vdiApp.desktop?.conn?.state === 'playing', null, { timeout: 30000 });
+  return page;
+}
+
+async function micOn(page) {
+  await page.click('#tb-mic');
+  await page.waitForFunction(() => document.getElementById('tb-mic').dataset.state !== 'starting', null, { timeout: 10000 });
+}
+
+async function mics() {
+  const [user, password, id] = args;
+  const a = await controlViewer(user, password, id);
+  const b = await controlViewer(user, password, id, (p) => installOscillatorMicrophone(p, 880));
+  await micOn(a);
+  await step('a-on', { a: await micOf(a), b: await micOf(b) });
+  await micOn(b);
+  await step('b-on', { a: await micOf(a), b: await micOf(b) });
+  await b.click('#tb-mic');
+  await step('b-off', { a: await micOf(a), b: await micOf(b) });
+  await a.click('#tb-mic');
   return { ok: true };
 }
 
@@ -310,6 +368,7 @@ try {
   if (scenario === 'play') result = await play();
   else if (scenario === 'recipe') result = await recipe();
   else if (scenario === 'mic') result = await mic();
+  else if (scenario === 'mics') result = await mics();
   else result = { error: `unknown scenario ${scenario}` };
 } catch (e) {
   result = { error: String(e?.stack ?? e) };
