@@ -76,11 +76,11 @@ void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
   bool grewFar = v.congestionKbps > 0 && recv > v.congestionKbps * kGrownFar;
   if ((queueing || gradient > kDelayGradientHighMs) && recv > 0) {
     v.estimate = std::min(v.estimate, recv * kOveruseDecrease);
-    /* Come back as after any queue, then probe fast. */
-    bool grew = grewFar;
     v.congestionKbps = recv;
     v.holdReports = v.grownReports = 0;
-    v.nearReports = grew ? kNearReports : 0;
+    /* A queue at a far higher rate: come back as after any queue, then
+     * probe fast. */
+    v.nearReports = grewFar ? kNearReports : 0;
   } else if (loss > kLossHigh) {
     v.estimate *= 1.0 - 0.5 * loss;
     if (grewFar)
