@@ -120,6 +120,17 @@ Feedback twcc(double sent, double recv, double dod = 0, double loss = 0)
   f.twccLoss = loss;
   return f;
 }
+/* Reports of viewer "a" with all that was sent arriving, until its
+ * estimate reaches @kbps (at most 20): how fast it climbs. */
+unsigned reportsUntil(BitrateController &c, unsigned kbps)
+{
+  unsigned reports = 0;
+  for (; c.estimate("a") < kbps && reports < 20; reports++) {
+    double sent = c.estimate("a");
+    c.update("a", twcc(sent, sent));
+  }
+  return reports;
+}
 } // namespace
 
 TEST_CASE("a queue seen in TWCC feedback takes the estimate below the link, then it recovers",
@@ -215,14 +226,8 @@ TEST_CASE("far more arriving than when it queued means the link grew, even with 
   Feedback lossy = twcc(2495, 2770);
   lossy.twccLoss = 0.3;
   c.update("a", lossy);
-  unsigned reports = 0;
-  while (c.estimate("a") < 3000 && reports < 20) {
-    double sent = c.estimate("a");
-    c.update("a", twcc(sent, sent));
-    reports++;
-  }
   /* x 1.25 from the cut at once: no way back to, and hold at, 1864. */
-  CHECK(reports <= 4);
+  CHECK(reportsUntil(c, 3000) <= 4);
 }
 
 TEST_CASE("a queue at a far higher rate than the last one means the link grew: probe fast",
@@ -236,14 +241,8 @@ TEST_CASE("a queue at a far higher rate than the last one means the link grew: p
   double sent = c.estimate("a");
   c.update("a", twcc(sent, sent));
   c.update("a", twcc(2810, 2621));
-  unsigned reports = 0;
-  while (c.estimate("a") < 3000 && reports < 20) {
-    sent = c.estimate("a");
-    c.update("a", twcc(sent, sent));
-    reports++;
-  }
-  /* 0.85 x 2621, three steps to 0.95 x it, one held, then x 1.25. */
-  CHECK(reports <= 6);
+  /* 0.85 x 2621, two steps to 0.95 x it, one held, then x 1.25. */
+  CHECK(reportsUntil(c, 3000) <= 6);
 }
 
 TEST_CASE("more arriving than when a queue overflowed is no growth while some is missing",
