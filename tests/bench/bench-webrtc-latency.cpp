@@ -23,12 +23,14 @@
  *   encode   -> x264enc outputs that frame (videoconvert + x264)
  *   deliver  -> the page sees it (RTP, DTLS/SRTP, jitter buffer, decode, present)
  *
- *   bench-webrtc-latency [PRESSES] [WIDTH] [HEIGHT] [FPS] [press|join] [sway|mutter]
+ *   bench-webrtc-latency [PRESSES] [WIDTH] [HEIGHT] [FPS] [press|join] [sway|mutter|gnome]
  *                                                   (default 200 1920 1080 60 press sway)
  *
  * With `mutter` the desktop is a headless Mutter instead (capture through
  * ScreenCast/PipeWire, input through RemoteDesktop: vdiwaylandsrc's mutter
- * backend), the same client and page.
+ * backend), the same client and page. With `gnome` it is a headless GNOME
+ * Shell session (MutterCompositor's shell option: as vdid starts
+ * compositor=gnome, overview left), through the same mutter backend.
  *
  * With `join` as the fifth argument it measures instead, PRESSES times,
  * the time from a viewer's connect() (WebSocket, signalling, ICE, DTLS,
@@ -132,17 +134,19 @@ int main(int argc, char **argv)
   int height = argc > 3 ? atoi(argv[3]) : 1080;
   int fps = argc > 4 ? atoi(argv[4]) : 60;
   bool join = argc > 5 && std::string(argv[5]) == "join";
-  bool mutter = argc > 6 && std::string(argv[6]) == "mutter";
+  std::string desktop = argc > 6 ? argv[6] : "sway";
+  bool shell = desktop == "gnome";
+  bool mutter = shell || desktop == "mutter";
   if (!g_getenv("VDI_TEST_CLIENT_DIR"))
     g_setenv("VDI_TEST_CLIENT_DIR", VDI_TESTS_BUILD_DIR, TRUE);
-  std::string why =
-    mutter ? vdi::test::MutterCompositor::unavailableReason() : SwaySession::unavailableReason();
+  std::string why = mutter ? vdi::test::MutterCompositor::unavailableReason(shell)
+                           : SwaySession::unavailableReason();
   if (!why.empty()) {
     fprintf(stderr, "cannot run: %s\n", why.c_str());
     return 77;
   }
 
-  /* One of the two desktops, the flip client on it. */
+  /* One of the desktops, the flip client on it. */
   std::unique_ptr<SwaySession> sway;
   std::unique_ptr<vdi::test::MutterCompositor> gnome;
   std::unique_ptr<Process> client;
@@ -153,6 +157,7 @@ int main(int argc, char **argv)
     vdi::test::MutterCompositor::Options opt;
     opt.width = width;
     opt.height = height;
+    opt.shell = shell;
     gnome = std::make_unique<vdi::test::MutterCompositor>(opt);
     client = gnome->spawnClient(clientArgv);
     target = gnome->elementProperties();
@@ -202,12 +207,14 @@ int main(int argc, char **argv)
   /* Read the client's flips in the background. */
   std::mutex flipLock;
   std::vector<double> keyAt, flipAt;
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, focused{false};
   std::thread reader([&] {
     while (!stop) {
       auto l = client->readLine(200ms);
       if (!l)
         continue;
+      if (l->rfind("kb-enter", 0) == 0)
+        focused = true;
       auto t = l->rfind(" t=");
       if (t == std::string::npos)
         continue;
@@ -220,6 +227,28 @@ int main(int argc, char **argv)
     }
   });
 
+  /* Keys go to the focused window. A headless compositor has a keyboard
+   * only once the pipeline's RemoteDesktop session made one, and GNOME
+   * Shell does not focus a window that maps without a user's action: click
+   * into the client, as a user would, until it has the focus. */
+  int64_t until = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+  for (int64_t click = g_get_monotonic_time() + G_USEC_PER_SEC; !focused;) {
+    if (g_get_monotonic_time() > until) {
+      fprintf(stderr, "vdi-input-client did not get the keyboard focus\n");
+      stop = true;
+      reader.join();
+      return 1;
+    }
+    if (g_get_monotonic_time() > click) {
+      double x = width / 2.0, y = height / 2.0;
+      gst_pad_push_event(encSink, gst_navigation_event_new_mouse_button_press(
+                                    1, x, y, GST_NAVIGATION_MODIFIER_NONE));
+      gst_pad_push_event(encSink, gst_navigation_event_new_mouse_button_release(
+                                    1, x, y, GST_NAVIGATION_MODIFIER_NONE));
+      click = g_get_monotonic_time() + G_USEC_PER_SEC / 2;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
   Process page({"node", std::string(VDI_SOURCE_DIR) + "/tests/bench/webrtc-latency.mjs", base,
                 std::to_string(presses), join ? "join" : "press"});
   if (join) {
@@ -292,7 +321,10 @@ int main(int argc, char **argv)
     printf("| %-34s | %7.1f | %7.1f | %5zu |\n", name, s.pct(0.5), s.pct(0.95), s.v.size());
   };
   printf("input-to-photon, %s %dx%d@%d, x264 ultrafast zerolatency 8 Mbit/s, Chromium, loopback\n",
-         mutter ? "Mutter" : "sway", width, height, fps);
+         shell    ? "GNOME Shell"
+         : mutter ? "Mutter"
+                  : "sway",
+         width, height, fps);
   printf("%s\n", done.c_str());
   printf("| %-34s | %7s | %7s | %5s |\n", "stage", "median", "p95", "n");
   printf("|%s|%s|%s|%s|\n", std::string(36, '-').c_str(), std::string(9, '-').c_str(),
