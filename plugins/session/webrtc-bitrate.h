@@ -73,7 +73,7 @@ public:
   static constexpr unsigned kNearReports = 6;   /* ...for this many reports */
   /* Received this much above it, and within 1 % of what was sent, two
    * reports in a row: the link grew. */
-  static constexpr double kGrown = 1.05;
+  static constexpr double kGrown = 1.02;
   static constexpr double kCleanGap = 0.01;
   static constexpr unsigned kGrownReports = 2;
   /* Received this much above it in any one report: the link grew. */
