@@ -193,9 +193,10 @@ TEST_CASE("on a 2 Mbit/s link the stream adapts below it in 5 s and recovers whe
    * see growth in what the encoder sends, and x264 sent 1560-1900 kbit/s
    * for targets of 1900-2300 for seconds after the lift: when the lift
    * came just after an overuse the fast probing began 10 s later, 2323
-   * at 10 s and 2903 at 10.02 s; otherwise 2600-3600 at 10 s; 5000 and
-   * more within 12-14 s in every run. The controller before b540a19 was
-   * at 1823-2740 after 10 s and missed 5000 within 15 s.) */
+   * at 10 s and 2903 at 10.02 s with b540a19; since 8d6f8cc reads
+   * growth at 1.02x, 6000 within 8-10 s in every run. The controller
+   * before b540a19 was at 1823-2740 after 10 s and missed 5000 within
+   * 15 s.) */
   auto best = [&](double seconds) {
     auto v = window(liftedAt, liftedAt + seconds, &ViewerStatsRow::targetKbps);
     return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
