@@ -105,13 +105,9 @@ bool SessionManager::startWorker(Session &s, std::string *message)
   std::string id = s.id;
   WorkerLink::Handlers handlers;
   handlers.event = [this, id](const std::string &event, JsonObject *o) {
-    if (auto s = get(id))
-      s->worker_status.last_heard = g_get_monotonic_time();
     workerEvent(id, event, o);
   };
-  handlers.bad_line = [this, id](const std::string &what) {
-    if (auto s = get(id))
-      s->worker_status.last_heard = g_get_monotonic_time();
+  handlers.bad_line = [id](const std::string &what) {
     g_warning("session %s: %s", id.c_str(), what.c_str());
   };
   handlers.failed = [this, id](const std::string &why) {
@@ -124,7 +120,6 @@ bool SessionManager::startWorker(Session &s, std::string *message)
     workerGone(id, std::string("the pipeline worker ") + how);
   };
   s.worker_status = WorkerStatus();
-  s.worker_status.last_heard = g_get_monotonic_time();
   s.worker = std::make_unique<WorkerLink>(pid, in_fd, out_fd, std::move(handlers));
   return true;
 }
@@ -205,7 +200,7 @@ void SessionManager::checkWorkers()
   std::vector<std::string> silent;
   for (const auto &[id, s] : sessions_)
     if (s->workerReady() && s->worker_status.failure.empty() &&
-        now - s->worker_status.last_heard > kWorkerSilenceUs && !s->worker->unread())
+        now - s->worker->lastHeard() > kWorkerSilenceUs && !s->worker->unread())
       silent.push_back(id);
   for (const auto &id : silent) {
     std::string why = "the pipeline worker sent nothing for " +

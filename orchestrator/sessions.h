@@ -72,11 +72,6 @@ struct WorkerStatus {
   /* Why the worker failed, while the session waits for its dying
    * compositor's exit to name the cause instead. */
   std::string failure;
-  /* Monotonic µs of the worker's start or last line: a worker that says
-   * nothing for kWorkerSilenceUs once ready (it sends "stats" every 2 s)
-   * is stopped or hung, and its session fails (checkWorkers; before
-   * "ready" the start time-out holds). */
-  gint64 last_heard = 0;
 };
 
 struct Session {
@@ -231,7 +226,9 @@ private:
   /* WorkerLink handlers of session @id. */
   void workerEvent(const std::string &id, const std::string &event, JsonObject *o);
   void workerGone(const std::string &id, const std::string &reason);
-  /* Fails the sessions whose worker fell silent (see last_heard). */
+  /* Fails the sessions whose worker, once ready, said nothing for
+   * kWorkerSilenceUs (it sends "stats" every 2 s): stopped or hung.
+   * Before "ready" the start time-out holds. */
   void checkWorkers();
   void checkReady(const std::string &id);
   /* The session's services changed: start the compositor once the bus

@@ -236,6 +236,7 @@ bool WorkerLink::readAvailable()
           " bytes)");
       return false;
     }
+    last_heard_ = g_get_monotonic_time();
     /* Only what is new can hold the next newline. */
     size_t search = buffer_.size(), from = 0, nl;
     buffer_.append(chunk, static_cast<size_t>(n));

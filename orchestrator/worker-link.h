@@ -90,6 +90,9 @@ public:
   /* Whether the worker wrote something vdid has not read yet (the main
    * loop was busy): then its silence is vdid's, not the worker's. */
   bool unread() const;
+  /* Monotonic µs of the link's start or of the last bytes read from the
+   * worker (a line, part of one, or a bad one: any sign of life). */
+  gint64 lastHeard() const { return last_heard_; }
 
 private:
   static gboolean onReadable(gint fd, GIOCondition cond, gpointer data);
@@ -107,6 +110,7 @@ private:
   pid_t pid_ = -1;
   int in_fd_ = -1, out_fd_ = -1;
   guint in_source_ = 0, out_source_ = 0, exit_watch_ = 0;
+  gint64 last_heard_ = g_get_monotonic_time();
   std::string buffer_; /* a partial line */
   std::string queued_; /* commands not written yet */
   unsigned next_ref_ = 1;
