@@ -45,17 +45,15 @@ public:
   void describeUrls(JsonBuilder *b, const Session &s) const;
   /* Where a session's HLS files go. */
   static std::string hlsDir(const Session &s) { return s.runtime_dir + "/hls"; }
+  /* The worker's HLS branch of @id failed: its readers get 503 with
+   * @message for kHlsRetryUs, then the next one starts the branch again. */
+  void hlsFailed(const std::string &id, const std::string &message);
 
 private:
   void whep(Request &req);
   void hls(Request &req);
   void servePlaylist(Request &req, const std::string &dir, const std::string &token);
   static gboolean onHlsTick(gpointer data);
-
-public:
-  /* The worker's HLS branch of @id failed: its readers get 503 with
-   * @message for kHlsRetryUs, then the next one starts the branch again. */
-  void hlsFailed(const std::string &id, const std::string &message);
 
   const Config &config_;
   Api &api_;
