@@ -141,14 +141,10 @@ bool SrtService::spawn(bool wait, std::string *message)
       self->relayGone(status);
     },
     this);
-  if (!wait) {
-    watch_ = g_unix_fd_add(sock_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
-                           onControl, this);
-    return true;
-  }
-  /* Wait (a little) for the port, so that the first sessions have SRT too
-   * and "SRT on" comes before "listening". */
-  for (gint64 deadline = g_get_monotonic_time() + kReadyWaitUs; port_ == 0;) {
+  /* At start, wait (a little) for the port, so that the first sessions
+   * have SRT too and "SRT on" comes before "listening"; a restart tells
+   * "ready" through the watch. */
+  for (gint64 deadline = g_get_monotonic_time() + kReadyWaitUs; wait && port_ == 0;) {
     gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
     struct pollfd p = {sock_, POLLIN, 0};
     if (left_ms <= 0 || poll(&p, 1, static_cast<int>(left_ms)) <= 0)
@@ -163,7 +159,7 @@ bool SrtService::spawn(bool wait, std::string *message)
     if (text.find("\"error\"") != std::string::npos)
       break;
   }
-  if (port_ == 0)
+  if (wait && port_ == 0)
     g_warning("vdid-srt is not listening yet: SRT comes when it does");
   watch_ =
     g_unix_fd_add(sock_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), onControl, this);
