@@ -7,6 +7,7 @@
 #include "tee-branch.h"
 
 #include <atomic>
+#include <vector>
 
 namespace vdi {
 
@@ -69,14 +70,19 @@ void TeeBranch::sendStickyEvents(GstElement *tee) const
   g_autoptr(GstPad) in = gst_element_get_static_pad(tee, "sink");
   if (!peer || !in)
     return;
+  /* Copied out first: the foreach holds the tee's pad lock, and the
+   * branch may query upstream through the tee while it takes an event. */
+  std::vector<GstEvent *> events;
   gst_pad_sticky_events_foreach(
     in,
     [](GstPad *, GstEvent **event, gpointer data) -> gboolean {
       if (GST_EVENT_TYPE(*event) != GST_EVENT_EOS)
-        gst_pad_send_event(static_cast<GstPad *>(data), gst_event_ref(*event));
+        static_cast<std::vector<GstEvent *> *>(data)->push_back(gst_event_ref(*event));
       return TRUE;
     },
-    peer);
+    &events);
+  for (GstEvent *e : events)
+    gst_pad_send_event(peer, e);
 }
 
 GstPad *TeeBranch::teePad(GstElement *tee) const

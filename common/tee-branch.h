@@ -71,8 +71,8 @@ public:
   GstPad *teePad(GstElement *tee) const;
   /* Hands the stream-start, caps and segment of @tee's stream to the
    * branch now: a new branch gets them only with the next buffer, and a
-   * stream that pauses (the worker's passive audio capture has no buffers
-   * while no app plays) would keep them from it until then. */
+   * stream that pauses keeps them from it until then (a viewer's answer
+   * waits for its audio caps). */
   void sendStickyEvents(GstElement *tee) const;
 
 private:
