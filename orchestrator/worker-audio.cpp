@@ -92,8 +92,9 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   gst_element_set_locked_state(src, TRUE);
   GstPad *sink_pad = gst_element_request_pad_simple(webrtcsink, "audio");
   g_autoptr(GstPad) opus_src = gst_element_get_static_pad(opus, "src");
-  if (!gst_element_link_many(src, caps, conv, raw, tee, nullptr) || !gst_element_link(tee, opus) ||
-      !sink_pad || gst_pad_link(opus_src, sink_pad) != GST_PAD_LINK_OK ||
+  if (!gst_element_link_many(src, caps, conv, raw, tee, nullptr) ||
+      !gst_element_link_many(tee, oqueue, opus, nullptr) || !sink_pad ||
+      gst_pad_link(opus_src, sink_pad) != GST_PAD_LINK_OK ||
       !gst_element_link_many(tee, valve, aqueue, aconv, aac, aac_tee, nullptr)) {
     *error = "cannot link the audio chain";
     ok = false;

@@ -8,9 +8,12 @@
  * The sound of a session in vdid-worker (docs/sound.md):
  *
  *   pulsesrc device=vdi-speaker.monitor (10 ms) ! S16LE 48 kHz stereo ! tee
- *     tee. ! opusenc (10 ms frames, in-band FEC, DTX) ! vdiwebrtcsink.audio
+ *     tee. ! queue ! opusenc (10 ms frames, in-band FEC, DTX) ! vdiwebrtcsink.audio
  *     tee. ! valve ! queue ! audioconvert ! avenc_aac ! tee   (HLS and SRT,
  *            the valve is open only while one of them runs)
+ *
+ * Each encoder behind a leaky queue of its own (its own thread): neither
+ * delivery path can hold back the other one.
  *
  * and back: a control viewer's microphone, decoded by vdiwebrtcsink into
  * `pulsesink device=vdi-microphone-input` (its microphone-sink).
