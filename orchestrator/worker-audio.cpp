@@ -22,6 +22,20 @@ GstElement *make(const char *factory, const char *name, std::string *error)
   return e;
 }
 
+/* A capture that fails (its sound server gone) ends its stream with EOS
+ * before its error reaches the main thread. The chain below must never see
+ * it: the encoders' queues would stop their threads for good, and the
+ * silence that replaces the capture then hung on its first (serialized)
+ * allocation query in the AAC queue, so no audio reached the TS muxers and
+ * SRT and HLS sent no video either (seen after a SIGKILL of the session's
+ * pipewire while HLS ran). The sound ends, the streams do not. */
+GstPadProbeReturn dropCaptureEos(GstPad *, GstPadProbeInfo *info, gpointer)
+{
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_DROP;
+}
+
 } // namespace
 
 bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const char *device,
@@ -106,6 +120,10 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   a.valve = valve;
   a.aac_tee = aac_tee;
   a.opus = opus;
+  /* On what the capture links to: stays when the capture is replaced. */
+  g_autoptr(GstPad) chain_in = gst_element_get_static_pad(caps, "sink");
+  gst_pad_add_probe(chain_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, dropCaptureEos, nullptr,
+                    nullptr);
   return ok;
 }
 
