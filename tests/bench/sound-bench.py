@@ -153,7 +153,8 @@ def main():
         time.sleep(args.window)
         b, wb = sample(dir_, app_comm)
         res = {k: 100.0 * (b.get(k, 0) - a[k]) / HZ / args.window for k in a}
-        res["wakeups_per_s"] = {k: round((wb[k] - wa[k]) / args.window) for k in wa}
+        # (a thread that exits during the window takes its count with it)
+        res["wakeups_per_s"] = {k: max(0, round((wb[k] - wa[k]) / args.window)) for k in wa}
         with open("/proc/loadavg") as f:
             res["loadavg"] = f.read().split()[0]
         return res
