@@ -22,7 +22,122 @@ GstElement *make(const char *factory, const char *name, std::string *error)
   return e;
 }
 
+/* Whether the graph must run: see worker-audio.h. */
+void updateKeeper(Audio &a)
+{
+  bool want = !a.failed && !a.device.empty() && (a.aac_demand || !a.opus_caps);
+  if (want == (a.keeper != nullptr))
+    return;
+  if (!want) {
+    stopKeeper(a);
+    return;
+  }
+  a.keeper = gst_pipeline_new("audio-keeper");
+  GstElement *src = gst_element_factory_make("pulsesrc", nullptr);
+  GstElement *sink = gst_element_factory_make("fakesink", nullptr);
+  if (!src || !sink) {
+    for (GstElement *e : {src, sink})
+      if (e)
+        gst_object_unref(e);
+    return;
+  }
+  g_object_set(src, "device", a.device.c_str(), "client-name", "vdid-worker-keeper",
+               "provide-clock", FALSE, nullptr);
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add_many(GST_BIN(a.keeper), src, sink, nullptr);
+  /* Its failures are the capture's too, and reported there: its own bus
+   * is not watched. */
+  if (!gst_element_link(src, sink) ||
+      gst_element_set_state(a.keeper, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    g_warning("the sound keeper did not start: the stream may have holes while nothing plays");
+}
+
+/* The encoder's first caps (a streaming thread): the keeper's start-up job
+ * is done, on the main thread. */
+GstPadProbeReturn onOpusCaps(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  g_idle_add(
+    [](gpointer d) {
+      Audio &a = *static_cast<Audio *>(d);
+      a.opus_caps = true;
+      updateKeeper(a);
+      return G_SOURCE_REMOVE;
+    },
+    data);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* How far the capture's timestamps may fall behind the clock before they
+ * are moved up to it: more than the capture's own latency and scheduling
+ * jitter (loaded host), less than what A/V sync can bear. */
+constexpr GstClockTime kMaxLag = 100 * GST_MSECOND;
+
+/* The capture's timestamps: contiguous (by sample count), but never more
+ * than kMaxLag away from the clock. After a pause of the passive capture
+ * (the graph suspended, no samples for seconds) pulsesrc's own timestamps
+ * stay behind the clock by the whole pause (its skew slaving corrects
+ * drift, not holes), the muxers of HLS and SRT then hold the video back
+ * to them, and the silence that replaces a failed capture jumps ahead by
+ * as much. So a buffer that would end more than kMaxLag before now (or
+ * after) starts a new run at now (marked discont). This also bounds the
+ * drift of a session PipeWire that runs slower than real time on a loaded
+ * host (45.4 kHz instead of 48 measured, docs/sound.md). */
+GstPadProbeReturn onCaptured(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  Audio &a = *static_cast<Audio *>(data);
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  g_autoptr(GstClock) clock = gst_element_get_clock(a.pipeline);
+  if (!buf || !clock || !GST_BUFFER_DURATION_IS_VALID(buf))
+    return GST_PAD_PROBE_OK;
+  GstClockTime now = gst_clock_get_time(clock) - gst_element_get_base_time(a.pipeline);
+  GstClockTime duration = GST_BUFFER_DURATION(buf);
+  GstClockTime pts = a.next_pts;
+  bool discont = !GST_CLOCK_TIME_IS_VALID(pts) || pts + duration + kMaxLag < now ||
+                 pts + duration > now + kMaxLag;
+  if (discont)
+    pts = now > duration ? now - duration : 0;
+  a.next_pts = pts + duration;
+  buf = gst_buffer_make_writable(buf);
+  GST_BUFFER_PTS(buf) = pts;
+  if (discont)
+    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+  GST_PAD_PROBE_INFO_DATA(info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+/* A capture that fails (its sound server gone) ends its stream with EOS
+ * before its error reaches the main thread. The chain below must never see
+ * it: the encoders' queues would stop their threads for good, and the
+ * silence that replaces the capture then hung on its first (serialized)
+ * allocation query in the AAC queue, so no audio reached the TS muxers and
+ * SRT and HLS sent no video either (seen after a SIGKILL of the session's
+ * pipewire while HLS ran). The sound ends, the streams do not. */
+GstPadProbeReturn dropCaptureEos(GstPad *, GstPadProbeInfo *info, gpointer)
+{
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_DROP;
+}
+
 } // namespace
+
+void stopKeeper(Audio &a)
+{
+  if (!a.keeper)
+    return;
+  /* Not on the main thread: a pulsesrc whose server just died may take
+   * its time (or hang) going to NULL, and the session must go on. */
+  gst_element_call_async(
+    a.keeper,
+    [](GstElement *keeper, gpointer) {
+      gst_element_set_state(keeper, GST_STATE_NULL);
+      gst_object_unref(keeper);
+    },
+    nullptr, nullptr);
+  a.keeper = nullptr;
+}
 
 bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const char *device,
                 std::string *error)
@@ -54,12 +169,20 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   g_object_set(src, "device", device, "buffer-time", G_GINT64_CONSTANT(100000), "latency-time",
                G_GINT64_CONSTANT(10000), "provide-clock", FALSE, "client-name", "vdid-worker",
                nullptr);
-  /* Timestamps follow the pipeline (system) clock (slave-method skew, the
-   * default), so audio stays in step with the video even when the session's
-   * PipeWire runs slower than real time: on an overloaded host (load 9.6 on
-   * 2 cores) its 10 ms timer graph delivered 45.4 kHz instead of 48, and
-   * sample-count timestamps (slave-method none) fell behind by 5 %. The
-   * price is a hole in the audio where samples were never produced. */
+  /* A passive link (pipewire-pulse hands the stream's properties to
+   * PipeWire, WirePlumber makes the link passive): the capture alone does
+   * not keep the virtual speaker running, so with no app playing the
+   * session's graph suspends and nothing wakes 100 times a second. */
+  GstStructure *props = gst_structure_new("props", "node.passive", G_TYPE_STRING, "true", nullptr);
+  g_object_set(src, "stream-properties", props, nullptr);
+  gst_structure_free(props);
+  /* Timestamps follow the pipeline (system) clock, so audio stays in step
+   * with the video even when the session's PipeWire runs slower than real
+   * time: on an overloaded host (load 9.6 on 2 cores) its 10 ms timer graph
+   * delivered 45.4 kHz instead of 48, and sample-count timestamps
+   * (slave-method none) fell behind by 5 %. pulsesrc's skew slaving (the
+   * default) does not see the pauses of the passive capture: onCaptured
+   * makes the timestamps. */
   GstCaps *c = gst_caps_from_string(kRawCaps);
   g_object_set(caps, "caps", c, nullptr);
   g_object_set(raw, "caps", c, nullptr);
@@ -74,12 +197,13 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   /* Each encoder on its own thread: a WebRTC viewer branch that blocks for
    * a moment (joining, leaving) must not hold back the AAC of HLS and SRT,
    * whose muxers then wait for audio and stall the video too. 1 s,
-   * counted in (10 ms) buffers, not in time: where the timestamps jump
-   * (the silence that replaces a dead capture starts at the running time)
-   * a time level reads as full at once, and a queue that then leaks with
-   * a serialized query in it aborts the worker (GStreamer 1.22,
-   * gst_queue_leak_downstream: "assertion failed: (leak != NULL)"; seen
-   * after a SIGKILL of the session's pipewire). */
+   * counted in (10 ms) buffers, not in time: the timestamps jump where the
+   * passive capture pauses (onCaptured) and where the silence that replaces
+   * a dead capture starts (at the running time); a time level then reads as
+   * full at once, and a queue that leaks with a serialized query in it
+   * aborts the worker (GStreamer 1.22, gst_queue_leak_downstream:
+   * "assertion failed: (leak != NULL)"; seen after a SIGKILL of the
+   * session's pipewire). */
   for (GstElement *q : {oqueue, aqueue})
     g_object_set(q, "max-size-buffers", 100u, "max-size-bytes", 0u, "max-size-time", guint64(0),
                  "leaky", 2 /* downstream */, nullptr);
@@ -92,8 +216,9 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   gst_element_set_locked_state(src, TRUE);
   GstPad *sink_pad = gst_element_request_pad_simple(webrtcsink, "audio");
   g_autoptr(GstPad) opus_src = gst_element_get_static_pad(opus, "src");
-  if (!gst_element_link_many(src, caps, conv, raw, tee, nullptr) || !gst_element_link(tee, opus) ||
-      !sink_pad || gst_pad_link(opus_src, sink_pad) != GST_PAD_LINK_OK ||
+  if (!gst_element_link_many(src, caps, conv, raw, tee, nullptr) ||
+      !gst_element_link_many(tee, oqueue, opus, nullptr) || !sink_pad ||
+      gst_pad_link(opus_src, sink_pad) != GST_PAD_LINK_OK ||
       !gst_element_link_many(tee, valve, aqueue, aconv, aac, aac_tee, nullptr)) {
     *error = "cannot link the audio chain";
     ok = false;
@@ -105,6 +230,15 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   a.valve = valve;
   a.aac_tee = aac_tee;
   a.opus = opus;
+  a.device = device;
+  g_autoptr(GstPad) captured = gst_element_get_static_pad(src, "src");
+  gst_pad_add_probe(captured, GST_PAD_PROBE_TYPE_BUFFER, onCaptured, &a, nullptr);
+  /* On what the capture links to: stays when the capture is replaced. */
+  g_autoptr(GstPad) chain_in = gst_element_get_static_pad(caps, "sink");
+  gst_pad_add_probe(chain_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, dropCaptureEos, nullptr,
+                    nullptr);
+  g_autoptr(GstPad) opus_out = gst_element_get_static_pad(opus, "src");
+  gst_pad_add_probe(opus_out, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, onOpusCaps, &a, nullptr);
   return ok;
 }
 
@@ -118,6 +252,7 @@ void startAudio(Audio &a)
   }
   /* From now on it follows the pipeline (to NULL at the end). */
   gst_element_set_locked_state(a.capture, FALSE);
+  updateKeeper(a);
 }
 
 bool ownsMessage(const Audio &a, GstObject *src)
@@ -141,8 +276,10 @@ void captureFailed(Audio &a, const std::string &reason)
   /* Live silence keeps the encoders (and new viewers' caps) going. */
   GstElement *silence = gst_element_factory_make("audiotestsrc", "audio-silence");
   a.capture = nullptr;
-  if (!silence)
+  if (!silence) {
+    stopKeeper(a);
     return;
+  }
   gst_util_set_object_arg(G_OBJECT(silence), "wave", "silence");
   /* Timestamped with the running time it is made at: its own sample count
    * would start at 0, minutes behind the video, and the HLS/SRT muxers,
@@ -152,6 +289,7 @@ void captureFailed(Audio &a, const std::string &reason)
   if (!gst_element_link(silence, a.caps) || !gst_element_sync_state_with_parent(silence))
     g_warning("cannot start the silence that replaces the sound");
   a.capture = silence;
+  stopKeeper(a);
 }
 
 void connectMicrophone(GstElement *webrtcsink, const char *device)
@@ -169,8 +307,12 @@ void connectMicrophone(GstElement *webrtcsink, const char *device)
 
 void setAacDemand(Audio &a, bool on)
 {
-  if (a.valve)
-    g_object_set(a.valve, "drop", !on, nullptr);
+  if (!a.valve)
+    return;
+  g_object_set(a.valve, "drop", !on, nullptr);
+  a.aac_demand = on;
+  if (a.capture && !a.failed)
+    updateKeeper(a);
 }
 
 } // namespace vdid::worker

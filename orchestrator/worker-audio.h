@@ -8,12 +8,23 @@
  * The sound of a session in vdid-worker (docs/sound.md):
  *
  *   pulsesrc device=vdi-speaker.monitor (10 ms) ! S16LE 48 kHz stereo ! tee
- *     tee. ! opusenc (10 ms frames, in-band FEC, DTX) ! vdiwebrtcsink.audio
+ *     tee. ! queue ! opusenc (10 ms frames, in-band FEC, DTX) ! vdiwebrtcsink.audio
  *     tee. ! valve ! queue ! audioconvert ! avenc_aac ! tee   (HLS and SRT,
  *            the valve is open only while one of them runs)
  *
  * and back: a control viewer's microphone, decoded by vdiwebrtcsink into
  * `pulsesink device=vdi-microphone-input` (its microphone-sink).
+ *
+ * Each encoder behind a leaky queue of its own (its own thread): neither
+ * delivery path can hold back the other one.
+ *
+ * The capture is passive (node.passive): with no app playing, the session's
+ * PipeWire graph suspends and the chain gets nothing (WebRTC: as with DTX).
+ * A "keeper", an active capture of the same monitor into a fakesink (its
+ * own pipeline), keeps the graph running while the stream must not have
+ * holes: while HLS or SRT runs (their muxers and players want audio all
+ * the time), and at start until the Opus encoder has made its first frame
+ * (viewers need its caps to be offered audio).
  *
  * The capture bin starts after the pipeline plays and keeps its failures to
  * itself: if the sound server goes away, the capture is replaced by live
@@ -36,6 +47,11 @@ struct Audio {
   GstElement *valve = nullptr;   /* in front of the AAC encoder */
   GstElement *aac_tee = nullptr; /* AAC for the HLS and SRT branches */
   GstElement *opus = nullptr;
+  std::string device;           /* what the capture records */
+  GstElement *keeper = nullptr; /* a pipeline, while the graph must run */
+  bool aac_demand = false;
+  bool opus_caps = false;                      /* the encoder has made its first frame */
+  GstClockTime next_pts = GST_CLOCK_TIME_NONE; /* of the capture (its streaming thread) */
   bool failed = false;
 };
 
@@ -56,7 +72,10 @@ void captureFailed(Audio &a, const std::string &reason);
  * (vdi-microphone-input, whose other end is the session's default source):
  * vdiwebrtcsink's microphone-sink. */
 void connectMicrophone(GstElement *webrtcsink, const char *device);
-/* Runs the AAC encoder only while an HLS or SRT branch needs it. */
+/* Runs the AAC encoder (and the keeper) only while an HLS or SRT branch
+ * needs it. */
 void setAacDemand(Audio &a, bool on);
+/* Stops the keeper (main thread; at exit). */
+void stopKeeper(Audio &a);
 
 } // namespace vdid::worker

@@ -721,6 +721,7 @@ int main(int argc, char **argv)
   emit(event("ready", [&](JsonBuilder *b) { member(b, "encoder", choice->factory.c_str()); }));
 
   g_main_loop_run(w.loop);
+  vdid::worker::stopKeeper(w.audio);
   gst_element_set_state(w.pipeline, GST_STATE_NULL);
   /* The delivery branches go while their tee and the pipeline are there,
    * and so do the teardowns removeBranch() left on the main loop (no

@@ -13,7 +13,8 @@
 #      worker's sound threads (capture, Opus, AAC, PulseAudio mainloop),
 #      silent and with an app playing a tone (the app's own CPU excluded),
 #      and, side by side, the whole session (everything vdid started) with
-#      audio=true against audio=false.
+#      audio=true against audio=false; with the context switches per second
+#      (wake-ups) of each sound program and of the worker's sound threads.
 #
 #   ./scripts/build && python3 tests/bench/sound-bench.py [--seconds 30] [--window 20]
 #       [--cases latency,cpu]   (one half only: latency or cpu)
@@ -60,10 +61,32 @@ def session_pids(dir_):
     return out
 
 
+def switches(task):
+    """Context switches (voluntary + not) of one thread: its wake-ups."""
+    n = 0
+    with open(f"{task}/status") as f:
+        for line in f:
+            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                n += int(line.split()[1])
+    return n
+
+
+def process_switches(pid):
+    n = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            n += switches(f"/proc/{pid}/task/{tid}")
+        except OSError:
+            pass
+    return n
+
+
 def sample(dir_, app_comm):
     """CPU ticks by part of the session: sound server, worker sound threads,
-    the app, everything."""
+    the app, everything; and the context switches (wake-ups) of the sound
+    server's programs (each by name) and of the worker's sound threads."""
     parts = {"server": 0, "threads": 0, "app": 0, "all": 0}
+    wakeups = {p: 0 for p in SOUND_PROGRAMS + ("worker-sound",)}
     for pid in session_pids(dir_):
         try:
             name = comm(f"/proc/{pid}/comm")
@@ -73,16 +96,20 @@ def sample(dir_, app_comm):
         parts["all"] += t
         if name in SOUND_PROGRAMS:
             parts["server"] += t
+            parts[name] = parts.get(name, 0) + t
+            wakeups[name] += process_switches(pid)
         if app_comm and name == app_comm:
             parts["app"] += t
         if name == "vdid-worker":
             for tid in os.listdir(f"/proc/{pid}/task"):
+                task = f"/proc/{pid}/task/{tid}"
                 try:
-                    if SOUND_THREADS.match(comm(f"/proc/{pid}/task/{tid}/comm")):
-                        parts["threads"] += ticks(f"/proc/{pid}/task/{tid}/stat")
+                    if SOUND_THREADS.match(comm(f"{task}/comm")):
+                        parts["threads"] += ticks(f"{task}/stat")
+                        wakeups["worker-sound"] += switches(task)
                 except OSError:
                     pass
-    return parts
+    return parts, wakeups
 
 
 def main():
@@ -120,11 +147,17 @@ def main():
         return sid
 
     def cpu(dir_, app_comm=None):
+        """% of a core by part over the window, and wake-ups per second."""
         time.sleep(3)  # settle
-        a = sample(dir_, app_comm)
+        a, wa = sample(dir_, app_comm)
         time.sleep(args.window)
-        b = sample(dir_, app_comm)
-        return {k: 100.0 * (b[k] - a[k]) / HZ / args.window for k in a}
+        b, wb = sample(dir_, app_comm)
+        res = {k: 100.0 * (b.get(k, 0) - a[k]) / HZ / args.window for k in a}
+        # (a thread that exits during the window takes its count with it)
+        res["wakeups_per_s"] = {k: max(0, round((wb[k] - wa[k]) / args.window)) for k in wa}
+        with open("/proc/loadavg") as f:
+            res["loadavg"] = f.read().split()[0]
+        return res
 
     out = {}
     vdid, base, run = start_vdid(True)
@@ -186,7 +219,7 @@ def main():
             vdid.terminate()
             vdid.wait(20)
         for k in ("cpu_silent", "cpu_playing", "cpu_no_audio"):
-            out[k] = {p: round(v, 3) for p, v in out[k].items()}
+            out[k] = {p: round(v, 3) if isinstance(v, float) else v for p, v in out[k].items()}
         for k in ("cpu_silent", "cpu_playing"):
             c = out[k]
             c["sound"] = round(c["server"] + c["threads"], 3)

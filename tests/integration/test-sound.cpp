@@ -107,10 +107,14 @@ std::vector<double> ffmpegAudioAtLeast(const std::string &url, size_t min_sample
 }
 
 /* Video frames ffmpeg decodes from @url in @seconds. */
-int ffmpegVideoFrames(const std::string &url, int seconds)
+int ffmpegVideoFrames(const std::string &url, int seconds,
+                      const std::vector<std::string> &input_options = {})
 {
-  Process p({"timeout", "30", "ffmpeg", "-v", "error", "-nostdin", "-i", url, "-t",
-             std::to_string(seconds), "-map", "0:v:0", "-f", "null", "-progress", "pipe:1", "-"});
+  std::vector<std::string> argv = {"timeout", "30", "ffmpeg", "-v", "error", "-nostdin"};
+  argv.insert(argv.end(), input_options.begin(), input_options.end());
+  argv.insert(argv.end(), {"-i", url, "-t", std::to_string(seconds), "-map", "0:v:0", "-f", "null",
+                           "-progress", "pipe:1", "-"});
+  Process p(argv);
   int frames = 0;
   while (auto line = p.readLine(35s))
     if (line->rfind("frame=", 0) == 0)
@@ -140,6 +144,35 @@ std::vector<double> recordInSession(const std::string &dir, const std::string &d
   auto s = samplesOf(out);
   unlink(out.c_str());
   return s;
+}
+
+/* The PipeWire state of the session's virtual speaker node (running,
+ * idle, suspended), as pw-dump in the session says. */
+std::string speakerState(const std::string &dir, const std::string &user = testUser())
+{
+  auto argv = asUser(user, dir);
+  argv.insert(argv.end(),
+              {"sh", "-c",
+               "pw-dump | /usr/bin/python3 -c '"
+               "import json, sys\n"
+               "for o in json.load(sys.stdin):\n"
+               "    i = o.get(\"info\") or {}\n"
+               "    if (i.get(\"props\") or {}).get(\"node.name\") == \"vdi-speaker\":\n"
+               "        print(i.get(\"state\"))\n'"});
+  Process p(argv);
+  auto line = p.readLine(10s);
+  p.wait(5s);
+  return line.value_or("");
+}
+
+/* The speaker's state once it is not running, or running after @timeout. */
+std::string waitSpeakerAsleep(const std::string &dir, std::chrono::seconds timeout)
+{
+  auto end = std::chrono::steady_clock::now() + timeout;
+  std::string state;
+  while ((state = speakerState(dir)) == "running" && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(200ms);
+  return state;
 }
 
 /* The session's runtime dir (one per session under the vdid's base). */
@@ -229,12 +262,24 @@ TEST_CASE("a session's tone reaches Chromium, SRT and HLS; other sessions hear n
   CHECK(std::abs(peakHz(heard) - 440) <= 5);
   REQUIRE(other.size() > 24000);
   CHECK(rms(other) < 30);
+  /* The worker's capture is passive: where no app plays, the speaker (and
+   * the session's PipeWire graph) goes to sleep; where one plays, it runs. */
+  std::string asleep = waitSpeakerAsleep(sessionDir(v, silent), 15s);
+  INFO("the silent session's speaker: " << asleep);
+  CHECK((asleep == "suspended" || asleep == "idle"));
+  CHECK(speakerState(sessionDir(v, tone)) == "running");
 
   /* SRT and HLS carry the sound (AAC) in the same MPEG-TS as the video. */
   auto srt = ffmpegAudio(srtUrl(v, c, tone), 2);
   INFO("SRT: " << srt.size() << " samples, rms " << rms(srt) << ", peak " << peakHz(srt) << " Hz");
   REQUIRE(srt.size() > 24000);
   CHECK(std::abs(peakHz(srt) - 440) <= 5);
+  /* The silent session's graph sleeps, but SRT (as HLS) gets unbroken
+   * audio: the worker keeps the graph running while a reader is there. */
+  auto quiet = ffmpegAudio(srtUrl(v, c, silent), 2);
+  INFO("silent session's SRT: " << quiet.size() << " samples, rms " << rms(quiet));
+  CHECK(quiet.size() > 24000);
+  CHECK(rms(quiet) < 30);
   auto hls = ffmpegAudioAtLeast(v.vdid->base + "/hls/" + tone + "/index.m3u8", 24000,
                                 {"-headers", "Authorization: " + v.owner + "\r\n"});
   INFO("HLS: " << hls.size() << " samples, rms " << rms(hls) << ", peak " << peakHz(hls) << " Hz");
@@ -299,22 +344,22 @@ TEST_CASE("a session's tone reaches Chromium, SRT and HLS; other sessions hear n
     CHECK_FALSE(h.boolean("muted"));
   }
 
-  /* kill -9 of the tone session's PipeWire: its sound ends, reported with
-   * the program's name; the video keeps streaming; the other session keeps
-   * its sound. */
+  /* kill -9 of the tone session's PipeWire while its HLS runs (the AAC
+   * encoder busy): its sound ends, reported with the program's name; the
+   * video keeps streaming over SRT and HLS at once (the dying capture's
+   * EOS once stopped the AAC chain: no SRT data at all, 3 runs of 3); the
+   * other session keeps its sound. */
+  std::string hls_url = v.vdid->base + "/hls/" + tone + "/index.m3u8";
+  std::vector<std::string> hls_auth = {"-headers", "Authorization: " + v.owner + "\r\n"};
+  REQUIRE(ffmpegAudio(hls_url, 1, hls_auth).size() > 0);
   pid_t pw = programOf(sessionDir(v, tone), "pipewire");
   REQUIRE(pw > 0);
   ::kill(pw, SIGKILL);
   CHECK(waitAudio(c, v, tone, "ready", 5s) == "failed: pipewire was killed by signal 9");
   CHECK(member(c.request("GET", v.vdid->base + "/api/v1/sessions/" + tone, "", v.owner).body,
                "state") == "running");
-  /* Known weakness: under load the first SRT read right after the kill
-   * once decoded no frame (the TS muxer waiting for audio while the
-   * capture is replaced?); the video must stream again within 3 reads. */
-  int frames = 0;
-  for (int i = 0; i < 3 && frames < 20; i++)
-    frames = ffmpegVideoFrames(srtUrl(v, c, tone), 2);
-  CHECK(frames >= 20);
+  CHECK(ffmpegVideoFrames(srtUrl(v, c, tone), 2) >= 20);
+  CHECK(ffmpegVideoFrames(hls_url, 2, hls_auth) >= 20);
   CHECK(audioOf(c, v, silent) == "ready");
 }
 
