@@ -100,14 +100,14 @@ struct Session {
   guint watch = 0;
   guint ready_poll = 0;
   gint64 start_deadline = 0;
-  gint64 last_viewer = 0;             /* monotonic µs of the last moment with a viewer */
-  std::unique_ptr<WorkerLink> worker; /* while it runs */
-  WorkerStatus worker_status;         /* reset when it goes */
-  std::string encoder;                /* chosen by the worker */
-  bool software_only = false;         /* its worker was started with --software-only */
-  bool pooled = false;                /* started for the pre-warmed pool */
-  bool in_pool = false;               /* ... and not claimed by its user yet */
-  std::string cgroup_procs;           /* its cgroup's cgroup.procs; "" without limits */
+  gint64 last_viewer = 0;                /* monotonic µs of the last moment with a viewer */
+  std::unique_ptr<WorkerLink> worker;    /* while it runs */
+  WorkerStatus worker_status;            /* reset when it goes */
+  std::string encoder;                   /* chosen by the worker */
+  bool software_only = false;            /* its worker was started with --software-only */
+  bool pooled = false;                   /* started for the pre-warmed pool */
+  bool in_pool = false;                  /* ... and not claimed by its user yet */
+  std::vector<std::string> cgroup_procs; /* its cgroups' cgroup.procs; none without limits */
 
   std::string socketPath() const { return runtime_dir + "/" + socket_name; }
   /* A worker that said "ready" is linked. */
