@@ -173,6 +173,7 @@ SessionManager::SessionManager(const Config &config) : config_(config)
     1,
     [](gpointer data) -> gboolean {
       static_cast<SessionManager *>(data)->checkWorkers();
+      static_cast<SessionManager *>(data)->checkOomKills();
       return G_SOURCE_CONTINUE;
     },
     this);
@@ -250,6 +251,20 @@ unsigned SessionManager::reapLeftovers()
     reaped++;
   }
   return reaped;
+}
+
+void SessionManager::checkOomKills()
+{
+  if (!cgroups_->enforced() || !cgroups_->limits().memory)
+    return;
+  for (auto &[id, s] : sessions_) {
+    guint64 kills = cgroups_->oomKills(id);
+    if (kills > s->oom_kills)
+      g_message("session %s (%s): the OOM killer ended %" G_GUINT64_FORMAT
+                " process(es) at memory-limit",
+                id.c_str(), s->user.c_str(), kills - s->oom_kills);
+    s->oom_kills = kills;
+  }
 }
 
 void SessionManager::setState(Session &s, SessionState state, const std::string &reason)

@@ -108,6 +108,7 @@ struct Session {
   bool pooled = false;                   /* started for the pre-warmed pool */
   bool in_pool = false;                  /* ... and not claimed by its user yet */
   std::vector<std::string> cgroup_procs; /* its cgroups' cgroup.procs; none without limits */
+  guint64 oom_kills = 0;                 /* by memory-limit, as last logged */
 
   std::string socketPath() const { return runtime_dir + "/" + socket_name; }
   /* A worker that said "ready" is linked. */
@@ -176,6 +177,9 @@ public:
    * kill -9): every process whose XDG_RUNTIME_DIR is one of its session
    * dirs, and the dirs. Returns how many sessions were reaped. */
   unsigned reapLeftovers();
+  /* Logs the processes the OOM killer ended in each session since the last
+   * look (every second). */
+  void checkOomKills();
 
   /* Signalling relay to the session's vdiwebrtcsink (through its worker).
    * addPeer answers asynchronously with the peer id ("" if the session has
