@@ -115,14 +115,6 @@ bool ownPath(const std::string &self_cgroup, const std::string &controller, std:
   return false;
 }
 
-std::string readFile(const std::string &path)
-{
-  g_autofree char *data = nullptr;
-  if (!g_file_get_contents(path.c_str(), &data, nullptr, nullptr))
-    return "";
-  return data;
-}
-
 /* cgroup v2: "" and @plan filled, or why not. */
 std::string planV2(const std::vector<std::string> &needed, const std::vector<Mount> &mounts,
                    const std::string &self_cgroup, CgroupPlan *plan)
@@ -138,7 +130,7 @@ std::string planV2(const std::vector<std::string> &needed, const std::vector<Mou
   if (dir.empty())
     return "vdid's cgroup " + own + " is not inside the mount at " + m->point;
   std::vector<std::string> available;
-  std::istringstream in(readFile(dir + "/cgroup.controllers"));
+  std::istringstream in(readCgroupFile(dir + "/cgroup.controllers"));
   std::string w;
   while (in >> w)
     available.push_back(w);
@@ -189,6 +181,14 @@ std::string planV1(const std::vector<std::string> &needed, const std::vector<Mou
 }
 
 } // namespace
+
+std::string readCgroupFile(const std::string &path)
+{
+  g_autofree char *data = nullptr;
+  if (!g_file_get_contents(path.c_str(), &data, nullptr, nullptr))
+    return "";
+  return data;
+}
 
 const char *cgroupVersionName(CgroupVersion version)
 {

@@ -46,6 +46,9 @@ struct CgroupPlan {
   std::string reason;
 };
 
+/* The text of the file at @path (a control file, /proc/self/cgroup), or "". */
+std::string readCgroupFile(const std::string &path);
+
 /* @mountinfo: the text of /proc/self/mountinfo; @self_cgroup: the text of
  * /proc/self/cgroup. Checks what the files of the chosen directories say
  * (cgroup.controllers, writability). */

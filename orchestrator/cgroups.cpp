@@ -47,14 +47,6 @@ bool writeFile(const std::string &path, const std::string &value, std::string *e
   return true;
 }
 
-std::string readFile(const std::string &path)
-{
-  g_autofree char *data = nullptr;
-  if (!g_file_get_contents(path.c_str(), &data, nullptr, nullptr))
-    return "";
-  return data;
-}
-
 bool exists(const std::string &path)
 {
   return access(path.c_str(), F_OK) == 0;
@@ -68,7 +60,7 @@ bool has(const std::vector<std::string> &list, const char *word)
 /* SIGKILL to every process listed in @procs (never to vdid itself). */
 void killListed(const std::string &procs)
 {
-  std::istringstream in(readFile(procs));
+  std::istringstream in(readCgroupFile(procs));
   long pid;
   while (in >> pid)
     if (pid > 0 && pid != getpid())
@@ -90,7 +82,7 @@ guint64 keyedValue(const std::string &text, const std::string &key)
 } // namespace
 
 Cgroups::Cgroups(const Limits &limits)
-  : Cgroups(limits, readFile("/proc/self/mountinfo"), readFile("/proc/self/cgroup"))
+  : Cgroups(limits, readCgroupFile("/proc/self/mountinfo"), readCgroupFile("/proc/self/cgroup"))
 {
 }
 
@@ -235,8 +227,8 @@ guint64 Cgroups::oomKills(const std::string &id) const
   for (const auto &p : parents_)
     if (has(p.controllers, "memory"))
       return keyedValue(
-        readFile(p.dir + "/" + id +
-                 (version_ == CgroupVersion::V2 ? "/memory.events" : "/memory.oom_control")),
+        readCgroupFile(p.dir + "/" + id +
+                       (version_ == CgroupVersion::V2 ? "/memory.events" : "/memory.oom_control")),
         "oom_kill");
   return 0;
 }
