@@ -6,27 +6,33 @@
 
 #include "cgroups.h"
 
+#include <algorithm>
 #include <cerrno>
-#include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sstream>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 namespace vdid {
 
 namespace {
 
-constexpr guint64 kPeriodUs = 100000; /* cpu.max period: 100 ms */
-constexpr guint64 kMinMemory = 4 * 1024 * 1024;
+/* cgroup v2: the parent of the session cgroups, and the leaf vdid moves
+ * itself into when its own cgroup is not the root. cgroup v1: the parent of
+ * the session cgroups in each hierarchy. */
+constexpr const char *kV2Parent = "vdi.slice";
+constexpr const char *kV2Leaf = "vdid";
+constexpr const char *kV1Parent = "vdid";
 
+/* Creates @path when it is missing, so that a test can stand in a plain
+ * directory tree for a cgroupfs (a cgroupfs refuses new files: a missing
+ * control file is still an error there). */
 bool writeFile(const std::string &path, const std::string &value, std::string *error)
 {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     *error = "cannot open " + path + ": " + g_strerror(errno);
     return false;
@@ -41,221 +47,228 @@ bool writeFile(const std::string &path, const std::string &value, std::string *e
   return true;
 }
 
-std::string readFile(const std::string &path)
+bool exists(const std::string &path)
 {
-  g_autofree char *data = nullptr;
-  if (!g_file_get_contents(path.c_str(), &data, nullptr, nullptr))
-    return "";
-  return data;
+  return access(path.c_str(), F_OK) == 0;
 }
 
-bool hasWord(const std::string &list, const char *word)
+bool has(const std::vector<std::string> &list, const char *word)
 {
-  std::istringstream in(list);
-  std::string w;
-  while (in >> w)
-    if (w == word)
-      return true;
-  return false;
+  return std::find(list.begin(), list.end(), word) != list.end();
 }
 
-std::string trimmed(const std::string &text)
+/* SIGKILL to every process listed in @procs (never to vdid itself). */
+void killListed(const std::string &procs)
 {
-  size_t a = text.find_first_not_of(" \t");
-  size_t b = text.find_last_not_of(" \t");
-  return a == std::string::npos ? "" : text.substr(a, b - a + 1);
+  std::istringstream in(readCgroupFile(procs));
+  long pid;
+  while (in >> pid)
+    if (pid > 0 && pid != getpid())
+      kill(static_cast<pid_t>(pid), SIGKILL);
 }
 
-/* The cgroup v2 path of this process ("0::/PATH" in /proc/self/cgroup). */
-std::string ownCgroup()
+/* The N of the line "KEY N" in @text, or 0. */
+guint64 keyedValue(const std::string &text, const std::string &key)
 {
-  std::istringstream in(readFile("/proc/self/cgroup"));
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("0::", 0) == 0)
-      return line.substr(3);
-  return "";
+  std::istringstream in(text);
+  std::string k;
+  guint64 v;
+  while (in >> k >> v)
+    if (k == key)
+      return v;
+  return 0;
 }
 
 } // namespace
 
-bool parseCpuLimit(const std::string &text, double *cores, std::string *error)
+Cgroups::Cgroups(const Limits &limits)
+  : Cgroups(limits, readCgroupFile("/proc/self/mountinfo"), readCgroupFile("/proc/self/cgroup"))
 {
-  const std::string t = trimmed(text);
-  char *end = nullptr;
-  double v = g_ascii_strtod(t.c_str(), &end);
-  if (t.empty() || *end || !std::isfinite(v) || v < 0.01 || v > 4096) {
-    *error =
-      "cpu-limit must be a number of cores from 0.01 to 4096 (e.g. 1.5), not \"" + text + "\"";
-    return false;
-  }
-  *cores = v;
-  return true;
 }
 
-bool parseByteSize(const std::string &text, guint64 *bytes, std::string *error)
+Cgroups::Cgroups(const Limits &limits, const std::string &mountinfo, const std::string &self_cgroup)
+  : limits_(limits)
 {
-  auto bad = [&]() {
-    *error = "memory-limit must be bytes with an optional K, M, G or T suffix (e.g. 512M, 2G), "
-             "at least 4M, not \"" +
-             text + "\"";
-    return false;
-  };
-  const std::string t = trimmed(text);
-  if (t.empty() || !g_ascii_isdigit(t[0]))
-    return bad();
-  char *end = nullptr;
-  errno = 0;
-  guint64 v = g_ascii_strtoull(t.c_str(), &end, 10);
-  if (errno)
-    return bad();
-  g_autofree char *lower = g_ascii_strdown(end, -1);
-  const std::string suffix = lower;
-  static const std::pair<const char *, unsigned> kSuffixes[] = {
-    {"", 0},     {"b", 0},  {"k", 10},  {"kb", 10},  {"kib", 10}, {"m", 20},  {"mb", 20},
-    {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40},   {"tb", 40}, {"tib", 40},
-  };
-  int shift = -1;
-  for (const auto &[name, bits] : kSuffixes)
-    if (suffix == name)
-      shift = static_cast<int>(bits);
-  if (shift < 0)
-    return bad();
-  if (shift && v > (G_MAXUINT64 >> shift))
-    return bad();
-  v <<= shift;
-  if (v < kMinMemory)
-    return bad();
-  *bytes = v;
-  return true;
-}
-
-std::string cpuMaxValue(double cores)
-{
-  if (cores <= 0)
-    return "max " + std::to_string(kPeriodUs);
-  auto quota = static_cast<guint64>(std::llround(cores * kPeriodUs));
-  if (quota < 1000) /* the kernel's minimum quota is 1 ms */
-    quota = 1000;
-  return std::to_string(quota) + " " + std::to_string(kPeriodUs);
-}
-
-std::string memoryMaxValue(guint64 bytes)
-{
-  return bytes ? std::to_string(bytes) : "max";
-}
-
-Cgroups::Cgroups(const Limits &limits, const std::string &root) : limits_(limits), root_(root)
-{
-  if (!limits_.any())
+  CgroupPlan plan = planCgroups(limits_, mountinfo, self_cgroup);
+  if (plan.version == CgroupVersion::None) {
+    reason_ = plan.reason;
     return;
+  }
   std::string why;
-  enforced_ = prepare(&why);
-  if (!enforced_)
-    reason_ = why;
+  if (prepare(plan, &why))
+    version_ = plan.version;
+  else
+    reason_ = std::string("cgroup ") + cgroupVersionName(plan.version) + ": " + why;
 }
 
 Cgroups::~Cgroups()
 {
-  if (enforced_)
-    rmdir(parent_.c_str()); /* fails harmlessly while anything is left */
+  for (const auto &p : parents_)
+    rmdir(p.dir.c_str()); /* fails harmlessly while anything is left */
 }
 
-bool Cgroups::prepare(std::string *why)
+std::vector<std::string> Cgroups::parents() const
 {
-  struct statfs fs;
-  if (statfs(root_.c_str(), &fs) < 0) {
-    *why = root_ + " is not mounted: " + g_strerror(errno);
+  std::vector<std::string> out;
+  for (const auto &p : parents_)
+    out.push_back(p.dir);
+  return out;
+}
+
+bool Cgroups::prepare(const CgroupPlan &plan, std::string *why)
+{
+  auto mkdirOk = [why](const std::string &dir) {
+    if (mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST)
+      return true;
+    *why = "cannot create " + dir + ": " + g_strerror(errno);
     return false;
+  };
+  std::vector<CgroupHierarchy> parents;
+  if (plan.version == CgroupVersion::V1) {
+    for (const auto &h : plan.hierarchies) {
+      std::string dir = h.dir + "/" + kV1Parent;
+      if (!mkdirOk(dir))
+        return false;
+      parents.push_back({dir, h.controllers});
+    }
+    parents_ = std::move(parents);
+    return true;
   }
-  if (fs.f_type != CGROUP2_SUPER_MAGIC) {
-    *why = root_ + " is not a cgroup v2 hierarchy (cgroup v1 or hybrid mode; boot with "
-                   "systemd.unified_cgroup_hierarchy=1)";
-    return false;
-  }
-  std::string own = ownCgroup();
-  if (own.empty()) {
-    *why = "this process has no cgroup v2 path in /proc/self/cgroup";
-    return false;
-  }
-  std::string base = own == "/" ? root_ : root_ + own;
-  std::string available = readFile(base + "/cgroup.controllers");
-  if (!hasWord(available, "cpu") || !hasWord(available, "memory")) {
-    *why = "the cpu and memory controllers are not available in " + base +
-           " (with systemd: Delegate=cpu memory in the unit)";
-    return false;
-  }
-  if (access((base + "/cgroup.subtree_control").c_str(), W_OK) < 0) {
-    *why = base + " is not writable (run vdid as root, or delegate its cgroup)";
-    return false;
-  }
-  std::string error;
-  if (own != "/") {
+  const CgroupHierarchy &h = plan.hierarchies.front();
+  std::string enable;
+  for (const auto &c : h.controllers)
+    enable += (enable.empty() ? "+" : " +") + c;
+  if (!plan.at_root) {
     /* A cgroup with processes cannot hand controllers to children (no
      * internal processes): vdid moves itself into a leaf first. */
-    std::string leaf = base + "/vdid";
-    if ((mkdir(leaf.c_str(), 0755) < 0 && errno != EEXIST) ||
-        !writeFile(leaf + "/cgroup.procs", "0", &error)) {
-      *why = error.empty() ? "cannot create " + leaf + ": " + g_strerror(errno) : error;
+    std::string leaf = h.dir + "/" + kV2Leaf;
+    if (!mkdirOk(leaf) || !writeFile(leaf + "/cgroup.procs", "0", why))
       return false;
-    }
   }
-  if (!writeFile(base + "/cgroup.subtree_control", "+cpu +memory", &error)) {
-    *why = error;
+  std::string parent = h.dir + "/" + kV2Parent;
+  if (!writeFile(h.dir + "/cgroup.subtree_control", enable, why) || !mkdirOk(parent) ||
+      !writeFile(parent + "/cgroup.subtree_control", enable, why))
     return false;
-  }
-  parent_ = base + "/vdi.slice";
-  if (mkdir(parent_.c_str(), 0755) < 0 && errno != EEXIST) {
-    *why = "cannot create " + parent_ + ": " + g_strerror(errno);
-    return false;
-  }
-  if (!writeFile(parent_ + "/cgroup.subtree_control", "+cpu +memory", &error)) {
-    *why = error;
-    return false;
-  }
-  /* Session cgroups a killed vdid left behind. */
-  g_autoptr(GDir) dir = g_dir_open(parent_.c_str(), 0, nullptr);
-  const char *name;
-  while (dir && (name = g_dir_read_name(dir)))
-    if (g_file_test((parent_ + "/" + name).c_str(), G_FILE_TEST_IS_DIR))
-      remove(name);
+  parents_ = {{parent, h.controllers}};
   return true;
 }
 
-std::string Cgroups::create(const std::string &id, std::string *error)
+bool Cgroups::writeLimits(const std::string &dir, const std::vector<std::string> &controllers,
+                          std::string *error) const
 {
-  if (!enforced_)
-    return "";
-  std::string dir = parent_ + "/" + id;
-  if (mkdir(dir.c_str(), 0755) < 0) {
-    *error = "cannot create the session's cgroup " + dir + ": " + g_strerror(errno);
-    return "";
+  const bool v2 = version_ == CgroupVersion::V2;
+  auto put = [&](const char *file, const std::string &value) {
+    return writeFile(dir + "/" + file, value, error);
+  };
+  if (has(controllers, "cpu") && !(v2 ? put("cpu.max", cpuMaxValue(limits_.cpu))
+                                      : put("cpu.cfs_period_us", std::to_string(kCpuPeriodUs)) &&
+                                          put("cpu.cfs_quota_us", cfsQuotaValue(limits_.cpu))))
+    return false;
+  if (has(controllers, "memory")) {
+    /* RAM and swap together: a session past its limit is OOM-killed instead
+     * of swapping. The memsw limit can only be set at or above the RAM one,
+     * after it; both files exist only where swap is accounted. */
+    const char *swap = v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
+    if (!(v2 ? put("memory.max", memoryMaxValue(limits_.memory))
+             : put("memory.limit_in_bytes", memoryLimitInBytesValue(limits_.memory))) ||
+        (exists(dir + "/" + swap) &&
+         !put(swap, v2 ? "0" : memoryLimitInBytesValue(limits_.memory))))
+      return false;
   }
-  if ((limits_.cpu > 0 && !writeFile(dir + "/cpu.max", cpuMaxValue(limits_.cpu), error)) ||
-      (limits_.memory > 0 &&
-       !writeFile(dir + "/memory.max", memoryMaxValue(limits_.memory), error))) {
-    rmdir(dir.c_str());
-    return "";
+  return !has(controllers, "pids") || put("pids.max", pidsMaxValue(limits_.pids));
+}
+
+std::vector<std::string> Cgroups::create(const std::string &id, std::string *error)
+{
+  std::vector<std::string> procs, made;
+  for (const auto &p : parents_) {
+    std::string dir = p.dir + "/" + id;
+    bool ok = mkdir(dir.c_str(), 0755) == 0;
+    if (!ok)
+      *error = "cannot create the session's cgroup " + dir + ": " + g_strerror(errno);
+    else
+      made.push_back(dir);
+    if (!ok || !writeLimits(dir, p.controllers, error)) {
+      for (const auto &d : made)
+        rmdir(d.c_str());
+      return {};
+    }
+    procs.push_back(dir + "/cgroup.procs");
   }
-  return dir + "/cgroup.procs";
+  return procs;
 }
 
 void Cgroups::remove(const std::string &id)
 {
-  if (parent_.empty())
-    return;
-  std::string dir = parent_ + "/" + id;
-  if (!g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR))
-    return;
-  std::string ignored;
-  /* Anything that escaped the session's process groups dies here. */
-  writeFile(dir + "/cgroup.kill", "1", &ignored);
-  for (int i = 0; i < 200; i++) {
-    if (rmdir(dir.c_str()) == 0 || errno != EBUSY)
-      return;
-    g_usleep(10000);
+  for (const auto &p : parents_) {
+    std::string dir = p.dir + "/" + id;
+    if (!g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR))
+      continue;
+    std::string ignored;
+    /* Anything that escaped the session's process groups dies here: at
+     * once with cgroup.kill (cgroup v2, Linux 5.14), else one by one until
+     * none is left (a fork bomb refills the list while it runs). */
+    bool killed = version_ == CgroupVersion::V2 && writeFile(dir + "/cgroup.kill", "1", &ignored);
+    int i = 0;
+    for (; i < 200; i++) {
+      if (!killed)
+        killListed(dir + "/cgroup.procs");
+      if (rmdir(dir.c_str()) == 0 || errno != EBUSY)
+        break;
+      g_usleep(10000);
+    }
+    if (i == 200 || (errno && g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR)))
+      g_warning("cannot remove the cgroup %s: %s", dir.c_str(), g_strerror(errno));
   }
-  g_warning("cannot remove the cgroup %s: %s", dir.c_str(), g_strerror(errno));
+}
+
+guint64 Cgroups::oomKills(const std::string &id) const
+{
+  for (const auto &p : parents_)
+    if (has(p.controllers, "memory"))
+      return keyedValue(
+        readCgroupFile(p.dir + "/" + id +
+                       (version_ == CgroupVersion::V2 ? "/memory.events" : "/memory.oom_control")),
+        "oom_kill");
+  return 0;
+}
+
+void Cgroups::describe(JsonBuilder *b, const std::string &id, bool joined) const
+{
+  json_builder_set_member_name(b, "limits");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "cpu");
+  if (limits_.cpu > 0)
+    json_builder_add_double_value(b, limits_.cpu);
+  else
+    json_builder_add_null_value(b);
+  for (const auto &[name, value] :
+       {std::pair<const char *, guint64>{"memory", limits_.memory}, {"pids", limits_.pids}}) {
+    json_builder_set_member_name(b, name);
+    if (value > 0)
+      json_builder_add_int_value(b, static_cast<gint64>(value));
+    else
+      json_builder_add_null_value(b);
+  }
+  json_builder_set_member_name(b, "enforced");
+  json_builder_add_boolean_value(b, enforced() && joined);
+  if (enforced()) {
+    json_builder_set_member_name(b, "cgroup");
+    json_builder_add_string_value(b, cgroupVersionName(version_));
+    json_builder_set_member_name(b, "cgroups");
+    json_builder_begin_array(b);
+    for (const auto &p : parents_)
+      json_builder_add_string_value(b, (p.dir + "/" + id).c_str());
+    json_builder_end_array(b);
+    if (limits_.memory > 0) {
+      json_builder_set_member_name(b, "oom_kills");
+      json_builder_add_int_value(b, static_cast<gint64>(oomKills(id)));
+    }
+  } else {
+    json_builder_set_member_name(b, "reason");
+    json_builder_add_string_value(b, reason_.c_str());
+  }
+  json_builder_end_object(b);
 }
 
 bool Cgroups::joinFromChild(const char *procs_path)

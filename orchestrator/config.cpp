@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "auth.h"
-#include "cgroups.h"
+#include "cgroup-limits.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -34,7 +34,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
   {"sessions",
    {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
     "height", "fps", "stream", "hls", "audio", "runtime-dir", "pool-users", "cpu-limit",
-    "memory-limit"}},
+    "memory-limit", "pids-limit"}},
   {"encoders", {"max-hardware-sessions"}},
   {"webrtc",
    {"stun-servers", "turn-servers", "turn-secret", "turn-secret-file", "turn-username",
@@ -369,6 +369,12 @@ bool Config::parse(const std::string &text, const std::string &name, Config *con
     g_autofree char *raw = g_key_file_get_string(kf, "sessions", "memory-limit", nullptr);
     std::string message;
     if (!parseByteSize(raw ? raw : "", &c.memory_limit, &message))
+      return fail(error, path, "[sessions] " + message);
+  }
+  if (g_key_file_has_key(kf, "sessions", "pids-limit", nullptr)) {
+    g_autofree char *raw = g_key_file_get_string(kf, "sessions", "pids-limit", nullptr);
+    std::string message;
+    if (!parsePidsLimit(raw ? raw : "", &c.pids_limit, &message))
       return fail(error, path, "[sessions] " + message);
   }
   if (g_key_file_has_key(kf, "sessions", "compositor", nullptr)) {

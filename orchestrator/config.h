@@ -60,8 +60,10 @@ struct Config {
   /* Users the pool serves; empty: every user in [users] with a Unix
    * account. */
   std::vector<std::string> pool_users;
-  double cpu_limit = 0;     /* cores per session (cgroup v2); 0: none */
-  guint64 memory_limit = 0; /* bytes per session (cgroup v2); 0: none */
+  /* Per session, enforced with cgroups (cgroups.h); 0: none. */
+  double cpu_limit = 0;     /* cores */
+  guint64 memory_limit = 0; /* bytes of RAM and swap */
+  guint64 pids_limit = 0;   /* processes and threads */
   std::chrono::seconds idle_timeout{30 * 60};
   std::string compositor = "sway";
   /* Where session runtime dirs go; empty: /run/vdi as root, else

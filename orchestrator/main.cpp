@@ -123,13 +123,22 @@ int main(int argc, char **argv)
   vdid::Metrics metrics;
   vdid::HttpServer http;
   vdid::SessionManager sessions(config);
-  if (sessions.cgroups().limits().any() && !sessions.cgroups().enforced())
+  const vdid::Cgroups &cgroups = sessions.cgroups();
+  if (cgroups.limits().any() && !cgroups.enforced())
     fprintf(stderr,
-            "vdid: warning: cpu-limit and memory-limit are NOT enforced: %s; sessions run "
-            "without limits\n",
-            sessions.cgroups().reason().c_str());
+            "vdid: warning: session limits (cpu-limit, memory-limit, pids-limit) are NOT "
+            "enforced: %s; sessions run without limits\n",
+            cgroups.reason().c_str());
+  else if (cgroups.enforced()) {
+    std::string parents;
+    for (const auto &dir : cgroups.parents())
+      parents += " " + dir;
+    printf("vdid: session limits enforced with cgroup %s under%s\n",
+           vdid::cgroupVersionName(cgroups.version()), parents.c_str());
+  }
   metrics.declare("vdi_cgroup_limits_enforced", vdid::Metrics::Type::Gauge,
-                  "1 when per-session cpu-limit/memory-limit are enforced with cgroup v2");
+                  "1 when per-session cpu-limit/memory-limit/pids-limit are enforced "
+                  "(cgroup v2 or v1)");
   metrics.declare("vdi_pool_ready", vdid::Metrics::Type::Gauge,
                   "Pre-warmed sessions ready to be claimed, by pool user");
   metrics.declare("vdi_pool_claims_total", vdid::Metrics::Type::Counter,

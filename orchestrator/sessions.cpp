@@ -65,8 +65,8 @@ struct ChildSetup {
   uid_t uid;
   gid_t gid;
   const std::vector<gid_t> *groups;
-  const char *cgroup_procs; /* the session's cgroup, or nullptr */
-  int nice;                 /* kPoolNice for a pooled session, else 0 */
+  const std::vector<std::string> *cgroup_procs; /* of the session's cgroups */
+  int nice;                                     /* kPoolNice for a pooled session, else 0 */
 };
 
 /* Pre-warmed sessions start at a lower priority, so that filling the pool
@@ -91,8 +91,9 @@ void childSetup(gpointer data)
   auto *c = static_cast<ChildSetup *>(data);
   /* Into the session's cgroup before anything runs, so that nothing of the
    * session ever runs outside its limits. */
-  if (c->cgroup_procs && !Cgroups::joinFromChild(c->cgroup_procs))
-    _exit(125);
+  for (const auto &procs : *c->cgroup_procs)
+    if (!Cgroups::joinFromChild(procs.c_str()))
+      _exit(125);
   setsid();
   if (c->switch_user) {
     if (setgroups(c->groups->size(), c->groups->data()) < 0 || setgid(c->gid) < 0 ||
@@ -155,6 +156,7 @@ SessionManager::SessionManager(const Config &config) : config_(config)
   Limits limits;
   limits.cpu = config.cpu_limit;
   limits.memory = config.memory_limit;
+  limits.pids = config.pids_limit;
   cgroups_ = std::make_unique<Cgroups>(limits);
   if (config_.pool_size > 0)
     pool_ = std::make_unique<Pool>(config_, *this);
@@ -171,6 +173,7 @@ SessionManager::SessionManager(const Config &config) : config_(config)
     1,
     [](gpointer data) -> gboolean {
       static_cast<SessionManager *>(data)->checkWorkers();
+      static_cast<SessionManager *>(data)->checkOomKills();
       return G_SOURCE_CONTINUE;
     },
     this);
@@ -242,11 +245,26 @@ unsigned SessionManager::reapLeftovers()
     }
     for (pid_t p : pids)
       kill(p, SIGKILL);
+    cgroups_->remove(name);
     removeTree(dir);
     g_message("reaped session %s left by a previous vdid", name);
     reaped++;
   }
   return reaped;
+}
+
+void SessionManager::checkOomKills()
+{
+  if (!cgroups_->enforced() || !cgroups_->limits().memory)
+    return;
+  for (auto &[id, s] : sessions_) {
+    guint64 kills = cgroups_->oomKills(id);
+    if (kills > s->oom_kills)
+      g_message("session %s (%s): the OOM killer ended %" G_GUINT64_FORMAT
+                " process(es) at memory-limit",
+                id.c_str(), s->user.c_str(), kills - s->oom_kills);
+    s->oom_kills = kills;
+  }
 }
 
 void SessionManager::setState(Session &s, SessionState state, const std::string &reason)
@@ -291,12 +309,8 @@ pid_t SessionManager::spawnAs(const Session &s, const std::vector<std::string> &
     cenv.push_back(const_cast<char *>(e.c_str()));
   cenv.push_back(nullptr);
 
-  ChildSetup setup{geteuid() == 0,
-                   user.uid,
-                   user.gid,
-                   &user.groups,
-                   s.cgroup_procs.empty() ? nullptr : s.cgroup_procs.c_str(),
-                   s.in_pool ? kPoolNice : 0};
+  ChildSetup setup{geteuid() == 0, user.uid,        user.gid,
+                   &user.groups,   &s.cgroup_procs, s.in_pool ? kPoolNice : 0};
   GPid pid = 0;
   g_autoptr(GError) error = nullptr;
   const char *cwd = g_file_test(user.home.c_str(), G_FILE_TEST_IS_DIR) ? user.home.c_str() : "/";
@@ -653,27 +667,7 @@ void SessionManager::describe(JsonBuilder *b, const Session &s) const
     json_builder_add_string_value(b, "off");
     json_builder_end_object(b);
   }
-  const Limits &l = cgroups_->limits();
-  json_builder_set_member_name(b, "limits");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "cpu");
-  if (l.cpu > 0)
-    json_builder_add_double_value(b, l.cpu);
-  else
-    json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "memory");
-  if (l.memory > 0)
-    json_builder_add_int_value(b, static_cast<gint64>(l.memory));
-  else
-    json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "enforced");
-  json_builder_add_boolean_value(b, cgroups_->enforced() && !s.cgroup_procs.empty());
-  if (!cgroups_->enforced()) {
-    json_builder_set_member_name(b, "reason");
-    json_builder_add_string_value(b, l.any() ? cgroups_->reason().c_str()
-                                             : "no cpu-limit or memory-limit is configured");
-  }
-  json_builder_end_object(b);
+  cgroups_->describe(b, s.id, !s.cgroup_procs.empty());
 }
 
 void SessionManager::onCompositorExit(GPid pid, gint status, gpointer data)

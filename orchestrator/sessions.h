@@ -100,14 +100,15 @@ struct Session {
   guint watch = 0;
   guint ready_poll = 0;
   gint64 start_deadline = 0;
-  gint64 last_viewer = 0;             /* monotonic µs of the last moment with a viewer */
-  std::unique_ptr<WorkerLink> worker; /* while it runs */
-  WorkerStatus worker_status;         /* reset when it goes */
-  std::string encoder;                /* chosen by the worker */
-  bool software_only = false;         /* its worker was started with --software-only */
-  bool pooled = false;                /* started for the pre-warmed pool */
-  bool in_pool = false;               /* ... and not claimed by its user yet */
-  std::string cgroup_procs;           /* its cgroup's cgroup.procs; "" without limits */
+  gint64 last_viewer = 0;                /* monotonic µs of the last moment with a viewer */
+  std::unique_ptr<WorkerLink> worker;    /* while it runs */
+  WorkerStatus worker_status;            /* reset when it goes */
+  std::string encoder;                   /* chosen by the worker */
+  bool software_only = false;            /* its worker was started with --software-only */
+  bool pooled = false;                   /* started for the pre-warmed pool */
+  bool in_pool = false;                  /* ... and not claimed by its user yet */
+  std::vector<std::string> cgroup_procs; /* its cgroups' cgroup.procs; none without limits */
+  guint64 oom_kills = 0;                 /* by memory-limit, as last logged */
 
   std::string socketPath() const { return runtime_dir + "/" + socket_name; }
   /* A worker that said "ready" is linked. */
@@ -176,6 +177,9 @@ public:
    * kill -9): every process whose XDG_RUNTIME_DIR is one of its session
    * dirs, and the dirs. Returns how many sessions were reaped. */
   unsigned reapLeftovers();
+  /* Logs the processes the OOM killer ended in each session since the last
+   * look (every second). */
+  void checkOomKills();
 
   /* Signalling relay to the session's vdiwebrtcsink (through its worker).
    * addPeer answers asynchronously with the peer id ("" if the session has

@@ -4,11 +4,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* vdid's session limits: cgroup v2 values, the encoder tier cap, and their
- * configuration keys (with the pool's). */
+/* vdid's session limits: the values written into cgroup v2 and v1 files,
+ * the encoder tier cap, and their configuration keys (with the pool's). The
+ * choice of hierarchy: test-vdid-cgroups.cpp. */
 
 #include "auth.h"
-#include "cgroups.h"
+#include "cgroup-limits.h"
 #include "config.h"
 #include "encoder-tier.h"
 #include "test-util.h"
@@ -21,7 +22,7 @@ using namespace vdid;
 
 using vdi::test::writeConfig;
 
-TEST_CASE("cpu-limit parses cores and becomes cpu.max", "[vdid][limits]")
+TEST_CASE("cpu-limit parses cores and becomes cpu.max or cpu.cfs_quota_us", "[vdid][limits]")
 {
   double cores = 0;
   std::string error;
@@ -36,6 +37,13 @@ TEST_CASE("cpu-limit parses cores and becomes cpu.max", "[vdid][limits]")
   REQUIRE(parseCpuLimit("0.01", &cores, &error));
   CHECK(cpuMaxValue(cores) == "1000 100000");
   CHECK(cpuMaxValue(0) == "max 100000");
+  /* cgroup v1: the quota alone, with the same 100 ms cpu.cfs_period_us. */
+  CHECK(kCpuPeriodUs == 100000);
+  CHECK(cfsQuotaValue(0.5) == "50000");
+  CHECK(cfsQuotaValue(1.5) == "150000");
+  CHECK(cfsQuotaValue(0.01) == "1000");
+  CHECK(cfsQuotaValue(4096) == "409600000");
+  CHECK(cfsQuotaValue(0) == "-1");
   for (const char *bad : {"", "abc", "-1", "0", "0.001", "1.5x", "nan", "inf", "5000"}) {
     INFO(bad);
     error.clear();
@@ -44,7 +52,8 @@ TEST_CASE("cpu-limit parses cores and becomes cpu.max", "[vdid][limits]")
   }
 }
 
-TEST_CASE("memory-limit parses sizes and becomes memory.max", "[vdid][limits]")
+TEST_CASE("memory-limit parses sizes and becomes memory.max or memory.limit_in_bytes",
+          "[vdid][limits]")
 {
   guint64 bytes = 0;
   std::string error;
@@ -66,6 +75,9 @@ TEST_CASE("memory-limit parses sizes and becomes memory.max", "[vdid][limits]")
   }
   CHECK(memoryMaxValue(512ull << 20) == "536870912");
   CHECK(memoryMaxValue(0) == "max");
+  CHECK(memoryLimitInBytesValue(512ull << 20) == "536870912");
+  CHECK(memoryLimitInBytesValue(1ull << 40) == "1099511627776");
+  CHECK(memoryLimitInBytesValue(0) == "-1");
   for (const char *bad :
        {"", "M", "-5M", "12X", "1.5G", "100", "1M", "99999999999999999999", "20000000000T"}) {
     INFO(bad);
@@ -75,32 +87,37 @@ TEST_CASE("memory-limit parses sizes and becomes memory.max", "[vdid][limits]")
   }
 }
 
-TEST_CASE("cgroup limits are refused with a reason where cgroup v2 is not available",
-          "[vdid][limits]")
+TEST_CASE("pids-limit parses a task count and becomes pids.max", "[vdid][limits]")
 {
-  Limits none;
-  Cgroups off(none);
-  CHECK_FALSE(off.enforced());
+  guint64 tasks = 0;
   std::string error;
-  CHECK(off.create("x", &error).empty());
-  CHECK(error.empty());
-
-  /* A plain directory is no cgroup v2 hierarchy: nothing is written in it. */
-  g_autofree char *dir = g_dir_make_tmp("vdid-cgroup-XXXXXX", nullptr);
-  Limits limits;
-  limits.cpu = 1.5;
-  limits.memory = 512ull << 20;
-  {
-    Cgroups fake(limits, dir);
-    CHECK_FALSE(fake.enforced());
-    CHECK(fake.reason().find("is not a cgroup v2 hierarchy") != std::string::npos);
-    CHECK(fake.create("abc", &error).empty());
+  REQUIRE(parsePidsLimit("256", &tasks, &error));
+  CHECK(tasks == 256);
+  CHECK(pidsMaxValue(tasks) == "256");
+  REQUIRE(parsePidsLimit(" 8 ", &tasks, &error));
+  CHECK(tasks == 8);
+  REQUIRE(parsePidsLimit("4194304", &tasks, &error));
+  CHECK(pidsMaxValue(0) == "max");
+  for (const char *bad :
+       {"", "x", "-5", "7", "0", "4194305", "12k", "1.5", "99999999999999999999"}) {
+    INFO(bad);
+    error.clear();
+    CHECK_FALSE(parsePidsLimit(bad, &tasks, &error));
+    CHECK(error.find("pids-limit") != std::string::npos);
   }
-  CHECK(rmdir(dir) == 0); /* still empty */
+}
 
-  Cgroups missing(limits, "/nonexistent/cgroup");
-  CHECK_FALSE(missing.enforced());
-  CHECK(missing.reason().find("not mounted") != std::string::npos);
+TEST_CASE("the controllers each limit needs", "[vdid][limits]")
+{
+  Limits l;
+  CHECK_FALSE(l.any());
+  CHECK(l.controllers().empty());
+  l.pids = 100;
+  CHECK(l.any());
+  CHECK(l.controllers() == std::vector<std::string>{"pids"});
+  l.cpu = 0.5;
+  l.memory = 64ull << 20;
+  CHECK(l.controllers() == std::vector<std::string>{"cpu", "memory", "pids"});
 }
 
 TEST_CASE("the hardware encoder cap", "[vdid][encoders]")
@@ -151,9 +168,10 @@ TEST_CASE("the hardware encoder cap", "[vdid][encoders]")
 TEST_CASE("limit and pool keys in the config file", "[vdid][config]")
 {
   std::string hash = hashPassword("pw");
-  std::string good = writeConfig("[users]\nalice=" + hash + "\nbob=" + hash +
-                                 "\n[sessions]\npool-size=2\npool-users=bob\ncpu-limit=1.5\n"
-                                 "memory-limit=2G\n[encoders]\nmax-hardware-sessions=0\n");
+  std::string good =
+    writeConfig("[users]\nalice=" + hash + "\nbob=" + hash +
+                "\n[sessions]\npool-size=2\npool-users=bob\ncpu-limit=1.5\n"
+                "memory-limit=2G\npids-limit=512\n[encoders]\nmax-hardware-sessions=0\n");
   Config c;
   GError *error = nullptr;
   REQUIRE(Config::load(good, &c, &error));
@@ -161,6 +179,7 @@ TEST_CASE("limit and pool keys in the config file", "[vdid][config]")
   CHECK(c.pool_users == std::vector<std::string>{"bob"});
   CHECK(c.cpu_limit == 1.5);
   CHECK(c.memory_limit == 2ull << 30);
+  CHECK(c.pids_limit == 512);
   CHECK(c.max_hardware_sessions == 0);
   unlink(good.c_str());
 
@@ -169,11 +188,13 @@ TEST_CASE("limit and pool keys in the config file", "[vdid][config]")
   CHECK(defaults.pool_users.empty());
   CHECK(defaults.cpu_limit == 0);
   CHECK(defaults.memory_limit == 0);
+  CHECK(defaults.pids_limit == 0);
   CHECK(defaults.max_hardware_sessions == 4);
 
   vdi::test::checkConfigsRefused({
     {"[sessions]\ncpu-limit=lots\n", "[sessions] cpu-limit"},
     {"[sessions]\nmemory-limit=12X\n", "[sessions] memory-limit"},
+    {"[sessions]\npids-limit=3\n", "[sessions] pids-limit"},
     {"[sessions]\npool-users=ghost\n", "ghost"},
     {"[sessions]\npool-size=101\n", "pool-size"},
     {"[sessions]\ncompositor=\n", "[sessions] compositor is neither sway, gnome, mutter"},
