@@ -103,6 +103,7 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
   http_.route("/api/v1/logout", [this](Request &r) { logout(r); });
   http_.route("/api/v1/whoami", [this](Request &r) { whoami(r); });
   http_.route("/api/v1/ice-servers", [this](Request &r) { iceServersPage(r); });
+  http_.route("/api/v1/budget", [this](Request &r) { budgetPage(r); });
   http_.route("/api/v1/sessions", [this](Request &r) {
     if (r.path == "/api/v1/sessions" || r.path == "/api/v1/sessions/")
       sessionsRoot(r);
@@ -290,6 +291,24 @@ void Api::iceServersPage(Request &req)
   soup_message_headers_replace(h, "Cache-Control", "no-store");
   respondText(req.msg, SOUP_STATUS_OK, "application/json",
               ice_.rtcConfiguration(turnCredential(*id)));
+}
+
+/* GET /api/v1/budget: the host budget and what sessions reserve of it, so
+ * that a client can tell before a create whether one more fits. */
+void Api::budgetPage(Request &req)
+{
+  if (req.path != "/api/v1/budget")
+    return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource");
+  auto id = authenticate(req);
+  if (!id)
+    return;
+  if (id->isShare())
+    return respondError(req.msg, SOUP_STATUS_FORBIDDEN, "a share link cannot read the budget");
+  if (req.method != "GET")
+    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
+  respondJson(req.msg, SOUP_STATUS_OK, buildJson([&](JsonBuilder *b) {
+                describeBudget(b, config_.budget, sessions_.live(), config_.max_sessions);
+              }));
 }
 
 JsonNode *Api::sessionJson(const Session &s)

@@ -61,6 +61,7 @@ private:
   void logout(Request &req);
   void whoami(Request &req);
   void iceServersPage(Request &req);
+  void budgetPage(Request &req);
   void sessionsRoot(Request &req);
   void sessionItem(Request &req);
   void createSession(Request &req, const Identity &id);

@@ -52,8 +52,7 @@ bool parseCpuLimit(const std::string &text, double *cores, std::string *error)
   char *end = nullptr;
   double v = g_ascii_strtod(t.c_str(), &end);
   if (t.empty() || *end || !std::isfinite(v) || v < 0.01 || v > 4096) {
-    *error =
-      "cpu-limit must be a number of cores from 0.01 to 4096 (e.g. 1.5), not \"" + text + "\"";
+    *error = "must be a number of cores from 0.01 to 4096 (e.g. 1.5), not \"" + text + "\"";
     return false;
   }
   *cores = v;
@@ -63,7 +62,7 @@ bool parseCpuLimit(const std::string &text, double *cores, std::string *error)
 bool parseByteSize(const std::string &text, guint64 *bytes, std::string *error)
 {
   auto bad = [&]() {
-    *error = "memory-limit must be bytes with an optional K, M, G or T suffix (e.g. 512M, 2G), "
+    *error = "must be bytes with an optional K, M, G or T suffix (e.g. 512M, 2G), "
              "at least 4M, not \"" +
              text + "\"";
     return false;
@@ -104,9 +103,8 @@ bool parsePidsLimit(const std::string &text, guint64 *tasks, std::string *error)
   errno = 0;
   guint64 v = t.empty() || !g_ascii_isdigit(t[0]) ? 0 : g_ascii_strtoull(t.c_str(), &end, 10);
   if (t.empty() || errno || !end || *end || v < kMinPids || v > kMaxPids) {
-    *error = "pids-limit must be a whole number of processes and threads from " +
-             std::to_string(kMinPids) + " to " + std::to_string(kMaxPids) + ", not \"" + text +
-             "\"";
+    *error = "must be a whole number of processes and threads from " + std::to_string(kMinPids) +
+             " to " + std::to_string(kMaxPids) + ", not \"" + text + "\"";
     return false;
   }
   *tasks = v;

@@ -29,7 +29,8 @@ struct Limits {
 };
 
 /* "1.5" -> 1.5 cores: a positive decimal number of at most 4096 cores, at
- * least 0.01. */
+ * least 0.01. The parsers' errors start with "must be": the caller names
+ * the key. */
 bool parseCpuLimit(const std::string &text, double *cores, std::string *error);
 /* "512M", "2G", "1048576", "64K" (powers of 1024; K/M/G/T, optional B or iB
  * suffix, case-insensitive) -> bytes; at least 4 MiB. */

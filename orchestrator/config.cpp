@@ -35,6 +35,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
    {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
     "height", "fps", "stream", "hls", "audio", "runtime-dir", "pool-users", "cpu-limit",
     "memory-limit", "pids-limit"}},
+  {"budget", {"cpu", "memory", "session-cpu", "session-memory"}},
   {"encoders", {"max-hardware-sessions"}},
   {"webrtc",
    {"stun-servers", "turn-servers", "turn-secret", "turn-secret-file", "turn-username",
@@ -157,6 +158,31 @@ bool readWebrtc(GKeyFile *kf, const Source &path, IceSettings *ice, GError **err
   std::string why;
   if (!ice->validate(&why))
     return fail(error, path, "[webrtc] " + why);
+  return true;
+}
+
+/* [budget]: the host's CPU and memory budget for all sessions
+ * (host-budget.h), completed from the per-session limits. */
+bool readBudget(GKeyFile *kf, const Source &path, double cpu_limit, guint64 memory_limit,
+                HostBudget *budget, GError **error)
+{
+  for (auto [key, cores] : {std::pair<const char *, double *>{"cpu", &budget->cpu},
+                            {"session-cpu", &budget->session.cpu}}) {
+    std::string raw = readString(kf, "budget", key);
+    std::string why;
+    if (g_key_file_has_key(kf, "budget", key, nullptr) && !parseCpuLimit(raw, cores, &why))
+      return failAt(error, path, "budget", key, " " + why);
+  }
+  for (auto [key, size] : {std::pair<const char *, guint64 *>{"memory", &budget->memory},
+                           {"session-memory", &budget->session.memory}}) {
+    std::string raw = readString(kf, "budget", key);
+    std::string why;
+    if (g_key_file_has_key(kf, "budget", key, nullptr) && !parseByteSize(raw, size, &why))
+      return failAt(error, path, "budget", key, " " + why);
+  }
+  std::string why;
+  if (!settleBudget(budget, cpu_limit, memory_limit, &why))
+    return fail(error, path, why);
   return true;
 }
 
@@ -363,20 +389,22 @@ bool Config::parse(const std::string &text, const std::string &name, Config *con
     g_autofree char *raw = g_key_file_get_string(kf, "sessions", "cpu-limit", nullptr);
     std::string message;
     if (!parseCpuLimit(raw ? raw : "", &c.cpu_limit, &message))
-      return fail(error, path, "[sessions] " + message);
+      return failAt(error, path, "sessions", "cpu-limit", " " + message);
   }
   if (g_key_file_has_key(kf, "sessions", "memory-limit", nullptr)) {
     g_autofree char *raw = g_key_file_get_string(kf, "sessions", "memory-limit", nullptr);
     std::string message;
     if (!parseByteSize(raw ? raw : "", &c.memory_limit, &message))
-      return fail(error, path, "[sessions] " + message);
+      return failAt(error, path, "sessions", "memory-limit", " " + message);
   }
   if (g_key_file_has_key(kf, "sessions", "pids-limit", nullptr)) {
     g_autofree char *raw = g_key_file_get_string(kf, "sessions", "pids-limit", nullptr);
     std::string message;
     if (!parsePidsLimit(raw ? raw : "", &c.pids_limit, &message))
-      return fail(error, path, "[sessions] " + message);
+      return failAt(error, path, "sessions", "pids-limit", " " + message);
   }
+  if (!readBudget(kf, path, c.cpu_limit, c.memory_limit, &c.budget, error))
+    return false;
   if (g_key_file_has_key(kf, "sessions", "compositor", nullptr)) {
     g_autofree char *comp = g_key_file_get_string(kf, "sessions", "compositor", nullptr);
     std::string message;

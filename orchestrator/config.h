@@ -6,13 +6,14 @@
 
 /*
  * vdid configuration: a GKeyFile with groups [server], [auth], [users],
- * [sessions], [encoders] and [webrtc]; every key is documented in docs/vdid.md with
+ * [sessions], [budget], [encoders] and [webrtc]; every key is documented in docs/vdid.md with
  * its default. Unknown groups and keys are errors, so that a typo is not
  * silently ignored.
  */
 
 #pragma once
 
+#include "host-budget.h"
 #include "ice-servers.h"
 
 #include <glib.h>
@@ -77,6 +78,10 @@ struct Config {
   /* A session bus is always started; with audio also a PipeWire sound
    * server with a virtual speaker and microphone (session-services.h). */
   bool audio = true;
+
+  /* [budget]: what all sessions may reserve together (host-budget.h); its
+   * per-session reservation is completed from cpu-limit / memory-limit. */
+  HostBudget budget;
 
   /* [encoders] */
   unsigned max_hardware_sessions = 4;

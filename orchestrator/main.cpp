@@ -158,7 +158,26 @@ int main(int argc, char **argv)
     m.set("vdi_http_bodies_too_large_total", {},
           static_cast<double>(http.guard().bodiesTooLarge()));
   });
-  metrics.addCollector([&sessions](vdid::Metrics &m) {
+  metrics.declare("vdi_budget_cpu_cores", vdid::Metrics::Type::Gauge,
+                  "[budget] cpu: cores all sessions may reserve (total) and reserve now");
+  metrics.declare("vdi_budget_memory_bytes", vdid::Metrics::Type::Gauge,
+                  "[budget] memory: bytes all sessions may reserve (total) and reserve now");
+  metrics.declare("vdi_sessions_refused_total", vdid::Metrics::Type::Counter,
+                  "Session creates refused because a host budget was exhausted");
+  metrics.addCollector([&sessions, &config](vdid::Metrics &m) {
+    const vdid::HostBudget &budget = config.budget;
+    vdid::Reservation reserved = budget.reservedBy(sessions.live());
+    if (budget.cpu > 0) {
+      m.set("vdi_budget_cpu_cores", {{"kind", "total"}}, budget.cpu);
+      m.set("vdi_budget_cpu_cores", {{"kind", "reserved"}}, reserved.cpu);
+    }
+    if (budget.memory > 0) {
+      m.set("vdi_budget_memory_bytes", {{"kind", "total"}}, static_cast<double>(budget.memory));
+      m.set("vdi_budget_memory_bytes", {{"kind", "reserved"}},
+            static_cast<double>(reserved.memory));
+    }
+    for (const auto &[name, n] : sessions.refusedByBudget())
+      m.set("vdi_sessions_refused_total", {{"budget", name}}, static_cast<double>(n));
     m.set("vdi_cgroup_limits_enforced", {}, sessions.cgroups().enforced() ? 1 : 0);
     const vdid::Pool *pool = sessions.pool();
     m.clear("vdi_pool_ready");

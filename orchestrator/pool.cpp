@@ -134,7 +134,10 @@ void Pool::refill()
     sessions_.destroy(id);
   /* One start at a time: starting a compositor and a worker takes most of
    * a core for a moment, which the sessions in use need more. */
-  if (starting || sessions_.live() >= config_.max_sessions || now < quiet_until_)
+  /* A pooled session reserves its share of the host budget too; a real
+   * create evicts it when the budget is needed. */
+  if (starting || sessions_.live() >= config_.max_sessions ||
+      admit(config_.budget, sessions_.live()) || now < quiet_until_)
     return;
   for (const auto &user : users_) {
     if (pooled[user] >= config_.pool_size || now < retry_at_[user])

@@ -360,12 +360,19 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
       return s;
     }
   }
-  /* Unclaimed pooled sessions give up their slot to a real one. */
-  while (live() >= config_.max_sessions && pool_ && pool_->evictOne()) {
+  /* Unclaimed pooled sessions give up their slot (and reservation) to a
+   * real one. */
+  while ((live() >= config_.max_sessions || admit(config_.budget, live())) && pool_ &&
+         pool_->evictOne()) {
   }
   if (live() >= config_.max_sessions)
     return fail(Error::LimitReached, "this host already runs its maximum of " +
                                        std::to_string(config_.max_sessions) + " sessions");
+  if (Refusal r = admit(config_.budget, live())) {
+    refused_[r.budget]++;
+    g_message("refused a session of %s: %s", user.c_str(), r.message.c_str());
+    return fail(Error::LimitReached, r.message);
+  }
   return start(user, w, h, fps, spec.apps, spec.compositor, false, error_code, message);
 }
 
@@ -668,6 +675,15 @@ void SessionManager::describe(JsonBuilder *b, const Session &s) const
     json_builder_end_object(b);
   }
   cgroups_->describe(b, s.id, !s.cgroup_procs.empty());
+  if (config_.budget.any()) {
+    json_builder_set_member_name(b, "reservation");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "cpu");
+    json_builder_add_double_value(b, config_.budget.session.cpu);
+    json_builder_set_member_name(b, "memory");
+    json_builder_add_int_value(b, static_cast<gint64>(config_.budget.session.memory));
+    json_builder_end_object(b);
+  }
 }
 
 void SessionManager::onCompositorExit(GPid pid, gint status, gpointer data)

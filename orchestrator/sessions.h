@@ -145,6 +145,8 @@ public:
   unsigned countFor(const std::string &user) const;
   /* Starting or running sessions on the host, pooled ones included. */
   unsigned live() const;
+  /* Creates refused by the host budget, by budget ("cpu", "memory"). */
+  const std::map<std::string, guint64> &refusedByBudget() const { return refused_; }
   /* Whether sessions of @user can run here (Unix account, not root, ...). */
   bool mayRunAs(const std::string &user, std::string *why, Error *code = nullptr) const;
 
@@ -158,7 +160,8 @@ public:
   bool claim(Session &s, unsigned width, unsigned height,
              const std::vector<std::vector<std::string>> &apps, std::string *message);
 
-  /* Adds "pooled" and "limits" to a session object being built. */
+  /* Adds "compositor", "pooled", "audio", "limits" and, with a [budget],
+   * "reservation" to a session object being built. */
   void describe(JsonBuilder *b, const Session &s) const;
   const Cgroups &cgroups() const { return *cgroups_; }
   /* nullptr when pool-size is 0. */
@@ -255,6 +258,7 @@ private:
   guint idle_timer_ = 0;
   guint heartbeat_timer_ = 0;
   std::unique_ptr<Cgroups> cgroups_;
+  std::map<std::string, guint64> refused_; /* creates refused, by budget */
   std::unique_ptr<Pool> pool_;
   ProcessReaper reaper_;
 };

@@ -511,3 +511,38 @@ TEST_CASE("every process of a session runs in its cgroups with the limits writte
   checkCgroupsGone(l.dirs);
   unlink(log.c_str());
 }
+
+TEST_CASE("a create past the host's CPU budget is refused with 429 until a session ends",
+          "[vdid][budget]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  /* No cpu-limit: each session reserves [budget] session-cpu. */
+  SessionVdid v("stream=false\naudio=false\n[budget]\ncpu=1\nsession-cpu=0.5\n");
+  Client c;
+  std::string a, b;
+  std::string a_url = startSession(v, c, "[]", &a);
+  startSession(v, c, "[]", &b);
+  CHECK(c.request("GET", a_url, "", v.owner).body.find("\"reservation\":{\"cpu\":0.5") !=
+        std::string::npos);
+  std::string budget = c.request("GET", v.vdid->base + "/api/v1/budget", "", v.owner).body;
+  INFO(budget);
+  CHECK(budget.find("\"cpu\":{\"total\":1.0,\"reserved\":1.0,\"session\":0.5}") !=
+        std::string::npos);
+  CHECK(budget.find("\"sessions\":{\"live\":2,\"max\":2}") != std::string::npos);
+
+  Response refused = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
+  CHECK(refused.status == 429);
+  CHECK(member(refused.body, "error") ==
+        "the host's CPU budget is exhausted: 2 sessions reserve 1 core of 1 core and a session "
+        "needs 0.5 cores ([budget] cpu)");
+  std::string metrics = c.request("GET", v.vdid->base + "/metrics", "", v.owner).body;
+  CHECK(metrics.find("vdi_sessions_refused_total{budget=\"cpu\"} 1") != std::string::npos);
+  CHECK(metrics.find("vdi_budget_cpu_cores{kind=\"reserved\"} 1") != std::string::npos);
+
+  /* The reservation goes with its session. */
+  CHECK(c.request("DELETE", a_url, "", v.owner).status == 204);
+  std::string c_id;
+  startSession(v, c, "[]", &c_id);
+  CHECK(c.request("GET", v.vdid->base + "/api/v1/budget", "", v.owner).body.find("\"live\":2") !=
+        std::string::npos);
+}

@@ -48,7 +48,7 @@ TEST_CASE("cpu-limit parses cores and becomes cpu.max or cpu.cfs_quota_us", "[vd
     INFO(bad);
     error.clear();
     CHECK_FALSE(parseCpuLimit(bad, &cores, &error));
-    CHECK(error.find("cpu-limit") != std::string::npos);
+    CHECK(error.rfind("must be a number of cores", 0) == 0);
   }
 }
 
@@ -83,7 +83,7 @@ TEST_CASE("memory-limit parses sizes and becomes memory.max or memory.limit_in_b
     INFO(bad);
     error.clear();
     CHECK_FALSE(parseByteSize(bad, &bytes, &error));
-    CHECK(error.find("memory-limit") != std::string::npos);
+    CHECK(error.rfind("must be bytes", 0) == 0);
   }
 }
 
@@ -103,7 +103,7 @@ TEST_CASE("pids-limit parses a task count and becomes pids.max", "[vdid][limits]
     INFO(bad);
     error.clear();
     CHECK_FALSE(parsePidsLimit(bad, &tasks, &error));
-    CHECK(error.find("pids-limit") != std::string::npos);
+    CHECK(error.rfind("must be a whole number of processes", 0) == 0);
   }
 }
 
