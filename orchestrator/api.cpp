@@ -59,6 +59,7 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
       Labels info = l;
       info["state"] = sessionStateName(s->state);
       info["encoder"] = s->encoder;
+      info["tier"] = config_.tiers[s->tier].name;
       m.set("vdi_session_info", info, 1);
       unsigned viewers = sessions_.viewers(s->id);
       all_viewers += viewers;
@@ -307,7 +308,8 @@ void Api::budgetPage(Request &req)
   if (req.method != "GET")
     return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
   respondJson(req.msg, SOUP_STATUS_OK, buildJson([&](JsonBuilder *b) {
-                describeBudget(b, config_.budget, sessions_.live(), config_.max_sessions);
+                describeBudget(b, config_.budget, sessions_.reserved(), sessions_.live(),
+                               config_.max_sessions);
               }));
 }
 

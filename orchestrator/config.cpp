@@ -35,7 +35,8 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
    {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
     "height", "fps", "stream", "hls", "audio", "runtime-dir", "pool-users", "cpu-limit",
     "memory-limit", "pids-limit"}},
-  {"budget", {"cpu", "memory", "session-cpu", "session-memory"}},
+  {"budget", {"cpu", "memory", "session-cpu", "session-memory", "downgrade", "tiers"}},
+  {"tier NAME", {"fps", "max-size", "max-bitrate", "cpu"}}, /* [tier full], ... */
   {"encoders", {"max-hardware-sessions"}},
   {"webrtc",
    {"stun-servers", "turn-servers", "turn-secret", "turn-secret-file", "turn-username",
@@ -161,10 +162,46 @@ bool readWebrtc(GKeyFile *kf, const Source &path, IceSettings *ice, GError **err
   return true;
 }
 
+/* [tier NAME]: one encode tier of the ladder (tier-ladder.h). */
+bool readTier(GKeyFile *kf, const Source &path, const std::string &name, bool needs_cpu, Tier *t,
+              GError **error)
+{
+  std::string group = "tier " + name;
+  const char *g = group.c_str();
+  t->name = name;
+  if (!g_key_file_has_group(kf, g))
+    return fail(error, path,
+                "[budget] tiers names \"" + name + "\", but there is no [" + group + "] group");
+  if (!readUint(kf, path, g, "fps", 1, 240, &t->fps, error) ||
+      !readUint(kf, path, g, "max-bitrate", 100, 1000000, &t->max_bitrate, error))
+    return false;
+  std::string size = readString(kf, g, "max-size");
+  if (!size.empty()) {
+    char *end = nullptr;
+    guint64 w = g_ascii_strtoull(size.c_str(), &end, 10);
+    guint64 h = *end == 'x' ? g_ascii_strtoull(end + 1, &end, 10) : 0;
+    if (*end || w < 64 || h < 64 || w > 8192 || h > 8192 || (w % 2) || (h % 2))
+      return failAt(error, path, g, "max-size",
+                    " must be WIDTHxHEIGHT, even numbers from 64 to 8192, not \"" + size + "\"");
+    t->max_width = static_cast<unsigned>(w);
+    t->max_height = static_cast<unsigned>(h);
+  }
+  std::string why;
+  if (g_key_file_has_key(kf, g, "cpu", nullptr) &&
+      !parseCpuLimit(readString(kf, g, "cpu"), &t->cpu, &why))
+    return failAt(error, path, g, "cpu", " " + why);
+  if (needs_cpu && t->cpu <= 0)
+    return fail(error, path,
+                "[" + group +
+                  "] needs cpu (the cores a session of it reserves): " + "[budget] cpu is set");
+  return true;
+}
+
 /* [budget]: the host's CPU and memory budget for all sessions
- * (host-budget.h), completed from the per-session limits. */
-bool readBudget(GKeyFile *kf, const Source &path, double cpu_limit, guint64 memory_limit,
-                HostBudget *budget, GError **error)
+ * (host-budget.h), completed from the per-session limits, and the tier
+ * ladder (tier-ladder.h). */
+bool readBudget(GKeyFile *kf, const Source &path, const Config &c, HostBudget *budget,
+                std::vector<Tier> *tiers, GError **error)
 {
   for (auto [key, cores] : {std::pair<const char *, double *>{"cpu", &budget->cpu},
                             {"session-cpu", &budget->session.cpu}}) {
@@ -180,9 +217,37 @@ bool readBudget(GKeyFile *kf, const Source &path, double cpu_limit, guint64 memo
     if (g_key_file_has_key(kf, "budget", key, nullptr) && !parseByteSize(raw, size, &why))
       return failAt(error, path, "budget", key, " " + why);
   }
+  if (g_key_file_has_key(kf, "budget", "downgrade", nullptr)) {
+    g_autoptr(GError) e = nullptr;
+    budget->downgrade = g_key_file_get_boolean(kf, "budget", "downgrade", &e);
+    if (e)
+      return failAt(error, path, "budget", "downgrade", " must be true or false");
+  }
+  g_auto(GStrv) names = g_strsplit_set(readString(kf, "budget", "tiers").c_str(), "; \t", -1);
+  tiers->clear();
+  for (char **n = names; *n; n++) {
+    if (!**n)
+      continue;
+    Tier t;
+    if (!readTier(kf, path, *n, budget->cpu > 0, &t, error))
+      return false;
+    tiers->push_back(t);
+  }
+  gsize ngroups = 0;
+  g_auto(GStrv) groups = g_key_file_get_groups(kf, &ngroups);
+  for (gsize i = 0; i < ngroups; i++)
+    if (g_str_has_prefix(groups[i], "tier ") &&
+        std::none_of(tiers->begin(), tiers->end(),
+                     [&](const Tier &t) { return "tier " + t.name == groups[i]; }))
+      return fail(error, path, std::string("[") + groups[i] + "] is not listed in [budget] tiers");
+  /* Named tiers: the top one's reservation is what a session reserves. */
+  if (!tiers->empty() && budget->session.cpu <= 0)
+    budget->session.cpu = (*tiers)[0].cpu;
   std::string why;
-  if (!settleBudget(budget, cpu_limit, memory_limit, &why))
+  if (!settleBudget(budget, c.cpu_limit, c.memory_limit, &why))
     return fail(error, path, why);
+  if (tiers->empty())
+    *tiers = defaultLadder(budget->session.cpu);
   return true;
 }
 
@@ -246,7 +311,7 @@ bool Config::parse(const std::string &text, const std::string &name, Config *con
   gsize ngroups = 0;
   g_auto(GStrv) groups = g_key_file_get_groups(kf, &ngroups);
   for (gsize i = 0; i < ngroups; i++) {
-    auto known = kKnownKeys.find(groups[i]);
+    auto known = kKnownKeys.find(g_str_has_prefix(groups[i], "tier ") ? "tier NAME" : groups[i]);
     if (known == kKnownKeys.end())
       return fail(error, path, std::string("unknown group [") + groups[i] + "]");
     if (known->first == "users")
@@ -403,7 +468,7 @@ bool Config::parse(const std::string &text, const std::string &name, Config *con
     if (!parsePidsLimit(raw ? raw : "", &c.pids_limit, &message))
       return failAt(error, path, "sessions", "pids-limit", " " + message);
   }
-  if (!readBudget(kf, path, c.cpu_limit, c.memory_limit, &c.budget, error))
+  if (!readBudget(kf, path, c, &c.budget, &c.tiers, error))
     return false;
   if (g_key_file_has_key(kf, "sessions", "compositor", nullptr)) {
     g_autofree char *comp = g_key_file_get_string(kf, "sessions", "compositor", nullptr);

@@ -15,6 +15,7 @@
 
 #include "host-budget.h"
 #include "ice-servers.h"
+#include "tier-ladder.h"
 
 #include <glib.h>
 
@@ -82,6 +83,9 @@ struct Config {
   /* [budget]: what all sessions may reserve together (host-budget.h); its
    * per-session reservation is completed from cpu-limit / memory-limit. */
   HostBudget budget;
+  /* [budget] tiers and their [tier NAME] groups, best first; never empty
+   * (defaultLadder() when not named). */
+  std::vector<Tier> tiers = defaultLadder(0);
 
   /* [encoders] */
   unsigned max_hardware_sessions = 4;

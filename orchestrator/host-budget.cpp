@@ -6,23 +6,12 @@
 
 #include "host-budget.h"
 
-#include <algorithm>
-#include <cmath>
-
 namespace vdid {
 
 namespace {
 
 /* Reservations are sums of decimal cores: 3 x 0.1 must fit in 0.3. */
 constexpr double kEpsilon = 1e-9;
-
-unsigned fitting(double total, double each)
-{
-  if (total <= 0)
-    return G_MAXUINT;
-  double n = std::floor(total / each + kEpsilon);
-  return n >= G_MAXUINT ? G_MAXUINT : static_cast<unsigned>(n);
-}
 
 std::string sessions(unsigned n)
 {
@@ -56,40 +45,23 @@ std::string bytes(guint64 n)
   return out + " " + kUnits[unit];
 }
 
-Reservation HostBudget::reservedBy(unsigned n) const
+Refusal admit(const HostBudget &budget, const Reservation &reserved, unsigned live,
+              const Reservation &want)
 {
-  return {session.cpu * n, session.memory * n};
-}
-
-unsigned HostBudget::maxSessions() const
-{
-  unsigned n = G_MAXUINT;
-  if (cpu > 0)
-    n = std::min(n, fitting(cpu, session.cpu));
-  if (memory > 0)
-    n = std::min(n, fitting(static_cast<double>(memory), static_cast<double>(session.memory)));
-  return n;
-}
-
-Refusal admit(const HostBudget &budget, unsigned live)
-{
-  Reservation reserved = budget.reservedBy(live);
-  if (budget.cpu > 0 && live >= fitting(budget.cpu, budget.session.cpu))
+  if (budget.cpu > 0 && reserved.cpu + want.cpu > budget.cpu + kEpsilon)
     return {"cpu", "the host's CPU budget is exhausted: " + sessions(live) + " reserve " +
                      cores(reserved.cpu) + " of " + cores(budget.cpu) + " and a session needs " +
-                     cores(budget.session.cpu) + " ([budget] cpu)"};
-  if (budget.memory > 0 && live >= fitting(static_cast<double>(budget.memory),
-                                           static_cast<double>(budget.session.memory)))
+                     cores(want.cpu) + " ([budget] cpu)"};
+  if (budget.memory > 0 && reserved.memory + want.memory > budget.memory)
     return {"memory", "the host's memory budget is exhausted: " + sessions(live) + " reserve " +
                         bytes(reserved.memory) + " of " + bytes(budget.memory) +
-                        " and a session needs " + bytes(budget.session.memory) +
-                        " ([budget] memory)"};
+                        " and a session needs " + bytes(want.memory) + " ([budget] memory)"};
   return {};
 }
 
-void describeBudget(JsonBuilder *b, const HostBudget &budget, unsigned live, unsigned max_sessions)
+void describeBudget(JsonBuilder *b, const HostBudget &budget, const Reservation &reserved,
+                    unsigned live, unsigned max_sessions)
 {
-  Reservation reserved = budget.reservedBy(live);
   json_builder_set_member_name(b, "budget");
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "cpu");
@@ -123,7 +95,7 @@ void describeBudget(JsonBuilder *b, const HostBudget &budget, unsigned live, uns
   json_builder_set_member_name(b, "live");
   json_builder_add_int_value(b, live);
   json_builder_set_member_name(b, "max");
-  json_builder_add_int_value(b, std::min(max_sessions, budget.maxSessions()));
+  json_builder_add_int_value(b, max_sessions);
   json_builder_end_object(b);
   json_builder_end_object(b);
 }

@@ -26,38 +26,45 @@ namespace vdid {
 struct Reservation {
   double cpu = 0;     /* cores */
   guint64 memory = 0; /* bytes */
+  Reservation &operator+=(const Reservation &o)
+  {
+    cpu += o.cpu;
+    memory += o.memory;
+    return *this;
+  }
 };
 
 struct HostBudget {
   double cpu = 0;      /* cores all sessions may reserve; 0: no CPU budget */
   guint64 memory = 0;  /* bytes all sessions may reserve; 0: no memory budget */
-  Reservation session; /* what one session reserves */
+  Reservation session; /* what one session (of the top tier) reserves */
+  /* Sessions that do not fit may start on a lower tier (tier-ladder.h). */
+  bool downgrade = false;
 
   bool any() const { return cpu > 0 || memory > 0; }
-  /* What @sessions sessions reserve together. */
-  Reservation reservedBy(unsigned sessions) const;
-  /* The most sessions the budgets hold (G_MAXUINT without a budget). */
-  unsigned maxSessions() const;
 };
 
-/* Why one more session does not fit beside @live ones, or nothing. */
+/* Why a session reserving @want does not fit beside @live sessions that
+ * reserve @reserved together, or nothing. */
 struct Refusal {
   std::string budget; /* "cpu" or "memory"; empty: it fits */
   std::string message;
   explicit operator bool() const { return !budget.empty(); }
 };
-Refusal admit(const HostBudget &budget, unsigned live);
+Refusal admit(const HostBudget &budget, const Reservation &reserved, unsigned live,
+              const Reservation &want);
+
+/* Adds "budget" to an object being built: {"cpu": {"total", "reserved",
+ * "session"}, "memory": {...} (null where there is no such budget),
+ * "sessions": {"live", "max"}} with @max_sessions the [sessions] cap. */
+void describeBudget(JsonBuilder *b, const HostBudget &budget, const Reservation &reserved,
+                    unsigned live, unsigned max_sessions);
 
 /* Completes @budget from the per-session limits (a limit is the session's
  * reservation, else the session-cpu / session-memory default already in
  * @budget) and checks it: a budget needs a reservation, and one session
  * must fit in it. */
 bool settleBudget(HostBudget *budget, double cpu_limit, guint64 memory_limit, std::string *error);
-
-/* Adds "budget" to an object being built: {"cpu": {"total", "reserved",
- * "session"}, "memory": {...} (null where there is no such budget),
- * "sessions": {"live", "max"}} with @max_sessions the [sessions] cap. */
-void describeBudget(JsonBuilder *b, const HostBudget &budget, unsigned live, unsigned max_sessions);
 
 /* "1.5 cores", "512 MiB", "2.5 GiB": for messages. */
 std::string cores(double n);

@@ -166,7 +166,7 @@ int main(int argc, char **argv)
                   "Session creates refused because a host budget was exhausted");
   metrics.addCollector([&sessions, &config](vdid::Metrics &m) {
     const vdid::HostBudget &budget = config.budget;
-    vdid::Reservation reserved = budget.reservedBy(sessions.live());
+    vdid::Reservation reserved = sessions.reserved();
     if (budget.cpu > 0) {
       m.set("vdi_budget_cpu_cores", {{"kind", "total"}}, budget.cpu);
       m.set("vdi_budget_cpu_cores", {{"kind", "reserved"}}, reserved.cpu);

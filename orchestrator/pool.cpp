@@ -137,7 +137,9 @@ void Pool::refill()
   /* A pooled session reserves its share of the host budget too; a real
    * create evicts it when the budget is needed. */
   if (starting || sessions_.live() >= config_.max_sessions ||
-      admit(config_.budget, sessions_.live()) || now < quiet_until_)
+      admit(config_.budget, sessions_.reserved(), sessions_.live(),
+            {config_.tiers[0].cpu, config_.budget.session.memory}) ||
+      now < quiet_until_)
     return;
   for (const auto &user : users_) {
     if (pooled[user] >= config_.pool_size || now < retry_at_[user])

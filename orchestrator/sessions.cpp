@@ -361,19 +361,25 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
     }
   }
   /* Unclaimed pooled sessions give up their slot (and reservation) to a
-   * real one. */
-  while ((live() >= config_.max_sessions || admit(config_.budget, live())) && pool_ &&
-         pool_->evictOne()) {
-  }
+   * real one; it takes the best tier that fits (tier-ladder.h). */
+  Refusal refusal;
+  auto placeNew = [&] {
+    return place(config_.tiers, config_.budget, reserved(), live(), &refusal);
+  };
+  std::optional<Placement> placed = placeNew();
+  while ((live() >= config_.max_sessions || !placed || placed->tier > 0) && pool_ &&
+         pool_->evictOne())
+    placed = placeNew();
   if (live() >= config_.max_sessions)
     return fail(Error::LimitReached, "this host already runs its maximum of " +
                                        std::to_string(config_.max_sessions) + " sessions");
-  if (Refusal r = admit(config_.budget, live())) {
-    refused_[r.budget]++;
-    g_message("refused a session of %s: %s", user.c_str(), r.message.c_str());
-    return fail(Error::LimitReached, r.message);
+  if (!placed) {
+    refused_[refusal.budget]++;
+    g_message("refused a session of %s: %s", user.c_str(), refusal.message.c_str());
+    return fail(Error::LimitReached, refusal.message);
   }
-  return start(user, w, h, fps, spec.apps, spec.compositor, false, error_code, message);
+  applyTier(config_.tiers[placed->tier], &w, &h, &fps);
+  return start(user, w, h, fps, spec.apps, spec.compositor, false, error_code, message, &*placed);
 }
 
 bool SessionManager::mayRunAs(const std::string &user, std::string *why, Error *code) const
@@ -404,7 +410,8 @@ std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned
                                                unsigned fps,
                                                const std::vector<std::vector<std::string>> &apps,
                                                const std::string &compositor, bool pooled,
-                                               Error *error_code, std::string *message)
+                                               Error *error_code, std::string *message,
+                                               const Placement *placement)
 {
   auto fail = [&](Error code, const std::string &text) -> std::shared_ptr<Session> {
     *error_code = code;
@@ -427,6 +434,12 @@ std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned
   s->last_viewer = g_get_monotonic_time();
   s->app_commands = apps;
   s->pooled = s->in_pool = pooled;
+  Placement top{0, {config_.tiers[0].cpu, config_.budget.session.memory}, "pooled: the top tier"};
+  if (!placement)
+    placement = &top;
+  s->tier = placement->tier;
+  s->tier_reason = placement->reason;
+  s->reservation = placement->reservation;
   s->runtime_dir = runtime_base_ + "/" + s->id;
 
   if (mkdir(s->runtime_dir.c_str(), 0700) < 0 ||
@@ -675,15 +688,8 @@ void SessionManager::describe(JsonBuilder *b, const Session &s) const
     json_builder_end_object(b);
   }
   cgroups_->describe(b, s.id, !s.cgroup_procs.empty());
-  if (config_.budget.any()) {
-    json_builder_set_member_name(b, "reservation");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "cpu");
-    json_builder_add_double_value(b, config_.budget.session.cpu);
-    json_builder_set_member_name(b, "memory");
-    json_builder_add_int_value(b, static_cast<gint64>(config_.budget.session.memory));
-    json_builder_end_object(b);
-  }
+  describeTier(b, config_.tiers[s.tier], s.tier_reason,
+               config_.budget.any() ? &s.reservation : nullptr);
 }
 
 void SessionManager::onCompositorExit(GPid pid, gint status, gpointer data)
@@ -769,6 +775,15 @@ unsigned SessionManager::countFor(const std::string &user) const
   return n;
 }
 
+Reservation SessionManager::reserved() const
+{
+  Reservation r;
+  for (const auto &[id, s] : sessions_)
+    if (s->state == SessionState::Starting || s->state == SessionState::Running)
+      r += s->reservation;
+  return r;
+}
+
 unsigned SessionManager::live() const
 {
   unsigned n = 0;
@@ -786,11 +801,15 @@ std::vector<std::string> SessionManager::workerArgs(Session &s)
         (other->state == SessionState::Starting || other->state == SessionState::Running))
       live_uses.push_back({other->encoder, other->software_only});
   s.software_only = mustUseSoftware(config_.max_hardware_sessions, live_uses);
+  std::vector<std::string> args;
+  if (unsigned cap = config_.tiers[s.tier].max_bitrate)
+    args.insert(args.end(), {"--max-bitrate", std::to_string(cap)});
   if (!s.software_only)
-    return {};
+    return args;
   g_message("session %s: max-hardware-sessions (%u) reached: software encoders only", s.id.c_str(),
             config_.max_hardware_sessions);
-  return {"--software-only"};
+  args.emplace_back("--software-only");
+  return args;
 }
 
 bool SessionManager::destroy(const std::string &id, std::function<void()> done)

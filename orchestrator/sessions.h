@@ -100,11 +100,16 @@ struct Session {
   guint watch = 0;
   guint ready_poll = 0;
   gint64 start_deadline = 0;
-  gint64 last_viewer = 0;                /* monotonic µs of the last moment with a viewer */
-  std::unique_ptr<WorkerLink> worker;    /* while it runs */
-  WorkerStatus worker_status;            /* reset when it goes */
-  std::string encoder;                   /* chosen by the worker */
-  bool software_only = false;            /* its worker was started with --software-only */
+  gint64 last_viewer = 0;             /* monotonic µs of the last moment with a viewer */
+  std::unique_ptr<WorkerLink> worker; /* while it runs */
+  WorkerStatus worker_status;         /* reset when it goes */
+  std::string encoder;                /* chosen by the worker */
+  bool software_only = false;         /* its worker was started with --software-only */
+  /* Its encode tier (index in Config::tiers), why, and what it reserves
+   * of the host budget on it (tier-ladder.h). */
+  size_t tier = 0;
+  std::string tier_reason;
+  Reservation reservation;
   bool pooled = false;                   /* started for the pre-warmed pool */
   bool in_pool = false;                  /* ... and not claimed by its user yet */
   std::vector<std::string> cgroup_procs; /* its cgroups' cgroup.procs; none without limits */
@@ -145,6 +150,8 @@ public:
   unsigned countFor(const std::string &user) const;
   /* Starting or running sessions on the host, pooled ones included. */
   unsigned live() const;
+  /* What they reserve of the host budget together. */
+  Reservation reserved() const;
   /* Creates refused by the host budget, by budget ("cpu", "memory"). */
   const std::map<std::string, guint64> &refusedByBudget() const { return refused_; }
   /* Whether sessions of @user can run here (Unix account, not root, ...). */
@@ -156,12 +163,12 @@ public:
   std::shared_ptr<Session> start(const std::string &user, unsigned width, unsigned height,
                                  unsigned fps, const std::vector<std::vector<std::string>> &apps,
                                  const std::string &compositor, bool pooled, Error *error_code,
-                                 std::string *message);
+                                 std::string *message, const Placement *placement = nullptr);
   bool claim(Session &s, unsigned width, unsigned height,
              const std::vector<std::vector<std::string>> &apps, std::string *message);
 
-  /* Adds "compositor", "pooled", "audio", "limits" and, with a [budget],
-   * "reservation" to a session object being built. */
+  /* Adds "compositor", "pooled", "audio", "limits", "tier" and, with a
+   * [budget], "reservation" to a session object being built. */
   void describe(JsonBuilder *b, const Session &s) const;
   const Cgroups &cgroups() const { return *cgroups_; }
   /* nullptr when pool-size is 0. */
@@ -222,8 +229,8 @@ public:
 private:
   void setState(Session &s, SessionState state, const std::string &reason = "");
   void launchApps(Session &s);
-  /* Extra vdid-worker arguments for @s (--software-only past the hardware
-   * encoder cap); called by startWorker. */
+  /* Extra vdid-worker arguments for @s (--max-bitrate of its tier,
+   * --software-only past the hardware encoder cap); called by startWorker. */
   std::vector<std::string> workerArgs(Session &s);
   std::string producerMeta(const Session &s) const;
   pid_t spawnAs(const Session &s, const std::vector<std::string> &argv,

@@ -56,6 +56,7 @@
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -538,7 +539,7 @@ int main(int argc, char **argv)
   g_autofree char *meta = nullptr;
   g_autofree char *backend = nullptr;
   g_autofree char *bus_address = nullptr;
-  int fps = 60, bitrate = 6000;
+  int fps = 60, bitrate = 6000, max_bitrate = 0;
   gboolean software_only = FALSE;
   gboolean cursor_as_data = FALSE;
   GOptionEntry entries[] = {
@@ -552,6 +553,8 @@ int main(int argc, char **argv)
      "Send the pointer to the viewers as data (vdi-cursor), not drawn into the frames (Mutter)",
      nullptr},
     {"bitrate", 0, 0, G_OPTION_ARG_INT, &bitrate, "Starting bitrate in kbit/s", "KBPS"},
+    {"max-bitrate", 0, 0, G_OPTION_ARG_INT, &max_bitrate,
+     "Most kbit/s the bitrate adaptation may set (the session's encode tier)", "KBPS"},
     {"ice-address", 0, 0, G_OPTION_ARG_STRING, &ice, "Local address for ICE candidates", "IP"},
     {"encoder", 0, 0, G_OPTION_ARG_STRING, &encoder_name, "Force an encoder (x264, va, nvenc)",
      "NAME"},
@@ -584,6 +587,8 @@ int main(int argc, char **argv)
 
   vdi::enc::Settings settings;
   settings.framerate = static_cast<unsigned>(fps);
+  if (max_bitrate > 0)
+    bitrate = std::min(bitrate, max_bitrate);
   settings.bitrate_kbps = static_cast<unsigned>(bitrate);
   std::vector<vdi::enc::Encoder> preference = vdi::enc::defaultPreference();
   if (encoder_name) {
@@ -669,6 +674,12 @@ int main(int argc, char **argv)
   }
   if (microphone_device)
     vdid::worker::connectMicrophone(w.sink, microphone_device);
+  if (max_bitrate > 0) {
+    guint min_bitrate = 0;
+    g_object_get(w.sink, "min-bitrate", &min_bitrate, nullptr);
+    g_object_set(w.sink, "min-bitrate", std::min(min_bitrate, static_cast<guint>(max_bitrate)),
+                 "max-bitrate", static_cast<guint>(max_bitrate), nullptr);
+  }
   if (g_signal_lookup("whep-answer", G_OBJECT_TYPE(w.sink)))
     g_signal_connect(w.sink, "whep-answer", G_CALLBACK(onWhepAnswer), &w);
   if (meta) {

@@ -528,7 +528,7 @@ TEST_CASE("a create past the host's CPU budget is refused with 429 until a sessi
   INFO(budget);
   CHECK(budget.find("\"cpu\":{\"total\":1.0,\"reserved\":1.0,\"session\":0.5}") !=
         std::string::npos);
-  CHECK(budget.find("\"sessions\":{\"live\":2,\"max\":2}") != std::string::npos);
+  CHECK(budget.find("\"sessions\":{\"live\":2,\"max\":32}") != std::string::npos);
 
   Response refused = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
   CHECK(refused.status == 429);
@@ -545,4 +545,52 @@ TEST_CASE("a create past the host's CPU budget is refused with 429 until a sessi
   startSession(v, c, "[]", &c_id);
   CHECK(c.request("GET", v.vdid->base + "/api/v1/budget", "", v.owner).body.find("\"live\":2") !=
         std::string::npos);
+}
+
+TEST_CASE("with downgrade a session that does not fit starts on a lower tier", "[vdid][budget]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  /* Default ladder from session-cpu 0.5: full 0.5, half 0.25, low 0.125. */
+  SessionVdid v("stream=false\naudio=false\n[budget]\ncpu=1.125\nsession-cpu=0.5\n"
+                "downgrade=true\n");
+  Client c;
+  std::string a, b, low;
+  std::string a_url = startSession(v, c, "[]", &a);
+  startSession(v, c, "[]", &b);
+  std::string low_url = startSession(v, c, "[]", &low);
+  std::string body = c.request("GET", low_url, "", v.owner).body;
+  INFO(body);
+  CHECK(body.find("\"tier\":{\"name\":\"low\",\"reason\":\"tier \\\"full\\\" did not fit") !=
+        std::string::npos);
+  CHECK(member(body, "fps") == "15");
+  CHECK(body.find("\"max_bitrate\":1500") != std::string::npos);
+  CHECK(body.find("\"reservation\":{\"cpu\":0.125") != std::string::npos);
+  CHECK(c.request("GET", a_url, "", v.owner).body.find("\"tier\":{\"name\":\"full\"") !=
+        std::string::npos);
+  /* Now not even the lowest tier fits. */
+  Response refused = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
+  CHECK(refused.status == 429);
+  CHECK(member(refused.body, "error").find("not even on tier \"low\"") != std::string::npos);
+}
+
+TEST_CASE("a session's tier caps its worker's bitrate and frame rate", "[vdid][budget]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  if (!workerBuilt())
+    VDI_SKIP("vdid-worker was not built");
+  SessionVdid v("stream=true\naudio=false\n[budget]\ncpu=1\ntiers=sd\n"
+                "[tier sd]\ncpu=0.5\nfps=20\nmax-bitrate=1200\n");
+  Client c;
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
+  /* The worker is ready (it says its encoder) with the tier's caps. */
+  REQUIRE(eventually(
+    15s, [&] { return !member(c.request("GET", url, "", v.owner).body, "encoder").empty(); },
+    50ms));
+  pid_t worker = workerOf(v.base + "/" + id);
+  REQUIRE(worker > 0);
+  std::string args = cmdline(worker);
+  INFO(args);
+  CHECK(args.find(" --fps 20 ") != std::string::npos);
+  CHECK(args.find(" --max-bitrate 1200") != std::string::npos);
 }

@@ -8,32 +8,45 @@
 
 #include "auth.h"
 #include "host-budget.h"
+#include "tier-ladder.h"
 #include "vdid-config-util.h"
 
 #include <catch2/catch.hpp>
 
 using namespace vdid;
 
+namespace {
+
+/* What @n sessions reserving @each reserve together. */
+Reservation times(unsigned n, Reservation each)
+{
+  Reservation r;
+  for (unsigned i = 0; i < n; i++)
+    r += each;
+  return r;
+}
+
+} // namespace
+
 TEST_CASE("a session is admitted while its reservation fits every budget", "[vdid][budget]")
 {
   HostBudget b;
   b.cpu = 2;
   b.memory = 3ull << 30;
-  b.session = {0.75, 1ull << 30};
-  CHECK(b.maxSessions() == 2); /* CPU holds 2 (1.5 of 2), memory 3 */
-  CHECK_FALSE(admit(b, 0));
-  CHECK_FALSE(admit(b, 1));
-  Refusal r = admit(b, 2);
+  Reservation one{0.75, 1ull << 30};
+  CHECK_FALSE(admit(b, times(0, one), 0, one));
+  CHECK_FALSE(admit(b, times(1, one), 1, one));
+  Refusal r = admit(b, times(2, one), 2, one); /* 2.25 of 2 cores */
   REQUIRE(r);
   CHECK(r.budget == "cpu");
   CHECK(r.message ==
         "the host's CPU budget is exhausted: 2 sessions reserve 1.5 cores of 2 cores and a "
         "session needs 0.75 cores ([budget] cpu)");
+  CHECK_FALSE(admit(b, times(2, one), 2, {0.5, 1ull << 30})); /* a smaller one still fits */
 
   b.cpu = 0; /* memory alone now */
-  CHECK(b.maxSessions() == 3);
-  CHECK_FALSE(admit(b, 2));
-  r = admit(b, 3);
+  CHECK_FALSE(admit(b, times(2, one), 2, one));
+  r = admit(b, times(3, one), 3, one);
   REQUIRE(r);
   CHECK(r.budget == "memory");
   CHECK(r.message == "the host's memory budget is exhausted: 3 sessions reserve 3 GiB of "
@@ -44,18 +57,74 @@ TEST_CASE("reservations that add up exactly to the budget fit", "[vdid][budget]"
 {
   HostBudget b;
   b.cpu = 0.3;
-  b.session.cpu = 0.1; /* 3 x 0.1 is 0.30000000000000004 in doubles */
-  CHECK(b.maxSessions() == 3);
-  CHECK_FALSE(admit(b, 2));
-  CHECK(admit(b, 3));
+  Reservation tenth{0.1, 0}; /* 3 x 0.1 is 0.30000000000000004 in doubles */
+  CHECK_FALSE(admit(b, times(2, tenth), 2, tenth));
+  CHECK(admit(b, times(3, tenth), 3, tenth));
 }
 
 TEST_CASE("without a budget every session is admitted", "[vdid][budget]")
 {
   HostBudget b;
   CHECK_FALSE(b.any());
-  CHECK(b.maxSessions() == G_MAXUINT);
-  CHECK_FALSE(admit(b, 10000));
+  CHECK_FALSE(admit(b, times(10000, {1, 1ull << 30}), 10000, {1, 1ull << 30}));
+}
+
+TEST_CASE("a new session takes the best tier that fits, lower ones only with downgrade",
+          "[vdid][budget][tiers]")
+{
+  HostBudget b;
+  b.cpu = 2;
+  b.session.cpu = 1;
+  std::vector<Tier> ladder = defaultLadder(1); /* full 1, half 0.5, low 0.25 cores */
+  REQUIRE(ladder.size() == 3);
+  Refusal refusal;
+  auto p = place(ladder, b, {1, 0}, 1, &refusal);
+  REQUIRE(p);
+  CHECK(p->tier == 0);
+  CHECK(p->reservation.cpu == 1);
+  CHECK(p->reason == "the host had room for the top tier");
+
+  /* 1.6 of 2 cores reserved: no room for full; without downgrade, 429. */
+  CHECK_FALSE(place(ladder, b, {1.6, 0}, 2, &refusal));
+  CHECK(refusal.budget == "cpu");
+  CHECK(refusal.message.find("a session needs 1 core") != std::string::npos);
+
+  b.downgrade = true;
+  p = place(ladder, b, {1.6, 0}, 2, &refusal);
+  REQUIRE(p);
+  CHECK(ladder[p->tier].name == "low"); /* 0.4 left: half (0.5) does not fit */
+  CHECK(p->reservation.cpu == 0.25);
+  CHECK(p->reason.find("tier \"full\" did not fit (the host's CPU budget is exhausted") == 0);
+  p = place(ladder, b, {1.5, 0}, 2, &refusal);
+  REQUIRE(p);
+  CHECK(ladder[p->tier].name == "half");
+
+  CHECK_FALSE(place(ladder, b, {1.9, 0}, 3, &refusal));
+  CHECK(refusal.message.find("a session needs 0.25 cores") != std::string::npos);
+  CHECK(refusal.message.find("not even on tier \"low\"") != std::string::npos);
+
+  HostBudget none;
+  p = place(ladder, none, {100, 0}, 100, &refusal);
+  REQUIRE(p);
+  CHECK(p->tier == 0);
+}
+
+TEST_CASE("a tier caps the frame rate and scales the size down, aspect kept", "[vdid][tiers]")
+{
+  std::vector<Tier> ladder = defaultLadder(1);
+  unsigned w = 1920, h = 1080, fps = 60;
+  applyTier(ladder[0], &w, &h, &fps);
+  CHECK((w == 1920 && h == 1080 && fps == 60));
+  applyTier(ladder[1], &w, &h, &fps);
+  CHECK((w == 1920 && h == 1080 && fps == 30));
+  applyTier(ladder[2], &w, &h, &fps);
+  CHECK((w == 1280 && h == 720 && fps == 15));
+  w = 1000, h = 2000, fps = 10; /* portrait: the height is the cap */
+  applyTier(ladder[2], &w, &h, &fps);
+  CHECK((w == 360 && h == 720 && fps == 10));
+  w = 640, h = 480;
+  applyTier(ladder[2], &w, &h, &fps);
+  CHECK((w == 640 && h == 480)); /* never scaled up */
 }
 
 TEST_CASE("budget figures read as an operator writes them", "[vdid][budget]")
@@ -91,7 +160,7 @@ TEST_CASE("a session reserves its limits, else the [budget] defaults", "[vdid][b
   CHECK(error.find("no session could start") != std::string::npos);
 }
 
-TEST_CASE("[budget] keys in the config file", "[vdid][config][budget]")
+TEST_CASE("[budget] and [tier NAME] keys in the config file", "[vdid][config][budget][tiers]")
 {
   std::string hash = hashPassword("pw");
   std::string path = vdi::test::writeConfig("[users]\nalice=" + hash +
@@ -104,7 +173,24 @@ TEST_CASE("[budget] keys in the config file", "[vdid][config][budget]")
   CHECK(c.budget.memory == 4ull << 30);
   CHECK(c.budget.session.cpu == 0.5);
   CHECK(c.budget.session.memory == 1ull << 30); /* its memory-limit */
-  CHECK(c.budget.maxSessions() == 4);
+  CHECK_FALSE(c.budget.downgrade);
+  REQUIRE(c.tiers.size() == 3); /* the default ladder from session-cpu */
+  CHECK(c.tiers[0].cpu == 0.5);
+  CHECK(c.tiers[2].cpu == 0.125);
+  unlink(path.c_str());
+
+  path = vdi::test::writeConfig("[users]\nalice=" + hash +
+                                "\n[budget]\ncpu=2\ndowngrade=true\ntiers=hd; sd\n"
+                                "[tier hd]\ncpu=1\n"
+                                "[tier sd]\ncpu=0.3\nfps=20\nmax-size=960x540\n"
+                                "max-bitrate=1200\n");
+  REQUIRE(Config::load(path, &c, &error));
+  CHECK(c.budget.downgrade);
+  REQUIRE(c.tiers.size() == 2);
+  CHECK(c.tiers[0].name == "hd");
+  CHECK(c.budget.session.cpu == 1); /* the top tier's */
+  CHECK((c.tiers[1].fps == 20 && c.tiers[1].max_width == 960 && c.tiers[1].max_height == 540 &&
+         c.tiers[1].max_bitrate == 1200 && c.tiers[1].cpu == 0.3));
   unlink(path.c_str());
 
   vdi::test::checkConfigsRefused({
@@ -114,5 +200,12 @@ TEST_CASE("[budget] keys in the config file", "[vdid][config][budget]")
     {"[budget]\nmemory=4G\n", "set [sessions] memory-limit or [budget] session-memory"},
     {"[budget]\ncpu=1\nsession-cpu=2\n", "no session could start"},
     {"[budget]\ncores=2\n", "cores"},
+    {"[budget]\ndowngrade=maybe\n", "[budget] downgrade must be true or false"},
+    {"[budget]\ntiers=hd\n", "[budget] tiers names \"hd\", but there is no [tier hd] group"},
+    {"[tier hd]\nfps=30\n", "[tier hd] is not listed in [budget] tiers"},
+    {"[budget]\ncpu=2\ntiers=hd\n[tier hd]\nfps=30\n", "[tier hd] needs cpu"},
+    {"[budget]\ntiers=hd\n[tier hd]\nmax-size=wide\n", "[tier hd] max-size must be WIDTHxHEIGHT"},
+    {"[budget]\ntiers=hd\n[tier hd]\nfps=0\n", "[tier hd] fps must be a whole number"},
+    {"[budget]\ntiers=hd\n[tier hd]\nbitrate=5\n", "unknown key \"bitrate\" in [tier hd]"},
   });
 }

@@ -1,0 +1,106 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "tier-ladder.h"
+
+#include <algorithm>
+
+namespace vdid {
+
+std::vector<Tier> defaultLadder(double cpu)
+{
+  return {{"full", 0, 0, 0, 0, cpu},
+          {"half", 30, 0, 0, 4000, cpu / 2},
+          {"low", 15, 1280, 720, 1500, cpu / 4}};
+}
+
+namespace {
+
+Reservation reservationOn(const Tier &tier, const HostBudget &budget)
+{
+  return {tier.cpu, budget.session.memory};
+}
+
+} // namespace
+
+std::optional<Placement> place(const std::vector<Tier> &ladder, const HostBudget &budget,
+                               const Reservation &reserved, unsigned live, Refusal *refusal)
+{
+  if (!budget.any())
+    return Placement{0, reservationOn(ladder[0], budget), "no [budget]: the top tier"};
+  size_t tries = budget.downgrade ? ladder.size() : 1;
+  Refusal top;
+  for (size_t i = 0; i < tries; i++) {
+    Reservation want = reservationOn(ladder[i], budget);
+    Refusal r = admit(budget, reserved, live, want);
+    if (!r) {
+      std::string reason = i == 0
+                             ? "the host had room for the top tier"
+                             : "tier \"" + ladder[0].name + "\" did not fit (" + top.message + ")";
+      return Placement{i, want, reason};
+    }
+    if (i == 0)
+      top = r;
+    *refusal = r;
+  }
+  if (tries > 1)
+    refusal->message += "; not even on tier \"" + ladder[tries - 1].name + "\"";
+  return std::nullopt;
+}
+
+void applyTier(const Tier &tier, unsigned *width, unsigned *height, unsigned *fps)
+{
+  if (tier.fps && *fps > tier.fps)
+    *fps = tier.fps;
+  if (!tier.max_width || !tier.max_height)
+    return;
+  double scale = std::min({1.0, static_cast<double>(tier.max_width) / *width,
+                           static_cast<double>(tier.max_height) / *height});
+  if (scale >= 1.0)
+    return;
+  /* Even sizes, as every session size is (and 4:2:0 needs). */
+  *width = std::max(64u, static_cast<unsigned>(*width * scale) & ~1u);
+  *height = std::max(64u, static_cast<unsigned>(*height * scale) & ~1u);
+}
+
+void describeTier(JsonBuilder *b, const Tier &tier, const std::string &reason,
+                  const Reservation *reservation)
+{
+  auto capOrNull = [b](const char *name, unsigned value) {
+    json_builder_set_member_name(b, name);
+    if (value)
+      json_builder_add_int_value(b, value);
+    else
+      json_builder_add_null_value(b);
+  };
+  json_builder_set_member_name(b, "tier");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "name");
+  json_builder_add_string_value(b, tier.name.c_str());
+  json_builder_set_member_name(b, "reason");
+  json_builder_add_string_value(b, reason.c_str());
+  capOrNull("fps", tier.fps);
+  json_builder_set_member_name(b, "max_size");
+  if (tier.max_width) {
+    std::string size = std::to_string(tier.max_width) + "x" + std::to_string(tier.max_height);
+    json_builder_add_string_value(b, size.c_str());
+  } else {
+    json_builder_add_null_value(b);
+  }
+  capOrNull("max_bitrate", tier.max_bitrate);
+  json_builder_end_object(b);
+  if (!reservation)
+    return;
+  json_builder_set_member_name(b, "reservation");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "cpu");
+  json_builder_add_double_value(b, reservation->cpu);
+  json_builder_set_member_name(b, "memory");
+  json_builder_add_int_value(b, static_cast<gint64>(reservation->memory));
+  json_builder_end_object(b);
+}
+
+} // namespace vdid

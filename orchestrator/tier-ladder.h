@@ -1,0 +1,64 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * Encode tiers: what a session streams at (frame-rate cap, size cap,
+ * bitrate cap) and what it reserves of the host budget (host-budget.h) for
+ * it. A ladder runs from the best tier down; each new session is placed on
+ * the best tier that fits what the host has left, or, with `[budget]
+ * downgrade = false`, only on the top one. Operators name tiers in
+ * `[tier NAME]` groups listed by `[budget] tiers`; without them vdid uses
+ * defaultLadder(). Pure functions, so that every placement is unit-tested.
+ */
+
+#pragma once
+
+#include "host-budget.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vdid {
+
+struct Tier {
+  std::string name;
+  unsigned fps = 0;                       /* most frames per second; 0: the session's */
+  unsigned max_width = 0, max_height = 0; /* a size cap; 0: none */
+  unsigned max_bitrate = 0;               /* kbit/s; 0: vdiwebrtcsink's own cap */
+  double cpu = 0;                         /* cores a session on this tier reserves */
+};
+
+/* "full" (the session's size and frame rate, @cpu cores), "half" (at most
+ * 30 fps and 4 Mbit/s, @cpu / 2) and "low" (15 fps, 1280x720, 1.5 Mbit/s,
+ * @cpu / 4): the CPU of a software encoder follows the frames it codes and
+ * their size. */
+std::vector<Tier> defaultLadder(double cpu);
+
+struct Placement {
+  size_t tier = 0;         /* index in the ladder */
+  Reservation reservation; /* what the session reserves on it */
+  std::string reason;      /* why this tier, in words */
+};
+
+/* The best tier of @ladder (never empty) on which a new session fits beside
+ * @live sessions reserving @reserved; only the top one unless
+ * budget.downgrade. Without a placement, @refusal says which budget is
+ * exhausted (for the top tier, or the lowest one tried). */
+std::optional<Placement> place(const std::vector<Tier> &ladder, const HostBudget &budget,
+                               const Reservation &reserved, unsigned live, Refusal *refusal);
+
+/* A session of @width x @height at @fps on @tier: the size scaled down
+ * (aspect kept, even numbers) to the tier's cap, the frame rate capped. */
+void applyTier(const Tier &tier, unsigned *width, unsigned *height, unsigned *fps);
+
+/* Adds "tier": {"name", "reason", "fps", "max_size", "max_bitrate"} (null
+ * for no cap) and, with @reservation, "reservation": {"cpu", "memory"} to
+ * a session object being built. */
+void describeTier(JsonBuilder *b, const Tier &tier, const std::string &reason,
+                  const Reservation *reservation);
+
+} // namespace vdid
