@@ -35,7 +35,8 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
    {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
     "height", "fps", "stream", "hls", "audio", "runtime-dir", "pool-users", "cpu-limit",
     "memory-limit", "pids-limit"}},
-  {"budget", {"cpu", "memory", "session-cpu", "session-memory", "downgrade", "tiers"}},
+  {"budget",
+   {"cpu", "memory", "session-cpu", "session-memory", "downgrade", "tiers", "tier-window"}},
   {"tier NAME", {"fps", "max-size", "max-bitrate", "cpu"}}, /* [tier full], ... */
   {"encoders", {"max-hardware-sessions"}},
   {"webrtc",
@@ -223,6 +224,8 @@ bool readBudget(GKeyFile *kf, const Source &path, const Config &c, HostBudget *b
     if (e)
       return failAt(error, path, "budget", "downgrade", " must be true or false");
   }
+  if (!readUint(kf, path, "budget", "tier-window", 1, 600, &budget->tier_window_s, error))
+    return false;
   g_auto(GStrv) names = g_strsplit_set(readString(kf, "budget", "tiers").c_str(), "; \t", -1);
   tiers->clear();
   for (char **n = names; *n; n++) {

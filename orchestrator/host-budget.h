@@ -40,6 +40,8 @@ struct HostBudget {
   Reservation session; /* what one session (of the top tier) reserves */
   /* Sessions that do not fit may start on a lower tier (tier-ladder.h). */
   bool downgrade = false;
+  /* Seconds between looks at running sessions' CPU for tier moves. */
+  unsigned tier_window_s = 10;
 
   bool any() const { return cpu > 0 || memory > 0; }
 };

@@ -164,7 +164,11 @@ int main(int argc, char **argv)
                   "[budget] memory: bytes all sessions may reserve (total) and reserve now");
   metrics.declare("vdi_sessions_refused_total", vdid::Metrics::Type::Counter,
                   "Session creates refused because a host budget was exhausted");
+  metrics.declare("vdi_tier_moves_total", vdid::Metrics::Type::Counter,
+                  "Running sessions moved to another encode tier, by direction (down, up)");
   metrics.addCollector([&sessions, &config](vdid::Metrics &m) {
+    for (const auto &[direction, n] : sessions.tierMoves())
+      m.set("vdi_tier_moves_total", {{"direction", direction}}, static_cast<double>(n));
     const vdid::HostBudget &budget = config.budget;
     vdid::Reservation reserved = sessions.reserved();
     if (budget.cpu > 0) {

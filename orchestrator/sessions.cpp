@@ -177,12 +177,22 @@ SessionManager::SessionManager(const Config &config) : config_(config)
       return G_SOURCE_CONTINUE;
     },
     this);
+  if (config_.budget.downgrade && config_.budget.cpu > 0)
+    tier_timer_ = g_timeout_add_seconds(
+      config_.budget.tier_window_s,
+      [](gpointer data) -> gboolean {
+        static_cast<SessionManager *>(data)->checkTiers();
+        return G_SOURCE_CONTINUE;
+      },
+      this);
 }
 
 SessionManager::~SessionManager()
 {
   if (idle_timer_)
     g_source_remove(idle_timer_);
+  if (tier_timer_)
+    g_source_remove(tier_timer_);
   g_source_remove(heartbeat_timer_);
   pool_.reset(); /* no refill while everything stops */
   destroyAll();
@@ -378,8 +388,12 @@ std::shared_ptr<Session> SessionManager::create(const std::string &user, const S
     g_message("refused a session of %s: %s", user.c_str(), refusal.message.c_str());
     return fail(Error::LimitReached, refusal.message);
   }
+  unsigned requested_fps = fps;
   applyTier(config_.tiers[placed->tier], &w, &h, &fps);
-  return start(user, w, h, fps, spec.apps, spec.compositor, false, error_code, message, &*placed);
+  auto s = start(user, w, h, fps, spec.apps, spec.compositor, false, error_code, message, &*placed);
+  if (s)
+    s->requested_fps = requested_fps;
+  return s;
 }
 
 bool SessionManager::mayRunAs(const std::string &user, std::string *why, Error *code) const
@@ -440,6 +454,7 @@ std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned
   s->tier = placement->tier;
   s->tier_reason = placement->reason;
   s->reservation = placement->reservation;
+  s->requested_fps = fps;
   s->runtime_dir = runtime_base_ + "/" + s->id;
 
   if (mkdir(s->runtime_dir.c_str(), 0700) < 0 ||

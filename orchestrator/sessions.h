@@ -110,6 +110,12 @@ struct Session {
   size_t tier = 0;
   std::string tier_reason;
   Reservation reservation;
+  unsigned requested_fps = 0; /* before its tier's cap */
+  /* Tier moves (session-tiers.cpp): its CPU seconds at the last look, when,
+   * and its calm windows in a row. */
+  double tier_cpu_mark = 0;
+  gint64 tier_mark_time = 0;
+  unsigned calm_windows = 0;
   bool pooled = false;                   /* started for the pre-warmed pool */
   bool in_pool = false;                  /* ... and not claimed by its user yet */
   std::vector<std::string> cgroup_procs; /* its cgroups' cgroup.procs; none without limits */
@@ -152,6 +158,8 @@ public:
   unsigned live() const;
   /* What they reserve of the host budget together. */
   Reservation reserved() const;
+  /* Tier moves of running sessions so far, by direction ("down", "up"). */
+  const std::map<std::string, guint64> &tierMoves() const { return tier_moves_; }
   /* Creates refused by the host budget, by budget ("cpu", "memory"). */
   const std::map<std::string, guint64> &refusedByBudget() const { return refused_; }
   /* Whether sessions of @user can run here (Unix account, not root, ...). */
@@ -244,6 +252,8 @@ private:
    * kWorkerSilenceUs (it sends "stats" every 2 s): stopped or hung.
    * Before "ready" the start time-out holds. */
   void checkWorkers();
+  /* Moves running sessions between tiers by their CPU (session-tiers.cpp). */
+  void checkTiers();
   void checkReady(const std::string &id);
   /* The session's services changed: start the compositor once the bus
    * listens, the apps and the worker once sound is settled. */
@@ -266,6 +276,8 @@ private:
   guint heartbeat_timer_ = 0;
   std::unique_ptr<Cgroups> cgroups_;
   std::map<std::string, guint64> refused_; /* creates refused, by budget */
+  guint tier_timer_ = 0;
+  std::map<std::string, guint64> tier_moves_;
   std::unique_ptr<Pool> pool_;
   ProcessReaper reaper_;
 };

@@ -19,6 +19,14 @@ std::vector<Tier> defaultLadder(double cpu)
 
 namespace {
 
+/* "1.25 x" */
+std::string cores_x(double factor)
+{
+  char text[16];
+  g_snprintf(text, sizeof text, "%g x", factor);
+  return text;
+}
+
 Reservation reservationOn(const Tier &tier, const HostBudget &budget)
 {
   return {tier.cpu, budget.session.memory};
@@ -64,6 +72,33 @@ void applyTier(const Tier &tier, unsigned *width, unsigned *height, unsigned *fp
   /* Even sizes, as every session size is (and 4:2:0 needs). */
   *width = std::max(64u, static_cast<unsigned>(*width * scale) & ~1u);
   *height = std::max(64u, static_cast<unsigned>(*height * scale) & ~1u);
+}
+
+TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, double cores, unsigned window_s,
+                  unsigned *calm, const HostBudget &budget, const Reservation &reserved)
+{
+  char used[64];
+  g_snprintf(used, sizeof used, "%.3g cores over %u s", cores, window_s);
+  const Tier &now = ladder[tier];
+  if (tier + 1 < ladder.size() && cores > kDownAbove * now.cpu) {
+    *calm = 0;
+    return {tier + 1, std::string("moved down: the session used ") + used + ", more than " +
+                        cores_x(kDownAbove) + " the " + vdid::cores(now.cpu) + " reserved on \"" +
+                        now.name + "\""};
+  }
+  if (tier == 0 || cores >= kUpBelow * ladder[tier - 1].cpu) {
+    *calm = 0;
+    return {tier, ""};
+  }
+  const Tier &up = ladder[tier - 1];
+  Reservation others = reserved;
+  others.cpu -= now.cpu;
+  if (++*calm < kCalmWindows || admit(budget, others, 0, {up.cpu, budget.session.memory}))
+    return {tier, ""};
+  *calm = 0;
+  return {tier - 1, std::string("moved up: the session used ") + used + ", less than " +
+                      cores_x(kUpBelow) + " the " + vdid::cores(up.cpu) + " \"" + up.name +
+                      "\" reserves, " + std::to_string(kCalmWindows) + " windows in a row"};
 }
 
 void describeTier(JsonBuilder *b, const Tier &tier, const std::string &reason,

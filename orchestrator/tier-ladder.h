@@ -55,6 +55,26 @@ std::optional<Placement> place(const std::vector<Tier> &ladder, const HostBudget
  * (aspect kept, even numbers) to the tier's cap, the frame rate capped. */
 void applyTier(const Tier &tier, unsigned *width, unsigned *height, unsigned *fps);
 
+/* Moving a running session between tiers (with `[budget] downgrade`),
+ * once per `tier-window`: down one tier when the session used more than
+ * kDownAbove x its tier's reservation over the window; up one tier after
+ * kCalmWindows windows in a row below kUpBelow x the higher tier's
+ * reservation, if that reservation fits the budget. */
+constexpr double kDownAbove = 1.25;
+constexpr double kUpBelow = 0.5;
+constexpr unsigned kCalmWindows = 3;
+
+struct TierMove {
+  size_t tier;        /* where the session goes (its own: it stays) */
+  std::string reason; /* why, in words; empty when it stays */
+};
+
+/* @cores: what the session on @tier used over the last window of
+ * @window_s; @calm counts its calm windows (updated); @reserved: what all
+ * live sessions reserve, this one included. */
+TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, double cores, unsigned window_s,
+                  unsigned *calm, const HostBudget &budget, const Reservation &reserved);
+
 /* Adds "tier": {"name", "reason", "fps", "max_size", "max_bitrate"} (null
  * for no cap) and, with @reservation, "reservation": {"cpu", "memory"} to
  * a session object being built. */

@@ -39,6 +39,9 @@ WorkerCommand parseWorkerCommand(std::string_view line)
   c.resource = json::stringOr(o, "resource");
   c.fragment = json::stringOr(o, "fragment");
   c.active = json::boolOr(o, "active");
+  c.fps = static_cast<unsigned>(std::clamp<int64_t>(json::intOr(o, "fps"), 0, 240));
+  c.max_bitrate =
+    static_cast<unsigned>(std::clamp<int64_t>(json::intOr(o, "max-bitrate"), 0, 1000000));
   if (json_object_has_member(o, "stun-server")) {
     c.has_stun = true;
     c.stun_server = json::stringOr(o, "stun-server");

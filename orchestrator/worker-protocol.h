@@ -34,6 +34,9 @@ struct WorkerCommand {
   std::string sdp;              /* whep-offer */
   std::string resource, fragment;
   bool active = false; /* hls, srt */
+  /* tier: the frame-rate cap (1 to 240) and the bitrate cap in kbit/s (0:
+   * the one the worker started with). */
+  unsigned fps = 0, max_bitrate = 0;
   /* add-peer, whep-offer: the viewer's ICE servers, when given. */
   bool has_stun = false, has_turn = false;
   std::string stun_server;

@@ -33,6 +33,7 @@
  *                    {"op":"hls","active":true|false}
  *                    {"op":"srt","active":true|false}
  *                    {"op":"keyframe"}
+ *                    {"op":"tier","fps":N,"max-bitrate":K}
  *                    {"op":"quit"}
  *   worker -> vdid   {"event":"ready","encoder":"x264enc"}
  *                    {"event":"peer","ref":N,"peer":P}
@@ -108,6 +109,9 @@ struct Worker {
   GstElement *source = nullptr;
   GstElement *tee = nullptr;
   GstElement *sink = nullptr;
+  GstElement *rate = nullptr;  /* the frame-rate capsfilter after the source */
+  guint start_max_bitrate = 0; /* vdiwebrtcsink's own max-bitrate (top tier) */
+  unsigned fps = 60;           /* the frame-rate cap (--fps, then the tier's) */
   int exit_code = 0;
   /* Encoded frames and bytes reaching vdiwebrtcsink (streaming thread). */
   std::atomic<guint64> frames{0}, bytes{0};
@@ -266,15 +270,23 @@ void clearHlsDir(const std::string &dir)
 }
 
 /* TS readers finish a frame only when the next one starts: repeat frames
- * at 30 fps while someone watches over SRT (docs/srt-hls.md), and while HLS
+ * at 30 fps (or the frame-rate cap, if lower) while someone watches over
+ * SRT (docs/srt-hls.md), and while HLS
  * with sound is read (MSE plays only where audio and video are both
  * buffered, and a still screen gave one 33 ms frame per second: hls.js
  * stalled). Otherwise damage-driven frames only. The AAC encoder runs
  * while either branch does. */
+/* Below 30 fps (a lower tier), repeats wait two frame intervals, so that
+ * they never come between changed frames and the rate stays at the cap. */
+guint repeatInterval(const Worker *w)
+{
+  return w->fps >= 30 ? 33u : 2000u / std::max(1u, w->fps);
+}
+
 void branchesChanged(Worker *w)
 {
   bool repeat = w->srt || (w->hls && w->audio.aac_tee);
-  g_object_set(w->source, "keepalive", repeat ? 33u : 1000u, nullptr);
+  g_object_set(w->source, "keepalive", repeat ? repeatInterval(w) : 1000u, nullptr);
   vdid::worker::setAacDemand(w->audio, w->hls || w->srt);
 }
 
@@ -321,8 +333,8 @@ void setSrt(Worker *w, bool active)
   if (w->srt)
     return;
   /* TS readers finish a frame only when the next one starts: repeat
-   * frames at 30 fps while someone watches over SRT (docs/srt-hls.md). */
-  g_object_set(w->source, "keepalive", 33u, nullptr);
+   * frames while someone watches over SRT (docs/srt-hls.md). */
+  g_object_set(w->source, "keepalive", repeatInterval(w), nullptr);
   std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
                      "max-size-time=1000000000 "
                      "leaky=downstream ! h264parse config-interval=-1 ! mpegtsmux name=mux ! "
@@ -408,6 +420,27 @@ void onSendMessage(GstElement *, const char *peer, const char *message, gpointer
   });
 }
 
+/* The session moved to another encode tier (vdid's tier-ladder.h): a new
+ * frame-rate cap renegotiates the caps after the source (the encoder takes
+ * them with a keyframe), the bitrate cap applies at the next adaptation.
+ * Viewers stay connected. */
+void setTier(Worker *w, unsigned fps, unsigned max_bitrate)
+{
+  if (fps)
+    w->fps = fps;
+  if (fps && w->rate) {
+    g_autoptr(GstCaps) caps = gst_caps_new_simple("video/x-raw", "framerate", GST_TYPE_FRACTION,
+                                                  static_cast<int>(fps), 1, nullptr);
+    g_object_set(w->rate, "caps", caps, nullptr);
+  }
+  guint cap = max_bitrate ? max_bitrate : w->start_max_bitrate;
+  guint min_bitrate = 0;
+  g_object_get(w->sink, "min-bitrate", &min_bitrate, nullptr);
+  g_object_set(w->sink, "min-bitrate", std::min(min_bitrate, cap), "max-bitrate", cap, nullptr);
+  branchesChanged(w); /* the repeat rate follows the cap */
+  g_message("tier: at most %u fps and %u kbit/s", fps, cap);
+}
+
 void handleCommand(Worker *w, const std::string &line)
 {
   vdid::WorkerCommand c = vdid::parseWorkerCommand(line);
@@ -451,6 +484,8 @@ void handleCommand(Worker *w, const std::string &line)
   } else if (op == "keyframe") {
     g_autoptr(GstPad) pad = gst_element_get_static_pad(w->tee, "sink");
     vdi::requestKeyframe(pad);
+  } else if (op == "tier") {
+    setTier(w, c.fps, c.max_bitrate);
   } else if (op == "quit") {
     g_main_loop_quit(w->loop);
   } else {
@@ -632,8 +667,8 @@ int main(int argc, char **argv)
                      (backend ? std::string(" backend=\"") + backend + "\"" : "") +
                      (bus_address ? std::string(" bus-address=\"") + bus_address + "\"" : "") +
                      (cursor_as_data ? " show-cursor=false" : "") +
-                     " ! video/x-raw,framerate=" + std::to_string(fps) + "/1 ! " +
-                     choice->launch() +
+                     " ! capsfilter name=rate caps=video/x-raw,framerate=" + std::to_string(fps) +
+                     "/1 ! " + choice->launch() +
                      " ! tee name=tee allow-not-linked=true ! queue max-size-buffers=2 "
                      "max-size-bytes=0 max-size-time=0 ! vdiwebrtcsink name=sink port=-1";
   w.pipeline = gst_parse_launch(desc.c_str(), &error);
@@ -648,7 +683,9 @@ int main(int argc, char **argv)
     }));
     return 1;
   }
+  w.fps = static_cast<unsigned>(std::max(1, fps));
   w.source = gst_bin_get_by_name(GST_BIN(w.pipeline), "source");
+  w.rate = gst_bin_get_by_name(GST_BIN(w.pipeline), "rate");
   w.tee = gst_bin_get_by_name(GST_BIN(w.pipeline), "tee");
   if (hls_dir && g_mkdir_with_parents(hls_dir, 0700) == 0)
     w.hls_dir = hls_dir;
@@ -674,6 +711,7 @@ int main(int argc, char **argv)
   }
   if (microphone_device)
     vdid::worker::connectMicrophone(w.sink, microphone_device);
+  g_object_get(w.sink, "max-bitrate", &w.start_max_bitrate, nullptr);
   if (max_bitrate > 0) {
     guint min_bitrate = 0;
     g_object_get(w.sink, "min-bitrate", &min_bitrate, nullptr);
@@ -748,6 +786,8 @@ int main(int argc, char **argv)
   if (!w.hls_dir.empty())
     clearHlsDir(w.hls_dir);
   gst_object_unref(w.source);
+  if (w.rate)
+    gst_object_unref(w.rate);
   gst_object_unref(w.tee);
   gst_object_unref(w.sink);
   gst_object_unref(w.pipeline);

@@ -594,3 +594,78 @@ TEST_CASE("a session's tier caps its worker's bitrate and frame rate", "[vdid][b
   CHECK(args.find(" --fps 20 ") != std::string::npos);
   CHECK(args.find(" --max-bitrate 1200") != std::string::npos);
 }
+
+TEST_CASE("a busy session moves down the tiers without losing its viewer and back up when calm",
+          "[vdid][budget][tiers]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  if (!workerBuilt())
+    VDI_SKIP("vdid-worker was not built");
+  if (!g_find_program_in_path("ffmpeg"))
+    VDI_SKIP("ffmpeg not installed (apt-get install ffmpeg)");
+  /* A busy loop (until $XDG_RUNTIME_DIR/calm exists) makes the session use
+   * far more than full's 0.3 cores (half 0.15, low 0.075); the animation
+   * gives the worker frames to code; still, the session uses ~0.01. */
+  SessionVdid v("stream=true\naudio=false\nfps=60\n[budget]\ncpu=4\nsession-cpu=0.3\n"
+                "downgrade=true\ntier-window=1\n");
+  Client c;
+  std::string client = helperPath("vdi-test-client");
+  std::string id;
+  std::string url = startSession(
+    v, c,
+    "[[\"sh\",\"-c\",\"while [ ! -e \\\"$XDG_RUNTIME_DIR/calm\\\" ]; do :; done; exec tail -f "
+    "/dev/null\"],[\"sh\",\"-c\",\"{ echo animate 60; while [ ! -e \\\"$XDG_RUNTIME_DIR/calm\\\" "
+    "]; "
+    "do sleep 0.2; done; echo stop; exec tail -f /dev/null; } | exec " +
+      client + "\"]]",
+    &id);
+  auto tierOf = [&] {
+    std::string body = c.request("GET", url, "", v.owner).body;
+    std::smatch m;
+    return std::regex_search(body, m, std::regex("\"tier\":\\{\"name\":\"([a-z]+)\""))
+             ? m[1].str()
+             : std::string();
+  };
+  CHECK(tierOf() == "full");
+  /* An SRT viewer watches throughout: a tier move must not end its stream. */
+  std::smatch m;
+  std::string body = c.request("GET", url, "", v.owner).body;
+  REQUIRE(std::regex_search(body, m, std::regex("\"srt\":\"(srt://[^\"]+)\"")));
+  std::string frames_log = writeTempFile("vdid-frames-XXXXXX", "");
+  Process viewer({"sh", "-c",
+                  "exec ffprobe -v error -rw_timeout 20000000 -show_entries frame=pts_time -of "
+                  "csv=p=0 -i '" +
+                    m[1].str() + ":" + v.user + ":pw1&timeout=20000000' > " + frames_log});
+
+  REQUIRE(eventually(
+    20s, [&] { return tierOf() == "low"; }, 200ms));
+  body = c.request("GET", url, "", v.owner).body;
+  INFO(body);
+  CHECK(body.find("\"reason\":\"moved down: the session used") != std::string::npos);
+  CHECK(member(body, "fps") == "15");
+  /* The worker codes at most 15 frames a second now. */
+  double fps = -1;
+  bool capped = eventually(
+    10s, [&] { return (fps = sessionFps(c, v, id)) > 0 && fps <= 16; }, 200ms);
+  INFO("encoded fps on low: " << fps);
+  CHECK(capped);
+  std::string metrics = c.request("GET", v.vdid->base + "/metrics", "", v.owner).body;
+  CHECK(metrics.find("vdi_tier_moves_total{direction=\"down\"} 2") != std::string::npos);
+  CHECK(metrics.find("tier=\"low\"") != std::string::npos);
+
+  std::ofstream(v.base + "/" + id + "/calm") << "";
+  REQUIRE(eventually(
+    40s, [&] { return tierOf() == "full"; }, 200ms));
+  body = c.request("GET", url, "", v.owner).body;
+  CHECK(body.find("\"reason\":\"moved up: the session used") != std::string::npos);
+  CHECK(member(body, "fps") == "60");
+  /* The SRT reader still gets frames (a still screen is repeated every
+   * second): its stream went on through three tier moves. */
+  size_t before = readText(frames_log).size();
+  CHECK(before > 0);
+  CHECK(viewer.running());
+  CHECK(eventually(
+    10s, [&] { return readText(frames_log).size() > before; }, 200ms));
+  viewer.stop();
+  unlink(frames_log.c_str());
+}

@@ -209,3 +209,40 @@ TEST_CASE("[budget] and [tier NAME] keys in the config file", "[vdid][config][bu
     {"[budget]\ntiers=hd\n[tier hd]\nbitrate=5\n", "unknown key \"bitrate\" in [tier hd]"},
   });
 }
+
+TEST_CASE("a running session moves down when it uses more than its tier reserves, up when calm",
+          "[vdid][tiers]")
+{
+  HostBudget b;
+  b.cpu = 2;
+  b.downgrade = true;
+  std::vector<Tier> ladder = defaultLadder(0.4); /* 0.4, 0.2, 0.1 cores */
+  unsigned calm = 0;
+  TierMove m = nextTier(ladder, 0, 0.45, 10, &calm, b, {0.4, 0});
+  CHECK(m.tier == 0); /* 0.45 is within 1.25 x 0.4 */
+  m = nextTier(ladder, 0, 0.6, 10, &calm, b, {0.4, 0});
+  CHECK(m.tier == 1);
+  CHECK(m.reason ==
+        "moved down: the session used 0.6 cores over 10 s, more than 1.25 x the 0.4 cores "
+        "reserved on \"full\"");
+  m = nextTier(ladder, 2, 0.6, 10, &calm, b, {0.1, 0});
+  CHECK(m.tier == 2); /* the bottom tier has nowhere to go */
+
+  /* Up only after kCalmWindows calm windows in a row. */
+  calm = 0;
+  CHECK(nextTier(ladder, 2, 0.05, 10, &calm, b, {0.1, 0}).tier == 2);
+  CHECK(nextTier(ladder, 2, 0.05, 10, &calm, b, {0.1, 0}).tier == 2);
+  CHECK(nextTier(ladder, 2, 0.15, 10, &calm, b, {0.1, 0}).tier == 2); /* not calm: restart */
+  CHECK(calm == 0);
+  for (unsigned i = 1; i < kCalmWindows; i++)
+    CHECK(nextTier(ladder, 2, 0.05, 10, &calm, b, {0.1, 0}).tier == 2);
+  m = nextTier(ladder, 2, 0.05, 10, &calm, b, {0.1, 0});
+  CHECK(m.tier == 1);
+  CHECK(m.reason.find("moved up: the session used 0.05 cores over 10 s, less than 0.5 x the "
+                      "0.2 cores \"half\" reserves, 3 windows in a row") == 0);
+
+  /* No room for the higher tier's reservation: it stays. */
+  calm = 0;
+  for (unsigned i = 0; i < kCalmWindows + 1; i++)
+    CHECK(nextTier(ladder, 1, 0.05, 10, &calm, b, {1.9, 0}).tier == 1);
+}

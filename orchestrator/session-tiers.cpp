@@ -1,0 +1,58 @@
+/* gst-vdi
+ * Copyright (C) 2026 gst-vdi developers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * SessionManager: moving running sessions between encode tiers by the CPU
+ * they use against what their tier reserves (tier-ladder.h, nextTier),
+ * without a reconnect of their viewers: the worker changes its frame-rate
+ * and bitrate caps in place ("tier" command).
+ */
+
+#include "sessions.h"
+
+#include "process-stats.h"
+
+#include <algorithm>
+
+namespace vdid {
+
+void SessionManager::checkTiers()
+{
+  gint64 now = g_get_monotonic_time();
+  for (auto &[id, s] : sessions_) {
+    if (s->state != SessionState::Running || !s->workerReady() || s->in_pool)
+      continue;
+    double cpu = processUsage(pids(*s)).cpu_seconds;
+    double elapsed = static_cast<double>(now - s->tier_mark_time) / G_USEC_PER_SEC;
+    bool first = s->tier_mark_time == 0;
+    double used = cpu - s->tier_cpu_mark;
+    s->tier_cpu_mark = cpu;
+    s->tier_mark_time = now;
+    if (first || elapsed <= 0)
+      continue;
+    TierMove move =
+      nextTier(config_.tiers, s->tier, used / elapsed, static_cast<unsigned>(elapsed + 0.5),
+               &s->calm_windows, config_.budget, reserved());
+    if (move.tier == s->tier)
+      continue;
+    tier_moves_[move.tier > s->tier ? "down" : "up"]++;
+    const Tier &tier = config_.tiers[move.tier];
+    s->tier = move.tier;
+    s->tier_reason = move.reason;
+    s->reservation = {tier.cpu, config_.budget.session.memory};
+    s->fps = tier.fps ? std::min(s->requested_fps, tier.fps) : s->requested_fps;
+    g_message("session %s: tier \"%s\": %s", id.c_str(), tier.name.c_str(), move.reason.c_str());
+    unsigned fps = s->fps, max_bitrate = tier.max_bitrate;
+    workerCommand(id, "tier", [fps, max_bitrate](JsonBuilder *b) {
+      json_builder_set_member_name(b, "fps");
+      json_builder_add_int_value(b, fps);
+      json_builder_set_member_name(b, "max-bitrate");
+      json_builder_add_int_value(b, max_bitrate);
+    });
+  }
+}
+
+} // namespace vdid
