@@ -19,9 +19,9 @@ constexpr const char *kCookieName = "vdid_session";
 }
 
 Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
-         SessionManager &sessions)
+         SessionManager &sessions, Operations &operations)
   : config_(config), auth_(auth), metrics_(metrics), http_(http), sessions_(sessions),
-    ice_(config.ice), started_(std::chrono::steady_clock::now())
+    ops_(operations), ice_(config.ice), started_(std::chrono::steady_clock::now())
 {
   metrics_.declare("vdi_up", Metrics::Type::Gauge, "1 while vdid serves requests");
   metrics_.declare("vdi_uptime_seconds", Metrics::Type::Gauge, "Seconds since vdid started");
@@ -104,7 +104,7 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
   http_.route("/api/v1/logout", [this](Request &r) { logout(r); });
   http_.route("/api/v1/whoami", [this](Request &r) { whoami(r); });
   http_.route("/api/v1/ice-servers", [this](Request &r) { iceServersPage(r); });
-  http_.route("/api/v1/budget", [this](Request &r) { budgetPage(r); });
+  http_.route("/api/v1/budgets", [this](Request &r) { budgets(r); });
   http_.route("/api/v1/sessions", [this](Request &r) {
     if (r.path == "/api/v1/sessions" || r.path == "/api/v1/sessions/")
       sessionsRoot(r);
@@ -113,10 +113,33 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
   });
 }
 
-bool Api::maySee(const Identity &id, const Session &s)
+void Api::respondFailure(SoupServerMessage *msg, const Outcome &outcome)
 {
-  return id.admin || (!id.isShare() && s.user == id.user) ||
-         (id.isShare() && id.share_session == s.id);
+  unsigned status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  switch (outcome.failure) {
+  case Failure::BadRequest:
+    status = SOUP_STATUS_BAD_REQUEST;
+    break;
+  case Failure::Unauthorized:
+    status = SOUP_STATUS_UNAUTHORIZED;
+    break;
+  case Failure::Forbidden:
+    status = SOUP_STATUS_FORBIDDEN;
+    break;
+  case Failure::NotFound:
+    status = SOUP_STATUS_NOT_FOUND;
+    break;
+  case Failure::Conflict:
+    status = SOUP_STATUS_CONFLICT;
+    break;
+  case Failure::LimitReached:
+    status = kStatusTooManyRequests;
+    break;
+  case Failure::None:
+  case Failure::Failed:
+    break;
+  }
+  respondError(msg, status, outcome.message);
 }
 
 std::optional<Identity> Api::identify(Request &req, unsigned *status, std::string *error)
@@ -294,68 +317,13 @@ void Api::iceServersPage(Request &req)
               ice_.rtcConfiguration(turnCredential(*id)));
 }
 
-/* GET /api/v1/budget: the host budget and what sessions reserve of it, so
- * that a client can tell before a create whether one more fits. */
-void Api::budgetPage(Request &req)
-{
-  if (req.path != "/api/v1/budget")
-    return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource");
-  auto id = authenticate(req);
-  if (!id)
-    return;
-  if (id->isShare())
-    return respondError(req.msg, SOUP_STATUS_FORBIDDEN, "a share link cannot read the budget");
-  if (req.method != "GET")
-    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
-  respondJson(req.msg, SOUP_STATUS_OK, buildJson([&](JsonBuilder *b) {
-                describeBudget(b, config_.budget, sessions_.reserved(), sessions_.live(),
-                               config_.max_sessions);
-              }));
-}
-
-JsonNode *Api::sessionJson(const Session &s)
-{
-  return buildJson([&](JsonBuilder *b) {
-    auto str = [b](const char *k, const std::string &v) {
-      json_builder_set_member_name(b, k);
-      json_builder_add_string_value(b, v.c_str());
-    };
-    auto num = [b](const char *k, gint64 v) {
-      json_builder_set_member_name(b, k);
-      json_builder_add_int_value(b, v);
-    };
-    str("id", s.id);
-    str("user", s.user);
-    str("state", sessionStateName(s.state));
-    if (s.state == SessionState::Failed)
-      str("reason", s.reason);
-    num("width", s.width);
-    num("height", s.height);
-    num("fps", s.fps);
-    str("encoder", s.encoder);
-    num("viewers", sessions_.viewers(s.id));
-    json_builder_set_member_name(b, "urls");
-    json_builder_begin_object(b);
-    str("signalling", "/api/v1/sessions/" + s.id + "/signalling");
-    if (describe_urls)
-      describe_urls(b, s);
-    json_builder_end_object(b);
-    g_autoptr(GDateTime) created = g_date_time_new_from_unix_utc(s.created);
-    g_autofree char *iso = g_date_time_format_iso8601(created);
-    str("created", iso);
-    sessions_.describe(b, s); /* pooled, limits */
-  });
-}
-
 std::shared_ptr<Session> Api::visibleSession(Request &req, const Identity &id,
                                              const std::string &sid)
 {
-  auto s = sessions_.get(sid);
-  if (!s || !maySee(id, *s)) {
-    /* The same answer whether it does not exist or is someone else's. */
-    respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such session: " + sid);
-    return nullptr;
-  }
+  Outcome outcome;
+  auto s = ops_.find(id, sid, &outcome);
+  if (!s)
+    respondFailure(req.msg, outcome);
   return s;
 }
 
@@ -374,19 +342,14 @@ void Api::sessionsRoot(Request &req)
   auto id = authenticate(req);
   if (!id)
     return;
-  if (req.method == "POST") {
-    if (id->isShare())
-      return respondError(req.msg, SOUP_STATUS_FORBIDDEN, "a share token cannot create sessions");
+  if (req.method == "POST")
     return createSession(req, *id);
-  }
   if (req.method != "GET")
     return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET or POST");
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_array(b);
-  for (const auto &s : sessions_.list()) {
-    if (maySee(*id, *s))
-      json_builder_add_value(b, sessionJson(*s));
-  }
+  for (const auto &s : ops_.visible(*id))
+    json_builder_add_value(b, ops_.sessionJson(*s));
   json_builder_end_array(b);
   respondJson(req.msg, SOUP_STATUS_OK, json_builder_get_root(b));
 }
@@ -398,23 +361,14 @@ void Api::createSession(Request &req, const Identity &id)
   std::string body = req.body();
   if (!parseSessionRequest(body.data(), body.size(), &spec, &error))
     return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, error);
-  SessionManager::Error code;
-  std::string message;
-  auto s = sessions_.create(id.user, spec, &code, &message);
-  if (!s) {
-    unsigned status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
-    if (code == SessionManager::Error::BadRequest)
-      status = SOUP_STATUS_BAD_REQUEST;
-    else if (code == SessionManager::Error::LimitReached)
-      status = kStatusTooManyRequests;
-    else if (code == SessionManager::Error::NoSuchUser)
-      status = SOUP_STATUS_FORBIDDEN;
-    return respondError(req.msg, status, message);
-  }
+  Outcome outcome;
+  auto s = ops_.create(id, spec, &outcome);
+  if (!s)
+    return respondFailure(req.msg, outcome);
   std::string location = "/api/v1/sessions/" + s->id;
   soup_message_headers_replace(soup_server_message_get_response_headers(req.msg), "Location",
                                location.c_str());
-  respondJson(req.msg, SOUP_STATUS_CREATED, sessionJson(*s));
+  respondJson(req.msg, SOUP_STATUS_CREATED, ops_.sessionJson(*s));
 }
 
 void Api::sessionItem(Request &req)
@@ -427,23 +381,24 @@ void Api::sessionItem(Request &req)
   auto s = requestedSession(req, sid, &who);
   if (!s)
     return;
-  bool may_control = !who.isShare() || who.share_role == Role::Control;
+  Outcome outcome;
 
   if (action.empty()) {
     if (req.method == "GET")
-      return respondJson(req.msg, SOUP_STATUS_OK, sessionJson(*s));
+      return respondJson(req.msg, SOUP_STATUS_OK, ops_.sessionJson(*s));
     if (req.method == "DELETE") {
-      if (who.isShare())
-        return respondError(req.msg, SOUP_STATUS_FORBIDDEN,
-                            "a share token cannot stop the session");
-      auth_.revokeSharesOf(sid);
       /* Answered once nothing of the session runs any more. */
       auto answer = http_.defer(req);
-      sessions_.destroy(sid, [answer] {
-        answer([](SoupServerMessage *msg) {
-          soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
-        });
-      });
+      bool stopping = ops_.stop(
+        who, sid,
+        [answer] {
+          answer([](SoupServerMessage *msg) {
+            soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+          });
+        },
+        &outcome);
+      if (!stopping)
+        answer([outcome](SoupServerMessage *msg) { respondFailure(msg, outcome); });
       return;
     }
     return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET or DELETE");
@@ -451,45 +406,56 @@ void Api::sessionItem(Request &req)
   if (action == "resize") {
     if (req.method != "POST")
       return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
-    if (!may_control)
-      return respondError(req.msg, SOUP_STATUS_FORBIDDEN, "a view-only share cannot resize");
     ResizeRequest resize;
     std::string error, body = req.body();
     if (!parseResizeRequest(body.data(), body.size(), &resize, &error))
       return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, error);
-    unsigned w = resize.width, h = resize.height;
-    std::string message;
-    if (!sessions_.resize(sid, w, h, &message))
-      return respondError(req.msg, SOUP_STATUS_CONFLICT, message);
-    return respondJson(req.msg, SOUP_STATUS_OK, sessionJson(*s));
+    if (!ops_.resize(who, sid, resize, &outcome))
+      return respondFailure(req.msg, outcome);
+    return respondJson(req.msg, SOUP_STATUS_OK, ops_.sessionJson(*s));
   }
-  if (action == "shares") {
-    if (req.method != "POST")
-      return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
-    if (who.isShare())
-      return respondError(req.msg, SOUP_STATUS_FORBIDDEN, "a share token cannot make shares");
-    ShareRequest share;
-    std::string error, body = req.body();
-    if (!parseShareRequest(body.data(), body.size(), &share, &error))
-      return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, error);
-    Role role = share.role;
-    unsigned lifetime = share.expires_in;
-    std::string token = auth_.createShare(sid, role, std::chrono::seconds(lifetime));
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autoptr(GDateTime) expiry = g_date_time_add_seconds(now, lifetime);
-    g_autofree char *iso = g_date_time_format_iso8601(expiry);
-    return respondJson(req.msg, SOUP_STATUS_CREATED, buildJson([&](JsonBuilder *b) {
-                         json_builder_set_member_name(b, "token");
-                         json_builder_add_string_value(b, token.c_str());
-                         json_builder_set_member_name(b, "role");
-                         json_builder_add_string_value(b, roleName(role));
-                         json_builder_set_member_name(b, "session");
-                         json_builder_add_string_value(b, sid.c_str());
-                         json_builder_set_member_name(b, "expires");
-                         json_builder_add_string_value(b, iso);
-                       }));
-  }
+  if (action == "shares" || action.rfind("shares/", 0) == 0)
+    return sharesItem(req, who, sid, action);
   respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource: " + req.path);
+}
+
+/* POST /api/v1/sessions/ID/shares, DELETE /api/v1/sessions/ID/shares/TOKEN */
+void Api::sharesItem(Request &req, const Identity &who, const std::string &sid,
+                     const std::string &action)
+{
+  Outcome outcome;
+  if (action != "shares") {
+    if (req.method != "DELETE")
+      return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use DELETE");
+    if (!ops_.revokeShare(who, sid, action.substr(strlen("shares/")), &outcome))
+      return respondFailure(req.msg, outcome);
+    return soup_server_message_set_status(req.msg, SOUP_STATUS_NO_CONTENT, nullptr);
+  }
+  if (req.method != "POST")
+    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
+  ShareRequest request;
+  std::string error, body = req.body();
+  if (!parseShareRequest(body.data(), body.size(), &request, &error))
+    return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, error);
+  ShareLink link;
+  if (!ops_.share(who, sid, request, &link, &outcome))
+    return respondFailure(req.msg, outcome);
+  respondJson(req.msg, SOUP_STATUS_CREATED, Operations::shareJson(link));
+}
+
+/* GET /api/v1/budgets: what the host lets sessions use. */
+void Api::budgets(Request &req)
+{
+  auto id = authenticate(req);
+  if (!id)
+    return;
+  if (req.method != "GET")
+    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
+  Outcome outcome;
+  JsonNode *node = ops_.budgets(*id, &outcome);
+  if (!node)
+    return respondFailure(req.msg, outcome);
+  respondJson(req.msg, SOUP_STATUS_OK, node);
 }
 
 } // namespace vdid

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "ice-servers.h"
 #include "metrics.h"
+#include "operations.h"
 #include "sessions.h"
 
 #include <optional>
@@ -27,7 +28,7 @@ class Api
 {
 public:
   Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
-      SessionManager &sessions);
+      SessionManager &sessions, Operations &operations);
 
   /* The identity of the request, or nullopt after answering 401 (with a
    * WWW-Authenticate challenge) or 429. */
@@ -37,7 +38,9 @@ public:
    * set headers on a WebSocket). */
   std::optional<Identity> identify(Request &req, unsigned *status, std::string *error);
   /* Whether @id may see session @s. */
-  static bool maySee(const Identity &id, const Session &s);
+  static bool maySee(const Identity &id, const Session &s) { return Operations::maySee(id, s); }
+  /* Answers @outcome's failure with its status and message. */
+  static void respondFailure(SoupServerMessage *msg, const Outcome &outcome);
   /* The session @sid if @id may see it, else answers 404 (the same answer
    * whether it does not exist or is someone else's) and returns nullptr. */
   std::shared_ptr<Session> visibleSession(Request &req, const Identity &id, const std::string &sid);
@@ -51,9 +54,6 @@ public:
   const IceServers &iceServers() const { return ice_; }
   TurnCredential turnCredential(const Identity &id) const;
 
-  /* Adds the session's other stream URLs (whep, hls, srt) to its "urls". */
-  std::function<void(JsonBuilder *, const Session &)> describe_urls;
-
 private:
   void health(Request &req);
   void metricsPage(Request &req);
@@ -61,17 +61,19 @@ private:
   void logout(Request &req);
   void whoami(Request &req);
   void iceServersPage(Request &req);
-  void budgetPage(Request &req);
   void sessionsRoot(Request &req);
   void sessionItem(Request &req);
   void createSession(Request &req, const Identity &id);
-  JsonNode *sessionJson(const Session &s);
+  void sharesItem(Request &req, const Identity &who, const std::string &sid,
+                  const std::string &action);
+  void budgets(Request &req);
 
   const Config &config_;
   Auth &auth_;
   Metrics &metrics_;
   HttpServer &http_;
   SessionManager &sessions_;
+  Operations &ops_;
   IceServers ice_;
   std::chrono::steady_clock::time_point started_;
 };

@@ -227,6 +227,17 @@ std::optional<Identity> Auth::checkShare(const std::string &token)
   return id;
 }
 
+bool Auth::revokeShare(const std::string &session, const std::string &token)
+{
+  std::lock_guard<std::mutex> locker(lock_);
+  auto it = shares_.find(tokenKey(token));
+  if (it == shares_.end() || it->second.session != session)
+    return false;
+  bool live = it->second.expiry > now();
+  shares_.erase(it);
+  return live;
+}
+
 void Auth::revokeSharesOf(const std::string &session)
 {
   std::lock_guard<std::mutex> locker(lock_);

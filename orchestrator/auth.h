@@ -86,6 +86,8 @@ public:
   std::string createShare(const std::string &session, Role role, std::chrono::seconds lifetime);
   std::optional<Identity> checkShare(const std::string &token);
   void revokeSharesOf(const std::string &session);
+  /* Revokes share @token of @session; false if it is not one (or expired). */
+  bool revokeShare(const std::string &session, const std::string &token);
 
   bool isAdmin(const std::string &user) const;
   bool hasUser(const std::string &user) const;

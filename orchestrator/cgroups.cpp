@@ -233,10 +233,8 @@ guint64 Cgroups::oomKills(const std::string &id) const
   return 0;
 }
 
-void Cgroups::describe(JsonBuilder *b, const std::string &id, bool joined) const
+void Cgroups::describeValues(JsonBuilder *b) const
 {
-  json_builder_set_member_name(b, "limits");
-  json_builder_begin_object(b);
   json_builder_set_member_name(b, "cpu");
   if (limits_.cpu > 0)
     json_builder_add_double_value(b, limits_.cpu);
@@ -250,6 +248,13 @@ void Cgroups::describe(JsonBuilder *b, const std::string &id, bool joined) const
     else
       json_builder_add_null_value(b);
   }
+}
+
+void Cgroups::describe(JsonBuilder *b, const std::string &id, bool joined) const
+{
+  json_builder_set_member_name(b, "limits");
+  json_builder_begin_object(b);
+  describeValues(b);
   json_builder_set_member_name(b, "enforced");
   json_builder_add_boolean_value(b, enforced() && joined);
   if (enforced()) {

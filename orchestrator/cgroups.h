@@ -72,6 +72,8 @@ public:
   /* The "limits" member of a session object; @joined: its processes are in
    * its cgroups. */
   void describe(JsonBuilder *b, const std::string &id, bool joined) const;
+  /* Its "cpu", "memory" and "pids" members (null when unset). */
+  void describeValues(JsonBuilder *b) const;
 
   /* For the forked child (async-signal-safe): moves the calling process into
    * the cgroup whose cgroup.procs is @procs_path. */

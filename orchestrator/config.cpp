@@ -13,6 +13,8 @@
 #include "auth.h"
 #include "cgroup-limits.h"
 
+#include <gio/gio.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <set>
@@ -39,6 +41,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
    {"cpu", "memory", "session-cpu", "session-memory", "downgrade", "tiers", "tier-window"}},
   {"tier NAME", {"fps", "max-size", "max-bitrate", "cpu"}}, /* [tier full], ... */
   {"encoders", {"max-hardware-sessions"}},
+  {"dbus", {"bus", "required"}},
   {"webrtc",
    {"stun-servers", "turn-servers", "turn-secret", "turn-secret-file", "turn-username",
     "turn-password", "turn-credential-lifetime"}},
@@ -482,6 +485,22 @@ bool Config::parse(const std::string &text, const std::string &name, Config *con
   }
   if (!readWebrtc(kf, path, &c.ice, error))
     return false;
+  if (g_key_file_has_key(kf, "dbus", "bus", nullptr)) {
+    g_autofree char *raw = g_key_file_get_string(kf, "dbus", "bus", nullptr);
+    std::string bus = raw ? g_strstrip(raw) : "";
+    if (bus != "system" && bus != "none" && !g_dbus_is_address(bus.c_str()))
+      return fail(error, path,
+                  "[dbus] bus must be \"system\", \"none\" or a D-Bus address (unix:path=...)");
+    c.dbus_bus = bus;
+  }
+  if (g_key_file_has_key(kf, "dbus", "required", nullptr)) {
+    g_autoptr(GError) e = nullptr;
+    c.dbus_required = g_key_file_get_boolean(kf, "dbus", "required", &e);
+    if (e)
+      return fail(error, path, "[dbus] required must be true or false");
+    if (c.dbus_required && c.dbus_bus == "none")
+      return fail(error, path, "[dbus] required=true needs a bus (bus is \"none\")");
+  }
 
   *config = std::move(c);
   return true;

@@ -6,7 +6,8 @@
 
 /*
  * vdid configuration: a GKeyFile with groups [server], [auth], [users],
- * [sessions], [budget], [encoders] and [webrtc]; every key is documented in docs/vdid.md with
+ * [sessions], [budget], [tier NAME], [encoders], [dbus] and [webrtc]; every
+ * key is documented in docs/vdid.md with
  * its default. Unknown groups and keys are errors, so that a typo is not
  * silently ignored.
  */
@@ -89,6 +90,11 @@ struct Config {
 
   /* [encoders] */
   unsigned max_hardware_sessions = 4;
+
+  /* [dbus]: where vdid exports org.gstvdi.Manager1 (dbus-manager.h):
+   * "system", "none" or a D-Bus address; whether vdid must have it. */
+  std::string dbus_bus = "system";
+  bool dbus_required = false;
 
   /* [webrtc]: STUN and TURN servers for viewers (ice-servers.h) */
   IceSettings ice;

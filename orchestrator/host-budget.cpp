@@ -59,10 +59,9 @@ Refusal admit(const HostBudget &budget, const Reservation &reserved, unsigned li
   return {};
 }
 
-void describeBudget(JsonBuilder *b, const HostBudget &budget, const Reservation &reserved,
-                    unsigned live, unsigned max_sessions)
+void describeBudget(JsonBuilder *b, const HostBudget &budget, const Reservation &reserved)
 {
-  json_builder_set_member_name(b, "budget");
+  json_builder_set_member_name(b, "host");
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "cpu");
   if (budget.cpu > 0) {
@@ -90,13 +89,8 @@ void describeBudget(JsonBuilder *b, const HostBudget &budget, const Reservation 
   } else {
     json_builder_add_null_value(b);
   }
-  json_builder_set_member_name(b, "sessions");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "live");
-  json_builder_add_int_value(b, live);
-  json_builder_set_member_name(b, "max");
-  json_builder_add_int_value(b, max_sessions);
-  json_builder_end_object(b);
+  json_builder_set_member_name(b, "downgrade");
+  json_builder_add_boolean_value(b, budget.downgrade);
   json_builder_end_object(b);
 }
 

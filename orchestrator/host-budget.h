@@ -56,11 +56,10 @@ struct Refusal {
 Refusal admit(const HostBudget &budget, const Reservation &reserved, unsigned live,
               const Reservation &want);
 
-/* Adds "budget" to an object being built: {"cpu": {"total", "reserved",
- * "session"}, "memory": {...} (null where there is no such budget),
- * "sessions": {"live", "max"}} with @max_sessions the [sessions] cap. */
-void describeBudget(JsonBuilder *b, const HostBudget &budget, const Reservation &reserved,
-                    unsigned live, unsigned max_sessions);
+/* Adds "host": {"cpu": {"total", "reserved", "session"}, "memory": {...}
+ * (null where there is no such budget), "downgrade"} to an object being
+ * built (GET /api/v1/budgets, GetBudgets). */
+void describeBudget(JsonBuilder *b, const HostBudget &budget, const Reservation &reserved);
 
 /* Completes @budget from the per-session limits (a limit is the session's
  * reservation, else the session-cpu / session-memory default already in

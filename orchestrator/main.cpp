@@ -14,6 +14,7 @@
 #include "api.h"
 #include "auth.h"
 #include "config.h"
+#include "dbus-manager.h"
 #include "http.h"
 #include "metrics.h"
 #include "pool.h"
@@ -195,7 +196,8 @@ int main(int argc, char **argv)
    * pipes died with it): stop them so that nothing is orphaned. */
   if (unsigned n = sessions.reapLeftovers())
     printf("vdid: stopped %u session(s) left by a previous run\n", n);
-  vdid::Api api(config, auth, metrics, http, sessions);
+  vdid::Operations operations(config, auth, sessions);
+  vdid::Api api(config, auth, metrics, http, sessions, operations);
   /* Each TURN server checked as a browser would use it, now and every 5 min. */
   vdid::TurnProbe turn_probe(api.iceServers());
   turn_probe.start(std::chrono::minutes(5));
@@ -217,11 +219,15 @@ int main(int argc, char **argv)
     args.insert(args.end(), more.begin(), more.end());
     return args;
   };
-  sessions.on_state_changed = [&srt](const vdid::Session &s) { srt.sessionChanged(s); };
+  vdid::DBusManager dbus(config, operations);
+  sessions.on_state_changed = [&srt, &dbus](const vdid::Session &s) {
+    srt.sessionChanged(s);
+    dbus.sessionChanged(s);
+  };
   sessions.on_hls_failed = [&streams](const std::string &id, const std::string &message) {
     streams.hlsFailed(id, message);
   };
-  api.describe_urls = [&streams, &srt](JsonBuilder *b, const vdid::Session &s) {
+  operations.describe_urls = [&streams, &srt](JsonBuilder *b, const vdid::Session &s) {
     streams.describeUrls(b, s);
     srt.describeUrls(b, s);
   };
@@ -248,6 +254,18 @@ int main(int argc, char **argv)
   };
   g_unix_signal_add(SIGTERM, quit, loop);
   g_unix_signal_add(SIGINT, quit, loop);
+  /* The D-Bus API is an addition: without its bus vdid serves on, unless
+   * [dbus] required says it must not. */
+  int exit_code = 0;
+  dbus.start([&](const std::string &why) {
+    if (!config.dbus_required) {
+      fprintf(stderr, "vdid: warning: no D-Bus API: %s\n", why.c_str());
+      return;
+    }
+    fprintf(stderr, "vdid: no D-Bus API ([dbus] required=true): %s\n", why.c_str());
+    exit_code = 1;
+    g_main_loop_quit(loop);
+  });
   const char *scheme = http.tls() ? "https" : "http";
   /* The first line on stdout says where vdid listens (tests read it). */
   printf("vdid: listening on %s://%s:%u/\n", scheme, config.listen_address.c_str(), http.port());
@@ -264,5 +282,5 @@ int main(int argc, char **argv)
   sessions.on_state_changed = nullptr;
   sessions.worker_arguments = nullptr;
   printf("vdid: stopped\n");
-  return 0;
+  return exit_code;
 }

@@ -101,8 +101,10 @@ TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, double cores, un
                       "\" reserves, " + std::to_string(kCalmWindows) + " windows in a row"};
 }
 
-void describeTier(JsonBuilder *b, const Tier &tier, const std::string &reason,
-                  const Reservation *reservation)
+namespace {
+
+/* "name", "fps", "max_size", "max_bitrate" (null: no cap) of @tier. */
+void tierMembers(JsonBuilder *b, const Tier &tier)
 {
   auto capOrNull = [b](const char *name, unsigned value) {
     json_builder_set_member_name(b, name);
@@ -111,12 +113,8 @@ void describeTier(JsonBuilder *b, const Tier &tier, const std::string &reason,
     else
       json_builder_add_null_value(b);
   };
-  json_builder_set_member_name(b, "tier");
-  json_builder_begin_object(b);
   json_builder_set_member_name(b, "name");
   json_builder_add_string_value(b, tier.name.c_str());
-  json_builder_set_member_name(b, "reason");
-  json_builder_add_string_value(b, reason.c_str());
   capOrNull("fps", tier.fps);
   json_builder_set_member_name(b, "max_size");
   if (tier.max_width) {
@@ -126,6 +124,32 @@ void describeTier(JsonBuilder *b, const Tier &tier, const std::string &reason,
     json_builder_add_null_value(b);
   }
   capOrNull("max_bitrate", tier.max_bitrate);
+}
+
+} // namespace
+
+void describeLadder(JsonBuilder *b, const std::vector<Tier> &ladder)
+{
+  json_builder_set_member_name(b, "tiers");
+  json_builder_begin_array(b);
+  for (const Tier &t : ladder) {
+    json_builder_begin_object(b);
+    tierMembers(b, t);
+    json_builder_set_member_name(b, "cpu");
+    json_builder_add_double_value(b, t.cpu);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+}
+
+void describeTier(JsonBuilder *b, const Tier &tier, const std::string &reason,
+                  const Reservation *reservation)
+{
+  json_builder_set_member_name(b, "tier");
+  json_builder_begin_object(b);
+  tierMembers(b, tier);
+  json_builder_set_member_name(b, "reason");
+  json_builder_add_string_value(b, reason.c_str());
   json_builder_end_object(b);
   if (!reservation)
     return;

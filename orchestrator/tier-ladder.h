@@ -75,10 +75,14 @@ struct TierMove {
 TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, double cores, unsigned window_s,
                   unsigned *calm, const HostBudget &budget, const Reservation &reserved);
 
-/* Adds "tier": {"name", "reason", "fps", "max_size", "max_bitrate"} (null
+/* Adds "tier": {"name", "fps", "max_size", "max_bitrate", "reason"} (null
  * for no cap) and, with @reservation, "reservation": {"cpu", "memory"} to
  * a session object being built. */
 void describeTier(JsonBuilder *b, const Tier &tier, const std::string &reason,
                   const Reservation *reservation);
+
+/* Adds "tiers": [{"name", "fps", "max_size", "max_bitrate", "cpu"}, ...],
+ * best first (GET /api/v1/budgets, GetBudgets). */
+void describeLadder(JsonBuilder *b, const std::vector<Tier> &ladder);
 
 } // namespace vdid

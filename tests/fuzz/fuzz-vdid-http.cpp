@@ -44,6 +44,7 @@ struct Daemon {
   vdid::Metrics metrics;
   vdid::HttpServer http;
   std::unique_ptr<vdid::SessionManager> sessions;
+  std::unique_ptr<vdid::Operations> operations;
   std::unique_ptr<vdid::Api> api;
   std::unique_ptr<vdid::Signalling> signalling;
   std::unique_ptr<vdid::Streams> streams;
@@ -71,7 +72,8 @@ struct Daemon {
     options.admins = config.admins;
     auth = std::make_unique<vdid::Auth>(options);
     sessions = std::make_unique<vdid::SessionManager>(config);
-    api = std::make_unique<vdid::Api>(config, *auth, metrics, http, *sessions);
+    operations = std::make_unique<vdid::Operations>(config, *auth, *sessions);
+    api = std::make_unique<vdid::Api>(config, *auth, metrics, http, *sessions, *operations);
     signalling = std::make_unique<vdid::Signalling>(http, *api, *sessions, metrics);
     streams = std::make_unique<vdid::Streams>(config, *api, http, *sessions);
     http.setCors(config.allowed_origins, {"/whep/", "/hls/", "/api/"});

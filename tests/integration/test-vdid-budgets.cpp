@@ -524,11 +524,12 @@ TEST_CASE("a create past the host's CPU budget is refused with 429 until a sessi
   startSession(v, c, "[]", &b);
   CHECK(c.request("GET", a_url, "", v.owner).body.find("\"reservation\":{\"cpu\":0.5") !=
         std::string::npos);
-  std::string budget = c.request("GET", v.vdid->base + "/api/v1/budget", "", v.owner).body;
+  std::string budget = c.request("GET", v.vdid->base + "/api/v1/budgets", "", v.owner).body;
   INFO(budget);
-  CHECK(budget.find("\"cpu\":{\"total\":1.0,\"reserved\":1.0,\"session\":0.5}") !=
+  CHECK(budget.find("\"host\":{\"cpu\":{\"total\":1.0,\"reserved\":1.0,\"session\":0.5}") !=
         std::string::npos);
-  CHECK(budget.find("\"sessions\":{\"live\":2,\"max\":32}") != std::string::npos);
+  CHECK(budget.find("\"live\":2") != std::string::npos);
+  CHECK(budget.find("\"tiers\":[{\"name\":\"full\",\"fps\":null") != std::string::npos);
 
   Response refused = c.request("POST", v.vdid->base + "/api/v1/sessions", "{}", v.owner);
   CHECK(refused.status == 429);
@@ -543,7 +544,7 @@ TEST_CASE("a create past the host's CPU budget is refused with 429 until a sessi
   CHECK(c.request("DELETE", a_url, "", v.owner).status == 204);
   std::string c_id;
   startSession(v, c, "[]", &c_id);
-  CHECK(c.request("GET", v.vdid->base + "/api/v1/budget", "", v.owner).body.find("\"live\":2") !=
+  CHECK(c.request("GET", v.vdid->base + "/api/v1/budgets", "", v.owner).body.find("\"live\":2") !=
         std::string::npos);
 }
 
@@ -560,8 +561,8 @@ TEST_CASE("with downgrade a session that does not fit starts on a lower tier", "
   std::string low_url = startSession(v, c, "[]", &low);
   std::string body = c.request("GET", low_url, "", v.owner).body;
   INFO(body);
-  CHECK(body.find("\"tier\":{\"name\":\"low\",\"reason\":\"tier \\\"full\\\" did not fit") !=
-        std::string::npos);
+  CHECK(body.find("\"tier\":{\"name\":\"low\",\"fps\":15,") != std::string::npos);
+  CHECK(body.find("\"reason\":\"tier \\\"full\\\" did not fit") != std::string::npos);
   CHECK(member(body, "fps") == "15");
   CHECK(body.find("\"max_bitrate\":1500") != std::string::npos);
   CHECK(body.find("\"reservation\":{\"cpu\":0.125") != std::string::npos);

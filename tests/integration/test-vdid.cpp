@@ -220,6 +220,26 @@ TEST_CASE("vdid share tokens grant exactly their role on one session", "[vdid][s
         200);
   CHECK(c.request("GET", url, "", "Bearer not-a-token").status == 401);
 
+  /* A share link can be revoked on its own, by the owner only. */
+  r = c.request("POST", url + "/shares", "{}", v.owner);
+  REQUIRE(r.status == 201);
+  std::string revoked = member(r.body, "token");
+  CHECK(c.request("DELETE", url + "/shares/" + revoked, "", v.other).status == 404);
+  CHECK(c.request("DELETE", url + "/shares/" + revoked, "", view).status == 403);
+  CHECK(c.request("GET", url, "", "Bearer " + revoked).status == 200);
+  CHECK(c.request("DELETE", url + "/shares/" + revoked, "", v.owner).status == 204);
+  CHECK(c.request("GET", url, "", "Bearer " + revoked).status == 401);
+  r = c.request("DELETE", url + "/shares/" + revoked, "", v.owner);
+  CHECK(r.status == 404);
+  CHECK(jsonError(r.body) == "no such share link of session " + url.substr(url.rfind('/') + 1));
+  CHECK(c.request("GET", url, "", view).status == 200);
+
+  /* The host's budgets, for users (not for share tokens). */
+  r = c.request("GET", v.vdid->base + "/api/v1/budgets", "", v.owner);
+  CHECK(r.status == 200);
+  CHECK(r.body.find("\"maxPerUser\":4") != std::string::npos);
+  CHECK(c.request("GET", v.vdid->base + "/api/v1/budgets", "", view).status == 403);
+
   /* Tokens die with the session. */
   CHECK(c.request("DELETE", url, "", v.owner).status == 204);
   CHECK(c.request("GET", url, "", view).status == 401);
@@ -399,7 +419,6 @@ TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdi
 {
   REQUIRE_SESSIONS_POSSIBLE();
   REQUIRE_BROWSER();
-  std::string src = g_getenv("VDI_SOURCE_ROOT");
   SessionVdid v("stream=true\n");
   Client c;
   std::string id;
@@ -414,12 +433,7 @@ TEST_CASE("a browser plays a vdid session through the relayed signalling", "[vdi
   /* A share link (no sign-in): the token authenticates the WebSocket. */
   Response r = c.request("POST", url + "/shares", "{\"role\":\"control\"}", v.owner);
   REQUIRE(r.status == 201);
-  g_autofree char *token = g_uri_escape_string(member(r.body, "token").c_str(), nullptr, FALSE);
-  std::string link = "#/s/" + id + "?token=" + token;
-  Process browser({"node", src + "/tests/browser/webclient.mjs", "share-play", v.vdid->base, link});
-  auto line = browser.waitFor("result ", 60s);
-  REQUIRE(line);
-  std::string json = line->substr(7);
+  std::string json = playShareLink(v.vdid->base, id, member(r.body, "token"));
   INFO(json);
   CHECK(json.find("\"error\"") == std::string::npos);
   CHECK(member(json, "width") == "640");

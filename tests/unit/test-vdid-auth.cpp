@@ -103,6 +103,22 @@ TEST_CASE("cookies and share tokens expire and are scoped", "[vdid][auth]")
   CHECK_FALSE(auth.checkCookie(c2));
 }
 
+TEST_CASE("a share token is revoked only through its own session", "[vdid][auth]")
+{
+  Auth auth(Auth::Options{});
+  std::string a = auth.createShare("s1", Role::Control, std::chrono::seconds(30));
+  std::string b = auth.createShare("s1", Role::View, std::chrono::seconds(30));
+  CHECK_FALSE(auth.revokeShare("s2", a));
+  CHECK(auth.checkShare(a));
+  CHECK(auth.revokeShare("s1", a));
+  CHECK_FALSE(auth.checkShare(a));
+  CHECK_FALSE(auth.revokeShare("s1", a));
+  CHECK(auth.checkShare(b));
+  /* An expired token is gone: nothing to revoke. */
+  auth.advanceClockForTesting(std::chrono::seconds(31));
+  CHECK_FALSE(auth.revokeShare("s1", b));
+}
+
 TEST_CASE("Basic credentials parse", "[vdid][auth]")
 {
   std::string user, password;
@@ -155,7 +171,15 @@ TEST_CASE("the config file is validated with messages naming the key", "[vdid][c
     {"[sessions]\nfps=1000\n", "fps"},
     {"[auth]\nadmins=ghost\n", "ghost"},
     {"[server]\ntls-key=/k.pem\n", "tls-certificate and tls-key"},
+    {"[dbus]\nbus=session\n", "[dbus] bus must be"},
+    {"[dbus]\nbus=none\nrequired=true\n", "[dbus] required=true needs a bus"},
+    {"[dbus]\nrequired=maybe\n", "[dbus] required must be true or false"},
   });
+  std::string dbus = writeConfig("[dbus]\nbus=unix:path=/run/x/bus\nrequired=true\n");
+  REQUIRE(Config::load(dbus, &c, &error));
+  CHECK(c.dbus_bus == "unix:path=/run/x/bus");
+  CHECK(c.dbus_required);
+  unlink(dbus.c_str());
   g_clear_error(&error);
 }
 
