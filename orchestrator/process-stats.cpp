@@ -49,4 +49,26 @@ ProcessUsage processUsage(const std::vector<pid_t> &pids)
   return sum;
 }
 
+std::vector<pid_t> processesWithEnv(const std::string &entry)
+{
+  std::vector<pid_t> pids;
+  g_autoptr(GDir) proc = g_dir_open("/proc", 0, nullptr);
+  const char *name;
+  while (proc && (name = g_dir_read_name(proc))) {
+    if (!g_ascii_isdigit(name[0]))
+      continue;
+    g_autofree char *path = g_strdup_printf("/proc/%s/environ", name);
+    g_autofree gchar *data = nullptr;
+    gsize len = 0;
+    if (!g_file_get_contents(path, &data, &len, nullptr))
+      continue;
+    std::string env(data, len);
+    size_t pos = env.find(entry);
+    if (pos != std::string::npos && (pos == 0 || env[pos - 1] == '\0') &&
+        (pos + entry.size() == env.size() || env[pos + entry.size()] == '\0'))
+      pids.push_back(static_cast<pid_t>(atoi(name)));
+  }
+  return pids;
+}
+
 } // namespace vdid

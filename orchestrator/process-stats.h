@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <string>
 #include <vector>
 
 namespace vdid {
@@ -37,5 +38,8 @@ ProcessUsage processUsage(pid_t pid);
 
 /* The sum over @pids. */
 ProcessUsage processUsage(const std::vector<pid_t> &pids);
+
+/* The processes whose environment holds @entry (KEY=VALUE) exactly. */
+std::vector<pid_t> processesWithEnv(const std::string &entry);
 
 } // namespace vdid

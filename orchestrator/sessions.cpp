@@ -104,17 +104,6 @@ void childSetup(gpointer data)
     setpriority(PRIO_PROCESS, 0, c->nice);
 }
 
-int removeEntry(const char *path, const struct stat *, int, struct FTW *)
-{
-  return remove(path);
-}
-
-void removeTree(const std::string &dir)
-{
-  if (!dir.empty())
-    nftw(dir.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 std::string findEntry(const std::string &dir, const char *prefix, const char *not_suffix)
 {
   g_autoptr(GDir) d = g_dir_open(dir.c_str(), 0, nullptr);
@@ -126,6 +115,17 @@ std::string findEntry(const std::string &dir, const char *prefix, const char *no
 }
 
 } // namespace
+
+static int removeEntry(const char *path, const struct stat *, int, struct FTW *)
+{
+  return remove(path);
+}
+
+void removeTree(const std::string &dir)
+{
+  if (!dir.empty())
+    nftw(dir.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 const char *sessionStateName(SessionState state)
 {
@@ -196,85 +196,6 @@ SessionManager::~SessionManager()
   g_source_remove(heartbeat_timer_);
   pool_.reset(); /* no refill while everything stops */
   destroyAll();
-}
-
-void SessionManager::reapIdle()
-{
-  gint64 now = g_get_monotonic_time();
-  gint64 limit = static_cast<gint64>(config_.idle_timeout.count()) * G_USEC_PER_SEC;
-  std::vector<std::string> idle;
-  for (const auto &[id, s] : sessions_) {
-    if (viewers(id) > 0 || s->state == SessionState::Starting || s->in_pool)
-      s->last_viewer = now;
-    else if (now - s->last_viewer > limit)
-      idle.push_back(id);
-  }
-  for (const auto &id : idle) {
-    g_message("session %s: no viewer for %lld s, stopping it", id.c_str(),
-              static_cast<long long>(config_.idle_timeout.count()));
-    destroy(id);
-  }
-}
-
-unsigned SessionManager::reapLeftovers()
-{
-  unsigned reaped = 0;
-  g_autoptr(GDir) base = g_dir_open(runtime_base_.c_str(), 0, nullptr);
-  const char *name;
-  while (base && (name = g_dir_read_name(base))) {
-    std::string dir = runtime_base_ + "/" + name;
-    if (!g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR) || sessions_.count(name))
-      continue;
-    std::string needle = "XDG_RUNTIME_DIR=" + dir;
-    /* Processes of that session: their environment names its dir. */
-    std::vector<pid_t> pids;
-    g_autoptr(GDir) proc = g_dir_open("/proc", 0, nullptr);
-    const char *pid_name;
-    while (proc && (pid_name = g_dir_read_name(proc))) {
-      if (!g_ascii_isdigit(pid_name[0]))
-        continue;
-      g_autofree char *env_path = g_strdup_printf("/proc/%s/environ", pid_name);
-      gchar *data = nullptr;
-      gsize len = 0;
-      if (!g_file_get_contents(env_path, &data, &len, nullptr))
-        continue;
-      std::string env(data, len);
-      g_free(data);
-      size_t pos = env.find(needle);
-      if (pos != std::string::npos && (pos == 0 || env[pos - 1] == '\0') &&
-          (pos + needle.size() == env.size() || env[pos + needle.size()] == '\0'))
-        pids.push_back(static_cast<pid_t>(atoi(pid_name)));
-    }
-    for (pid_t p : pids)
-      kill(p, SIGTERM);
-    for (int i = 0; i < 200 && !pids.empty(); i++) {
-      pids.erase(std::remove_if(pids.begin(), pids.end(),
-                                [](pid_t p) { return kill(p, 0) < 0 && errno == ESRCH; }),
-                 pids.end());
-      g_usleep(10000);
-    }
-    for (pid_t p : pids)
-      kill(p, SIGKILL);
-    cgroups_->remove(name);
-    removeTree(dir);
-    g_message("reaped session %s left by a previous vdid", name);
-    reaped++;
-  }
-  return reaped;
-}
-
-void SessionManager::checkOomKills()
-{
-  if (!cgroups_->enforced() || !cgroups_->limits().memory)
-    return;
-  for (auto &[id, s] : sessions_) {
-    guint64 kills = cgroups_->oomKills(id);
-    if (kills > s->oom_kills)
-      g_message("session %s (%s): the OOM killer ended %" G_GUINT64_FORMAT
-                " process(es) at memory-limit",
-                id.c_str(), s->user.c_str(), kills - s->oom_kills);
-    s->oom_kills = kills;
-  }
 }
 
 void SessionManager::setState(Session &s, SessionState state, const std::string &reason)

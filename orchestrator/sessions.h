@@ -48,6 +48,9 @@ std::string helperPath(const char *name, const char *env_var);
 enum class SessionState { Starting, Running, Failed, Stopped };
 const char *sessionStateName(SessionState state);
 
+/* Removes @dir and everything under it (a session's runtime dir). */
+void removeTree(const std::string &dir);
+
 struct SessionSpec {
   unsigned width = 0, height = 0, fps = 0; /* 0: the configured default */
   std::vector<std::vector<std::string>> apps;
