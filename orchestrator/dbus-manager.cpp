@@ -400,6 +400,13 @@ void DBusManager::emit(const Session &s, const char *signal, GVariant *parameter
   g_variant_unref(parameters);
 }
 
+void DBusManager::tierChanged(const Session &s, const std::string &tier)
+{
+  if (announced_.count(s.id))
+    emit(s, "SessionTierChanged",
+         g_variant_new("(sss)", s.id.c_str(), tier.c_str(), s.tier_reason.c_str()));
+}
+
 void DBusManager::sessionChanged(const Session &s)
 {
   /* Unclaimed pooled sessions are no one's yet. */

@@ -50,6 +50,9 @@ public:
   /* For SessionManager::on_state_changed: sends SessionAdded,
    * SessionStateChanged or SessionRemoved. */
   void sessionChanged(const Session &s);
+  /* For SessionManager::on_tier_changed: sends SessionTierChanged with
+   * the name of the session's new tier and the reason it moved. */
+  void tierChanged(const Session &s, const std::string &tier);
 
 private:
   void connected(GDBusConnection *connection);

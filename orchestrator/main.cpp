@@ -224,6 +224,9 @@ int main(int argc, char **argv)
     srt.sessionChanged(s);
     dbus.sessionChanged(s);
   };
+  sessions.on_tier_changed = [&dbus, &config](const vdid::Session &s) {
+    dbus.tierChanged(s, config.tiers[s.tier].name);
+  };
   sessions.on_hls_failed = [&streams](const std::string &id, const std::string &message) {
     streams.hlsFailed(id, message);
   };
@@ -280,6 +283,7 @@ int main(int argc, char **argv)
   /* SIGTERM stops every session: nothing of them outlives vdid. */
   sessions.destroyAll();
   sessions.on_state_changed = nullptr;
+  sessions.on_tier_changed = nullptr;
   sessions.worker_arguments = nullptr;
   printf("vdid: stopped\n");
   return exit_code;

@@ -45,6 +45,8 @@ void SessionManager::checkTiers()
     s->reservation = {tier.cpu, config_.budget.session.memory};
     s->fps = tier.fps ? std::min(s->requested_fps, tier.fps) : s->requested_fps;
     g_message("session %s: tier \"%s\": %s", id.c_str(), tier.name.c_str(), move.reason.c_str());
+    if (on_tier_changed)
+      on_tier_changed(*s);
     unsigned fps = s->fps, max_bitrate = tier.max_bitrate;
     workerCommand(id, "tier", [fps, max_bitrate](JsonBuilder *b) {
       json_builder_set_member_name(b, "fps");

@@ -233,6 +233,8 @@ public:
 
   /* Called when a session changes state (for logs and metrics). */
   std::function<void(const Session &)> on_state_changed;
+  /* A running session moved to another encode tier (checkTiers). */
+  std::function<void(const Session &)> on_tier_changed;
 
   /* Where runtime dirs go: /run/vdi as root, else $XDG_RUNTIME_DIR/vdi. */
   std::string runtimeBase() const { return runtime_base_; }

@@ -185,13 +185,6 @@ void checkCgroupsGone(const std::vector<std::string> &dirs)
   CHECK(gone);
 }
 
-bool workerBuilt()
-{
-  return g_file_test(
-    (std::string(g_getenv("VDI_BUILD_ROOT")) + "/orchestrator/vdid-worker").c_str(),
-    G_FILE_TEST_IS_EXECUTABLE);
-}
-
 /* vdi_session_fps of session @id, or -1. */
 double sessionFps(Client &c, SessionVdid &v, const std::string &id)
 {

@@ -451,6 +451,42 @@ TEST_CASE("D-Bus signals arrive for changes made over REST, only to who may see 
   CHECK_FALSE(mine.saw(theirs_id));
 }
 
+TEST_CASE("a tier move of a busy session is signalled over D-Bus with its reason",
+          "[vdid][dbus][tiers]")
+{
+  REQUIRE_DBUS_TESTS();
+  if (!workerBuilt())
+    VDI_SKIP("vdid-worker was not built");
+  /* A busy loop uses far more than full's reserved 0.3 cores: checked
+   * every second, the session moves down (docs/vdid.md, encode tiers). */
+  BusVdid d("stream=true\naudio=false\n[budget]\ncpu=4\nsession-cpu=0.3\ndowngrade=true\n"
+            "tier-window=1\n");
+  auto &v = d.v;
+  Monitor mine(d.bus, v->user), theirs(d.bus, d.other);
+  REQUIRE(call(d.bus, v->user, "ListSessions")->status == 0);
+  Client c;
+  Response r = c.request("POST", v->vdid->base + "/api/v1/sessions",
+                         "{\"apps\":[[\"sh\",\"-c\",\"while :; do :; done\"]]}", v->owner);
+  REQUIRE(r.status == 201);
+  std::string id = member(r.body, "id");
+  REQUIRE(mine.waitSignal("SessionTierChanged", id, 30s));
+  INFO([&] {
+    std::string all;
+    for (const auto &l : mine.lines)
+      all += l + "\n";
+    return all;
+  }());
+  CHECK(mine.saw("SessionTierChanged ('" + id + "', 'half', 'moved down: the session used"));
+  /* The session object says the same. */
+  std::string body = c.request("GET", v->vdid->base + "/api/v1/sessions/" + id, "", v->owner).body;
+  CHECK(body.find("\"reason\":\"moved down: the session used") != std::string::npos);
+  /* Another user hears nothing of it (checked after a signal of theirs). */
+  r = c.request("POST", v->vdid->base + "/api/v1/sessions", "{}", basic(d.other, "pw3"));
+  REQUIRE(r.status == 201);
+  CHECK(theirs.waitSignal("SessionAdded", member(r.body, "id")));
+  CHECK_FALSE(theirs.saw(id));
+}
+
 TEST_CASE("vdid serves REST without its bus, unless [dbus] required says it must not",
           "[vdid][dbus]")
 {

@@ -642,13 +642,6 @@ std::set<int> niceOf(const std::string &dir)
   return out;
 }
 
-bool workerBuilt()
-{
-  return g_file_test(
-    (std::string(g_getenv("VDI_BUILD_ROOT")) + "/orchestrator/vdid-worker").c_str(),
-    G_FILE_TEST_IS_EXECUTABLE);
-}
-
 } // namespace
 
 TEST_CASE("vdid serves sessions from a pre-warmed pool and refills it", "[vdid][sessions][pool]")
