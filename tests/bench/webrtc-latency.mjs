@@ -9,7 +9,9 @@
 // 3 s prints `miss I SEND_MS`.
 import { launch, unavailableReason } from '../browser/chromium.mjs';
 
-const [base, countArg, mode] = process.argv.slice(2);
+// An optional fourth argument replaces the page's query (e.g. vdid's
+// signalling= of a session share: tests/bench/tier-bench.py).
+const [base, countArg, mode, query] = process.argv.slice(2);
 const why = unavailableReason();
 if (why) {
   console.log(`skip ${why}`);
@@ -19,7 +21,7 @@ const n = Number(countArg || 200);
 const { ctx, close } = await launch();
 try {
   const page = await ctx.newPage();
-  await page.goto(base + '/?autoconnect=0&stats=0');
+  await page.goto(base + '/' + (query || '?autoconnect=0&stats=0'));
   await page.waitForFunction(() => window.vdi !== undefined);
   if (mode === 'join') {
     // N joins: connect, time to the first presented frame, disconnect.
