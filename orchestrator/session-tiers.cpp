@@ -33,9 +33,10 @@ void SessionManager::checkTiers()
     s->tier_mark_time = now;
     if (first || elapsed <= 0)
       continue;
+    TierLoad load{used / elapsed, static_cast<unsigned>(elapsed + 0.5), s->worker_status.frame_ms,
+                  s->requested_fps};
     TierMove move =
-      nextTier(config_.tiers, s->tier, used / elapsed, static_cast<unsigned>(elapsed + 0.5),
-               &s->calm_windows, config_.budget, reserved());
+      nextTier(config_.tiers, s->tier, load, &s->calm_windows, config_.budget, reserved());
     if (move.tier == s->tier)
       continue;
     tier_moves_[move.tier > s->tier ? "down" : "up"]++;

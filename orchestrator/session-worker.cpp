@@ -151,6 +151,7 @@ void SessionManager::workerEvent(const std::string &id, const std::string &event
   } else if (event == "stats") {
     w.fps = e.fps;
     w.bitrate = e.bitrate;
+    w.frame_ms = e.frame_ms;
     w.keyframe_requests = e.keyframe_requests;
     w.viewers = e.viewers;
   } else if (event == "hls-failed") {

@@ -74,19 +74,49 @@ void applyTier(const Tier &tier, unsigned *width, unsigned *height, unsigned *fp
   *height = std::max(64u, static_cast<unsigned>(*height * scale) & ~1u);
 }
 
-TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, double cores, unsigned window_s,
+namespace {
+
+/* The frame rate a session asking @fps runs at on @tier. */
+unsigned fpsOn(const Tier &tier, unsigned fps)
+{
+  return tier.fps ? std::min(tier.fps, fps) : fps;
+}
+
+/* The time a frame has at @fps, in ms; 0 when unknown. */
+double frameBudgetMs(unsigned fps)
+{
+  return fps ? 1000.0 / fps : 0;
+}
+
+} // namespace
+
+TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, const TierLoad &load,
                   unsigned *calm, const HostBudget &budget, const Reservation &reserved)
 {
   char used[64];
-  g_snprintf(used, sizeof used, "%.3g cores over %u s", cores, window_s);
+  g_snprintf(used, sizeof used, "%.3g cores over %u s", load.cores, load.window_s);
   const Tier &now = ladder[tier];
-  if (tier + 1 < ladder.size() && cores > kDownAbove * now.cpu) {
+  bool bottom = tier + 1 >= ladder.size();
+  if (!bottom && load.cores > kDownAbove * now.cpu) {
     *calm = 0;
     return {tier + 1, std::string("moved down: the session used ") + used + ", more than " +
                         cores_x(kDownAbove) + " the " + vdid::cores(now.cpu) + " reserved on \"" +
                         now.name + "\""};
   }
-  if (tier == 0 || cores >= kUpBelow * ladder[tier - 1].cpu) {
+  unsigned fps = fpsOn(now, load.fps);
+  double budget_ms = frameBudgetMs(fps);
+  if (!bottom && load.frame_ms > 0 && budget_ms > 0 && load.frame_ms > kFrameBusy * budget_ms) {
+    *calm = 0;
+    char why[160];
+    g_snprintf(why, sizeof why,
+               "moved down: a frame took %.3g ms to code, more than %.3g x the %.3g ms a frame "
+               "has at %u fps on \"%s\"",
+               load.frame_ms, kFrameBusy, budget_ms, fps, now.name.c_str());
+    return {tier + 1, why};
+  }
+  double up_budget_ms = tier ? frameBudgetMs(fpsOn(ladder[tier - 1], load.fps)) : 0;
+  if (tier == 0 || load.cores >= kUpBelow * ladder[tier - 1].cpu ||
+      (load.frame_ms > 0 && up_budget_ms > 0 && load.frame_ms >= kUpBelow * up_budget_ms)) {
     *calm = 0;
     return {tier, ""};
   }

@@ -57,22 +57,34 @@ void applyTier(const Tier &tier, unsigned *width, unsigned *height, unsigned *fp
 
 /* Moving a running session between tiers (with `[budget] downgrade`),
  * once per `tier-window`: down one tier when the session used more than
- * kDownAbove x its tier's reservation over the window; up one tier after
+ * kDownAbove x its tier's reservation over the window, or when its frames
+ * took more than kFrameBusy x the time a frame has at the tier's frame
+ * rate (it cannot hold that rate: frames are dropped, whatever its CPU
+ * says, e.g. when a cpu-limit throttles it); up one tier after
  * kCalmWindows windows in a row below kUpBelow x the higher tier's
- * reservation, if that reservation fits the budget. */
+ * reservation and frame time, if that reservation fits the budget. */
 constexpr double kDownAbove = 1.25;
+constexpr double kFrameBusy = 0.8;
 constexpr double kUpBelow = 0.5;
 constexpr unsigned kCalmWindows = 3;
+
+/* What a session did over the last window. */
+struct TierLoad {
+  double cores = 0;      /* CPU it used, in cores */
+  unsigned window_s = 0; /* the window's length */
+  double frame_ms = 0;   /* mean time its worker took to code a frame; 0: no frames */
+  unsigned fps = 0;      /* the frame rate it asked for, before tier caps; 0: unknown */
+};
 
 struct TierMove {
   size_t tier;        /* where the session goes (its own: it stays) */
   std::string reason; /* why, in words; empty when it stays */
 };
 
-/* @cores: what the session on @tier used over the last window of
- * @window_s; @calm counts its calm windows (updated); @reserved: what all
- * live sessions reserve, this one included. */
-TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, double cores, unsigned window_s,
+/* @load: what the session on @tier did over the last window; @calm counts
+ * its calm windows (updated); @reserved: what all live sessions reserve,
+ * this one included. */
+TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, const TierLoad &load,
                   unsigned *calm, const HostBudget &budget, const Reservation &reserved);
 
 /* Adds "tier": {"name", "fps", "max_size", "max_bitrate", "reason"} (null

@@ -63,6 +63,7 @@ struct WorkerEvent {
   std::string resource; /* [A-Za-z0-9._-]{0,128}, else "" */
   /* stats */
   double fps = 0, bitrate = 0;
+  double frame_ms = 0; /* mean time a frame took to code (frame-timer.h) */
   uint64_t keyframe_requests = 0;
   unsigned viewers = 0;
 };

@@ -47,6 +47,7 @@
 
 #include "encoder-choice.h"
 #include "events.h"
+#include "frame-timer.h"
 #include "tee-branch.h"
 #include "worker-audio.h"
 #include "worker-criticals.h"
@@ -67,6 +68,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <unistd.h>
 
 namespace {
@@ -116,6 +118,8 @@ struct Worker {
   /* Encoded frames and bytes reaching vdiwebrtcsink (streaming thread). */
   std::atomic<guint64> frames{0}, bytes{0};
   guint64 last_frames = 0, last_bytes = 0;
+  /* The time a frame takes from the rate cap to the tee (streaming threads). */
+  vdid::FrameTimer frame_timer;
   gint64 last_time = 0;
   std::string hls_dir; /* empty: HLS not offered */
   int srt_fd = -1;     /* -1: SRT not offered */
@@ -133,6 +137,24 @@ GstPadProbeReturn countEncoded(GstPad *, GstPadProbeInfo *info, gpointer data)
     w->frames++;
     w->bytes += gst_buffer_get_size(b);
   }
+  return GST_PAD_PROBE_OK;
+}
+
+/* A raw frame leaves the frame-rate cap, towards conversion and encoder. */
+GstPadProbeReturn frameEnters(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (b && GST_BUFFER_PTS_IS_VALID(b))
+    static_cast<Worker *>(data)->frame_timer.enter(GST_BUFFER_PTS(b), g_get_monotonic_time());
+  return GST_PAD_PROBE_OK;
+}
+
+/* Its encoded picture reaches the tee. */
+GstPadProbeReturn frameLeaves(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (b && GST_BUFFER_PTS_IS_VALID(b))
+    static_cast<Worker *>(data)->frame_timer.leave(GST_BUFFER_PTS(b), g_get_monotonic_time());
   return GST_PAD_PROBE_OK;
 }
 
@@ -175,6 +197,8 @@ gboolean reportStats(gpointer data)
     json_builder_add_int_value(b, viewers);
     json_builder_set_member_name(b, "keyframeRequests");
     json_builder_add_int_value(b, keyframe_requests);
+    json_builder_set_member_name(b, "frameMs");
+    json_builder_add_double_value(b, w->frame_timer.take());
   }));
   return G_SOURCE_CONTINUE;
 }
@@ -737,6 +761,12 @@ int main(int argc, char **argv)
   if (GstPad *video = gst_element_get_static_pad(w.sink, "video")) {
     gst_pad_add_probe(video, GST_PAD_PROBE_TYPE_BUFFER, countEncoded, &w, nullptr);
     gst_object_unref(video);
+  }
+  for (auto [element, pad, probe] :
+       {std::make_tuple(w.rate, "src", frameEnters), std::make_tuple(w.tee, "sink", frameLeaves)}) {
+    g_autoptr(GstPad) p = gst_element_get_static_pad(element, pad);
+    if (p)
+      gst_pad_add_probe(p, GST_PAD_PROBE_TYPE_BUFFER, probe, &w, nullptr);
   }
   w.last_time = g_get_monotonic_time();
   w.stats_timer = g_timeout_add_seconds(2, reportStats, &w);

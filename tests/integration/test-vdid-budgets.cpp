@@ -22,6 +22,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <sys/stat.h>
 
 using namespace std::chrono_literals;
@@ -662,4 +663,57 @@ TEST_CASE("a busy session moves down the tiers without losing its viewer and bac
     10s, [&] { return readText(frames_log).size() > before; }, 200ms));
   viewer.stop();
   unlink(frames_log.c_str());
+}
+
+TEST_CASE("a session its cpu-limit starves moves down by the time its frames take to code",
+          "[vdid][budget][tiers]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  if (!workerBuilt())
+    VDI_SKIP("vdid-worker was not built");
+  /* A busy loop uses all of the session's 0.15-core quota, so every process
+   * of the session, the worker too, waits for its next period: frames take
+   * far longer than the 16.7 ms they have at 60 fps. The session's CPU
+   * stays at its limit, far below 1.25 x the 0.6 cores "fast" reserves:
+   * only frame time can move it. */
+  SessionVdid v("stream=true\naudio=false\nfps=60\ncpu-limit=0.15\n[budget]\ncpu=4\n"
+                "downgrade=true\ntier-window=1\ntiers=fast;slow\n[tier fast]\ncpu=0.6\n"
+                "[tier slow]\nfps=20\ncpu=0.4\n");
+  Client c;
+  std::string client = helperPath("vdi-test-client");
+  std::string id;
+  /* The client takes commands once it is configured: a fifo feeds it
+   * "animate 60" after it said so. */
+  std::string animate =
+    "f=\\\"$XDG_RUNTIME_DIR/anim\\\"; mkfifo \\\"$f\\\"; { until grep -q configured "
+    "\\\"$f.out\\\" 2>/dev/null; do sleep 0.05; done; echo animate 60; exec tail -f "
+    "/dev/null; } > \\\"$f\\\" & exec " +
+    client + " < \\\"$f\\\" > \\\"$f.out\\\"";
+  /* The busy loop starts once the session runs (a starved start could
+   * miss the worker's start time-out). */
+  std::string busy = onGo("while :; do :; done");
+  std::string url = startSession(
+    v, c, busy.substr(0, busy.size() - 1) + ",[\"sh\",\"-c\",\"" + animate + "\"]]", &id);
+  std::string body = c.request("GET", url, "", v.owner).body;
+  SessionLimits l = limitsOf(body);
+  REQUIRE_ENFORCED(l);
+  go(v, id);
+  bool moved = eventually(
+    30s,
+    [&] {
+      body = c.request("GET", url, "", v.owner).body;
+      return body.find("\"reason\":\"moved down: a frame took") != std::string::npos;
+    },
+    200ms);
+  INFO(body);
+  std::string mine; /* the session's own metrics lines */
+  std::istringstream metrics(c.request("GET", v.vdid->base + "/metrics", "", v.owner).body);
+  for (std::string line; std::getline(metrics, line);)
+    if (line.find(id) != std::string::npos)
+      mine += line + "\n";
+  INFO(mine);
+  CHECK(moved);
+  CHECK(body.find("more than 0.8 x the 16.7 ms a frame has at 60 fps on \\\"fast\\\"") !=
+        std::string::npos);
+  CHECK(body.find("\"tier\":{\"name\":\"slow\"") != std::string::npos);
 }

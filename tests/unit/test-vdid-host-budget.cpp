@@ -218,25 +218,25 @@ TEST_CASE("a running session moves down when it uses more than its tier reserves
   b.downgrade = true;
   std::vector<Tier> ladder = defaultLadder(0.4); /* 0.4, 0.2, 0.1 cores */
   unsigned calm = 0;
-  TierMove m = nextTier(ladder, 0, 0.45, 10, &calm, b, {0.4, 0});
+  TierMove m = nextTier(ladder, 0, {0.45, 10}, &calm, b, {0.4, 0});
   CHECK(m.tier == 0); /* 0.45 is within 1.25 x 0.4 */
-  m = nextTier(ladder, 0, 0.6, 10, &calm, b, {0.4, 0});
+  m = nextTier(ladder, 0, {0.6, 10}, &calm, b, {0.4, 0});
   CHECK(m.tier == 1);
   CHECK(m.reason ==
         "moved down: the session used 0.6 cores over 10 s, more than 1.25 x the 0.4 cores "
         "reserved on \"full\"");
-  m = nextTier(ladder, 2, 0.6, 10, &calm, b, {0.1, 0});
+  m = nextTier(ladder, 2, {0.6, 10}, &calm, b, {0.1, 0});
   CHECK(m.tier == 2); /* the bottom tier has nowhere to go */
 
   /* Up only after kCalmWindows calm windows in a row. */
   calm = 0;
-  CHECK(nextTier(ladder, 2, 0.05, 10, &calm, b, {0.1, 0}).tier == 2);
-  CHECK(nextTier(ladder, 2, 0.05, 10, &calm, b, {0.1, 0}).tier == 2);
-  CHECK(nextTier(ladder, 2, 0.15, 10, &calm, b, {0.1, 0}).tier == 2); /* not calm: restart */
+  CHECK(nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.1, 0}).tier == 2);
+  CHECK(nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.1, 0}).tier == 2);
+  CHECK(nextTier(ladder, 2, {0.15, 10}, &calm, b, {0.1, 0}).tier == 2); /* not calm: restart */
   CHECK(calm == 0);
   for (unsigned i = 1; i < kCalmWindows; i++)
-    CHECK(nextTier(ladder, 2, 0.05, 10, &calm, b, {0.1, 0}).tier == 2);
-  m = nextTier(ladder, 2, 0.05, 10, &calm, b, {0.1, 0});
+    CHECK(nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.1, 0}).tier == 2);
+  m = nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.1, 0});
   CHECK(m.tier == 1);
   CHECK(m.reason.find("moved up: the session used 0.05 cores over 10 s, less than 0.5 x the "
                       "0.2 cores \"half\" reserves, 3 windows in a row") == 0);
@@ -244,5 +244,36 @@ TEST_CASE("a running session moves down when it uses more than its tier reserves
   /* No room for the higher tier's reservation: it stays. */
   calm = 0;
   for (unsigned i = 0; i < kCalmWindows + 1; i++)
-    CHECK(nextTier(ladder, 1, 0.05, 10, &calm, b, {1.9, 0}).tier == 1);
+    CHECK(nextTier(ladder, 1, {0.05, 10}, &calm, b, {1.9, 0}).tier == 1);
+}
+
+TEST_CASE("a session whose frames take longer than its tier's frame rate allows moves down",
+          "[vdid][tiers]")
+{
+  HostBudget b;
+  b.cpu = 2;
+  b.downgrade = true;
+  std::vector<Tier> ladder = defaultLadder(0.4); /* full: no fps cap; half 30, low 15 */
+  unsigned calm = 0;
+  /* At 60 fps a frame has 16.7 ms: 12 ms fits within 0.8 x that, 15 ms does not,
+   * however little CPU the session used (a cpu-limit throttles it). */
+  CHECK(nextTier(ladder, 0, {0.1, 10, 12, 60}, &calm, b, {0.4, 0}).tier == 0);
+  TierMove m = nextTier(ladder, 0, {0.1, 10, 15, 60}, &calm, b, {0.4, 0});
+  CHECK(m.tier == 1);
+  CHECK(m.reason == "moved down: a frame took 15 ms to code, more than 0.8 x the 16.7 ms a "
+                    "frame has at 60 fps on \"full\"");
+  /* On half (30 fps: 33.3 ms a frame) 15 ms fits. */
+  CHECK(nextTier(ladder, 1, {0.1, 10, 15, 60}, &calm, b, {0.2, 0}).tier == 1);
+  /* No frames (a still screen): no frame-time pressure. */
+  CHECK(nextTier(ladder, 0, {0.1, 10, 0, 60}, &calm, b, {0.4, 0}).tier == 0);
+
+  /* Up only when the frames would fit the higher tier too: 15 ms is more
+   * than 0.5 x the 16.7 ms of full, so half never counts a calm window. */
+  calm = 0;
+  for (unsigned i = 0; i < kCalmWindows + 1; i++)
+    CHECK(nextTier(ladder, 1, {0.05, 10, 15, 60}, &calm, b, {0.2, 0}).tier == 1);
+  CHECK(calm == 0);
+  for (unsigned i = 1; i < kCalmWindows; i++)
+    CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60}, &calm, b, {0.2, 0}).tier == 1);
+  CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60}, &calm, b, {0.2, 0}).tier == 0);
 }
