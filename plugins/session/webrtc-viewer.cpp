@@ -738,7 +738,11 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
   std::string name = "viewer-" + id_;
   GstBin *bin = GST_BIN(gst_bin_new(name.c_str()));
   g_object_ref_sink(bin);
-  RtxBudget::attach(bin, rtx_);
+  /* A NACK it cannot answer asks for a keyframe (webrtc-nack-repair.h). */
+  RtxBudget::attach(bin, rtx_, [weak = std::weak_ptr<Link>(link_)] {
+    if (auto l = weak.lock(); l && l->alive)
+      l->events->viewerKeyframeRequest(l->id);
+  });
   webrtc_ = make(bin, "webrtcbin", "webrtc", error);
   bool ok = webrtc_ && buildVideo(bin, c, pt, pli, twccId, error) &&
             (audioPt < 0 || buildAudio(bin, audioPt, micWanted, error));

@@ -5,12 +5,14 @@
  */
 
 /*
- * The pacer's schedule (plugins/session/webrtc-pacing.h) and when a
- * viewer's path counts as a bottleneck (webrtc-bitrate.h): the pure
- * decisions behind the shaped-link behaviour of test-webrtc-congestion.
+ * The pacer's schedule (plugins/session/webrtc-pacing.h), when a viewer's
+ * path counts as a bottleneck (webrtc-bitrate.h), and which unanswerable
+ * NACKs ask for a keyframe (webrtc-nack-repair.h): the pure decisions
+ * behind the shaped-link behaviour of test-webrtc-congestion.
  */
 
 #include "webrtc-bitrate.h"
+#include "webrtc-nack-repair.h"
 #include "webrtc-pacing.h"
 
 #include <catch2/catch.hpp>
@@ -125,4 +127,72 @@ TEST_CASE("a bottleneck is a cut by a queue or loss, until the estimate is back 
   c.update("b", lossy);
   CHECK(c.bottleneck("b"));
   CHECK(!c.bottleneck("nobody"));
+}
+
+TEST_CASE("the history mirror forgets packets as rtprtxsend does", "[webrtc-nack]")
+{
+  /* 100 packets, 400 ms at 90 kHz (36000 ticks). */
+  RtxHistory h(100, 400, 90000);
+  CHECK(!h.newest());
+  for (uint16_t s = 0; s < 150; s++)
+    h.sent(s, 1000);
+  CHECK(!h.has(49));
+  CHECK(h.has(50));
+  CHECK(h.has(149));
+  CHECK(*h.newest() == 149);
+  /* A frame 400 ms later keeps the old ones (but for the one that makes
+   * 101); 401 ms later drops them. */
+  h.sent(150, 1000 + 36000);
+  CHECK(!h.has(50));
+  CHECK(h.has(51));
+  h.sent(151, 1000 + 36090);
+  CHECK(!h.has(149));
+  CHECK(h.has(150));
+  /* Sequence numbers and RTP times wrap. */
+  RtxHistory w(0, 400, 90000);
+  w.sent(65535, 0xffffff00u);
+  w.sent(0, 0x100);
+  CHECK(w.has(65535));
+  CHECK(*w.newest() == 0);
+  CHECK(seqBefore(65535, 0));
+  CHECK(!seqBefore(0, 65535));
+}
+
+TEST_CASE("one keyframe request covers all the unanswerable NACKs of a moment", "[webrtc-nack]")
+{
+  NackRepair r;
+  r.keyframeSent(100);
+  /* A hole of 12 packets NACKed together: one request. */
+  int requests = 0;
+  for (uint16_t s = 500; s < 512; s++)
+    requests += r.unanswered(s, 10000);
+  CHECK(requests == 1);
+  /* The same NACKs again (Chromium repeats them) while the keyframe is
+   * on its way: nothing more. */
+  for (uint16_t s = 500; s < 512; s++)
+    CHECK(!r.unanswered(s, 10300));
+  /* The keyframe went out at 700: NACKs for packets before it are
+   * repaired by it. */
+  r.keyframeSent(700);
+  CHECK(!r.unanswered(505, 10400));
+  CHECK(!r.unanswered(699, 10400));
+  /* A packet of the keyframe itself, or after it, lost beyond repair:
+   * a new request at once. */
+  CHECK(r.unanswered(701, 10450));
+  CHECK(!r.unanswered(702, 10450));
+}
+
+TEST_CASE("a keyframe request that brought no keyframe is made again after a while",
+          "[webrtc-nack]")
+{
+  NackRepair r;
+  /* Nothing known of keyframes yet (a payloader that marks none): any
+   * hole asks. */
+  CHECK(r.unanswered(10, 0));
+  CHECK(!r.unanswered(11, NackRepair::kPendingMs - 1));
+  CHECK(r.unanswered(12, NackRepair::kPendingMs));
+  /* Across the wrap of sequence numbers. */
+  r.keyframeSent(65530);
+  CHECK(!r.unanswered(65529, 5000));
+  CHECK(r.unanswered(3, 5000));
 }
