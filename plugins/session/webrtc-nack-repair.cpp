@@ -7,6 +7,7 @@
 #include "webrtc-nack-repair.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace vdi::webrtc {
 
@@ -51,6 +52,21 @@ bool NackRepair::unanswered(uint16_t seq, int64_t nowMs)
     return false;
   requestedMs_ = nowMs;
   return true;
+}
+
+void NackRepair::resent(uint16_t seq, int64_t nowMs)
+{
+  for (auto it = resentMs_.begin(); it != resentMs_.end();)
+    it = nowMs - it->second > kResentGraceMs ? resentMs_.erase(it) : std::next(it);
+  resentMs_[seq] = nowMs;
+}
+
+bool NackRepair::refused(uint16_t seq, int64_t nowMs)
+{
+  auto it = resentMs_.find(seq);
+  if (it != resentMs_.end() && nowMs - it->second <= kResentGraceMs)
+    return false;
+  return unanswered(seq, nowMs);
 }
 
 } // namespace vdi::webrtc

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 
 namespace vdi::webrtc {
@@ -68,16 +69,27 @@ public:
    * the next unanswerable NACK asks again (a keyframe lost in its turn). */
   static constexpr int64_t kPendingMs = 2000;
 
+  /* A retransmission refused by the budget is no hole yet when one of the
+   * same packet went out this recently: Chromium NACKs again before the
+   * first could arrive, and each such repeat found the budget spent. */
+  static constexpr int64_t kResentGraceMs = 250;
+
   /* A keyframe starts with packet @seq. */
   void keyframeSent(uint16_t seq);
   /* A NACK for @seq cannot be answered (@nowMs): whether to request a
    * keyframe now. Not for a packet older than the last keyframe (that
    * keyframe repairs it), nor while an earlier request is pending. */
   bool unanswered(uint16_t seq, int64_t nowMs);
+  /* A retransmission of @seq went out (@nowMs). */
+  void resent(uint16_t seq, int64_t nowMs);
+  /* The budget refused a retransmission of @seq: as unanswered(), unless
+   * one of it went out within kResentGraceMs. */
+  bool refused(uint16_t seq, int64_t nowMs);
 
 private:
   std::optional<uint16_t> keyframe_;
-  int64_t requestedMs_ = -1; /* the pending request, -1: none */
+  int64_t requestedMs_ = -1;             /* the pending request, -1: none */
+  std::map<uint16_t, int64_t> resentMs_; /* recent retransmissions */
 };
 
 } // namespace vdi::webrtc

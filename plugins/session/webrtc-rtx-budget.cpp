@@ -87,14 +87,17 @@ void readPayloadTypes(GstElement *rtx, std::set<guint> *media, std::set<guint> *
   gst_structure_free(map);
 }
 
-/* A retransmission request that cannot be answered: a keyframe, if this
- * is the first of its moment. */
-void unanswered(ProbeData *d, guint seq, const char *why)
+/* A retransmission request that cannot be answered (@refused: its
+ * retransmission was over the budget): a keyframe, if this is the first
+ * of its moment. */
+void unanswered(ProbeData *d, guint seq, bool refused, const char *why)
 {
   bool request;
   {
     std::lock_guard<std::mutex> l(d->lock);
-    request = d->repair.unanswered(uint16_t(seq), g_get_monotonic_time() / 1000);
+    int64_t now = g_get_monotonic_time() / 1000;
+    request =
+      refused ? d->repair.refused(uint16_t(seq), now) : d->repair.unanswered(uint16_t(seq), now);
   }
   if (!request)
     return;
@@ -147,10 +150,15 @@ GstPadProbeReturn onPacket(GstPad *pad, GstBuffer *buf, ProbeData *d, bool singl
     if (!single || !d->pts.count(pt))
       return GST_PAD_PROBE_OK;
   }
-  if (d->budget->admit(gst_buffer_get_size(buf), g_get_monotonic_time()))
+  if (d->budget->admit(gst_buffer_get_size(buf), g_get_monotonic_time())) {
+    if (osn != G_MAXUINT) {
+      std::lock_guard<std::mutex> l(d->lock);
+      d->repair.resent(uint16_t(osn), g_get_monotonic_time() / 1000);
+    }
     return GST_PAD_PROBE_OK;
+  }
   if (osn != G_MAXUINT)
-    unanswered(d, osn, "over the retransmission budget");
+    unanswered(d, osn, true, "over the retransmission budget");
   return GST_PAD_PROBE_DROP;
 }
 
@@ -191,7 +199,7 @@ GstPadProbeReturn onRtxRequest(GstPad *, GstPadProbeInfo *info, gpointer data)
     gone = newest && !seqBefore(*newest, uint16_t(seq)) && !it->second.has(uint16_t(seq));
   }
   if (gone)
-    unanswered(d, seq, "no longer in the retransmission history");
+    unanswered(d, seq, false, "no longer in the retransmission history");
   return GST_PAD_PROBE_OK;
 }
 

@@ -196,3 +196,23 @@ TEST_CASE("a keyframe request that brought no keyframe is made again after a whi
   CHECK(!r.unanswered(65529, 5000));
   CHECK(r.unanswered(3, 5000));
 }
+
+TEST_CASE("a refused retransmission of a packet just resent is no hole yet", "[webrtc-nack]")
+{
+  NackRepair r;
+  r.keyframeSent(0);
+  /* 40 resent at 1000 ms; Chromium NACKs it again 100 ms later and the
+   * budget is spent: the first may still arrive. */
+  r.resent(40, 1000);
+  CHECK(!r.refused(40, 1100));
+  /* Refused again after the grace: it did not arrive. */
+  CHECK(r.refused(40, 1000 + NackRepair::kResentGraceMs + 1));
+  /* A packet never resent, refused: at once (here: pending already). */
+  CHECK(!r.refused(41, 1300));
+  r.keyframeSent(100);
+  CHECK(r.refused(141, 1400));
+  /* Old entries go: 40's is forgotten once newer ones come. */
+  r.resent(150, 5000);
+  r.keyframeSent(200);
+  CHECK(r.refused(240, 5100));
+}
