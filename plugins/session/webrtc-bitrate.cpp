@@ -48,11 +48,14 @@ void BitrateController::updateLossRtt(Viewer &v, const Feedback &fb) const
   double rtt = sane(fb.rttSeconds, 0, 60);
   if (loss > kLossHigh) {
     v.estimate *= 1.0 - 0.5 * loss; /* GCC: As = As * (1 - 0.5 p) */
+    v.bottleneck = true;
   } else if (loss < kLossLow && (rtt <= 0 || rtt < kRttHigh)) {
     v.estimate *= kIncrease;
   }
-  if (rtt >= kRttHigh)
+  if (rtt >= kRttHigh) {
     v.estimate *= kRttBackoff;
+    v.bottleneck = true;
+  }
 }
 
 /* GCC's delay-based controller, on rtpsession's TWCC window: a queue is
@@ -77,12 +80,14 @@ void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
   if ((queueing || gradient > kDelayGradientHighMs) && recv > 0) {
     v.estimate = std::min(v.estimate, recv * kOveruseDecrease);
     v.congestionKbps = recv;
+    v.bottleneck = true;
     v.holdReports = v.grownReports = 0;
     /* A queue at a far higher rate: come back as after any queue, then
      * probe fast. */
     v.nearReports = grewFar ? kNearReports : 0;
   } else if (loss > kLossHigh) {
     v.estimate *= 1.0 - 0.5 * loss;
+    v.bottleneck = true;
     if (grewFar)
       v.congestionKbps = 0;
   } else if (loss < kLossLow) {
@@ -131,8 +136,10 @@ void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
       next = std::min(next, std::max(v.estimate, recv * kAppLimited));
     v.estimate = next;
   }
-  if (sane(fb.rttSeconds, 0, 60) >= kRttHigh)
+  if (sane(fb.rttSeconds, 0, 60) >= kRttHigh) {
     v.estimate *= kRttBackoff;
+    v.bottleneck = true;
+  }
 }
 
 unsigned BitrateController::update(const std::string &id, const Feedback &fb, bool control)
@@ -147,9 +154,14 @@ unsigned BitrateController::update(const std::string &id, const Feedback &fb, bo
   else
     updateLossRtt(v, fb);
   double remb = sane(fb.rembBps, 0, 1e7);
-  if (remb > 0)
-    v.estimate = std::min(v.estimate, remb);
+  if (remb > 0 && remb < v.estimate) {
+    v.estimate = remb;
+    v.bottleneck = true;
+  }
   v.estimate = clamp(v.estimate);
+  /* Back at the maximum: the path carries all we may send. */
+  if (v.estimate >= max_)
+    v.bottleneck = false;
   return unsigned(v.estimate);
 }
 
@@ -164,6 +176,12 @@ unsigned BitrateController::target() const
     if (v.second.control || !anyControl)
       t = std::min(t, v.second.estimate);
   return clamp(t);
+}
+
+bool BitrateController::bottleneck(const std::string &id) const
+{
+  auto it = viewers_.find(id);
+  return it != viewers_.end() && it->second.bottleneck;
 }
 
 unsigned BitrateController::estimate(const std::string &id) const

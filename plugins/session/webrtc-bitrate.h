@@ -50,6 +50,10 @@ public:
    * weakest of all when nobody controls); 0 with no viewer. */
   unsigned target() const;
   unsigned estimate(const std::string &id) const;
+  /* A bottleneck was found on the viewer's path: its estimate went down for
+   * a queue, loss or a long round trip (or REMB) and has not come back to
+   * the maximum since. Its packets are then paced (webrtc-pacing.h). */
+  bool bottleneck(const std::string &id) const;
 
   static constexpr double kLossHigh = 0.10; /* above: decrease */
   static constexpr double kLossLow = 0.02;  /* below: increase */
@@ -88,6 +92,7 @@ private:
     unsigned holdReports = 0;  /* reports held just below it */
     unsigned nearReports = 0;  /* probing increases near it since */
     unsigned grownReports = 0; /* reports in a row that said it grew */
+    bool bottleneck = false;   /* see bottleneck() */
     bool control = true;
   };
   unsigned clamp(double bps) const;

@@ -660,7 +660,7 @@ void Core::viewerStats(const std::string &id, const ViewerStats &st)
       /* The encoder follows viewers that may control (role and
        * viewer-control); the others never drag it down. */
       est = rate_.update(id, fb, mayControl(id));
-      s.viewer->setEstimate(est);
+      s.viewer->setEstimate(est, rate_.bottleneck(id));
       GST_DEBUG_OBJECT(element_,
                        "viewer %s: sent %.0f recv %.0f kbit/s, gradient %.1f ms, loss %.3f/%.3f, "
                        "rtt %.0f ms -> estimate %u kbit/s",

@@ -42,6 +42,8 @@ public:
   /* One stats interval's feedback of a viewer, in the control role or
    * not; the viewer's new estimate (kbit/s). */
   unsigned update(const std::string &id, const Feedback &fb, bool control);
+  /* A bottleneck was found on the viewer's path (BitrateController). */
+  bool bottleneck(const std::string &id) const { return controller_.bottleneck(id); }
   /* Sets the target on the encoder when it moved enough. */
   void apply();
 

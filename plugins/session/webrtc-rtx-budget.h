@@ -13,7 +13,8 @@
  * 1.6 Mbit/s. So retransmissions get a token bucket of their own, a share
  * of the viewer's bitrate estimate, and a short history: what is older
  * than that is better replaced by the next frame (or a keyframe) than
- * resent.
+ * resent. A NACK that cannot be answered (gone from the history, or over
+ * the budget) asks for a keyframe instead (webrtc-nack-repair.h).
  */
 
 #pragma once
@@ -21,6 +22,7 @@
 #include <gst/gst.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -40,8 +42,11 @@ public:
   /* Whether a retransmission of @bytes may go now (at @nowUs). */
   bool admit(size_t bytes, int64_t nowUs);
 
-  /* Applies the budget to the rtprtxsend webrtcbin makes inside @bin. */
-  static void attach(GstBin *bin, std::shared_ptr<RtxBudget> budget);
+  /* Applies the budget to the rtprtxsend webrtcbin makes inside @bin;
+   * @keyframe is called (from a streaming thread) when a NACK cannot be
+   * answered and a keyframe must repair the picture. */
+  static void attach(GstBin *bin, std::shared_ptr<RtxBudget> budget,
+                     std::function<void()> keyframe);
 
 private:
   std::mutex lock_;

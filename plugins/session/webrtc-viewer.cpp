@@ -607,6 +607,8 @@ bool Viewer::buildVideo(GstBin *bin, const ViewerConfig &c, int pt, const std::s
   setter_ = pay_ ? make(bin, "capssetter", "caps", error) : nullptr;
   if (!setter_)
     return false;
+  pacer_ = makePacer("pacer"); /* webrtc-pacer.h: only once a bottleneck was found */
+  gst_bin_add(bin, pacer_);
   /* A slow viewer drops its own oldest frames, never blocking the others. */
   g_object_set(queue, "max-size-buffers", 120u, "max-size-bytes", 0u, "max-size-time",
                guint64(2 * GST_SECOND), "leaky", 2 /* downstream */, nullptr);
@@ -633,8 +635,8 @@ bool Viewer::buildVideo(GstBin *bin, const ViewerConfig &c, int pt, const std::s
   if (!pli.empty())
     gst_caps_set_simple(setCaps, "profile-level-id", G_TYPE_STRING, pli.c_str(), nullptr);
   g_object_set(setter_, "caps", setCaps, "join", TRUE, "replace", FALSE, nullptr);
-  if (!gst_element_link_many(queue, pay_, setter_, nullptr) ||
-      !linkToWebrtc(bin, queue, setter_, webrtc_, "video", true)) {
+  if (!gst_element_link_many(queue, pay_, setter_, pacer_, nullptr) ||
+      !linkToWebrtc(bin, queue, pacer_, webrtc_, "video", true)) {
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
                 "could not link the viewer branch");
     return false;
@@ -736,7 +738,11 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
   std::string name = "viewer-" + id_;
   GstBin *bin = GST_BIN(gst_bin_new(name.c_str()));
   g_object_ref_sink(bin);
-  RtxBudget::attach(bin, rtx_);
+  /* A NACK it cannot answer asks for a keyframe (webrtc-nack-repair.h). */
+  RtxBudget::attach(bin, rtx_, [weak = std::weak_ptr<Link>(link_)] {
+    if (auto l = weak.lock(); l && l->alive)
+      l->events->viewerKeyframeRequest(l->id);
+  });
   webrtc_ = make(bin, "webrtcbin", "webrtc", error);
   bool ok = webrtc_ && buildVideo(bin, c, pt, pli, twccId, error) &&
             (audioPt < 0 || buildAudio(bin, audioPt, micWanted, error));
@@ -744,7 +750,7 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
     if (offer)
       gst_sdp_message_free(offer);
     gst_object_unref(bin);
-    webrtc_ = pay_ = setter_ = apay_ = nullptr;
+    webrtc_ = pay_ = setter_ = pacer_ = apay_ = nullptr;
     return false;
   }
   g_weak_ref_set(&link_->webrtc, webrtc_);
@@ -768,7 +774,7 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
   branch_ = vdi::TeeBranch::attach(GST_ELEMENT(bin), inputs, &why);
   gst_object_unref(bin); /* the branch holds it */
   if (!branch_) {
-    webrtc_ = pay_ = setter_ = apay_ = nullptr;
+    webrtc_ = pay_ = setter_ = pacer_ = apay_ = nullptr;
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION, "%s", why.c_str());
     return false;
   }

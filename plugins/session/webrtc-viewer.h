@@ -6,7 +6,7 @@
 
 /*
  * One viewer of vdiwebrtcsink: a bin `viewer-ID` holding
- * `queue ! payloader ! capssetter ! webrtcbin` (and `queue ! rtpopuspay` into
+ * `queue ! payloader ! capssetter ! pacer ! webrtcbin` (and `queue ! rtpopuspay` into
  * the same webrtcbin when there is audio), hung off the element's fan-out
  * tees with vdi::TeeBranch, added and removed at run time, with its
  * reliable ordered data channel for input and its statistics. A control
@@ -26,6 +26,7 @@
 
 #include "tee-branch.h"
 #include "webrtc-microphone.h"
+#include "webrtc-pacer.h"
 #include "webrtc-rtx-budget.h"
 
 #include <atomic>
@@ -111,8 +112,14 @@ public:
   void setRemoteDescription(const std::string &type, const std::string &sdp);
   void addIceCandidate(unsigned mline, const std::string &candidate);
   void requestStats();
-  /* The viewer's bitrate estimate (kbit/s): its retransmission budget. */
-  void setEstimate(unsigned kbps) { rtx_->setEstimate(kbps); }
+  /* The viewer's bitrate estimate (kbit/s): its retransmission budget and,
+   * once a bottleneck was found on its path, its pacing rate. */
+  void setEstimate(unsigned kbps, bool bottleneck)
+  {
+    rtx_->setEstimate(kbps);
+    if (pacer_)
+      setPacerEstimate(pacer_, kbps, bottleneck);
+  }
   /* The viewer's role changed: its microphone is heard or dropped. */
   void setMicrophoneAllowed(bool allowed);
   /* Frames (access units) handed to this viewer's payloader so far. */
@@ -139,7 +146,8 @@ private:
   std::unique_ptr<vdi::TeeBranch> branch_;
   vdi::TeeBranch::Defer defer_;
   /* Inside the bin (owned by it). */
-  GstElement *pay_ = nullptr, *setter_ = nullptr, *webrtc_ = nullptr, *apay_ = nullptr;
+  GstElement *pay_ = nullptr, *setter_ = nullptr, *pacer_ = nullptr, *webrtc_ = nullptr,
+             *apay_ = nullptr;
   std::shared_ptr<Link> link_;
   std::shared_ptr<MicrophoneState> microphone_;
   std::atomic<uint64_t> frames_{0};
