@@ -6,6 +6,8 @@
 
 #include "worker-audio.h"
 
+#include <cstring>
+
 namespace vdid::worker {
 
 namespace {
@@ -123,6 +125,68 @@ GstPadProbeReturn dropCaptureEos(GstPad *, GstPadProbeInfo *info, gpointer)
 
 } // namespace
 
+void configureOpus(GstElement *opus)
+{
+  /* CELT only (restricted-lowdelay) at complexity 5, fullband, 10 ms
+   * frames: speech cost 3.5x less CPU than libopus' default (hybrid
+   * SILK+CELT with its signal analysis at complexity 10), with 2.5 ms of
+   * look-ahead instead of 6.5 (docs/benchmarks.md "Opus encoder"). What it
+   * gives up: in-band FEC (SILK's; so not set) and libopus' DTX (none in
+   * CELT-only mode in libopus 1.3: 3-byte frames every 10 ms of silence),
+   * which gateSilence() replaces. The expected loss still makes CELT code
+   * its energies more robustly. */
+  gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "restricted-lowdelay");
+  gst_util_set_object_arg(G_OBJECT(opus), "bandwidth", "fullband");
+  g_object_set(opus, "frame-size", 10, "packet-loss-percentage", 5, "dtx", TRUE, "bitrate", 96000,
+               "complexity", kOpusComplexity, nullptr);
+}
+
+namespace {
+
+/* How much digital silence still goes to the encoder before the gate
+ * closes: its last frames decay into the silence, and at start the first
+ * frame gives the encoder its caps (the keeper and new viewers wait for
+ * them). libopus' own DTX waits 200 ms. */
+constexpr GstClockTime kSilenceHangover = 200 * GST_MSECOND;
+
+bool allZero(GstBuffer *buf)
+{
+  GstMapInfo map;
+  if (!gst_buffer_map(buf, &map, GST_MAP_READ))
+    return false;
+  bool zero = map.size > 0 && map.data[0] == 0 && memcmp(map.data, map.data + 1, map.size - 1) == 0;
+  gst_buffer_unmap(buf, &map);
+  return zero;
+}
+
+/* The encoder's streaming thread (its queue's): drops digital silence
+ * after kSilenceHangover, so that no packet is sent for it (as rtpopuspay
+ * dtx does with libopus' 1-byte DTX frames) and nothing is encoded. The
+ * encoder takes the next sound's timestamps after the gap (a discont, as
+ * after DTX; the receiver conceals the gap as silence). */
+GstPadProbeReturn onOpusInput(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto *silent_for = static_cast<GstClockTime *>(data);
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (!buf || !allZero(buf)) {
+    *silent_for = 0;
+    return GST_PAD_PROBE_OK;
+  }
+  if (*silent_for >= kSilenceHangover)
+    return GST_PAD_PROBE_DROP;
+  *silent_for += GST_BUFFER_DURATION_IS_VALID(buf) ? GST_BUFFER_DURATION(buf) : 10 * GST_MSECOND;
+  return GST_PAD_PROBE_OK;
+}
+
+} // namespace
+
+void gateSilence(GstElement *opus)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad(opus, "sink");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, onOpusInput, new GstClockTime(0),
+                    [](gpointer d) { delete static_cast<GstClockTime *>(d); });
+}
+
 void stopKeeper(Audio &a)
 {
   if (!a.keeper)
@@ -163,12 +227,12 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
         gst_object_unref(e);
     return false;
   }
-  /* 10 ms periods (the latency budget is mouth-to-ear 60 ms, docs/sound.md);
-   * room for 100 ms, so that a busy host does not lose samples (at 20 ms,
-   * load 7 on 2 cores made 150 ms holes in the stream). */
+  /* Periods of kCapturePeriodUs (10 ms; the latency budget is
+   * mouth-to-ear 60 ms, docs/sound.md); room for 100 ms, so that a busy
+   * host does not lose samples (a 20 ms buffer, at load 7 on 2 cores,
+   * made 150 ms holes in the stream). */
   g_object_set(src, "device", device, "buffer-time", G_GINT64_CONSTANT(100000), "latency-time",
-               G_GINT64_CONSTANT(10000), "provide-clock", FALSE, "client-name", "vdid-worker",
-               nullptr);
+               kCapturePeriodUs, "provide-clock", FALSE, "client-name", "vdid-worker", nullptr);
   /* A passive link (pipewire-pulse hands the stream's properties to
    * PipeWire, WirePlumber makes the link passive): the capture alone does
    * not keep the virtual speaker running, so with no app playing the
@@ -189,15 +253,12 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   gst_caps_unref(c);
   g_object_set(tee, "allow-not-linked", TRUE, nullptr);
   g_object_set(aac_tee, "allow-not-linked", TRUE, nullptr);
-  /* 10 ms frames; FEC needs an expected loss to be used; DTX: silence
-   * costs ~1 kbit/s (and rtpopuspay dtx sends no packet for it). */
-  gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "generic");
-  g_object_set(opus, "frame-size", 10, "inband-fec", TRUE, "packet-loss-percentage", 5, "dtx", TRUE,
-               "bitrate", 96000, nullptr);
+  configureOpus(opus);
+  gateSilence(opus);
   /* Each encoder on its own thread: a WebRTC viewer branch that blocks for
    * a moment (joining, leaving) must not hold back the AAC of HLS and SRT,
    * whose muxers then wait for audio and stall the video too. 1 s,
-   * counted in (10 ms) buffers, not in time: the timestamps jump where the
+   * counted in buffers (of one capture period), not in time: the timestamps jump where the
    * passive capture pauses (onCaptured) and where the silence that replaces
    * a dead capture starts (at the running time); a time level then reads as
    * full at once, and a queue that leaks with a serialized query in it
@@ -205,8 +266,8 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
    * "assertion failed: (leak != NULL)"; seen after a SIGKILL of the
    * session's pipewire). */
   for (GstElement *q : {oqueue, aqueue})
-    g_object_set(q, "max-size-buffers", 100u, "max-size-bytes", 0u, "max-size-time", guint64(0),
-                 "leaky", 2 /* downstream */, nullptr);
+    g_object_set(q, "max-size-buffers", guint(1000000 / kCapturePeriodUs), "max-size-bytes", 0u,
+                 "max-size-time", guint64(0), "leaky", 2 /* downstream */, nullptr);
   g_object_set(valve, "drop", TRUE, nullptr);
   g_object_set(aac, "bitrate", 128000, nullptr);
   gst_bin_add_many(GST_BIN(pipeline), src, caps, conv, raw, tee, oqueue, opus, valve, aqueue, aconv,
@@ -284,7 +345,8 @@ void captureFailed(Audio &a, const std::string &reason)
   /* Timestamped with the running time it is made at: its own sample count
    * would start at 0, minutes behind the video, and the HLS/SRT muxers,
    * which order by time, would hold the video back for ever. */
-  g_object_set(silence, "is-live", TRUE, "samplesperbuffer", 480, "do-timestamp", TRUE, nullptr);
+  g_object_set(silence, "is-live", TRUE, "samplesperbuffer", int(48 * kCapturePeriodUs / 1000),
+               "do-timestamp", TRUE, nullptr);
   gst_bin_add(GST_BIN(a.pipeline), silence);
   if (!gst_element_link(silence, a.caps) || !gst_element_sync_state_with_parent(silence))
     g_warning("cannot start the silence that replaces the sound");
