@@ -6,8 +6,6 @@
 
 #include "worker-audio.h"
 
-#include <cstring>
-
 namespace vdid::worker {
 
 namespace {
@@ -127,64 +125,16 @@ GstPadProbeReturn dropCaptureEos(GstPad *, GstPadProbeInfo *info, gpointer)
 
 void configureOpus(GstElement *opus)
 {
-  /* CELT only (restricted-lowdelay) at complexity 5, fullband, 10 ms
-   * frames: speech cost 3.5x less CPU than libopus' default (hybrid
-   * SILK+CELT with its signal analysis at complexity 10), with 2.5 ms of
-   * look-ahead instead of 6.5 (docs/benchmarks.md "Opus encoder"). What it
-   * gives up: in-band FEC (SILK's; so not set) and libopus' DTX (none in
-   * CELT-only mode in libopus 1.3: 3-byte frames every 10 ms of silence),
-   * which gateSilence() replaces. The expected loss still makes CELT code
-   * its energies more robustly. */
-  gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "restricted-lowdelay");
-  gst_util_set_object_arg(G_OBJECT(opus), "bandwidth", "fullband");
-  g_object_set(opus, "frame-size", 10, "packet-loss-percentage", 5, "dtx", TRUE, "bitrate", 96000,
-               "complexity", kOpusComplexity, nullptr);
-}
-
-namespace {
-
-/* How much digital silence still goes to the encoder before the gate
- * closes: its last frames decay into the silence, and at start the first
- * frame gives the encoder its caps (the keeper and new viewers wait for
- * them). libopus' own DTX waits 200 ms. */
-constexpr GstClockTime kSilenceHangover = 200 * GST_MSECOND;
-
-bool allZero(GstBuffer *buf)
-{
-  GstMapInfo map;
-  if (!gst_buffer_map(buf, &map, GST_MAP_READ))
-    return false;
-  bool zero = map.size > 0 && map.data[0] == 0 && memcmp(map.data, map.data + 1, map.size - 1) == 0;
-  gst_buffer_unmap(buf, &map);
-  return zero;
-}
-
-/* The encoder's streaming thread (its queue's): drops digital silence
- * after kSilenceHangover, so that no packet is sent for it (as rtpopuspay
- * dtx does with libopus' 1-byte DTX frames) and nothing is encoded. The
- * encoder takes the next sound's timestamps after the gap (a discont, as
- * after DTX; the receiver conceals the gap as silence). */
-GstPadProbeReturn onOpusInput(GstPad *, GstPadProbeInfo *info, gpointer data)
-{
-  auto *silent_for = static_cast<GstClockTime *>(data);
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-  if (!buf || !allZero(buf)) {
-    *silent_for = 0;
-    return GST_PAD_PROBE_OK;
-  }
-  if (*silent_for >= kSilenceHangover)
-    return GST_PAD_PROBE_DROP;
-  *silent_for += GST_BUFFER_DURATION_IS_VALID(buf) ? GST_BUFFER_DURATION(buf) : 10 * GST_MSECOND;
-  return GST_PAD_PROBE_OK;
-}
-
-} // namespace
-
-void gateSilence(GstElement *opus)
-{
-  g_autoptr(GstPad) pad = gst_element_get_static_pad(opus, "sink");
-  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, onOpusInput, new GstClockTime(0),
-                    [](gpointer d) { delete static_cast<GstClockTime *>(d); });
+  /* 10 ms frames; FEC needs an expected loss to be used; DTX: silence
+   * costs ~1 kbit/s (and rtpopuspay dtx sends no packet for it).
+   * Complexity 7, not libopus' 10: 0.81x the CPU for speech, the same
+   * SNR. Below 7 (and with restricted-lowdelay) libopus 1.3 codes CELT
+   * only, 3.5x cheaper, but has no DTX there (a 3-byte frame per 10 ms
+   * of silence, all sent), and gating the silence ourselves made
+   * Chromium's jitter buffer grow to 530-840 ms (docs/sound.md). */
+  gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "generic");
+  g_object_set(opus, "frame-size", 10, "inband-fec", TRUE, "packet-loss-percentage", 5, "dtx", TRUE,
+               "bitrate", 96000, "complexity", kOpusComplexity, nullptr);
 }
 
 void stopKeeper(Audio &a)
@@ -254,7 +204,6 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   g_object_set(tee, "allow-not-linked", TRUE, nullptr);
   g_object_set(aac_tee, "allow-not-linked", TRUE, nullptr);
   configureOpus(opus);
-  gateSilence(opus);
   /* Each encoder on its own thread: a WebRTC viewer branch that blocks for
    * a moment (joining, leaving) must not hold back the AAC of HLS and SRT,
    * whose muxers then wait for audio and stall the video too. 1 s,
