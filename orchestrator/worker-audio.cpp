@@ -177,10 +177,9 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
         gst_object_unref(e);
     return false;
   }
-  /* Periods of kCapturePeriodUs (10 ms; the latency budget is
-   * mouth-to-ear 60 ms, docs/sound.md); room for 100 ms, so that a busy
-   * host does not lose samples (a 20 ms buffer, at load 7 on 2 cores,
-   * made 150 ms holes in the stream). */
+  /* Periods of kCapturePeriodUs (20 ms; the Opus frames stay 10 ms); room
+   * for 100 ms, so that a busy host does not lose samples (a 20 ms buffer,
+   * at load 7 on 2 cores, made 150 ms holes in the stream). */
   g_object_set(src, "device", device, "buffer-time", G_GINT64_CONSTANT(100000), "latency-time",
                kCapturePeriodUs, "provide-clock", FALSE, "client-name", "vdid-worker", nullptr);
   /* A passive link (pipewire-pulse hands the stream's properties to

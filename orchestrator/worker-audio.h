@@ -7,7 +7,7 @@
 /*
  * The sound of a session in vdid-worker (docs/sound.md):
  *
- *   pulsesrc device=vdi-speaker.monitor (10 ms) ! S16LE 48 kHz stereo ! tee
+ *   pulsesrc device=vdi-speaker.monitor (20 ms) ! S16LE 48 kHz stereo ! tee
  *     tee. ! queue ! opusenc (10 ms frames, in-band FEC, DTX) ! vdiwebrtcsink.audio
  *     tee. ! valve ! queue ! audioconvert ! avenc_aac ! tee   (HLS and SRT,
  *            the valve is open only while one of them runs)
@@ -41,7 +41,7 @@
 namespace vdid::worker {
 
 /* The capture's period (pulsesrc latency-time, µs): docs/sound.md. */
-constexpr gint64 kCapturePeriodUs = 10000;
+constexpr gint64 kCapturePeriodUs = 20000;
 /* libopus complexity (0-10, the encoder's default 10): docs/sound.md. */
 constexpr int kOpusComplexity = 7;
 
