@@ -47,6 +47,9 @@ SOUND_PROGRAMS = ("pipewire", "wireplumber", "pipewire-pulse")
 # Thread names (15 chars) of the worker's sound: element streaming threads
 # (audio-*, aac-*) and pulsesrc's PulseAudio mainloop (threaded-ml).
 SOUND_THREADS = re.compile(r"^(audio-|aac-|threaded-ml)")
+# The worker's process name: vdid-worker, or what --workers runs (a copy's
+# file name, cut to 15 characters as /proc/PID/comm has it).
+WORKER_COMMS = {"vdid-worker"}
 
 
 def comm(path):
@@ -108,7 +111,7 @@ def sample(dir_, app_comm):
             wakeups[name] += process_switches(pid)
         if app_comm and name == app_comm:
             parts["app"] += t
-        if name == "vdid-worker":
+        if name in WORKER_COMMS:
             for tid in os.listdir(f"/proc/{pid}/task"):
                 task = f"/proc/{pid}/task/{tid}"
                 try:
@@ -173,6 +176,7 @@ def main():
     hashed = benchlib.hash_password("pw")
     auth = f"{USER}:pw"
     workers = [w.split("=", 1) for w in args.workers.split(",") if w] or [["build", ""]]
+    WORKER_COMMS.update(os.path.basename(path)[:15] for _, path in workers if path)
 
     def start_vdid(audio, worker=""):
         conf = os.path.join(tmp, f"vdid-{audio}.conf")
