@@ -123,6 +123,20 @@ GstPadProbeReturn dropCaptureEos(GstPad *, GstPadProbeInfo *info, gpointer)
 
 } // namespace
 
+void configureOpus(GstElement *opus)
+{
+  /* 10 ms frames; FEC needs an expected loss to be used; DTX: silence
+   * costs ~1 kbit/s (and rtpopuspay dtx sends no packet for it).
+   * Complexity 7, not libopus' 10: 0.81x the CPU for speech, the same
+   * SNR. Below 7 (and with restricted-lowdelay) libopus 1.3 codes CELT
+   * only, 3.5x cheaper, but has no DTX there (a 3-byte frame per 10 ms
+   * of silence, all sent), and gating the silence ourselves made
+   * Chromium's jitter buffer grow to 530-840 ms (docs/sound.md). */
+  gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "generic");
+  g_object_set(opus, "frame-size", 10, "inband-fec", TRUE, "packet-loss-percentage", 5, "dtx", TRUE,
+               "bitrate", 96000, "complexity", kOpusComplexity, nullptr);
+}
+
 void stopKeeper(Audio &a)
 {
   if (!a.keeper)
@@ -163,12 +177,11 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
         gst_object_unref(e);
     return false;
   }
-  /* 10 ms periods (the latency budget is mouth-to-ear 60 ms, docs/sound.md);
-   * room for 100 ms, so that a busy host does not lose samples (at 20 ms,
-   * load 7 on 2 cores made 150 ms holes in the stream). */
+  /* Periods of kCapturePeriodUs (20 ms; the Opus frames stay 10 ms); room
+   * for 100 ms, so that a busy host does not lose samples (a 20 ms buffer,
+   * at load 7 on 2 cores, made 150 ms holes in the stream). */
   g_object_set(src, "device", device, "buffer-time", G_GINT64_CONSTANT(100000), "latency-time",
-               G_GINT64_CONSTANT(10000), "provide-clock", FALSE, "client-name", "vdid-worker",
-               nullptr);
+               kCapturePeriodUs, "provide-clock", FALSE, "client-name", "vdid-worker", nullptr);
   /* A passive link (pipewire-pulse hands the stream's properties to
    * PipeWire, WirePlumber makes the link passive): the capture alone does
    * not keep the virtual speaker running, so with no app playing the
@@ -189,15 +202,11 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
   gst_caps_unref(c);
   g_object_set(tee, "allow-not-linked", TRUE, nullptr);
   g_object_set(aac_tee, "allow-not-linked", TRUE, nullptr);
-  /* 10 ms frames; FEC needs an expected loss to be used; DTX: silence
-   * costs ~1 kbit/s (and rtpopuspay dtx sends no packet for it). */
-  gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "generic");
-  g_object_set(opus, "frame-size", 10, "inband-fec", TRUE, "packet-loss-percentage", 5, "dtx", TRUE,
-               "bitrate", 96000, nullptr);
+  configureOpus(opus);
   /* Each encoder on its own thread: a WebRTC viewer branch that blocks for
    * a moment (joining, leaving) must not hold back the AAC of HLS and SRT,
    * whose muxers then wait for audio and stall the video too. 1 s,
-   * counted in (10 ms) buffers, not in time: the timestamps jump where the
+   * counted in buffers (of one capture period), not in time: the timestamps jump where the
    * passive capture pauses (onCaptured) and where the silence that replaces
    * a dead capture starts (at the running time); a time level then reads as
    * full at once, and a queue that leaks with a serialized query in it
@@ -205,8 +214,8 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
    * "assertion failed: (leak != NULL)"; seen after a SIGKILL of the
    * session's pipewire). */
   for (GstElement *q : {oqueue, aqueue})
-    g_object_set(q, "max-size-buffers", 100u, "max-size-bytes", 0u, "max-size-time", guint64(0),
-                 "leaky", 2 /* downstream */, nullptr);
+    g_object_set(q, "max-size-buffers", guint(1000000 / kCapturePeriodUs), "max-size-bytes", 0u,
+                 "max-size-time", guint64(0), "leaky", 2 /* downstream */, nullptr);
   g_object_set(valve, "drop", TRUE, nullptr);
   g_object_set(aac, "bitrate", 128000, nullptr);
   gst_bin_add_many(GST_BIN(pipeline), src, caps, conv, raw, tee, oqueue, opus, valve, aqueue, aconv,
@@ -284,7 +293,8 @@ void captureFailed(Audio &a, const std::string &reason)
   /* Timestamped with the running time it is made at: its own sample count
    * would start at 0, minutes behind the video, and the HLS/SRT muxers,
    * which order by time, would hold the video back for ever. */
-  g_object_set(silence, "is-live", TRUE, "samplesperbuffer", 480, "do-timestamp", TRUE, nullptr);
+  g_object_set(silence, "is-live", TRUE, "samplesperbuffer", int(48 * kCapturePeriodUs / 1000),
+               "do-timestamp", TRUE, nullptr);
   gst_bin_add(GST_BIN(a.pipeline), silence);
   if (!gst_element_link(silence, a.caps) || !gst_element_sync_state_with_parent(silence))
     g_warning("cannot start the silence that replaces the sound");

@@ -7,7 +7,7 @@
 /*
  * The sound of a session in vdid-worker (docs/sound.md):
  *
- *   pulsesrc device=vdi-speaker.monitor (10 ms) ! S16LE 48 kHz stereo ! tee
+ *   pulsesrc device=vdi-speaker.monitor (20 ms) ! S16LE 48 kHz stereo ! tee
  *     tee. ! queue ! opusenc (10 ms frames, in-band FEC, DTX) ! vdiwebrtcsink.audio
  *     tee. ! valve ! queue ! audioconvert ! avenc_aac ! tee   (HLS and SRT,
  *            the valve is open only while one of them runs)
@@ -40,6 +40,11 @@
 
 namespace vdid::worker {
 
+/* The capture's period (pulsesrc latency-time, µs): docs/sound.md. */
+constexpr gint64 kCapturePeriodUs = 20000;
+/* libopus complexity (0-10, the encoder's default 10): docs/sound.md. */
+constexpr int kOpusComplexity = 7;
+
 struct Audio {
   GstElement *pipeline = nullptr;
   GstElement *capture = nullptr; /* pulsesrc, or the silence that replaced it */
@@ -61,6 +66,9 @@ struct Audio {
  * is missing. */
 bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const char *device,
                 std::string *error);
+/* The worker's Opus settings on @opus, an opusenc: 10 ms frames, in-band
+ * FEC, DTX, 96 kbit/s, kOpusComplexity (docs/sound.md). */
+void configureOpus(GstElement *opus);
 /* Starts the capture (call once the pipeline plays). */
 void startAudio(Audio &a);
 /* Whether a bus message comes from the audio chain (errors there cost

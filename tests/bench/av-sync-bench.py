@@ -1,29 +1,28 @@
 #!/usr/bin/python3
 # gst-vdi A/V sync benchmark (issue 12, docs/benchmarks.md "Sound").
 #
-# Runs a real vdid (as root, sessions as the test user) and, in a session, an
-# app that flashes the screen white and starts a beep at the same instant
-# every PERIOD seconds: one GStreamer pipeline, so both sinks present on one clock
+# Runs a real vdid (as root, sessions as the test user) and, in a session,
+# an app that flashes the screen white and starts a beep at the same instant
+# every PERIOD seconds: tests/bench/beeper.py --flash, which paces a
+# PulseAudio stream (pacat, 10 ms) by the clock and, at the time a beep's
+# first sample should play, tells a fullscreen tests/clients/vdi-test-client
+# to paint white (black again when the beep ends; it logs when the white
+# frame is committed). It then reads the session over SRT with ffmpeg for
+# --seconds and finds, in the stream's own timestamps, each black->white edge
+# of the picture (mean luma per frame, `signalstats`) and each beep onset of
+# the sound (RMS per 5 ms block, `astats`, -30 dBFS). The offset of a beep
+# is (beep onset - the nearest white edge): positive when the sound comes
+# late. Median and spread over every beep, and the spread of the beeps'
+# intervals (PERIOD in the app), which says how steady the audio timestamps
+# are. The client's own error: the white frame is committed
+# client_commit_after_beep_ms after the beep's chunk was written (both are
+# logged), plus one compositor frame.
 #
-#   videotestsrc pattern=blink (white from every PERIOD-th second) ! waylandsink (sway tiles it)
-#   audiotestsrc wave=ticks (a 100 ms 1 kHz beep from every PERIOD-th second) ! pulsesink
+# (Until round 2 session 8 the app was `videotestsrc pattern=blink !
+# waylandsink` + `audiotestsrc wave=ticks ! pulsesink`; its picture showed
+# one of its half-period frames late, so the offsets were +-PERIOD/2.)
 #
-# then reads the session over SRT with ffmpeg for --seconds and finds, in
-# the stream's own timestamps, each black->white edge of the picture (mean
-# luma per frame, `signalstats`) and each tick onset of the sound (RMS per
-# 5 ms block, `astats`). The offset of a beep is (beep onset - the nearest
-# white edge): positive when the sound comes late. Median and spread over
-# every beep, and the spread of the beeps' intervals (PERIOD in the app), which
-# says how steady the audio timestamps are.
-#
-# Known weakness (docs/benchmarks.md): the client is not a clean reference
-# yet. Its picture shows one frame late (one frame = PERIOD/2 here: the beeps
-# land about half a period before the white edges, at any PERIOD; with a
-# videorate to 30 fps in the client the offset moved by a second), so the
-# figure that counts is offset + PERIOD/2, and a client that draws its own
-# frames (wl_shm) and writes its own samples is the next step.
-#
-#   ./scripts/build && python3 tests/bench/av-sync-bench.py [--seconds 15]
+#   ./scripts/build && python3 tests/bench/av-sync-bench.py [--seconds 30] [--period 2]
 
 import argparse
 import importlib.util
@@ -46,17 +45,14 @@ sound_bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(sound_bench)
 request = sound_bench.request
 
-# One flash and beep every PERIOD seconds: blink alternates black and white
-# frames of PERIOD/2 s; the offset puts each white frame's start on a beep.
-PERIOD = 4
+# One flash and beep every PERIOD seconds (offsets are unambiguous within
+# +-PERIOD/2).
+PERIOD = 2
 
 
-def app(period):
-    half = period * 500000000
-    return (f"gst-launch-1.0 -q videotestsrc pattern=blink is-live=true timestamp-offset={half} "
-            f"! video/x-raw,framerate=2/{period},width=320,height=240 ! videoconvert ! waylandsink "
-            f"audiotestsrc wave=ticks tick-interval={2 * half} sine-periods-per-tick=100 freq=1000 "
-            f"volume=0.6 is-live=true samplesperbuffer=240 ! pulsesink")
+def app(beeper, period, count):
+    return (f'exec /usr/bin/python3 {beeper} "$XDG_RUNTIME_DIR/beeps.log" --period {period} '
+            f'--count {count} --flash {BUILD}/tests/vdi-test-client')
 
 
 def parse_metadata(text, key):
@@ -99,6 +95,10 @@ def main():
         sys.exit("run as root: sessions run as the test user")
     tmp = tempfile.mkdtemp(prefix="av-sync-bench-")
     os.chmod(tmp, 0o755)
+    beeper = os.path.join(tmp, "beeper.py")
+    with open(os.path.join(HERE, "beeper.py")) as f, open(beeper, "w") as b:
+        b.write(f.read())
+    os.chmod(beeper, 0o755)
     hashed = subprocess.run([f"{BUILD}/orchestrator/vdid", "hash-password", "pw"],
                             capture_output=True, text=True, check=True).stdout.strip()
     env = dict(os.environ, GST_PLUGIN_PATH=f"{BUILD}/plugins/wayland:{BUILD}/plugins/session",
@@ -122,7 +122,9 @@ def main():
                 break
         if not base:
             sys.exit("vdid did not start")
-        body = json.dumps({"apps": [["/bin/sh", "-c", "exec " + app(args.period) + ' 2> "$XDG_RUNTIME_DIR/app.log"']]})
+        count = int(args.seconds / args.period) + 4
+        body = json.dumps({"apps": [["/bin/sh", "-c", app(beeper, args.period, count) +
+                                     ' 2> "$XDG_RUNTIME_DIR/app.log"']]})
         sid = json.loads(request("POST", f"{base}/api/v1/sessions", auth, body)[1])["id"]
         while True:
             s = json.loads(request("GET", f"{base}/api/v1/sessions/{sid}", auth)[1])
@@ -152,6 +154,17 @@ def main():
             app_log = ""
         if not luma or not rms:
             sys.exit(f"ffmpeg read nothing: {text[-1500:]}; the app said: {app_log[-1500:]}")
+        try:
+            with open(f"{tmp}/run/{sid}/beeps.log") as f:
+                written = [float(l) for l in f if l.strip()]
+            with open(f"{tmp}/run/{sid}/beeps.log.flash") as f:
+                committed = [float(l) for l in f if l.strip()]
+            skew = [1000 * (c - w) for w, c in zip(written, committed)]
+            if skew:
+                out["client_commit_after_beep_ms_median"] = round(statistics.median(skew), 1)
+                out["client_commit_after_beep_ms_range"] = [round(min(skew)), round(max(skew))]
+        except OSError:
+            pass
         lo, hi = min(v for _, v in luma), max(v for _, v in luma)
         white = edges(luma, (lo + hi) / 2, args.period / 2)
         ticks = edges([(t, v) for t, v in rms], -30.0)  # dBFS: silence is -inf

@@ -5,12 +5,20 @@
 # by the clock (never more than 20 ms ahead) into a one-page pipe, and logs the wall-clock time (time.time()) at which it wrote the
 # first non-silent sample of each beep, one per line, to LOG.
 #
-#   beeper.py LOG [--period 1.0] [--length 100] [--count 30]
+# With --flash CLIENT (tests/clients/vdi-test-client, a fullscreen window),
+# it is also the A/V source of tests/bench/av-sync-bench.py: the window turns
+# white when a beep starts and black when it ends: the command goes out at
+# the time the beep's first sample should play (its chunk's slot in the
+# paced stream + pacat's 10 ms latency); the time at which the client says
+# the white frame is committed goes to LOG.flash.
+#
+#   beeper.py LOG [--period 1.0] [--length 100] [--count 30] [--flash CLIENT]
 import argparse
 import fcntl
 import math
 import struct
 import subprocess
+import threading
 import time
 
 ap = argparse.ArgumentParser()
@@ -18,7 +26,36 @@ ap.add_argument("log")
 ap.add_argument("--period", type=float, default=1.0)
 ap.add_argument("--length", type=float, default=100)
 ap.add_argument("--count", type=int, default=30)
+ap.add_argument("--flash", help="vdi-test-client to flash with each beep")
 args = ap.parse_args()
+
+window = None
+if args.flash:
+    window = subprocess.Popen([args.flash], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, bufsize=1)
+    for line in window.stdout:
+        if line.startswith("configured"):
+            break
+    window.stdin.write("color 000000\n")
+    flash_log = open(args.log + ".flash", "w", buffering=1)
+
+    def commits():
+        white = False
+        for line in window.stdout:
+            if line.startswith("ok color"):
+                white = not white
+                if white:
+                    flash_log.write(f"{time.time():.6f}\n")
+
+    window.stdout.readline()  # the black frame
+    threading.Thread(target=commits, daemon=True).start()
+    window_lock = threading.Lock()
+
+    def paint(at, color):
+        def send():
+            with window_lock:
+                window.stdin.write(f"color {color}\n")
+        threading.Timer(max(0.0, at - time.monotonic()), send).start()
 
 RATE, CHUNK = 48000, 480
 silence = b"\0\0" * CHUNK
@@ -44,6 +81,10 @@ while n < total:
         time.sleep(ahead - 2 * chunk_s)
     k = n % per_beep
     beep = n >= per_beep and k < beep_chunks  # the first period is silent
+    if window and beep and k == 0:
+        slot = start + n * chunk_s + 0.010  # when this chunk should play
+        paint(slot, "ffffff")
+        paint(slot + beep_chunks * chunk_s, "000000")
     if beep and k == 0:
         log.write(f"{time.time():.6f}\n")
     pacat.stdin.write(tone if beep else silence)

@@ -15,6 +15,7 @@
 
 #include <gst/gst.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -108,4 +109,111 @@ TEST_CASE("each audio encoder runs behind a queue of its own", "[vdid][worker][s
     queues.push_back(queue);
   }
   gst_element_set_state(pipeline, GST_STATE_NULL);
+}
+
+namespace {
+
+GstElement *byName(GstElement *pipeline, const char *name)
+{
+  GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), name);
+  if (e)
+    gst_object_unref(e); /* the pipeline holds it */
+  return e;
+}
+
+std::string enumNick(GstElement *e, const char *property)
+{
+  GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(e), property);
+  if (!spec || !G_IS_PARAM_SPEC_ENUM(spec))
+    return "";
+  GValue v = G_VALUE_INIT;
+  g_value_init(&v, spec->value_type);
+  g_object_get_property(G_OBJECT(e), property, &v);
+  GEnumValue *ev = g_enum_get_value(G_PARAM_SPEC_ENUM(spec)->enum_class, g_value_get_enum(&v));
+  g_value_unset(&v);
+  return ev ? ev->value_nick : "";
+}
+
+/* RTP packets rtpopuspay (dtx=true, as vdiwebrtcsink sets it) sends for
+ * @seconds of @wave (audiotestsrc) through an opusenc with the worker's
+ * settings. */
+int packetsFor(const char *wave, int seconds)
+{
+  g_autofree char *desc = g_strdup_printf(
+    "audiotestsrc wave=%s samplesperbuffer=960 num-buffers=%d ! "
+    "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2 ! "
+    "opusenc name=opus ! rtpopuspay dtx=true ! fakesink name=out signal-handoffs=true",
+    wave, seconds * 50);
+  g_autoptr(GError) error = nullptr;
+  g_autoptr(GstElement) pipeline = gst_parse_launch(desc, &error);
+  if (!pipeline)
+    return -1;
+  vdid::worker::configureOpus(byName(pipeline, "opus"));
+  int packets = 0;
+  g_signal_connect(
+    byName(pipeline, "out"), "handoff",
+    G_CALLBACK(+[](GstElement *, GstBuffer *, GstPad *, gpointer n) { ++*static_cast<int *>(n); }),
+    &packets);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  g_autoptr(GstBus) bus = gst_element_get_bus(pipeline);
+  g_autoptr(GstMessage) msg = gst_bus_timed_pop_filtered(
+    bus, 30 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  if (!msg || GST_MESSAGE_TYPE(msg) != GST_MESSAGE_EOS)
+    return -1;
+  return packets;
+}
+
+} // namespace
+
+/* What docs/sound.md chose (docs/benchmarks.md "Opus encoder"): a regression
+ * in these settings is a regression in CPU, latency or bitrate. */
+TEST_CASE("the worker's capture and Opus encoder carry the measured settings",
+          "[vdid][worker][sound]")
+{
+  g_autoptr(GstElement) pipeline = gst_pipeline_new("worker");
+  GstElement *sink = gst_element_factory_make("vdiwebrtcsink", "sink");
+  REQUIRE(sink);
+  gst_bin_add(GST_BIN(pipeline), sink);
+  vdid::worker::Audio audio;
+  std::string error;
+  REQUIRE(vdid::worker::buildAudio(audio, pipeline, sink, "vdi-speaker.monitor", &error));
+
+  gint64 latency_time = 0, buffer_time = 0;
+  g_object_get(byName(pipeline, "audio-capture"), "latency-time", &latency_time, "buffer-time",
+               &buffer_time, nullptr);
+  /* 20 ms periods: half the wake-ups of 10 ms; 100 ms of room. */
+  CHECK(latency_time == 20000);
+  CHECK(buffer_time == 100000);
+
+  GstElement *opus = byName(pipeline, "audio-opus");
+  gint frame_size = 0, complexity = 0, bitrate = 0;
+  g_object_get(opus, "frame-size", &frame_size, "complexity", &complexity, "bitrate", &bitrate,
+               nullptr);
+  /* 10 ms frames; complexity 7: cheaper than libopus' 10, the lowest
+   * that keeps DTX (docs/benchmarks.md "Opus encoder"). */
+  gboolean dtx = FALSE, fec = FALSE;
+  g_object_get(opus, "dtx", &dtx, "inband-fec", &fec, nullptr);
+  CHECK(frame_size == 10);
+  CHECK(complexity == 7);
+  CHECK(bitrate == 96000);
+  CHECK(dtx);
+  CHECK(fec);
+  CHECK(enumNick(opus, "audio-type") == "generic");
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+}
+
+/* libopus 1.3 has no DTX in CELT-only mode (audio-type=restricted-lowdelay,
+ * or complexity below 7 with audio-type=generic): it makes a 3-byte frame
+ * every 10 ms of silence, and rtpopuspay sends them all (400 packets for
+ * these 4 s at complexity 5, measured). With DTX: the first frames and an
+ * update every few hundred ms (57 in 10 s measured). */
+TEST_CASE("the worker's Opus encoder sends almost no packets for silence, every one for sound",
+          "[vdid][worker][sound]")
+{
+  int silence = packetsFor("silence", 4);
+  REQUIRE(silence >= 0);
+  CHECK(silence < 60);
+  int tone = packetsFor("sine", 2);
+  CHECK(tone >= 200); /* 200 frames (and the drained look-ahead) */
 }
