@@ -16,9 +16,10 @@
 #
 # The probe session is the first one (it runs vdi-input-client --flip and
 # nothing else); every other session plays a moving full-window picture
-# (videotestsrc pattern=zone-plate into waylandsink, tiled full-screen by
-# sway; fullscreen=true fails in GStreamer 1.22: every pixel changes
-# every frame, like a video), so each costs its compositor, app and worker.
+# (videotestsrc pattern=zone-plate, moving rings, into waylandsink, tiled
+# full-screen by sway; fullscreen=true fails in GStreamer 1.22: every pixel
+# changes every frame, like a video), so each costs its compositor, app and
+# worker.
 #
 #   ./scripts/build && python3 tests/bench/tier-bench.py [--sessions 6]
 #       [--budget-cpu 1.6] [--session-cpu 0.4] [--width 1280] [--height 720]
@@ -126,9 +127,10 @@ def run_mode(mode, args, tmp, env):
         probe_app = json.dumps({"apps": [[
             "sh", "-c", f"tail -f /dev/null | exec {BUILD}/tests/vdi-input-client --flip"]]})
         load_app = json.dumps({"apps": [[
-            "gst-launch-1.0", "-q", "videotestsrc", "pattern=zone-plate", "kt=1", "is-live=true",
-            "!", f"video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1",
-            "!", "waylandsink"]]})  # sway tiles it to the whole output
+            "gst-launch-1.0", "-q", "videotestsrc", "pattern=zone-plate", "kx2=20", "ky2=20",
+            "kt=1", "is-live=true", "!",
+            f"video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1", "!",
+            "waylandsink"]]})  # sway tiles it to the whole output
         for k in range(args.sessions):
             status, body = request("POST", f"{base}/api/v1/sessions", AUTH,
                                    probe_app if k == 0 else load_app)
