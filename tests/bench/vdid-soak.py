@@ -12,8 +12,8 @@
 # the RSS and open fds of vdid and of the long-lived session's worker, and
 # counts processes left by deleted sessions. Prints one table per phase.
 #
-#   ./scripts/build && sudo python3 tests/bench/vdid-soak.py [--viewers 100]
-#       [--sessions 20] [--step 20]
+#   ./scripts/build && sudo python3 tests/bench/vdid-soak.py [--viewers 200]
+#       [--sessions 50] [--step 50]      (the sizes: about a minute here)
 
 import argparse
 import base64
@@ -166,9 +166,9 @@ def wait_until(pred, timeout, what):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--viewers", type=int, default=100, help="viewer join/leave cycles")
-    ap.add_argument("--sessions", type=int, default=20, help="session create/delete cycles")
-    ap.add_argument("--step", type=int, default=20, help="cycles between two samples")
+    ap.add_argument("--viewers", type=int, default=200, help="viewer join/leave cycles")
+    ap.add_argument("--sessions", type=int, default=50, help="session create/delete cycles")
+    ap.add_argument("--step", type=int, default=50, help="cycles between two samples")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root: sessions run as the test user")
