@@ -11,11 +11,12 @@
  * running on a streaming thread: it only marks the hook, and GStreamer drops
  * it (calling its GDestroyNotify) once that call returns. A probe given a
  * plain pointer to an object that is destroyed right after remove_probe can
- * so still run with it, a use-after-free that AddressSanitizer reports in
- * the WebRTC tests when a recorder on a pipeline that still streams goes
- * first. Here the callback's state is a shared_ptr that the hook holds and
- * frees with its destroy notify: it lives while the owner or a running call
- * uses it, and the probe is removed when the owner goes.
+ * so still run with it: a recorder destroyed while its pipeline still
+ * streams, reduced to two pads and a probe held inside its call, is a
+ * heap-use-after-free under AddressSanitizer. Here the callback's state is
+ * a shared_ptr that the hook holds and frees with its destroy notify: it
+ * lives while the owner or a running call uses it, and the probe is
+ * removed when the owner goes.
  */
 
 #pragma once
