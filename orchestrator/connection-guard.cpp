@@ -43,8 +43,9 @@ ConnectionGuard::Tracked *trackedOf(SoupServerMessage *msg)
 } // namespace
 
 ConnectionGuard::ConnectionGuard(SoupServer *server, const ConnectionLimits &limits)
-  : server_(server), limits_(limits)
+  : server_(server), limits_(limits), idle_(server)
 {
+  idle_.setTimeout(limits_.request_timeout_ms);
   handler_ = g_signal_connect(server_, "request-started", G_CALLBACK(onRequestStarted), this);
 }
 

@@ -11,7 +11,9 @@
  * request would pin vdid's fds and memory. The guard watches every request
  * libsoup starts to read:
  * - a request (headers and body) must arrive within request-timeout, and an
- *   idle keep-alive connection gets the same time for its next request;
+ *   idle keep-alive connection gets the same time for its next request
+ *   (IdleConnections, which also closes one whose client has gone: libsoup
+ *   3.2 would keep it in CLOSE-WAIT for ever);
  * - one address may have at most max-connections-per-address requests in
  *   flight (one per connection: vdid does not pipeline);
  * a connection over either limit is shut down;
@@ -25,6 +27,8 @@
  */
 
 #pragma once
+
+#include "idle-connections.h"
 
 #include <libsoup/soup.h>
 
@@ -48,14 +52,20 @@ public:
   ConnectionGuard(const ConnectionGuard &) = delete;
   ConnectionGuard &operator=(const ConnectionGuard &) = delete;
 
-  void setLimits(const ConnectionLimits &limits) { limits_ = limits; }
+  void setLimits(const ConnectionLimits &limits)
+  {
+    limits_ = limits;
+    idle_.setTimeout(limits.request_timeout_ms);
+  }
   const ConnectionLimits &limits() const { return limits_; }
 
   /* Counters for /metrics. */
-  unsigned long timedOut() const { return timed_out_; }
+  unsigned long timedOut() const { return timed_out_ + idle_.timedOut(); }
   unsigned long refused() const { return refused_; }
   unsigned long bodiesTooLarge() const { return too_large_; }
+  unsigned long idleClosed() const { return idle_.closedByPeer(); }
   size_t open() const;
+  size_t idle() const { return idle_.idle(); }
 
   struct Tracked; /* one per request being read or answered */
 
@@ -71,6 +81,7 @@ private:
   ConnectionLimits limits_;
   std::map<std::string, unsigned> per_address_;
   unsigned long timed_out_ = 0, refused_ = 0, too_large_ = 0;
+  vdi::IdleConnections idle_;
 };
 
 /* A listening TCP socket on @address:@port with @backlog, for

@@ -152,8 +152,15 @@ int main(int argc, char **argv)
                   "Connections shut because their address had max-connections-per-address open");
   metrics.declare("vdi_http_requests_timed_out_total", vdid::Metrics::Type::Counter,
                   "Connections shut because no whole request came within request-timeout");
+  metrics.declare("vdi_http_connections_idle", vdid::Metrics::Type::Gauge,
+                  "Keep-alive connections between two requests");
+  metrics.declare("vdi_http_idle_connections_closed_total", vdid::Metrics::Type::Counter,
+                  "Keep-alive connections closed because their client had gone");
   metrics.addCollector([&http](vdid::Metrics &m) {
     m.set("vdi_http_connections_open", {}, static_cast<double>(http.guard().open()));
+    m.set("vdi_http_connections_idle", {}, static_cast<double>(http.guard().idle()));
+    m.set("vdi_http_idle_connections_closed_total", {},
+          static_cast<double>(http.guard().idleClosed()));
     m.set("vdi_http_connections_refused_total", {}, static_cast<double>(http.guard().refused()));
     m.set("vdi_http_requests_timed_out_total", {}, static_cast<double>(http.guard().timedOut()));
     m.set("vdi_http_bodies_too_large_total", {},

@@ -6,6 +6,7 @@
 
 #include "webrtc-http.h"
 
+#include "idle-connections.h"
 #include "static-files.h"
 
 #include "webrtc-signalling.h"
@@ -25,6 +26,8 @@ struct HttpServer::Impl {
   Handlers handlers;
   std::string webRoot;
   SoupServer *server = nullptr;
+  /* Closes keep-alive connections whose browser has gone. */
+  std::unique_ptr<vdi::IdleConnections> idle;
 
   static void onMessage(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer data);
   static void onClosed(SoupWebsocketConnection *ws, gpointer data);
@@ -204,6 +207,7 @@ HttpServer::~HttpServer()
     g_object_unref(ws);
   }
   sockets_.clear();
+  impl_->idle.reset();
   if (impl_->server) {
     soup_server_disconnect(impl_->server);
     g_object_unref(impl_->server);
@@ -213,6 +217,7 @@ HttpServer::~HttpServer()
 bool HttpServer::start(const std::string &address, unsigned port, GError **error)
 {
   impl_->server = soup_server_new("server-header", "gst-vdi", nullptr);
+  impl_->idle = std::make_unique<vdi::IdleConnections>(impl_->server);
   soup_server_add_websocket_handler(impl_->server, "/signalling", nullptr, nullptr,
                                     Impl::onWebsocket, impl_.get(), nullptr);
   soup_server_add_handler(impl_->server, "/whep", Impl::onWhep, impl_.get(), nullptr);

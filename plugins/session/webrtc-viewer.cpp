@@ -44,6 +44,8 @@ struct Viewer::Link {
   std::vector<GstWebRTCDataChannel *> channels;
   GstWebRTCDataChannel *control = nullptr;
   std::shared_ptr<MicrophoneState> microphone;
+  /* Frames the payloader got, by its probe (which may outlive the viewer). */
+  std::atomic<uint64_t> frames{0};
   Link() { g_weak_ref_init(&webrtc, nullptr); }
   ~Link()
   {
@@ -356,11 +358,11 @@ static GstPadProbeReturn onUpstreamEvent(GstPad *, GstPadProbeInfo *info, gpoint
 
 static GstPadProbeReturn onBuffer(GstPad *, GstPadProbeInfo *info, gpointer data)
 {
-  auto *frames = static_cast<std::atomic<uint64_t> *>(data);
+  std::atomic<uint64_t> &frames = static_cast<LinkRef *>(data)->get()->frames;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
-    *frames += gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+    frames += gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
   else
-    (*frames)++;
+    frames++;
   return GST_PAD_PROBE_OK;
 }
 
@@ -647,7 +649,7 @@ bool Viewer::buildVideo(GstBin *bin, const ViewerConfig &c, int pt, const std::s
   g_autoptr(GstPad) psink = gst_element_get_static_pad(pay_, "sink");
   gst_pad_add_probe(psink,
                     GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                    onBuffer, &frames_, nullptr);
+                    onBuffer, newRef(link_), freeRefNotify);
   return true;
 }
 
@@ -781,6 +783,11 @@ bool Viewer::build(GstElement *tee, const ViewerConfig &c, GError **error)
   if (apay_) /* the audio may pause: its caps now, not with its next buffer */
     branch_->sendStickyEvents(c.audioTee);
   return true;
+}
+
+uint64_t Viewer::framesSent() const
+{
+  return link_ ? link_->frames.load() : 0;
 }
 
 GstElement *Viewer::bin() const

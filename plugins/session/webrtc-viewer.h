@@ -123,7 +123,7 @@ public:
   /* The viewer's role changed: its microphone is heard or dropped. */
   void setMicrophoneAllowed(bool allowed);
   /* Frames (access units) handed to this viewer's payloader so far. */
-  uint64_t framesSent() const { return frames_.load(); }
+  uint64_t framesSent() const;
   /* The local description as SDP text, or empty. */
   std::string localDescription() const;
   /* Sends @text on the control data channel. False (and nothing sent) when
@@ -150,7 +150,6 @@ private:
              *apay_ = nullptr;
   std::shared_ptr<Link> link_;
   std::shared_ptr<MicrophoneState> microphone_;
-  std::atomic<uint64_t> frames_{0};
   std::shared_ptr<RtxBudget> rtx_ = std::make_shared<RtxBudget>();
 };
 

@@ -481,3 +481,132 @@ TEST_CASE_METHOD(HostileVdid, "a client that left half-way stops counting agains
   fprintf(stderr, "figures: address free again %.2f s after its 100 clients left\n",
           (g_get_monotonic_time() - t0) / 1e6);
 }
+
+namespace {
+
+/* Reads one HTTP response (headers and a Content-Length body) from @s. */
+bool readResponse(GIOStream *s, std::string *status_line)
+{
+  GInputStream *in = g_io_stream_get_input_stream(s);
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    size_t end = got.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      std::string head = got.substr(0, end);
+      std::transform(head.begin(), head.end(), head.begin(), ::tolower);
+      size_t at = head.find("\r\ncontent-length:");
+      size_t length = at == std::string::npos ? 0 : std::stoul(head.substr(at + 17));
+      if (got.size() >= end + 4 + length) {
+        *status_line = got.substr(0, got.find("\r\n"));
+        return true;
+      }
+    }
+    gssize n = g_input_stream_read(in, buf, sizeof buf, nullptr, nullptr);
+    if (n <= 0)
+      return false;
+    got.append(buf, size_t(n));
+  }
+}
+
+/* @n keep-alive clients (TLS if @tls) that each get /health, then leave
+ * without a word: vdid is back to the fds it had long before the request
+ * time-out (15 s) could have closed them. libsoup 3.2 alone keeps every
+ * one in CLOSE-WAIT for ever. */
+void keepAliveClientsLeave(Vdid &vdid, bool tls, int n)
+{
+  pid_t pid = vdid.proc->pid();
+  int fds_before = openFdsOf(pid);
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  if (tls) {
+    g_socket_client_set_tls(client, TRUE);
+    /* Our self-signed certificate. */
+    g_signal_connect(client, "event",
+                     G_CALLBACK(+[](GSocketClient *, GSocketClientEvent event, GSocketConnectable *,
+                                    GIOStream *conn, gpointer) {
+                       if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+                         g_signal_connect(conn, "accept-certificate",
+                                          G_CALLBACK(+[] { return TRUE; }), nullptr);
+                     }),
+                     nullptr);
+  }
+  unsigned port = portOf(vdid.base);
+  std::vector<GSocketConnection *> conns;
+  for (int i = 0; i < n; i++) {
+    GError *error = nullptr;
+    GSocketConnection *c =
+      g_socket_client_connect_to_host(client, "127.0.0.1", guint16(port), nullptr, &error);
+    INFO((error ? error->message : ""));
+    REQUIRE(c);
+    const char *get = "GET /health HTTP/1.1\r\nHost: vdid\r\n\r\n";
+    REQUIRE(g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(c)), get,
+                                      strlen(get), nullptr, nullptr, nullptr));
+    std::string status;
+    REQUIRE(readResponse(G_IO_STREAM(c), &status));
+    CHECK(status == "HTTP/1.1 200 OK");
+    conns.push_back(c);
+  }
+  /* Kept alive: vdid holds one fd each. */
+  int held = openFdsOf(pid);
+  INFO("vdid holds " << held << " fds, " << fds_before << " before");
+  CHECK(held >= fds_before + n);
+  gint64 t0 = g_get_monotonic_time();
+  for (GSocketConnection *c : conns) {
+    g_io_stream_close(G_IO_STREAM(c), nullptr, nullptr);
+    g_object_unref(c);
+  }
+  int now = held;
+  CHECK(eventually(
+    5s, [&] { return (now = openFdsOf(pid)) <= fds_before + 2; }, 50ms));
+  INFO("vdid holds " << now << " fds after the clients left");
+  fprintf(stderr, "figures: %d %s keep-alive clients left: vdid at %d fds (%d before) in %.2f s\n",
+          n, tls ? "HTTPS" : "HTTP", now, fds_before, (g_get_monotonic_time() - t0) / 1e6);
+}
+
+/* A self-signed certificate and key in a new directory (removed with it). */
+struct SelfSigned {
+  std::string dir, cert, key;
+  SelfSigned()
+  {
+    g_autofree char *tmp = g_dir_make_tmp("vdid-tls-XXXXXX", nullptr);
+    dir = tmp;
+    cert = dir + "/cert.pem";
+    key = dir + "/key.pem";
+    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                      "-days 1 -subj /CN=127.0.0.1 -keyout '" +
+                      key + "' -out '" + cert + "'";
+    gint status = 0;
+    REQUIRE(g_spawn_command_line_sync(cmd.c_str(), nullptr, nullptr, &status, nullptr));
+    REQUIRE(g_spawn_check_wait_status(status, nullptr));
+  }
+  ~SelfSigned()
+  {
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir.c_str());
+    (void)!system(rm);
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(HostileVdid, "keep-alive clients that leave give their fds back at once",
+                 "[vdid][hostile]")
+{
+  keepAliveClientsLeave(*vdid, false, 200);
+  Client c;
+  std::string text = c.request("GET", vdid->base + "/metrics", "", owner).body;
+  CHECK(metric(text, "vdi_http_idle_connections_closed_total") >= 200);
+  CHECK(metric(text, "vdi_http_requests_timed_out_total") == 0);
+  CHECK(metric(text, "vdi_http_connections_idle") <= 1); /* this client's own */
+}
+
+TEST_CASE("HTTPS keep-alive clients that leave give their fds back at once", "[vdid][hostile]")
+{
+  if (!g_find_program_in_path("openssl"))
+    VDI_SKIP("the openssl command is not installed (./scripts/setup installs it)");
+  SelfSigned tls;
+  SessionVdid v("[server]\nrequest-timeout=15\nmax-connections-per-address=300\n"
+                "tls-certificate=" +
+                tls.cert + "\ntls-key=" + tls.key + "\n");
+  REQUIRE(v.vdid->base.rfind("https://", 0) == 0);
+  keepAliveClientsLeave(*v.vdid, true, 100);
+}

@@ -19,10 +19,11 @@ using namespace std::chrono_literals;
 
 TEST_CASE("relayed signalling through action signals", "[webrtcsink]")
 {
+  /* Outlives the pipeline: the element signals until it stops. */
+  Relay relay;
   RelayPipeline p("videotestsrc is-live=true ! video/x-raw,width=320,height=240 ! videoconvert ! "
                   "x264enc tune=zerolatency speed-preset=ultrafast");
   GstElement *sink = p.sink();
-  Relay relay;
   g_signal_connect(sink, "send-message", G_CALLBACK(Relay::onSend), &relay);
   guint port = 1;
   g_object_get(sink, "bound-port", &port, nullptr);
@@ -108,8 +109,10 @@ TEST_CASE("the server refuses a port in use with a clear error", "[webrtcsink]")
 
 TEST_CASE("relayed WHEP: unknown resources and refusals without a browser", "[webrtcsink]")
 {
-  RelayPipeline p(kSource, "max-viewers=1");
+  /* Outlive the pipeline: the element signals until it stops. */
   WhepAnswers answers;
+  Relay relay;
+  RelayPipeline p(kSource, "max-viewers=1");
   g_signal_connect(p.sink(), "whep-answer", G_CALLBACK(WhepAnswers::onAnswer), &answers);
   CHECK(whepPatch(p.sink(), "no-such-resource", kFragment) == 404);
   CHECK(whepPatch(p.sink(), nullptr, kFragment) == 404);
@@ -130,7 +133,6 @@ TEST_CASE("relayed WHEP: unknown resources and refusals without a browser", "[we
 
   /* A signalling viewer takes the one place: a WHEP offer is refused with
    * NULL and no whep-answer. */
-  Relay relay;
   g_signal_connect(p.sink(), "send-message", G_CALLBACK(Relay::onSend), &relay);
   gchar *peer = nullptr;
   g_signal_emit_by_name(p.sink(), "add-peer", &peer);
@@ -191,9 +193,9 @@ TEST_CASE("relayed WHEP: Chromium decodes a sway desktop through whep-offer/whep
   REQUIRE_BROWSER();
   REQUIRE_SWAY();
   /* keepalive=50: a still desktop still gives 20 frames per second. */
+  WhepAnswers answers; /* outlives the pipeline */
   SwayRelay desk(50);
   RelayPipeline &p = desk.p;
-  WhepAnswers answers;
   g_signal_connect(p.sink(), "whep-answer", G_CALLBACK(WhepAnswers::onAnswer), &answers);
 
   auto b = browser({"whep-offer", "-"});

@@ -17,6 +17,7 @@
 
 #include "gst-util.h"
 #include "json-doc.h"
+#include "owned-probe.h"
 #include "sway-session.h"
 #include "test-util.h"
 
@@ -198,29 +199,16 @@ inline int countElements(GstBin *bin, const char *klassPart, const char *factory
   return n;
 }
 
-/* Upstream events seen on a pad, recorded by a probe. */
-struct UpstreamRecorder {
+/* Upstream events seen on a pad. */
+struct UpstreamEvents {
   std::mutex lock;
   std::vector<std::string> navigation; /* "KeyPress a", "MouseButtonPress 1 320 180" */
   std::vector<std::string> custom;     /* structure names */
   int forceKeyUnit = 0;
-  gulong probe = 0;
-  GstPad *pad = nullptr;
 
-  explicit UpstreamRecorder(GstPad *p) : pad(GST_PAD(gst_object_ref(p)))
+  void record(GstEvent *ev)
   {
-    probe = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, onEvent, this, nullptr);
-  }
-  ~UpstreamRecorder()
-  {
-    gst_pad_remove_probe(pad, probe);
-    gst_object_unref(pad);
-  }
-  static GstPadProbeReturn onEvent(GstPad *, GstPadProbeInfo *info, gpointer data)
-  {
-    auto *self = static_cast<UpstreamRecorder *>(data);
-    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
-    std::lock_guard<std::mutex> l(self->lock);
+    std::lock_guard<std::mutex> l(lock);
     if (GST_EVENT_TYPE(ev) == GST_EVENT_NAVIGATION) {
       std::ostringstream s;
       const char *key = nullptr;
@@ -248,19 +236,41 @@ struct UpstreamRecorder {
       default:
         s << "other";
       }
-      self->navigation.push_back(s.str());
+      navigation.push_back(s.str());
     } else if (gst_video_event_is_force_key_unit(ev)) {
-      self->forceKeyUnit++;
+      forceKeyUnit++;
     } else if (GST_EVENT_TYPE(ev) == GST_EVENT_CUSTOM_UPSTREAM) {
-      self->custom.push_back(gst_structure_get_name(gst_event_get_structure(ev)));
+      custom.push_back(gst_structure_get_name(gst_event_get_structure(ev)));
     }
-    return GST_PAD_PROBE_OK;
+  }
+};
+
+/* Records the upstream events on a pad. The events live in the probe
+ * (OwnedProbe): a recorder that goes while its pipeline still streams
+ * must not leave a running probe call with freed memory. */
+class UpstreamRecorder
+{
+public:
+  explicit UpstreamRecorder(GstPad *pad)
+    : probe_(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, [](GstPadProbeInfo *info, UpstreamEvents &e) {
+        e.record(GST_PAD_PROBE_INFO_EVENT(info));
+        return GST_PAD_PROBE_OK;
+      })
+  {
   }
   std::vector<std::string> nav()
   {
-    std::lock_guard<std::mutex> l(lock);
-    return navigation;
+    std::lock_guard<std::mutex> l(probe_->lock);
+    return probe_->navigation;
   }
+  int forceKeyUnits()
+  {
+    std::lock_guard<std::mutex> l(probe_->lock);
+    return probe_->forceKeyUnit;
+  }
+
+private:
+  OwnedProbe<UpstreamEvents> probe_;
 };
 
 /* "socket:12 anon_inode:[eventfd]:3 ..." for failure messages. */
@@ -366,27 +376,20 @@ inline std::string swayHead(SwaySession &sway, const std::string &srcProps = "")
 }
 
 /* Buffers that left a pad, counted by a probe. */
-struct BufferCounter {
-  std::atomic<int> buffers{0};
-  GstPad *pad;
-  gulong probe;
-  explicit BufferCounter(GstPad *p) : pad(GST_PAD(gst_object_ref(p)))
-  {
-    probe = gst_pad_add_probe(
-      pad, GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad *, GstPadProbeInfo *, gpointer data) {
-        static_cast<BufferCounter *>(data)->buffers++;
+class BufferCounter
+{
+public:
+  explicit BufferCounter(GstPad *pad)
+    : probe_(pad, GST_PAD_PROBE_TYPE_BUFFER, [](GstPadProbeInfo *, std::atomic<int> &n) {
+        n++;
         return GST_PAD_PROBE_OK;
-      },
-      this, nullptr);
-  }
-  ~BufferCounter()
+      })
   {
-    gst_pad_remove_probe(pad, probe);
-    gst_object_unref(pad);
   }
-  BufferCounter(const BufferCounter &) = delete;
-  BufferCounter &operator=(const BufferCounter &) = delete;
+  int buffers() const { return probe_->load(); }
+
+private:
+  OwnedProbe<std::atomic<int>> probe_;
 };
 
 } // namespace vdi::test
