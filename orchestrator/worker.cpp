@@ -9,7 +9,7 @@
  * as the session's user, so that a crash or hang of one session's pipeline
  * never touches another or vdid.
  *
- *   vdiwaylandsrc ! <encoder chosen at run time> ! tee
+ *   vdiwaylandsrc keepalive=0 ! <encoder chosen at run time> ! vdih264keepalive ! tee
  *     tee. ! vdiwebrtcsink port=-1          (always)
  *     tee. ! h264parse ! hlssink2           (while someone reads the HLS playlist)
  *     tee. ! h264parse ! mpegtsmux ! fdsink (while SRT callers watch)
@@ -107,6 +107,7 @@ struct Worker {
   GMainLoop *loop = nullptr;
   GstElement *pipeline = nullptr;
   GstElement *source = nullptr;
+  GstElement *keepalive = nullptr; /* vdih264keepalive after the encoder */
   GstElement *tee = nullptr;
   GstElement *sink = nullptr;
   GstElement *rate = nullptr;  /* the frame-rate capsfilter after the source */
@@ -269,13 +270,15 @@ void clearHlsDir(const std::string &dir)
   }
 }
 
-/* TS readers finish a frame only when the next one starts: repeat frames
- * at 30 fps (or the frame-rate cap, if lower) while someone watches over
- * SRT (docs/srt-hls.md), and while HLS
- * with sound is read (MSE plays only where audio and video are both
- * buffered, and a still screen gave one 33 ms frame per second: hls.js
- * stalled). Otherwise damage-driven frames only. The AAC encoder runs
- * while either branch does. */
+/* TS readers finish a frame only when the next one starts: keep frames
+ * coming at 30 fps (or the frame-rate cap, if lower) while someone watches
+ * over SRT (docs/srt-hls.md), and while HLS with sound is read (MSE plays
+ * only where audio and video are both buffered, and a still screen gave
+ * one 33 ms frame per second: hls.js stalled); otherwise one a second for
+ * the WebRTC viewers. They are skipped pictures from vdih264keepalive, so
+ * the encoder does not run on a still screen (for a stream it cannot
+ * extend, the element asks the source to repaint instead: the repeats of
+ * old). The AAC encoder runs while either branch does. */
 /* Below 30 fps (a lower tier), repeats wait two frame intervals, so that
  * they never come between changed frames and the rate stays at the cap. */
 guint repeatInterval(const Worker *w)
@@ -286,7 +289,7 @@ guint repeatInterval(const Worker *w)
 void branchesChanged(Worker *w)
 {
   bool repeat = w->srt || (w->hls && w->audio.aac_tee);
-  g_object_set(w->source, "keepalive", repeat ? repeatInterval(w) : 1000u, nullptr);
+  g_object_set(w->keepalive, "interval", repeat ? repeatInterval(w) : 1000u, nullptr);
   vdid::worker::setAacDemand(w->audio, w->hls || w->srt);
 }
 
@@ -332,9 +335,9 @@ void setSrt(Worker *w, bool active)
   }
   if (w->srt)
     return;
-  /* TS readers finish a frame only when the next one starts: repeat
-   * frames while someone watches over SRT (docs/srt-hls.md). */
-  g_object_set(w->source, "keepalive", repeatInterval(w), nullptr);
+  /* TS readers finish a frame only when the next one starts: frames at
+   * the repeat rate while someone watches over SRT (docs/srt-hls.md). */
+  g_object_set(w->keepalive, "interval", repeatInterval(w), nullptr);
   std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
                      "max-size-time=1000000000 "
                      "leaky=downstream ! h264parse config-interval=-1 ! mpegtsmux name=mux ! "
@@ -663,12 +666,15 @@ int main(int argc, char **argv)
     fprintf(stderr, "vdid-worker: the HLS path may not contain quotes or backslashes\n");
     return 2;
   }
-  std::string desc = std::string("vdiwaylandsrc name=source display=\"") + display + "\"" +
-                     (backend ? std::string(" backend=\"") + backend + "\"" : "") +
+  /* The source repeats nothing: vdih264keepalive after the encoder keeps
+   * a still stream going (branchesChanged()). */
+  std::string desc = std::string("vdiwaylandsrc name=source keepalive=0 display=\"") + display +
+                     "\"" + (backend ? std::string(" backend=\"") + backend + "\"" : "") +
                      (bus_address ? std::string(" bus-address=\"") + bus_address + "\"" : "") +
                      (cursor_as_data ? " show-cursor=false" : "") +
                      " ! capsfilter name=rate caps=video/x-raw,framerate=" + std::to_string(fps) +
                      "/1 ! " + choice->launch() +
+                     " ! vdih264keepalive name=keepalive interval=1000"
                      " ! tee name=tee allow-not-linked=true ! queue max-size-buffers=2 "
                      "max-size-bytes=0 max-size-time=0 ! vdiwebrtcsink name=sink port=-1";
   w.pipeline = gst_parse_launch(desc.c_str(), &error);
@@ -685,6 +691,7 @@ int main(int argc, char **argv)
   }
   w.fps = static_cast<unsigned>(std::max(1, fps));
   w.source = gst_bin_get_by_name(GST_BIN(w.pipeline), "source");
+  w.keepalive = gst_bin_get_by_name(GST_BIN(w.pipeline), "keepalive");
   w.rate = gst_bin_get_by_name(GST_BIN(w.pipeline), "rate");
   w.tee = gst_bin_get_by_name(GST_BIN(w.pipeline), "tee");
   if (hls_dir && g_mkdir_with_parents(hls_dir, 0700) == 0)
@@ -786,6 +793,7 @@ int main(int argc, char **argv)
   if (!w.hls_dir.empty())
     clearHlsDir(w.hls_dir);
   gst_object_unref(w.source);
+  gst_object_unref(w.keepalive);
   if (w.rate)
     gst_object_unref(w.rate);
   gst_object_unref(w.tee);
