@@ -20,7 +20,8 @@
 # them, so a cheaper setting is never just a blurrier one.
 #
 # Candidate "vdid-worker" is the session's real pipeline process
-# (vdid-worker --display ..., nobody watching: what an idle session costs),
+# (vdid-worker --display ..., nobody watching: what an idle session costs;
+# "vdid-worker + SRT reader" with its SRT branch running into a FIFO),
 # of this build and, with --worker-before BUILD_DIR, of another build
 # ("vdid-worker (before)") in the same rounds; fps and bitrate are the
 # worker's own stats (what reaches vdiwebrtcsink, skipped pictures too).
@@ -141,16 +142,33 @@ def start_workload(sway, name, cps):
     return things
 
 
-def run_worker(sway, build, warmup, seconds):
+def run_worker(sway, build, warmup, seconds, srt=False):
     """CPU of vdid-worker of @build against @sway over @seconds after
-    @warmup; fps and bitrate from its stats events."""
+    @warmup; fps and bitrate from its stats events. With @srt, its SRT
+    branch runs into a FIFO drained here (as vdid-srt would)."""
     env = dict(os.environ, GST_PLUGIN_PATH=":".join(
         os.path.join(build, "plugins", p) for p in ("wayland", "session")))
-    proc = subprocess.Popen([os.path.join(build, "orchestrator", "vdid-worker"), "--display",
-                             sway.socket, "--fps", str(FPS), "--bitrate", str(BITRATE)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    argv = [os.path.join(build, "orchestrator", "vdid-worker"), "--display", sway.socket,
+            "--fps", str(FPS), "--bitrate", str(BITRATE)]
+    fifo_dir = tempfile.mkdtemp(prefix="vdi-bench-srt-") if srt else None
+    if srt:
+        fifo = os.path.join(fifo_dir, "ts")
+        os.mkfifo(fifo)
+        drain_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        argv += ["--srt-fifo", fifo]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env, text=True,
                             start_new_session=True)
+    if srt:
+        os.set_blocking(drain_fd, True)
+
+        def drain():
+            while os.read(drain_fd, 65536):
+                pass
+
+        threading.Thread(target=drain, daemon=True).start()
+        proc.stdin.write(json.dumps({"op": "srt", "active": True}) + "\n")
+        proc.stdin.flush()
     stats, lock = [], threading.Lock()
 
     def read():
@@ -175,6 +193,8 @@ def run_worker(sway, build, warmup, seconds):
     except subprocess.TimeoutExpired:
         cb.kill_group(proc, signal.SIGKILL)
     reader.join(timeout=5)
+    if srt:
+        subprocess.run(["rm", "-rf", fifo_dir])
     with lock:
         window = [ev for t, ev in stats if t0 < t <= t1 + 0.1]
     fps = sum(ev["fps"] for ev in window) / len(window) if window else float("nan")
@@ -242,8 +262,11 @@ def main():
     X264 = worker_encoder("x264enc")
     cands = candidates()
     cands["vdid-worker"] = ("worker", BUILD)
+    cands["vdid-worker + SRT reader"] = ("worker+srt", BUILD)
     if args.worker_before:
-        cands["vdid-worker (before)"] = ("worker", os.path.abspath(args.worker_before))
+        before = os.path.abspath(args.worker_before)
+        cands["vdid-worker (before)"] = ("worker", before)
+        cands["vdid-worker + SRT reader (before)"] = ("worker+srt", before)
     if args.candidates:
         wanted = args.candidates.split(",")
         cands = {k: v for k, v in cands.items() if any(w in k for w in wanted)}
@@ -257,8 +280,9 @@ def main():
             try:
                 for rnd in range(args.rounds):
                     for name, (convert, encode) in cands.items():
-                        if convert == "worker":
-                            r = run_worker(sway, encode, args.warmup, args.seconds)
+                        if convert.startswith("worker"):
+                            r = run_worker(sway, encode, args.warmup, args.seconds,
+                                           srt=convert == "worker+srt")
                         else:
                             r = cb.run_gst(sway, bench, pipeline(sway, convert, encode),
                                            args.warmup, args.seconds)
@@ -267,7 +291,7 @@ def main():
                     print(f"{workload}: round {rnd + 1}/{args.rounds} done", file=sys.stderr)
                 quality = {name: ssim(sway, c, e, args.quality_seconds)
                            for name, (c, e) in cands.items()
-                           if c != "worker"} if args.quality_seconds > 0 else {}
+                           if not c.startswith("worker")} if args.quality_seconds > 0 else {}
             finally:
                 for t in things:
                     t.close()
