@@ -33,6 +33,11 @@
  * frame again): the encoder then runs as it would with the source's own
  * keepalive.
  *
+ * A force-key-unit from downstream is passed on and followed by a
+ * `vdi-repaint` upstream (at once, or at the running time the keyframe is
+ * asked for, as splitmuxsink/hlssink2 do): the encoder, idle on a still
+ * screen, gets a frame to make the keyframe from.
+ *
  * Input is `video/x-h264, stream-format=byte-stream, alignment=au`, as
  * x264enc, openh264enc and h264parse give it.
  *
@@ -55,6 +60,8 @@
 
 #include "events.h"
 #include "h264-skip.h"
+
+#include <gst/video/video.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -93,6 +100,9 @@ struct State {
   /* Bumped by anything that moves the task's next deadline. */
   guint64 generation = 0;
   GstClockID wait_id = nullptr;
+  /* A keyframe asked for at this running time: the source is asked to
+   * repaint then (NONE: none pending). */
+  GstClockTime repaint_at = GST_CLOCK_TIME_NONE;
   std::string warned; /* the reason last warned about */
   guint64 skipped = 0, repaints = 0;
 
@@ -241,26 +251,47 @@ static void gst_vdi_h264_keepalive_loop(gpointer data)
     return;
   }
   GstClock *clock = gst_element_get_clock(GST_ELEMENT(self));
-  if (!s.playing || s.flushing || s.eos || !s.have_frame || s.interval_ms == 0 || !clock) {
+  if (!s.playing || s.flushing || s.eos || !clock) {
     if (clock)
       gst_object_unref(clock);
     s.cond.wait(l);
     return;
   }
-  if (!GST_CLOCK_TIME_IS_VALID(s.last_push))
-    s.last_push = gst_clock_get_time(clock);
+  GstClockTime keep = GST_CLOCK_TIME_NONE, repaint = GST_CLOCK_TIME_NONE;
+  if (s.have_frame && s.interval_ms > 0) {
+    if (!GST_CLOCK_TIME_IS_VALID(s.last_push))
+      s.last_push = gst_clock_get_time(clock);
+    keep = s.last_push + s.interval_ms * GST_MSECOND;
+  }
+  if (GST_CLOCK_TIME_IS_VALID(s.repaint_at))
+    repaint = gst_element_get_base_time(GST_ELEMENT(self)) + s.repaint_at;
+  if (!GST_CLOCK_TIME_IS_VALID(keep) && !GST_CLOCK_TIME_IS_VALID(repaint)) {
+    gst_object_unref(clock);
+    s.cond.wait(l);
+    return;
+  }
+  bool for_repaint =
+    GST_CLOCK_TIME_IS_VALID(repaint) && (!GST_CLOCK_TIME_IS_VALID(keep) || repaint <= keep);
   guint64 generation = s.generation;
-  GstClockID id = gst_clock_new_single_shot_id(clock, s.last_push + s.interval_ms * GST_MSECOND);
+  GstClockID id = gst_clock_new_single_shot_id(clock, for_repaint ? repaint : keep);
   gst_object_unref(clock);
   s.wait_id = id;
   l.unlock();
   GstClockReturn ret = gst_clock_id_wait(id, nullptr);
   l.lock();
   s.wait_id = nullptr;
-  l.unlock();
   gst_clock_id_unref(id);
-  if (ret == GST_CLOCK_OK || ret == GST_CLOCK_EARLY)
-    keepAlive(self, generation);
+  if (ret != GST_CLOCK_OK && ret != GST_CLOCK_EARLY)
+    return;
+  if (for_repaint) {
+    s.repaint_at = GST_CLOCK_TIME_NONE;
+    l.unlock();
+    GST_DEBUG_OBJECT(self, "keyframe due: asking upstream for a repaint");
+    gst_pad_push_event(self->sinkpad, vdi::newRepaintEvent());
+    return;
+  }
+  l.unlock();
+  keepAlive(self, generation);
 }
 
 static gboolean gst_vdi_h264_keepalive_src_activate_mode(GstPad *pad, GstObject *parent,
@@ -318,6 +349,42 @@ static gboolean gst_vdi_h264_keepalive_sink_event(GstPad *pad, GstObject *parent
   return gst_pad_event_default(pad, parent, event);
 }
 
+/* A keyframe request from downstream (hlssink2 every second, a new SRT
+ * caller): the encoder swallows force-key-unit and, with nothing to encode
+ * on a still screen, would answer it only at the next change. The source
+ * is asked for its frame too (vdi-repaint), as vdi::requestKeyframe()
+ * does. */
+static gboolean gst_vdi_h264_keepalive_src_event(GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  auto *self = GST_VDI_H264_KEEPALIVE(parent);
+  State &s = *self->state;
+  GstClockTime at = GST_CLOCK_TIME_NONE;
+  bool keyframe = gst_video_event_is_force_key_unit(event);
+  if (keyframe)
+    gst_video_event_parse_upstream_force_key_unit(event, &at, nullptr, nullptr);
+  gboolean ret = gst_pad_event_default(pad, parent, event);
+  if (!keyframe)
+    return ret;
+  /* A keyframe for later (splitmuxsink asks for the next segment's): the
+   * repaint comes then, a little after, so that the frame is not early. */
+  GstClockTime now = clockNow(GST_ELEMENT(self));
+  GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
+  if (GST_CLOCK_TIME_IS_VALID(at) && GST_CLOCK_TIME_IS_VALID(now) && now >= base &&
+      at > now - base) {
+    std::lock_guard<std::mutex> l(s.lock);
+    GstClockTime when = at + 10 * GST_MSECOND;
+    if (!GST_CLOCK_TIME_IS_VALID(s.repaint_at) || when < s.repaint_at)
+      s.repaint_at = when;
+    s.wake();
+    GST_DEBUG_OBJECT(self, "keyframe asked for %" GST_TIME_FORMAT ": repaint then",
+                     GST_TIME_ARGS(at));
+    return ret;
+  }
+  GST_DEBUG_OBJECT(self, "keyframe request: asking upstream for a repaint too");
+  gst_pad_push_event(self->sinkpad, vdi::newRepaintEvent());
+  return ret;
+}
+
 static GstStateChangeReturn gst_vdi_h264_keepalive_change_state(GstElement *element,
                                                                 GstStateChange transition)
 {
@@ -340,7 +407,7 @@ static GstStateChangeReturn gst_vdi_h264_keepalive_change_state(GstElement *elem
     std::lock_guard<std::mutex> l(s.lock);
     s.stream.reset();
     s.have_frame = s.eos = s.flushing = s.last_was_skip = false;
-    s.last_pts = s.last_dts = s.last_push = GST_CLOCK_TIME_NONE;
+    s.last_pts = s.last_dts = s.last_push = s.repaint_at = GST_CLOCK_TIME_NONE;
     s.warned.clear();
   }
   return ret;
@@ -400,6 +467,7 @@ static void gst_vdi_h264_keepalive_init(GstVdiH264Keepalive *self)
 
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
   gst_pad_set_activatemode_function(self->srcpad, gst_vdi_h264_keepalive_src_activate_mode);
+  gst_pad_set_event_function(self->srcpad, gst_vdi_h264_keepalive_src_event);
   GST_PAD_SET_PROXY_CAPS(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 }
