@@ -179,7 +179,7 @@ static GstFlowReturn gst_vdi_h264_keepalive_chain(GstPad *, GstObject *parent, G
       GstClockTime last = GST_CLOCK_TIME_IS_VALID(s.last_dts) ? s.last_dts : s.last_pts;
       if (GST_CLOCK_TIME_IS_VALID(dts) && GST_CLOCK_TIME_IS_VALID(last) && dts <= last) {
         out = gst_buffer_make_writable(out);
-        GstClockTimeDiff shift = last + 1 - dts;
+        GstClockTimeDiff shift = last + GST_MSECOND - dts; /* a 90 kHz tick and more */
         if (GST_BUFFER_PTS_IS_VALID(out))
           GST_BUFFER_PTS(out) += shift;
         if (GST_BUFFER_DTS_IS_VALID(out))
