@@ -25,13 +25,11 @@
  *
  * That is exact for streams whose encoder keeps one reference frame, with
  * P (and I) slices only, progressive: x264enc with bframes=0 and ref=1
- * (the ultrafast, superfast and veryfast presets), openh264enc in camera
- * mode. For any other stream (B-frames, more reference frames, interlaced,
- * slice groups...) the element passes the stream through unchanged, posts
- * a warning naming the reason, and asks upstream for a repaint instead
- * (the `vdi-repaint` event, which vdiwaylandsrc answers by pushing its
- * frame again): the encoder then runs as it would with the source's own
- * keepalive.
+ * (the ultrafast, superfast and veryfast presets), openh264enc. For any other stream (B-frames,
+ * more reference frames, interlaced, slice groups...) the element passes the stream through
+ * unchanged, posts a warning naming the reason, and asks upstream for a repaint instead (the
+ * `vdi-repaint` event, which vdiwaylandsrc answers by pushing its frame again): the encoder then
+ * runs as it would with the source's own keepalive.
  *
  * A force-key-unit from downstream is passed on and followed by a
  * `vdi-repaint` upstream (at once, or at the running time the keyframe is
