@@ -6,8 +6,8 @@
 
 /*
  * FrameTimer: how long the worker takes to code a frame, from the moment
- * it leaves the frame-rate cap to the moment its encoded picture reaches
- * the tee (conversion + encoder), matched by timestamp (less the constant
+ * it leaves the frame-rate cap to the moment its encoded picture leaves
+ * the encoder (conversion + encoder), matched by timestamp (less the constant
  * shift an encoder may give its output timeline: x264enc starts it at
  * 1000 h so that no DTS is negative). vdid compares it
  * with the time a frame has at the tier's frame rate: a session whose

@@ -9,7 +9,7 @@
  * as the session's user, so that a crash or hang of one session's pipeline
  * never touches another or vdid.
  *
- *   vdiwaylandsrc ! <encoder chosen at run time> ! tee
+ *   vdiwaylandsrc keepalive=0 ! <encoder chosen at run time> ! vdih264keepalive ! tee
  *     tee. ! vdiwebrtcsink port=-1          (always)
  *     tee. ! h264parse ! hlssink2           (while someone reads the HLS playlist)
  *     tee. ! h264parse ! mpegtsmux ! fdsink (while SRT callers watch)
@@ -109,6 +109,7 @@ struct Worker {
   GMainLoop *loop = nullptr;
   GstElement *pipeline = nullptr;
   GstElement *source = nullptr;
+  GstElement *keepalive = nullptr; /* vdih264keepalive after the encoder */
   GstElement *tee = nullptr;
   GstElement *sink = nullptr;
   GstElement *rate = nullptr;  /* the frame-rate capsfilter after the source */
@@ -149,7 +150,8 @@ GstPadProbeReturn frameEnters(GstPad *, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Its encoded picture reaches the tee. */
+/* Its encoded picture leaves the encoder (before vdih264keepalive: its
+ * skipped pictures were never coded). */
 GstPadProbeReturn frameLeaves(GstPad *, GstPadProbeInfo *info, gpointer data)
 {
   GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info);
@@ -293,24 +295,26 @@ void clearHlsDir(const std::string &dir)
   }
 }
 
-/* TS readers finish a frame only when the next one starts: repeat frames
- * at 30 fps (or the frame-rate cap, if lower) while someone watches over
- * SRT (docs/srt-hls.md), and while HLS
- * with sound is read (MSE plays only where audio and video are both
- * buffered, and a still screen gave one 33 ms frame per second: hls.js
- * stalled). Otherwise damage-driven frames only. The AAC encoder runs
- * while either branch does. */
-/* Below 30 fps (a lower tier), repeats wait two frame intervals, so that
- * they never come between changed frames and the rate stays at the cap. */
+/* TS readers finish a frame only when the next one starts: keep frames
+ * coming at the stream's frame rate while someone watches over SRT
+ * (docs/srt-hls.md), and while HLS with sound is read (MSE plays only
+ * where audio and video are both buffered, and a still screen gave one
+ * 33 ms frame per second: hls.js stalled); otherwise one a second for the
+ * WebRTC viewers. They are skipped pictures from vdih264keepalive, so the
+ * encoder does not run on a still screen (for a stream it cannot extend,
+ * the element asks the source to repaint instead: the repeats of old).
+ * At the stream's own rate, not fewer: ffmpeg's probe of a 60 fps stream
+ * fed 30 pictures a second never finished (ffprobe printed no frame in
+ * 15 s). The AAC encoder runs while either branch does. */
 guint repeatInterval(const Worker *w)
 {
-  return w->fps >= 30 ? 33u : 2000u / std::max(1u, w->fps);
+  return std::max(1u, 1000u / std::max(1u, w->fps));
 }
 
 void branchesChanged(Worker *w)
 {
   bool repeat = w->srt || (w->hls && w->audio.aac_tee);
-  g_object_set(w->source, "keepalive", repeat ? repeatInterval(w) : 1000u, nullptr);
+  g_object_set(w->keepalive, "interval", repeat ? repeatInterval(w) : 1000u, nullptr);
   vdid::worker::setAacDemand(w->audio, w->hls || w->srt);
 }
 
@@ -356,9 +360,9 @@ void setSrt(Worker *w, bool active)
   }
   if (w->srt)
     return;
-  /* TS readers finish a frame only when the next one starts: repeat
-   * frames while someone watches over SRT (docs/srt-hls.md). */
-  g_object_set(w->source, "keepalive", repeatInterval(w), nullptr);
+  /* TS readers finish a frame only when the next one starts: frames at
+   * the repeat rate while someone watches over SRT (docs/srt-hls.md). */
+  g_object_set(w->keepalive, "interval", repeatInterval(w), nullptr);
   std::string desc = "queue name=head max-size-buffers=0 max-size-bytes=0 "
                      "max-size-time=1000000000 "
                      "leaky=downstream ! h264parse config-interval=-1 ! mpegtsmux name=mux ! "
@@ -687,12 +691,15 @@ int main(int argc, char **argv)
     fprintf(stderr, "vdid-worker: the HLS path may not contain quotes or backslashes\n");
     return 2;
   }
-  std::string desc = std::string("vdiwaylandsrc name=source display=\"") + display + "\"" +
-                     (backend ? std::string(" backend=\"") + backend + "\"" : "") +
+  /* The source repeats nothing: vdih264keepalive after the encoder keeps
+   * a still stream going (branchesChanged()). */
+  std::string desc = std::string("vdiwaylandsrc name=source keepalive=0 display=\"") + display +
+                     "\"" + (backend ? std::string(" backend=\"") + backend + "\"" : "") +
                      (bus_address ? std::string(" bus-address=\"") + bus_address + "\"" : "") +
                      (cursor_as_data ? " show-cursor=false" : "") +
                      " ! capsfilter name=rate caps=video/x-raw,framerate=" + std::to_string(fps) +
                      "/1 ! " + choice->launch() +
+                     " ! vdih264keepalive name=keepalive interval=1000"
                      " ! tee name=tee allow-not-linked=true ! queue max-size-buffers=2 "
                      "max-size-bytes=0 max-size-time=0 ! vdiwebrtcsink name=sink port=-1";
   w.pipeline = gst_parse_launch(desc.c_str(), &error);
@@ -709,6 +716,7 @@ int main(int argc, char **argv)
   }
   w.fps = static_cast<unsigned>(std::max(1, fps));
   w.source = gst_bin_get_by_name(GST_BIN(w.pipeline), "source");
+  w.keepalive = gst_bin_get_by_name(GST_BIN(w.pipeline), "keepalive");
   w.rate = gst_bin_get_by_name(GST_BIN(w.pipeline), "rate");
   w.tee = gst_bin_get_by_name(GST_BIN(w.pipeline), "tee");
   if (hls_dir && g_mkdir_with_parents(hls_dir, 0700) == 0)
@@ -762,8 +770,8 @@ int main(int argc, char **argv)
     gst_pad_add_probe(video, GST_PAD_PROBE_TYPE_BUFFER, countEncoded, &w, nullptr);
     gst_object_unref(video);
   }
-  for (auto [element, pad, probe] :
-       {std::make_tuple(w.rate, "src", frameEnters), std::make_tuple(w.tee, "sink", frameLeaves)}) {
+  for (auto [element, pad, probe] : {std::make_tuple(w.rate, "src", frameEnters),
+                                     std::make_tuple(w.keepalive, "sink", frameLeaves)}) {
     g_autoptr(GstPad) p = gst_element_get_static_pad(element, pad);
     if (p)
       gst_pad_add_probe(p, GST_PAD_PROBE_TYPE_BUFFER, probe, &w, nullptr);
@@ -816,6 +824,7 @@ int main(int argc, char **argv)
   if (!w.hls_dir.empty())
     clearHlsDir(w.hls_dir);
   gst_object_unref(w.source);
+  gst_object_unref(w.keepalive);
   if (w.rate)
     gst_object_unref(w.rate);
   gst_object_unref(w.tee);

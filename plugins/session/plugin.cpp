@@ -21,6 +21,9 @@
 #ifdef VDI_HAVE_WEBRTCSINK
 #include "gstvdiwebrtcsink.h" /* vdiwebrtcsink */
 #endif
+#ifdef VDI_HAVE_H264KEEPALIVE
+#include "gstvdih264keepalive.h" /* vdih264keepalive */
+#endif
 
 /* Element registrations (one line per element). */
 
@@ -33,6 +36,9 @@ static gboolean plugin_init(GstPlugin *plugin)
 #endif
 #ifdef VDI_HAVE_WEBRTCSINK
   ret |= GST_ELEMENT_REGISTER(vdiwebrtcsink, plugin);
+#endif
+#ifdef VDI_HAVE_H264KEEPALIVE
+  ret |= GST_ELEMENT_REGISTER(vdih264keepalive, plugin);
 #endif
   return ret;
 }

@@ -19,8 +19,16 @@
 # and gives ffmpeg's SSIM (ssim filter, All) of the decoded stream against
 # them, so a cheaper setting is never just a blurrier one.
 #
+# Candidate "vdid-worker" is the session's real pipeline process
+# (vdid-worker --display ..., nobody watching: what an idle session costs;
+# "vdid-worker + SRT reader" with its SRT branch running into a FIFO),
+# of this build and, with --worker-before BUILD_DIR, of another build
+# ("vdid-worker (before)") in the same rounds; fps and bitrate are the
+# worker's own stats (what reaches vdiwebrtcsink, skipped pictures too).
+#
 #   meson devenv -C build python3 tests/bench/desktop-bench.py \
-#       [--rounds 3] [--seconds 8] [--workloads typing,idle] [--candidates NAME,...]
+#       [--rounds 3] [--seconds 8] [--workloads typing,idle] [--candidates NAME,...] \
+#       [--worker-before OTHER_BUILD_DIR]
 
 import importlib.util
 import json
@@ -134,6 +142,68 @@ def start_workload(sway, name, cps):
     return things
 
 
+def run_worker(sway, build, warmup, seconds, srt=False):
+    """CPU of vdid-worker of @build against @sway over @seconds after
+    @warmup; fps and bitrate from its stats events. With @srt, its SRT
+    branch runs into a FIFO drained here (as vdid-srt would)."""
+    env = dict(os.environ, GST_PLUGIN_PATH=":".join(
+        os.path.join(build, "plugins", p) for p in ("wayland", "session")))
+    argv = [os.path.join(build, "orchestrator", "vdid-worker"), "--display", sway.socket,
+            "--fps", str(FPS), "--bitrate", str(BITRATE)]
+    fifo_dir = tempfile.mkdtemp(prefix="vdi-bench-srt-") if srt else None
+    if srt:
+        fifo = os.path.join(fifo_dir, "ts")
+        os.mkfifo(fifo)
+        drain_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        argv += ["--srt-fifo", fifo]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env, text=True,
+                            start_new_session=True)
+    if srt:
+        os.set_blocking(drain_fd, True)
+
+        def drain():
+            while os.read(drain_fd, 65536):
+                pass
+
+        threading.Thread(target=drain, daemon=True).start()
+        proc.stdin.write(json.dumps({"op": "srt", "active": True}) + "\n")
+        proc.stdin.flush()
+    stats, lock = [], threading.Lock()
+
+    def read():
+        for line in proc.stdout:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if ev.get("event") == "stats":
+                with lock:
+                    stats.append((time.monotonic(), ev))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    time.sleep(warmup)
+    c0, s0, t0 = cb.cpu_ticks(proc.pid), cb.cpu_ticks(sway.pid), time.monotonic()
+    time.sleep(seconds)
+    c1, s1, t1 = cb.cpu_ticks(proc.pid), cb.cpu_ticks(sway.pid), time.monotonic()
+    proc.stdin.close()  # vdid went away: the worker stops
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        cb.kill_group(proc, signal.SIGKILL)
+    reader.join(timeout=5)
+    if srt:
+        subprocess.run(["rm", "-rf", fifo_dir])
+    with lock:
+        window = [ev for t, ev in stats if t0 < t <= t1 + 0.1]
+    fps = sum(ev["fps"] for ev in window) / len(window) if window else float("nan")
+    bitrate = sum(ev["bitrate"] for ev in window) / len(window) if window else 0.0
+    wall = t1 - t0
+    return {"cpu": (c1 - c0) / cb.TICK / wall, "compositor_cpu": (s1 - s0) / cb.TICK / wall,
+            "fps": fps, "bytes": bitrate / 8 * wall, "seconds": wall}
+
+
 class Closer:
     def __init__(self, fn):
         self.close = fn
@@ -184,11 +254,19 @@ def main():
     ap.add_argument("--candidates", default="")
     ap.add_argument("--cps", type=float, default=8.0)
     ap.add_argument("--quality-seconds", type=float, default=6.0)
+    ap.add_argument("--worker-before", default="",
+                    help="another build directory whose vdid-worker runs beside this one's")
     args = ap.parse_args()
 
     global X264
     X264 = worker_encoder("x264enc")
     cands = candidates()
+    cands["vdid-worker"] = ("worker", BUILD)
+    cands["vdid-worker + SRT reader"] = ("worker+srt", BUILD)
+    if args.worker_before:
+        before = os.path.abspath(args.worker_before)
+        cands["vdid-worker (before)"] = ("worker", before)
+        cands["vdid-worker + SRT reader (before)"] = ("worker+srt", before)
     if args.candidates:
         wanted = args.candidates.split(",")
         cands = {k: v for k, v in cands.items() if any(w in k for w in wanted)}
@@ -202,13 +280,18 @@ def main():
             try:
                 for rnd in range(args.rounds):
                     for name, (convert, encode) in cands.items():
-                        r = cb.run_gst(sway, bench, pipeline(sway, convert, encode), args.warmup,
-                                       args.seconds)
+                        if convert.startswith("worker"):
+                            r = run_worker(sway, encode, args.warmup, args.seconds,
+                                           srt=convert == "worker+srt")
+                        else:
+                            r = cb.run_gst(sway, bench, pipeline(sway, convert, encode),
+                                           args.warmup, args.seconds)
                         r["mbps"] = r["bytes"] * 8 / r["seconds"] / 1e6
                         runs[name].append(r)
                     print(f"{workload}: round {rnd + 1}/{args.rounds} done", file=sys.stderr)
                 quality = {name: ssim(sway, c, e, args.quality_seconds)
-                           for name, (c, e) in cands.items()} if args.quality_seconds > 0 else {}
+                           for name, (c, e) in cands.items()
+                           if not c.startswith("worker")} if args.quality_seconds > 0 else {}
             finally:
                 for t in things:
                     t.close()
@@ -227,7 +310,8 @@ def main():
             cpu = benchlib.median(rs, "cpu")
             first = first or cpu
             q = res["quality"].get(name, {}).get("ssim", float("nan"))
-            print(f"| {workload} | {name} | {100 * cpu:.2f}% | {cpu / first:.2f} | "
+            ratio = cpu / first if first else float("nan")
+            print(f"| {workload} | {name} | {100 * cpu:.2f}% | {ratio:.2f} | "
                   f"{benchlib.median(rs, 'fps'):.1f} | {benchlib.median(rs, 'mbps'):.3f} | "
                   f"{q:.5f} | {100 * benchlib.median(rs, 'compositor_cpu'):.1f}% |")
     print("\nraw:", json.dumps(results))

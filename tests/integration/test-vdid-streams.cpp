@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <regex>
+#include <sstream>
 #include <sys/stat.h>
 
 using namespace std::chrono_literals;
@@ -289,6 +290,43 @@ TEST_CASE("vdid serves every session over SRT on one port", "[vdid][streams]")
   CHECK_FALSE(g_file_test(("/proc/" + std::to_string(relay)).c_str(), G_FILE_TEST_EXISTS));
   /* Both workers stopped with their SRT branches up, without a critical. */
   CHECK(criticalsIn(log.path) == "");
+}
+
+TEST_CASE("an SRT reader of a still desktop keeps getting 30 decodable frames a second",
+          "[vdid][streams]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  REQUIRE_FFMPEG();
+  SessionVdid v;
+  Client c;
+  std::string id;
+  std::string url = startStreamingSession(v, c, &id);
+  std::string port = srtPortOf(c.request("GET", url, "", v.owner).body, id);
+  REQUIRE_FALSE(port.empty());
+  /* 3 s of the stream, every picture decoded (errors on stderr), with the
+   * size of the packet it came in. */
+  std::string out;
+  int status = run(
+    {"ffprobe", "-v", "error", "-rw_timeout", "20000000", "-select_streams", "v:0",
+     "-read_intervals", "%+3", "-show_frames", "-show_entries", "frame=pkt_size", "-of", "csv=p=0",
+     "srt://127.0.0.1:" + port + "?streamid=read:" + id + ":" + v.user + ":pw1&timeout=20000000"},
+    &out);
+  INFO(out);
+  REQUIRE(status == 0);
+  std::vector<unsigned long> sizes;
+  std::stringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    REQUIRE(!line.empty());
+    REQUIRE(g_ascii_isdigit(line[0])); /* a size, not a decoding error */
+    sizes.push_back(std::stoul(line));
+  }
+  /* 30 frames a second on a still screen (some slack for a busy machine). */
+  CHECK(sizes.size() >= 45);
+  /* ... nearly all of them pictures of a few bytes (vdih264keepalive's
+   * skipped ones). */
+  size_t tiny = std::count_if(sizes.begin(), sizes.end(), [](unsigned long s) { return s < 100; });
+  INFO(tiny << " of " << sizes.size() << " pictures came in under 100 bytes");
+  CHECK(tiny * 10 >= sizes.size() * 8);
 }
 
 TEST_CASE("a killed vdid-srt is restarted with SRT back for every session",
