@@ -303,12 +303,16 @@ void clearHlsDir(const std::string &dir)
  * WebRTC viewers. They are skipped pictures from vdih264keepalive, so the
  * encoder does not run on a still screen (for a stream it cannot extend,
  * the element asks the source to repaint instead: the repeats of old).
- * At the stream's own rate, not fewer: ffmpeg's probe of a 60 fps stream
- * fed 30 pictures a second never finished (ffprobe printed no frame in
- * 15 s). The AAC encoder runs while either branch does. */
+ * Near the stream's own rate: ffmpeg's probe of a 60 fps stream fed 30
+ * or 40 pictures a second never finished (ffprobe printed no frame in
+ * 15 s), 55 a second plays. A little over one frame interval, so that no
+ * skipped picture comes between two changed frames of an animation (it
+ * would double the pictures sent); below 30 fps (a lower tier), two. The
+ * AAC encoder runs while either branch does. */
 guint repeatInterval(const Worker *w)
 {
-  return std::max(1u, 1000u / std::max(1u, w->fps));
+  guint fps = std::max(1u, w->fps);
+  return fps >= 30 ? 1000u / fps + 2 : 2000u / fps;
 }
 
 void branchesChanged(Worker *w)
