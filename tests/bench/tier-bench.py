@@ -119,7 +119,19 @@ def run_mode(mode, args, tmp, env):
         if mode == "tiers":
             f.write(f"[budget]\ncpu={args.budget_cpu}\nsession-cpu={args.session_cpu}\n"
                     f"downgrade=true\ntier-window=2\n")
-    vdid, base = benchlib.start_vdid(conf, env)
+    log_path = os.path.join(tmp, f"vdid-{mode}.log")
+    log = open(log_path, "w")
+    vdid = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", conf, "--listen",
+                             "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=log, text=True,
+                            env=env)
+    base = None
+    for line in vdid.stdout:
+        m = re.search(r"listening on (http://\S+)/$", line.strip())
+        if m:
+            base = m.group(1)
+            break
+    if not base:
+        sys.exit("vdid did not start")
     steps = []
     sids = []
     try:
@@ -148,6 +160,7 @@ def run_mode(mode, args, tmp, env):
             load = [s for s in sids[1:]]
             below = [s for s in load if fps[s] < 0.9 * (tiers[s][1] or args.fps)]
             step = {"asked": k + 1, "admitted": len(sids), "refused": k + 1 - len(sids),
+                    "probe_tier": tiers[sids[0]][0],
                     "host_cores": round(cores, 2), "p95_ms": round(p95, 1),
                     "median_ms": round(med, 1), "misses": misses,
                     "tiers": [tiers[s][0] for s in load],
@@ -160,6 +173,11 @@ def run_mode(mode, args, tmp, env):
             request("DELETE", f"{base}/api/v1/sessions/{s}", AUTH)
         vdid.terminate()
         vdid.wait(timeout=30)
+        log.close()
+        with open(log_path) as f:  # every tier move, with its reason
+            for line in f:
+                if ": tier \"" in line:
+                    print(f"{mode}: {line.strip()}", file=sys.stderr)
     return steps
 
 
@@ -190,13 +208,14 @@ def main():
     print(f"\n{args.width}x{args.height}@{args.fps}, budget cpu={args.budget_cpu} "
           f"session-cpu={args.session_cpu}, {os.cpu_count()} cores")
     print("| mode | asked | admitted | load tiers | load fps | below tier fps | host cores "
-          "| probe median / p95 ms (misses) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| probe tier | probe median / p95 ms (misses) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for mode, steps in out.items():
         for s in steps:
             print(f"| {mode} | {s['asked']} | {s['admitted']} | {' '.join(s['tiers']) or '-'} | "
                   f"{' '.join(str(f) for f in s['fps']) or '-'} | {s['below_tier_fps']} | "
-                  f"{s['host_cores']} | {s['median_ms']} / {s['p95_ms']} ({s['misses']}) |")
+                  f"{s['host_cores']} | {s['probe_tier']} | {s['median_ms']} / {s['p95_ms']} "
+                  f"({s['misses']}) |")
     print(json.dumps(out))
 
 
