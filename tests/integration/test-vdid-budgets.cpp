@@ -627,10 +627,11 @@ TEST_CASE("a busy session moves down the tiers without losing its viewer and bac
   std::string body = c.request("GET", url, "", v.owner).body;
   REQUIRE(std::regex_search(body, m, std::regex("\"srt\":\"(srt://[^\"]+)\"")));
   std::string frames_log = writeTempFile("vdid-frames-XXXXXX", "");
-  Process viewer({"sh", "-c",
-                  "exec stdbuf -oL ffprobe -v error -rw_timeout 20000000 -show_entries frame=pts_time -of "
-                  "csv=p=0 -i '" +
-                    m[1].str() + ":" + v.user + ":pw1&timeout=20000000' > " + frames_log});
+  Process viewer(
+    {"sh", "-c",
+     "exec stdbuf -oL ffprobe -v error -rw_timeout 20000000 -show_entries frame=pts_time -of "
+     "csv=p=0 -i '" +
+       m[1].str() + ":" + v.user + ":pw1&timeout=20000000' > " + frames_log});
 
   REQUIRE(eventually(
     20s, [&] { return tierOf() == "low"; }, 200ms));
