@@ -35,10 +35,10 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
-BUILD = os.environ.get("VDI_BUILD_ROOT") or os.path.join(SRC, "build")
-USER = os.environ.get("VDI_TEST_USER", "vditest")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+HERE, SRC, BUILD, USER = benchlib.HERE, benchlib.SRC, benchlib.BUILD, benchlib.TEST_USER
 
 _spec = importlib.util.spec_from_file_location("sound_bench", os.path.join(HERE, "sound-bench.py"))
 sound_bench = importlib.util.module_from_spec(_spec)
@@ -108,20 +108,10 @@ def main():
         f.write(f"[server]\nsrt-listen=127.0.0.1:0\n[users]\n{USER}={hashed}\n"
                 f"[sessions]\nwidth=640\nheight=480\nfps=30\nidle-timeout=0\n"
                 f"runtime-dir={tmp}/run\n")
-    vdid = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", conf, "--listen",
-                             "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, env=env)
+    vdid, base = benchlib.start_vdid(conf, env)
     auth = f"{USER}:pw"
     out = {}
     try:
-        base = None
-        for line in vdid.stdout:
-            m = re.search(r"listening on (http://\S+)/$", line.strip())
-            if m:
-                base = m.group(1)
-                break
-        if not base:
-            sys.exit("vdid did not start")
         count = int(args.seconds / args.period) + 4
         body = json.dumps({"apps": [["/bin/sh", "-c", app(beeper, args.period, count) +
                                      ' 2> "$XDG_RUNTIME_DIR/app.log"']]})

@@ -57,10 +57,11 @@ def vdid_env(**extra):
                 **extra)
 
 
-def start_vdid(config, env):
-    """A vdid on a free loopback port: (process, base URL)."""
+def start_vdid(config, env, stderr=subprocess.DEVNULL):
+    """A vdid on a free loopback port: (process, base URL). Its log goes to
+    @stderr (a file, or nowhere)."""
     proc = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", config, "--listen",
-                             "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=stderr,
                             text=True, env=env)
     for line in proc.stdout:
         m = re.search(r"listening on (http://\S+)/$", line.strip())

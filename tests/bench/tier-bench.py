@@ -121,17 +121,7 @@ def run_mode(mode, args, tmp, env):
                     f"downgrade=true\ntier-window=2\n")
     log_path = os.path.join(tmp, f"vdid-{mode}.log")
     log = open(log_path, "w")
-    vdid = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", conf, "--listen",
-                             "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=log, text=True,
-                            env=env)
-    base = None
-    for line in vdid.stdout:
-        m = re.search(r"listening on (http://\S+)/$", line.strip())
-        if m:
-            base = m.group(1)
-            break
-    if not base:
-        sys.exit("vdid did not start")
+    vdid, base = benchlib.start_vdid(conf, env, stderr=log)
     steps = []
     sids = []
     try:
