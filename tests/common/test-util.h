@@ -72,6 +72,21 @@ inline long rssKb()
       return std::stol(line.substr(6));
   return -1;
 }
+/* Whether @got holds a whole HTTP response: its headers and the
+ * Content-Length bytes of body after them (none without the header). */
+inline bool httpResponseComplete(const std::string &got)
+{
+  size_t end = got.find("\r\n\r\n");
+  if (end == std::string::npos)
+    return false;
+  std::string head = got.substr(0, end);
+  for (char &c : head)
+    c = char(g_ascii_tolower(c));
+  size_t at = head.find("\r\ncontent-length:");
+  size_t length = at == std::string::npos ? 0 : std::stoul(head.substr(at + 17));
+  return got.size() >= end + 4 + length;
+}
+
 } // namespace vdi::test
 
 /* Ends the current test case as skipped, printing why. Catch2 2.x has no

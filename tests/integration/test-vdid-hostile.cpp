@@ -491,16 +491,9 @@ bool readResponse(GIOStream *s, std::string *status_line)
   std::string got;
   char buf[4096];
   for (;;) {
-    size_t end = got.find("\r\n\r\n");
-    if (end != std::string::npos) {
-      std::string head = got.substr(0, end);
-      std::transform(head.begin(), head.end(), head.begin(), ::tolower);
-      size_t at = head.find("\r\ncontent-length:");
-      size_t length = at == std::string::npos ? 0 : std::stoul(head.substr(at + 17));
-      if (got.size() >= end + 4 + length) {
-        *status_line = got.substr(0, got.find("\r\n"));
-        return true;
-      }
+    if (httpResponseComplete(got)) {
+      *status_line = got.substr(0, got.find("\r\n"));
+      return true;
     }
     gssize n = g_input_stream_read(in, buf, sizeof buf, nullptr, nullptr);
     if (n <= 0)

@@ -291,15 +291,8 @@ int keepAliveGet(unsigned port, const std::string &path)
   std::string got;
   char buf[16384];
   for (;;) {
-    size_t end = got.find("\r\n\r\n");
-    if (end != std::string::npos) {
-      std::string head = got.substr(0, end);
-      std::transform(head.begin(), head.end(), head.begin(), ::tolower);
-      size_t at = head.find("\r\ncontent-length:");
-      size_t length = at == std::string::npos ? 0 : std::stoul(head.substr(at + 17));
-      if (got.size() >= end + 4 + length)
-        return got.rfind("HTTP/1.1 200", 0) == 0 ? fd : (close(fd), -1);
-    }
+    if (httpResponseComplete(got))
+      return got.rfind("HTTP/1.1 200", 0) == 0 ? fd : (close(fd), -1);
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n <= 0) {
       close(fd);
