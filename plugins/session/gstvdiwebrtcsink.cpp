@@ -106,6 +106,10 @@
 
 #include "webrtc-sink-state.h"
 
+#include <sys/prctl.h>
+
+#include <condition_variable>
+#include <mutex>
 #include <vector>
 
 GST_DEBUG_CATEGORY(gst_vdi_webrtc_sink_debug);
@@ -421,25 +425,62 @@ static void gst_vdi_webrtc_sink_get_property(GObject *object, guint prop_id, GVa
 /* The first viewer of a process would otherwise pay for loading the WebRTC
  * plugins and their libraries and for the DTLS certificate that dtlsdec
  * generates once per process (~0.4 s here): do both in the background as
- * soon as the element starts, so a viewer only pays for its connection. */
+ * soon as the element starts, so a viewer only pays for its connection.
+ * An element going back to NULL waits for that work to end: a process
+ * that exits right after (a short gst-launch, a test) would otherwise run
+ * OpenSSL's exit handlers under the certificate being made, and crash. */
+namespace {
+
+struct WarmUp {
+  std::mutex lock;
+  std::condition_variable done_cond;
+  bool started = false;
+  bool done = false;
+};
+
+WarmUp &warmUp()
+{
+  static WarmUp w;
+  return w;
+}
+
+} // namespace
+
 static void warm_up_webrtc()
 {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    GThread *t = g_thread_new(
-      "vdi-webrtc-warmup",
-      [](gpointer) -> gpointer {
-        for (const char *factory : {"dtlsdec", "webrtcbin"}) {
-          if (GstElement *e = gst_element_factory_make(factory, nullptr)) {
-            gst_object_ref_sink(e);
-            gst_object_unref(e);
-          }
+  WarmUp &w = warmUp();
+  {
+    std::lock_guard<std::mutex> l(w.lock);
+    if (w.started)
+      return;
+    w.started = true;
+  }
+  GThread *t = g_thread_new(
+    "vdi-webrtc-warmup",
+    [](gpointer) -> gpointer {
+      /* GLib 2.74 does not name its threads: the tests look for this one. */
+      prctl(PR_SET_NAME, "vdi-webrtc-warm");
+      for (const char *factory : {"dtlsdec", "webrtcbin"}) {
+        if (GstElement *e = gst_element_factory_make(factory, nullptr)) {
+          gst_object_ref_sink(e);
+          gst_object_unref(e);
         }
-        return nullptr;
-      },
-      nullptr);
-    g_thread_unref(t);
-  });
+      }
+      WarmUp &w = warmUp();
+      std::lock_guard<std::mutex> l(w.lock);
+      w.done = true;
+      w.done_cond.notify_all();
+      return nullptr;
+    },
+    nullptr);
+  g_thread_unref(t);
+}
+
+static void wait_for_warm_up()
+{
+  WarmUp &w = warmUp();
+  std::unique_lock<std::mutex> l(w.lock);
+  w.done_cond.wait(l, [&w] { return !w.started || w.done; });
 }
 
 static GstStateChangeReturn gst_vdi_webrtc_sink_change_state(GstElement *element,
@@ -469,8 +510,10 @@ static GstStateChangeReturn gst_vdi_webrtc_sink_change_state(GstElement *element
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
     self->state->core.invoke([self] { self->state->core.endAll(); });
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
-  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
     self->state->stop();
+    wait_for_warm_up();
+  }
   return ret;
 }
 
