@@ -39,11 +39,14 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
     "vdi_session_viewers", Metrics::Type::Gauge,
     "Viewers of a session: WebRTC (signalling and WHEP), plus one per running HLS or SRT delivery");
   metrics_.declare("vdi_session_fps", Metrics::Type::Gauge,
-                   "Encoded frames per second of a session (last 2 s)");
+                   "Pictures per second a session sends (last 2 s), its still-screen repeats "
+                   "included");
   metrics_.declare("vdi_session_bitrate_bps", Metrics::Type::Gauge,
                    "Encoded bits per second of a session (last 2 s)");
   metrics_.declare("vdi_session_frame_seconds", Metrics::Type::Gauge,
                    "Mean time a frame of a session took to convert and encode (last 2 s)");
+  metrics_.declare("vdi_session_coded_fps", Metrics::Type::Gauge,
+                   "Frames per second a session's encoder coded (last 2 s), without repeats");
   metrics_.declare("vdi_session_keyframe_requests_total", Metrics::Type::Counter,
                    "Keyframe requests of a session's viewers");
   metrics_.declare("vdi_session_cpu_seconds_total", Metrics::Type::Counter,
@@ -53,7 +56,8 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
   metrics_.addCollector([this](Metrics &m) {
     for (const char *f :
          {"vdi_session_info", "vdi_session_viewers", "vdi_session_fps", "vdi_session_bitrate_bps",
-          "vdi_session_frame_seconds", "vdi_session_keyframe_requests_total",
+          "vdi_session_frame_seconds", "vdi_session_coded_fps",
+          "vdi_session_keyframe_requests_total",
           "vdi_session_cpu_seconds_total", "vdi_session_rss_bytes"})
       m.clear(f);
     unsigned all_viewers = 0;
@@ -71,6 +75,7 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
         m.set("vdi_session_fps", l, s->worker_status.fps);
         m.set("vdi_session_bitrate_bps", l, s->worker_status.bitrate);
         m.set("vdi_session_frame_seconds", l, s->worker_status.frame_ms / 1000);
+        m.set("vdi_session_coded_fps", l, s->worker_status.coded_fps);
         m.set("vdi_session_keyframe_requests_total", l,
               static_cast<double>(s->worker_status.keyframe_requests));
       }

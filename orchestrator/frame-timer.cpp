@@ -51,13 +51,13 @@ void FrameTimer::leave(uint64_t pts, int64_t now_us)
   in_flight_.erase(in_flight_.begin(), it + 1);
 }
 
-double FrameTimer::take()
+FrameTimer::Times FrameTimer::take()
 {
   std::lock_guard<std::mutex> locker(lock_);
-  double ms = count_ ? static_cast<double>(sum_us_) / count_ / 1000.0 : 0;
+  Times t{count_ ? static_cast<double>(sum_us_) / count_ / 1000.0 : 0, count_};
   sum_us_ = 0;
   count_ = 0;
-  return ms;
+  return t;
 }
 
 } // namespace vdid

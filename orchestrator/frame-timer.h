@@ -40,9 +40,12 @@ public:
    * leaves before the next enters); kRelearnAfter frames in a row that
    * match nothing make it learn the shift again. */
   void leave(uint64_t pts, int64_t now_us);
-  /* The mean time a frame took, in ms, since the last take() (0 without
-   * frames), and restarts the count. */
-  double take();
+  struct Times {
+    double mean_ms = 0;  /* the mean time a frame took (0 without frames) */
+    uint64_t frames = 0; /* frames coded */
+  };
+  /* What was coded since the last take(); restarts the count. */
+  Times take();
 
   /* Frames in flight that are remembered at most (a frame the encoder
    * dropped is forgotten after that many newer ones). */

@@ -152,6 +152,7 @@ void SessionManager::workerEvent(const std::string &id, const std::string &event
     w.fps = e.fps;
     w.bitrate = e.bitrate;
     w.frame_ms = e.frame_ms;
+    w.coded_fps = e.coded_fps;
     w.keyframe_requests = e.keyframe_requests;
     w.viewers = e.viewers;
   } else if (event == "hls-failed") {

@@ -64,7 +64,8 @@ struct WorkerStatus {
   bool ready = false;
   /* The worker's last "stats" event. */
   double fps = 0, bitrate = 0;
-  double frame_ms = 0; /* mean time a frame took to code */
+  double frame_ms = 0;  /* mean time a frame took to code */
+  double coded_fps = 0; /* frames its encoder coded a second (no repeats) */
   gint64 keyframe_requests = 0;
   unsigned viewers = 0; /* WebRTC viewers + running HLS/SRT deliveries */
   /* Where "send" events for each relayed peer go. The worker reports a

@@ -82,6 +82,7 @@ WorkerEvent readWorkerEvent(JsonObject *o)
   e.fps = std::max(0.0, json::numberOr(o, "fps"));
   e.bitrate = std::max(0.0, json::numberOr(o, "bitrate"));
   e.frame_ms = std::max(0.0, json::numberOr(o, "frameMs"));
+  e.coded_fps = std::max(0.0, json::numberOr(o, "codedFps"));
   e.keyframe_requests =
     static_cast<uint64_t>(std::max<int64_t>(0, json::intOr(o, "keyframeRequests")));
   int64_t viewers = json::intOr(o, "viewers");

@@ -63,7 +63,8 @@ struct WorkerEvent {
   std::string resource; /* [A-Za-z0-9._-]{0,128}, else "" */
   /* stats */
   double fps = 0, bitrate = 0;
-  double frame_ms = 0; /* mean time a frame took to code (frame-timer.h) */
+  double frame_ms = 0;  /* mean time a frame took to code (frame-timer.h) */
+  double coded_fps = 0; /* frames the encoder coded, a second */
   uint64_t keyframe_requests = 0;
   unsigned viewers = 0;
 };

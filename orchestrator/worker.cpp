@@ -190,6 +190,7 @@ gboolean reportStats(gpointer data)
   }
   /* An HLS or SRT delivery that runs is watched by someone too. */
   viewers += (w->hls ? 1 : 0) + (w->srt ? 1 : 0);
+  vdid::FrameTimer::Times coded = w->frame_timer.take();
   emit(event("stats", [&](JsonBuilder *b) {
     json_builder_set_member_name(b, "fps");
     json_builder_add_double_value(b, fps);
@@ -200,7 +201,11 @@ gboolean reportStats(gpointer data)
     json_builder_set_member_name(b, "keyframeRequests");
     json_builder_add_int_value(b, keyframe_requests);
     json_builder_set_member_name(b, "frameMs");
-    json_builder_add_double_value(b, w->frame_timer.take());
+    json_builder_add_double_value(b, coded.mean_ms);
+    /* Frames the encoder coded, without vdih264keepalive's repeats
+     * (which "fps", counted at the sink, includes). */
+    json_builder_set_member_name(b, "codedFps");
+    json_builder_add_double_value(b, seconds > 0 ? coded.frames / seconds : 0);
   }));
   return G_SOURCE_CONTINUE;
 }
