@@ -233,6 +233,17 @@ guint64 Cgroups::oomKills(const std::string &id) const
   return 0;
 }
 
+Cgroups::Throttling Cgroups::cpuThrottling(const std::string &id) const
+{
+  for (const auto &p : parents_)
+    if (has(p.controllers, "cpu")) {
+      /* The same keys on v1 and v2. */
+      std::string stat = readCgroupFile(p.dir + "/" + id + "/cpu.stat");
+      return {keyedValue(stat, "nr_periods"), keyedValue(stat, "nr_throttled")};
+    }
+  return {};
+}
+
 void Cgroups::describeValues(JsonBuilder *b) const
 {
   json_builder_set_member_name(b, "cpu");

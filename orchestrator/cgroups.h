@@ -69,6 +69,12 @@ public:
   /* How many processes of session @id the OOM killer has killed for
    * memory-limit. */
   guint64 oomKills(const std::string &id) const;
+  /* The CFS periods of session @id so far, and in how many of them its
+   * cpu-limit held it back (cpu.stat; zeros without a cpu controller). */
+  struct Throttling {
+    guint64 periods = 0, throttled = 0;
+  };
+  Throttling cpuThrottling(const std::string &id) const;
   /* The "limits" member of a session object; @joined: its processes are in
    * its cgroups. */
   void describe(JsonBuilder *b, const std::string &id, bool joined) const;

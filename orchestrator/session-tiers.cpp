@@ -31,10 +31,24 @@ void SessionManager::checkTiers()
     double used = cpu - s->tier_cpu_mark;
     s->tier_cpu_mark = cpu;
     s->tier_mark_time = now;
+    /* Its frames over the window: the mean time one took, and the share
+     * of the window spent coding them. */
+    double frame_ms = s->tier_coded_fps_sum > 0 ? s->tier_frame_ms_sum / s->tier_coded_fps_sum : 0;
+    double busy = s->tier_reports ? s->tier_frame_ms_sum / 1000 / s->tier_reports : 0;
+    s->tier_frame_ms_sum = s->tier_coded_fps_sum = 0;
+    s->tier_reports = 0;
+    Cgroups::Throttling t = cgroups_->cpuThrottling(id);
+    guint64 periods = t.periods - s->tier_periods_mark;
+    double throttled =
+      t.periods > s->tier_periods_mark && t.throttled >= s->tier_throttled_mark && periods
+        ? static_cast<double>(t.throttled - s->tier_throttled_mark) / periods
+        : 0;
+    s->tier_periods_mark = t.periods;
+    s->tier_throttled_mark = t.throttled;
     if (first || elapsed <= 0)
       continue;
-    TierLoad load{used / elapsed, static_cast<unsigned>(elapsed + 0.5), s->worker_status.frame_ms,
-                  s->requested_fps};
+    TierLoad load{used / elapsed, static_cast<unsigned>(elapsed + 0.5), frame_ms,
+                  s->requested_fps, busy, throttled};
     TierMove move =
       nextTier(config_.tiers, s->tier, load, &s->calm_windows, config_.budget, reserved());
     if (move.tier == s->tier)

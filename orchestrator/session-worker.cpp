@@ -153,6 +153,9 @@ void SessionManager::workerEvent(const std::string &id, const std::string &event
     w.bitrate = e.bitrate;
     w.frame_ms = e.frame_ms;
     w.coded_fps = e.coded_fps;
+    s->tier_frame_ms_sum += e.coded_fps * e.frame_ms;
+    s->tier_coded_fps_sum += e.coded_fps;
+    s->tier_reports++;
     w.keyframe_requests = e.keyframe_requests;
     w.viewers = e.viewers;
   } else if (event == "hls-failed") {

@@ -117,10 +117,14 @@ struct Session {
   Reservation reservation;
   unsigned requested_fps = 0; /* before its tier's cap */
   /* Tier moves (session-tiers.cpp): its CPU seconds at the last look, when,
-   * and its calm windows in a row. */
+   * its calm windows in a row, and its worker's frames since that look
+   * (sums over the stats reports: coded fps x frame ms, coded fps). */
   double tier_cpu_mark = 0;
   gint64 tier_mark_time = 0;
   unsigned calm_windows = 0;
+  double tier_frame_ms_sum = 0, tier_coded_fps_sum = 0;
+  unsigned tier_reports = 0;
+  guint64 tier_periods_mark = 0, tier_throttled_mark = 0; /* its cpu.stat */
   bool pooled = false;                   /* started for the pre-warmed pool */
   bool in_pool = false;                  /* ... and not claimed by its user yet */
   std::vector<std::string> cgroup_procs; /* its cgroups' cgroup.procs; none without limits */

@@ -103,20 +103,38 @@ TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, const TierLoad &
                         cores_x(kDownAbove) + " the " + vdid::cores(now.cpu) + " reserved on \"" +
                         now.name + "\""};
   }
-  unsigned fps = fpsOn(now, load.fps);
-  double budget_ms = frameBudgetMs(fps);
-  if (!bottom && load.frame_ms > 0 && budget_ms > 0 && load.frame_ms > kFrameBusy * budget_ms) {
+  if (!bottom && load.throttled >= kThrottledDown) {
     *calm = 0;
     char why[160];
     g_snprintf(why, sizeof why,
-               "moved down: a frame took %.3g ms to code, more than %.3g x the %.3g ms a frame "
-               "has at %u fps on \"%s\"",
-               load.frame_ms, kFrameBusy, budget_ms, fps, now.name.c_str());
+               "moved down: its cpu-limit held it back in %.0f %% of the scheduler's periods over "
+               "%u s",
+               load.throttled * 100, load.window_s);
     return {tier + 1, why};
   }
-  double up_budget_ms = tier ? frameBudgetMs(fpsOn(ladder[tier - 1], load.fps)) : 0;
-  if (tier == 0 || load.cores >= kUpBelow * ladder[tier - 1].cpu ||
-      (load.frame_ms > 0 && up_budget_ms > 0 && load.frame_ms >= kUpBelow * up_budget_ms)) {
+  unsigned fps = fpsOn(now, load.fps);
+  double budget_ms = frameBudgetMs(fps);
+  if (!bottom && load.frame_ms > 0 && budget_ms > 0 && load.frame_ms > kFrameBusy * budget_ms &&
+      load.busy >= kCodingBusy) {
+    *calm = 0;
+    char why[224];
+    g_snprintf(why, sizeof why,
+               "moved down: a frame took %.3g ms to code, more than %.3g x the %.3g ms a frame "
+               "has at %u fps on \"%s\", and coding took %.0f %% of the time",
+               load.frame_ms, kFrameBusy, budget_ms, fps, now.name.c_str(), load.busy * 100);
+    return {tier + 1, why};
+  }
+  /* Up only if its frames would not move it down again there: they fit
+   * the higher tier's frame time with room, or coding them at the higher
+   * tier's rate would still leave the encoder mostly idle. */
+  unsigned up_fps = tier ? fpsOn(ladder[tier - 1], load.fps) : 0;
+  double up_budget_ms = frameBudgetMs(up_fps);
+  double up_busy = fps ? load.busy * up_fps / fps : load.busy;
+  bool frames_too_slow = load.frame_ms > 0 && up_budget_ms > 0 &&
+                         load.frame_ms >= kUpBelow * up_budget_ms &&
+                         up_busy >= kUpBelow * kCodingBusy;
+  if (tier == 0 || load.cores >= kUpBelow * ladder[tier - 1].cpu || frames_too_slow ||
+      load.throttled >= kUpBelow * kThrottledDown) {
     *calm = 0;
     return {tier, ""};
   }

@@ -56,15 +56,22 @@ std::optional<Placement> place(const std::vector<Tier> &ladder, const HostBudget
 void applyTier(const Tier &tier, unsigned *width, unsigned *height, unsigned *fps);
 
 /* Moving a running session between tiers (with `[budget] downgrade`),
- * once per `tier-window`: down one tier when the session used more than
- * kDownAbove x its tier's reservation over the window, or when its frames
- * took more than kFrameBusy x the time a frame has at the tier's frame
- * rate (it cannot hold that rate: frames are dropped, whatever its CPU
- * says, e.g. when a cpu-limit throttles it); up one tier after
- * kCalmWindows windows in a row below kUpBelow x the higher tier's
- * reservation and frame time, if that reservation fits the budget. */
+ * once per `tier-window`, down one tier when over the window
+ * - the session used more than kDownAbove x its tier's reservation, or
+ * - its cpu-limit held it back (throttled) in kThrottledDown of the
+ *   scheduler's periods: it wants more than it may have, and everything in
+ *   it (compositor, apps, worker) waits, whatever its CPU use says, or
+ * - its frames took more than kFrameBusy x the time a frame has at the
+ *   tier's frame rate while coding took kCodingBusy of the time or more
+ *   (a host too busy to code its frames in time: frames are dropped; a
+ *   few slow frames alone, e.g. full-screen changes now and then, drop
+ *   none and do not count);
+ * up one tier after kCalmWindows windows in a row below kUpBelow x each of
+ * those measures at the higher tier, if its reservation fits the budget. */
 constexpr double kDownAbove = 1.25;
+constexpr double kThrottledDown = 0.5;
 constexpr double kFrameBusy = 0.8;
+constexpr double kCodingBusy = 0.5;
 constexpr double kUpBelow = 0.5;
 constexpr unsigned kCalmWindows = 3;
 
@@ -74,6 +81,8 @@ struct TierLoad {
   unsigned window_s = 0; /* the window's length */
   double frame_ms = 0;   /* mean time its worker took to code a frame; 0: no frames */
   unsigned fps = 0;      /* the frame rate it asked for, before tier caps; 0: unknown */
+  double busy = 0;       /* share of the window its worker spent coding frames */
+  double throttled = 0;  /* share of the scheduler's periods its cpu-limit held it back */
 };
 
 struct TierMove {

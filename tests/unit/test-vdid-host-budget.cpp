@@ -255,25 +255,74 @@ TEST_CASE("a session whose frames take longer than its tier's frame rate allows 
   b.downgrade = true;
   std::vector<Tier> ladder = defaultLadder(0.4); /* full: no fps cap; half 30, low 15 */
   unsigned calm = 0;
-  /* At 60 fps a frame has 16.7 ms: 12 ms fits within 0.8 x that, 15 ms does not,
-   * however little CPU the session used (a cpu-limit throttles it). */
-  CHECK(nextTier(ladder, 0, {0.1, 10, 12, 60}, &calm, b, {0.4, 0}).tier == 0);
-  TierMove m = nextTier(ladder, 0, {0.1, 10, 15, 60}, &calm, b, {0.4, 0});
+  /* At 60 fps a frame has 16.7 ms: 12 ms fits within 0.8 x that, 15 ms does
+   * not, however little CPU the session used (a cpu-limit throttles it),
+   * when coding took most of the window (here 80 %). */
+  CHECK(nextTier(ladder, 0, {0.1, 10, 12, 60, 0.8}, &calm, b, {0.4, 0}).tier == 0);
+  TierMove m = nextTier(ladder, 0, {0.1, 10, 15, 60, 0.8}, &calm, b, {0.4, 0});
   CHECK(m.tier == 1);
   CHECK(m.reason == "moved down: a frame took 15 ms to code, more than 0.8 x the 16.7 ms a "
-                    "frame has at 60 fps on \"full\"");
+                    "frame has at 60 fps on \"full\", and coding took 80 % of the time");
   /* On half (30 fps: 33.3 ms a frame) 15 ms fits. */
-  CHECK(nextTier(ladder, 1, {0.1, 10, 15, 60}, &calm, b, {0.2, 0}).tier == 1);
+  CHECK(nextTier(ladder, 1, {0.1, 10, 15, 60, 0.8}, &calm, b, {0.2, 0}).tier == 1);
   /* No frames (a still screen): no frame-time pressure. */
-  CHECK(nextTier(ladder, 0, {0.1, 10, 0, 60}, &calm, b, {0.4, 0}).tier == 0);
+  CHECK(nextTier(ladder, 0, {0.1, 10, 0, 60, 0}, &calm, b, {0.4, 0}).tier == 0);
 
   /* Up only when the frames would fit the higher tier too: 15 ms is more
-   * than 0.5 x the 16.7 ms of full, so half never counts a calm window. */
+   * than 0.5 x the 16.7 ms of full, and at full's 60 fps instead of half's
+   * 30 coding would take 2 x 40 % of the time, so half never counts a calm
+   * window. */
   calm = 0;
   for (unsigned i = 0; i < kCalmWindows + 1; i++)
-    CHECK(nextTier(ladder, 1, {0.05, 10, 15, 60}, &calm, b, {0.2, 0}).tier == 1);
+    CHECK(nextTier(ladder, 1, {0.05, 10, 15, 60, 0.4}, &calm, b, {0.2, 0}).tier == 1);
   CHECK(calm == 0);
   for (unsigned i = 1; i < kCalmWindows; i++)
-    CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60}, &calm, b, {0.2, 0}).tier == 1);
-  CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60}, &calm, b, {0.2, 0}).tier == 0);
+    CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.4}, &calm, b, {0.2, 0}).tier == 1);
+  CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.4}, &calm, b, {0.2, 0}).tier == 0);
+}
+
+TEST_CASE("a session whose few frames are slow keeps its tier", "[vdid][tiers]")
+{
+  HostBudget b;
+  b.cpu = 2;
+  b.downgrade = true;
+  std::vector<Tier> ladder = defaultLadder(0.4);
+  unsigned calm = 0;
+  /* Full-screen changes twice a second, 35 ms each (7 % of the time): each
+   * frame is slow, but the session drops none; a lower tier would only
+   * cost its user frames and a renegotiation, and back up it would come. */
+  for (int i = 0; i < 10; i++)
+    CHECK(nextTier(ladder, 0, {0.1, 10, 35, 60, 0.07}, &calm, b, {0.4, 0}).tier == 0);
+  /* Moved down by its CPU, such a session comes back up: at full's 60 fps
+   * its frames would still take only 2 x 7 % of the time. */
+  calm = 0;
+  for (unsigned i = 1; i < kCalmWindows; i++)
+    CHECK(nextTier(ladder, 1, {0.05, 10, 35, 60, 0.07}, &calm, b, {0.2, 0}).tier == 1);
+  CHECK(nextTier(ladder, 1, {0.05, 10, 35, 60, 0.07}, &calm, b, {0.2, 0}).tier == 0);
+}
+
+TEST_CASE("a session its cpu-limit holds back moves down, and up only once it is free",
+          "[vdid][tiers]")
+{
+  HostBudget b;
+  b.cpu = 2;
+  b.downgrade = true;
+  std::vector<Tier> ladder = defaultLadder(0.4);
+  unsigned calm = 0;
+  /* 0.15 cores used, far below what full reserves, and fast frames: only
+   * the throttling says it is starved. */
+  CHECK(nextTier(ladder, 0, {0.15, 10, 5, 60, 0.1, 0.4}, &calm, b, {0.4, 0}).tier == 0);
+  TierMove m = nextTier(ladder, 0, {0.15, 10, 5, 60, 0.1, 0.9}, &calm, b, {0.4, 0});
+  CHECK(m.tier == 1);
+  CHECK(m.reason ==
+        "moved down: its cpu-limit held it back in 90 % of the scheduler's periods over 10 s");
+  /* The bottom is the bottom. */
+  CHECK(nextTier(ladder, 2, {0.15, 10, 5, 60, 0.1, 0.9}, &calm, b, {0.1, 0}).tier == 2);
+  /* Held back in 30 % of its periods: not calm, it stays. */
+  calm = 0;
+  for (unsigned i = 0; i < kCalmWindows + 1; i++)
+    CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.1, 0.3}, &calm, b, {0.2, 0}).tier == 1);
+  for (unsigned i = 1; i < kCalmWindows; i++)
+    CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.1, 0}, &calm, b, {0.2, 0}).tier == 1);
+  CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.1, 0}, &calm, b, {0.2, 0}).tier == 0);
 }
