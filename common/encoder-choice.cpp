@@ -67,6 +67,12 @@ std::string Choice::launch() const
   return convert + " ! " + encode + " ! " + caps;
 }
 
+std::string Choice::launchScalable(const std::string &size) const
+{
+  return convert + " ! " + (scale.empty() ? "" : scale + " ! ") + "capsfilter name=" + size +
+         " ! " + encode + " ! " + caps;
+}
+
 Choice describe(Encoder e, const Settings &s)
 {
   Choice c;
@@ -86,8 +92,9 @@ Choice describe(Encoder e, const Settings &s)
     /* NVENC: upload to CUDA memory and convert there; CBR, no B-frames,
      * zero-latency mode, low-latency preset. */
     c.requires
-    = {"cudaupload", "cudaconvert", "nvh264enc"};
+    = {"cudaupload", "cudaconvert", "cudascale", "nvh264enc"};
     c.convert = "cudaupload ! cudaconvert ! video/x-raw(memory:CUDAMemory),format=NV12";
+    c.scale = "cudascale";
     enc << "nvh264enc name=encoder preset=low-latency-hq rc-mode=cbr zerolatency=true bframes=0"
         << " bitrate=" << kbps << " vbv-buffer-size=" << vbv_kbit << " gop-size=" << c.gop_frames
         << " aud=false";
@@ -108,6 +115,7 @@ Choice describe(Encoder e, const Settings &s)
     c.requires
     = {convert, "x264enc"};
     c.convert = std::string(convert) + " ! video/x-raw,format=I420";
+    c.scale = "videoscale";
     enc << "x264enc name=encoder tune=zerolatency speed-preset=ultrafast bframes=0 b-adapt=false"
         << " sliced-threads=true bitrate=" << kbps << " vbv-buf-capacity=" << s.vbv_ms
         << " key-int-max=" << c.gop_frames;
@@ -120,6 +128,7 @@ Choice describe(Encoder e, const Settings &s)
     c.requires
     = {convert, "openh264enc"};
     c.convert = std::string(convert) + " ! video/x-raw,format=I420";
+    c.scale = "videoscale";
     enc << "openh264enc name=encoder usage-type=screen rate-control=bitrate complexity=low"
         << " enable-frame-skip=false bitrate=" << kbps * 1000u << " max-bitrate=" << kbps * 1000u
         << " gop-size=" << c.gop_frames;

@@ -66,12 +66,20 @@ struct Choice {
   std::vector<std::string>
   requires;                /* every factory the fragment uses */
   std::string convert;     /* raw video -> what the encoder takes */
+  /* Scales what convert gives to a size cap after it ("" where convert
+   * scales itself: vapostproc). */
+  std::string scale;
   std::string encode;      /* the encoder with its properties */
   std::string caps;        /* capsfilter after the encoder (profile) */
   unsigned gop_frames = 0; /* frames between periodic keyframes */
 
   /* "convert ! encode ! caps", ready for gst_parse_launch. */
   std::string launch() const;
+  /* "convert ! scale ! capsfilter name=@size ! encode ! caps": the same
+   * with a size cap that may change while it runs (caps
+   * "video/x-raw(ANY),width=W,height=H" on capsfilter @size; none: ANY,
+   * and scale passes the frames through). */
+  std::string launchScalable(const std::string &size) const;
 };
 
 /* nvh264enc, vah264enc, x264enc, openh264enc. */

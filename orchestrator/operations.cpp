@@ -162,6 +162,12 @@ JsonNode *Operations::sessionJson(const Session &s) const
       str("reason", s.reason);
     num("width", s.width);
     num("height", s.height);
+    /* What its viewers get: the desktop's size, or its tier's scaled one. */
+    json_builder_set_member_name(b, "stream");
+    json_builder_begin_object(b);
+    num("width", s.stream_width ? s.stream_width : s.width);
+    num("height", s.stream_height ? s.stream_height : s.height);
+    json_builder_end_object(b);
     num("fps", s.fps);
     str("encoder", s.encoder);
     num("viewers", sessions_.viewers(s.id));

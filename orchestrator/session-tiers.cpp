@@ -7,8 +7,8 @@
 /*
  * SessionManager: moving running sessions between encode tiers by the CPU
  * they use against what their tier reserves (tier-ladder.h, nextTier),
- * without a reconnect of their viewers: the worker changes its frame-rate
- * and bitrate caps in place ("tier" command).
+ * without a reconnect of their viewers: the worker changes its frame-rate,
+ * bitrate and size caps in place ("tier" command).
  */
 
 #include "sessions.h"
@@ -18,6 +18,31 @@
 #include <algorithm>
 
 namespace vdid {
+
+void SessionManager::sendTier(Session &s)
+{
+  const Tier &tier = config_.tiers[s.tier];
+  /* The stream of a desktop larger than the tier's size cap is scaled
+   * down in the worker (the desktop keeps its size and its layout). */
+  unsigned width = s.width, height = s.height, capped_fps = s.fps;
+  applyTier(tier, &width, &height, &capped_fps);
+  bool scaled = width != s.width || height != s.height;
+  s.stream_width = scaled ? width : 0;
+  s.stream_height = scaled ? height : 0;
+  unsigned fps = s.fps, max_bitrate = tier.max_bitrate;
+  workerCommand(s.id, "tier", [fps, max_bitrate, scaled, width, height](JsonBuilder *b) {
+    json_builder_set_member_name(b, "fps");
+    json_builder_add_int_value(b, fps);
+    json_builder_set_member_name(b, "max-bitrate");
+    json_builder_add_int_value(b, max_bitrate);
+    if (scaled) {
+      json_builder_set_member_name(b, "width");
+      json_builder_add_int_value(b, width);
+      json_builder_set_member_name(b, "height");
+      json_builder_add_int_value(b, height);
+    }
+  });
+}
 
 void SessionManager::checkTiers()
 {
@@ -62,13 +87,7 @@ void SessionManager::checkTiers()
     g_message("session %s: tier \"%s\": %s", id.c_str(), tier.name.c_str(), move.reason.c_str());
     if (on_tier_changed)
       on_tier_changed(*s);
-    unsigned fps = s->fps, max_bitrate = tier.max_bitrate;
-    workerCommand(id, "tier", [fps, max_bitrate](JsonBuilder *b) {
-      json_builder_set_member_name(b, "fps");
-      json_builder_add_int_value(b, fps);
-      json_builder_set_member_name(b, "max-bitrate");
-      json_builder_add_int_value(b, max_bitrate);
-    });
+    sendTier(*s);
   }
 }
 

@@ -816,6 +816,9 @@ bool SessionManager::resize(const std::string &id, unsigned width, unsigned heig
   }
   s->width = width;
   s->height = height;
+  /* A tier's size cap follows the new size. */
+  if (s->stream_width || applyTierScales(config_.tiers[s->tier], width, height))
+    sendTier(*s);
   return true;
 }
 

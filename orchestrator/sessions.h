@@ -116,6 +116,9 @@ struct Session {
   std::string tier_reason;
   Reservation reservation;
   unsigned requested_fps = 0; /* before its tier's cap */
+  /* The size its stream is scaled to by its tier's size cap; 0: the
+   * desktop's own (width x height). */
+  unsigned stream_width = 0, stream_height = 0;
   /* Tier moves (session-tiers.cpp): its CPU seconds at the last look, when,
    * its calm windows in a row, and its worker's frames since that look
    * (sums over the stats reports: coded fps x frame ms, coded fps). */
@@ -265,6 +268,9 @@ private:
   void checkWorkers();
   /* Moves running sessions between tiers by their CPU (session-tiers.cpp). */
   void checkTiers();
+  /* Tells the worker of @s its tier's caps (fps, bitrate, the size its
+   * stream is scaled to). */
+  void sendTier(Session &s);
   void checkReady(const std::string &id);
   /* The session's services changed: start the compositor once the bus
    * listens, the apps and the worker once sound is settled. */

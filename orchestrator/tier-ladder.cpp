@@ -74,6 +74,13 @@ void applyTier(const Tier &tier, unsigned *width, unsigned *height, unsigned *fp
   *height = std::max(64u, static_cast<unsigned>(*height * scale) & ~1u);
 }
 
+bool applyTierScales(const Tier &tier, unsigned width, unsigned height)
+{
+  unsigned w = width, h = height, fps = 0;
+  applyTier(tier, &w, &h, &fps);
+  return w != width || h != height;
+}
+
 namespace {
 
 /* The frame rate a session asking @fps runs at on @tier. */

@@ -42,6 +42,13 @@ WorkerCommand parseWorkerCommand(std::string_view line)
   c.fps = static_cast<unsigned>(std::clamp<int64_t>(json::intOr(o, "fps"), 0, 240));
   c.max_bitrate =
     static_cast<unsigned>(std::clamp<int64_t>(json::intOr(o, "max-bitrate"), 0, 1000000));
+  /* A size is both or neither, even, within what sessions may be. */
+  int64_t width = json::intOr(o, "width"), height = json::intOr(o, "height");
+  auto sizeOk = [](int64_t v) { return v >= 64 && v <= 8192 && v % 2 == 0; };
+  if (sizeOk(width) && sizeOk(height)) {
+    c.width = static_cast<unsigned>(width);
+    c.height = static_cast<unsigned>(height);
+  }
   if (json_object_has_member(o, "stun-server")) {
     c.has_stun = true;
     c.stun_server = json::stringOr(o, "stun-server");

@@ -34,9 +34,11 @@ struct WorkerCommand {
   std::string sdp;              /* whep-offer */
   std::string resource, fragment;
   bool active = false; /* hls, srt */
-  /* tier: the frame-rate cap (1 to 240) and the bitrate cap in kbit/s (0:
-   * the one the worker started with). */
+  /* tier: the frame-rate cap (1 to 240), the bitrate cap in kbit/s (0:
+   * the one the worker started with) and the size the stream is scaled to
+   * (even, 64 to 8192; 0: the desktop's own). */
   unsigned fps = 0, max_bitrate = 0;
+  unsigned width = 0, height = 0;
   /* add-peer, whep-offer: the viewer's ICE servers, when given. */
   bool has_stun = false, has_turn = false;
   std::string stun_server;

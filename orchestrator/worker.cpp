@@ -33,7 +33,7 @@
  *                    {"op":"hls","active":true|false}
  *                    {"op":"srt","active":true|false}
  *                    {"op":"keyframe"}
- *                    {"op":"tier","fps":N,"max-bitrate":K}
+ *                    {"op":"tier","fps":N,"max-bitrate":K[,"width":W,"height":H]}
  *                    {"op":"quit"}
  *   worker -> vdid   {"event":"ready","encoder":"x264enc"}
  *                    {"event":"peer","ref":N,"peer":P}
@@ -113,6 +113,7 @@ struct Worker {
   GstElement *tee = nullptr;
   GstElement *sink = nullptr;
   GstElement *rate = nullptr;  /* the frame-rate capsfilter after the source */
+  GstElement *size = nullptr;  /* the size capsfilter before the encoder */
   guint start_max_bitrate = 0; /* vdiwebrtcsink's own max-bitrate (top tier) */
   unsigned fps = 60;           /* the frame-rate cap (--fps, then the tier's) */
   int exit_code = 0;
@@ -458,11 +459,24 @@ void onSendMessage(GstElement *, const char *peer, const char *message, gpointer
 }
 
 /* The session moved to another encode tier (vdid's tier-ladder.h): a new
- * frame-rate cap renegotiates the caps after the source (the encoder takes
- * them with a keyframe), the bitrate cap applies at the next adaptation.
- * Viewers stay connected. */
-void setTier(Worker *w, unsigned fps, unsigned max_bitrate)
+ * frame-rate cap renegotiates the caps after the source, a new size the
+ * caps before the encoder (the scaler maps pointer coordinates back); the
+ * encoder takes either with a keyframe, which carries the new SPS to every
+ * viewer, SRT and HLS reader. The bitrate cap applies at the next
+ * adaptation. Viewers stay connected. */
+void setTier(Worker *w, unsigned fps, unsigned max_bitrate, unsigned width, unsigned height)
 {
+  if (w->size) {
+    g_autoptr(GstCaps) caps = nullptr;
+    if (width && height) {
+      caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, static_cast<int>(width),
+                                 "height", G_TYPE_INT, static_cast<int>(height), nullptr);
+      gst_caps_set_features(caps, 0, gst_caps_features_new_any());
+    } else {
+      caps = gst_caps_new_any();
+    }
+    g_object_set(w->size, "caps", caps, nullptr);
+  }
   if (fps)
     w->fps = fps;
   if (fps && w->rate) {
@@ -475,7 +489,9 @@ void setTier(Worker *w, unsigned fps, unsigned max_bitrate)
   g_object_get(w->sink, "min-bitrate", &min_bitrate, nullptr);
   g_object_set(w->sink, "min-bitrate", std::min(min_bitrate, cap), "max-bitrate", cap, nullptr);
   branchesChanged(w); /* the repeat rate follows the cap */
-  g_message("tier: at most %u fps and %u kbit/s", fps, cap);
+  g_message("tier: at most %u fps and %u kbit/s, %s", fps, cap,
+            width ? (std::to_string(width) + "x" + std::to_string(height)).c_str()
+                  : "the desktop's size");
 }
 
 void handleCommand(Worker *w, const std::string &line)
@@ -522,7 +538,7 @@ void handleCommand(Worker *w, const std::string &line)
     g_autoptr(GstPad) pad = gst_element_get_static_pad(w->tee, "sink");
     vdi::requestKeyframe(pad);
   } else if (op == "tier") {
-    setTier(w, c.fps, c.max_bitrate);
+    setTier(w, c.fps, c.max_bitrate, c.width, c.height);
   } else if (op == "quit") {
     g_main_loop_quit(w->loop);
   } else {
@@ -707,7 +723,7 @@ int main(int argc, char **argv)
                      (bus_address ? std::string(" bus-address=\"") + bus_address + "\"" : "") +
                      (cursor_as_data ? " show-cursor=false" : "") +
                      " ! capsfilter name=rate caps=video/x-raw,framerate=" + std::to_string(fps) +
-                     "/1 ! " + choice->launch() +
+                     "/1 ! " + choice->launchScalable("size") +
                      " ! vdih264keepalive name=keepalive interval=1000"
                      " ! tee name=tee allow-not-linked=true ! queue max-size-buffers=2 "
                      "max-size-bytes=0 max-size-time=0 ! vdiwebrtcsink name=sink port=-1";
@@ -727,6 +743,7 @@ int main(int argc, char **argv)
   w.source = gst_bin_get_by_name(GST_BIN(w.pipeline), "source");
   w.keepalive = gst_bin_get_by_name(GST_BIN(w.pipeline), "keepalive");
   w.rate = gst_bin_get_by_name(GST_BIN(w.pipeline), "rate");
+  w.size = gst_bin_get_by_name(GST_BIN(w.pipeline), "size");
   w.tee = gst_bin_get_by_name(GST_BIN(w.pipeline), "tee");
   if (hls_dir && g_mkdir_with_parents(hls_dir, 0700) == 0)
     w.hls_dir = hls_dir;
@@ -836,6 +853,8 @@ int main(int argc, char **argv)
   gst_object_unref(w.keepalive);
   if (w.rate)
     gst_object_unref(w.rate);
+  if (w.size)
+    gst_object_unref(w.size);
   gst_object_unref(w.tee);
   gst_object_unref(w.sink);
   gst_object_unref(w.pipeline);

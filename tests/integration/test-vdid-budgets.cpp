@@ -721,3 +721,72 @@ TEST_CASE("a session its cpu-limit starves moves down because the limit holds it
   CHECK(body.find("\"tier\":{\"name\":\"slow\"") != std::string::npos);
   CHECK(mine.find("vdi_session_coded_fps{") != std::string::npos);
 }
+
+TEST_CASE("a session moved to a tier with a smaller size cap streams scaled and then whole again",
+          "[vdid][budget][tiers]")
+{
+  REQUIRE_SESSIONS_POSSIBLE();
+  if (!workerBuilt())
+    VDI_SKIP("vdid-worker was not built");
+  if (!g_find_program_in_path("ffprobe"))
+    VDI_SKIP("ffprobe not installed (apt-get install ffmpeg)");
+  /* A busy loop (until $XDG_RUNTIME_DIR/calm) moves a 640x480 session from
+   * "big" down to "small" (at most 320x240); once calm it climbs back. */
+  SessionVdid v("stream=true\naudio=false\nfps=30\nwidth=640\nheight=480\n[budget]\ncpu=4\n"
+                "downgrade=true\ntier-window=1\ntiers=big;small\n[tier big]\ncpu=0.3\n"
+                "[tier small]\nmax-size=320x240\ncpu=0.1\n");
+  Client c;
+  std::string id;
+  std::string url = startSession(v, c,
+                                 "[[\"sh\",\"-c\",\"while [ ! -e \\\"$XDG_RUNTIME_DIR/calm\\\" ]; "
+                                 "do :; done; exec tail -f /dev/null\"]," +
+                                   animatedClient(30) + "]",
+                                 &id);
+  std::smatch m;
+  std::string body = c.request("GET", url, "", v.owner).body;
+  REQUIRE(std::regex_search(body, m, std::regex("\"srt\":\"(srt://[^\"]+)\"")));
+  /* One SRT reader throughout: each decoded frame's size, one per line. */
+  std::string sizes_log = writeTempFile("vdid-sizes-XXXXXX", "");
+  Process reader({"sh", "-c",
+                  "exec stdbuf -oL ffprobe -v error -rw_timeout 20000000 -show_entries "
+                  "frame=width,height -of csv=p=0 -i '" +
+                    m[1].str() + ":" + v.user + ":pw1&timeout=20000000' > " + sizes_log});
+  auto lastSize = [&] {
+    std::string text = readText(sizes_log);
+    size_t end = text.rfind('\n');
+    if (end == std::string::npos || end == 0)
+      return std::string();
+    size_t start = text.rfind('\n', end - 1);
+    return text.substr(start == std::string::npos ? 0 : start + 1,
+                       end - (start == std::string::npos ? 0 : start + 1));
+  };
+  auto tierOf = [&] {
+    body = c.request("GET", url, "", v.owner).body;
+    return std::regex_search(body, m, std::regex("\"tier\":\\{\"name\":\"([a-z]+)\""))
+             ? m[1].str()
+             : std::string();
+  };
+
+  REQUIRE(eventually(
+    20s, [&] { return tierOf() == "small"; }, 200ms));
+  INFO(body);
+  /* The desktop keeps its size; what viewers get is scaled. */
+  CHECK(body.find("\"width\":640,\"height\":480,\"stream\":{\"width\":320,\"height\":240}") !=
+        std::string::npos);
+  std::string size;
+  CHECK(eventually(
+    15s, [&] { return (size = lastSize()) == "320,240"; }, 200ms));
+  INFO("frames read: " << readText(sizes_log).size() << " bytes, last " << size);
+  CHECK(readText(sizes_log).find("640,480\n") != std::string::npos); /* before the move */
+
+  std::ofstream(v.base + "/" + id + "/calm") << "";
+  REQUIRE(eventually(
+    30s, [&] { return tierOf() == "big"; }, 200ms));
+  CHECK(body.find("\"stream\":{\"width\":640,\"height\":480}") != std::string::npos);
+  CHECK(eventually(
+    15s, [&] { return (size = lastSize()) == "640,480"; }, 200ms));
+  /* The same reader all along: the stream went on through both moves. */
+  CHECK(reader.running());
+  reader.stop();
+  unlink(sizes_log.c_str());
+}

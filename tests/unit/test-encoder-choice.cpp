@@ -34,7 +34,8 @@ const std::set<std::string> kCpu = {"videoconvert", "x264enc", "openh264enc"};
 TEST_CASE("encoder choice: preference order follows availability", "[encoder]")
 {
   Settings s;
-  auto all = registry({"cudaupload", "cudaconvert", "nvh264enc", "vapostproc", "vah264enc",
+  auto all = registry({"cudaupload", "cudaconvert", "cudascale", "nvh264enc", "vapostproc",
+                       "vah264enc",
                        "videoconvert", "x264enc", "openh264enc"});
   auto c = choose(s, all);
   REQUIRE(c);
@@ -88,7 +89,8 @@ TEST_CASE("encoder choice: nothing usable says what is missing", "[encoder]")
   std::string why;
   auto c = choose(Settings{}, registry({"videoconvert"}), defaultPreference(), &why);
   CHECK_FALSE(c);
-  CHECK(why.find("nvh264enc: missing cudaupload cudaconvert nvh264enc") != std::string::npos);
+  CHECK(why.find("nvh264enc: missing cudaupload cudaconvert cudascale nvh264enc") !=
+        std::string::npos);
   CHECK(why.find("x264enc: missing x264enc") != std::string::npos);
   CHECK(why.find("openh264enc: missing openh264enc") != std::string::npos);
 }
@@ -138,6 +140,16 @@ TEST_CASE("encoder choice: units and low-latency settings", "[encoder]")
   CHECK(v.encode.find("cpb-size=500") != std::string::npos);
   CHECK(v.encode.find("b-frames=0") != std::string::npos);
   CHECK(v.convert.find("vapostproc") == 0);
+
+  /* A size cap that can change while it runs: after the conversion, scaled
+   * by videoscale, cudascale, or vapostproc itself. */
+  CHECK(describe(Encoder::X264, s).launchScalable("size").find(
+          " ! video/x-raw,format=I420 ! videoscale ! capsfilter name=size ! x264enc ") !=
+        std::string::npos);
+  CHECK(n.launchScalable("size").find("format=NV12 ! cudascale ! capsfilter name=size ! "
+                                      "nvh264enc ") != std::string::npos);
+  CHECK(v.launchScalable("size").find("format=NV12 ! capsfilter name=size ! vah264enc ") !=
+        std::string::npos);
 
   /* Keyframes on demand: a long safety GOP. */
   s.keyframe_interval_s = 0;
