@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include <cstdio>
 #include <cstring>
 #include <unistd.h>
 
@@ -29,6 +30,30 @@ bool parseProcStat(const char *text, ProcessUsage *out)
   out->cpu_seconds = (g_ascii_strtod(f[11], nullptr) + g_ascii_strtod(f[12], nullptr)) / ticks;
   out->rss_bytes = g_ascii_strtod(f[21], nullptr) * page;
   return true;
+}
+
+bool parseHostCpu(const char *text, HostCpu *out)
+{
+  unsigned long long v[8] = {};
+  if (strncmp(text, "cpu ", 4) != 0 ||
+      sscanf(text + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+             &v[5], &v[6], &v[7]) < 4)
+    return false;
+  /* user nice system idle iowait irq softirq steal */
+  out->total = 0;
+  for (unsigned long long x : v)
+    out->total += x;
+  out->busy = out->total - v[3] - v[4];
+  return true;
+}
+
+HostCpu hostCpu()
+{
+  HostCpu cpu;
+  g_autofree char *text = nullptr;
+  if (g_file_get_contents("/proc/stat", &text, nullptr, nullptr))
+    parseHostCpu(text, &cpu);
+  return cpu;
 }
 
 ProcessUsage processUsage(pid_t pid)

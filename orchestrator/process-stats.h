@@ -39,6 +39,15 @@ ProcessUsage processUsage(pid_t pid);
 /* The sum over @pids. */
 ProcessUsage processUsage(const std::vector<pid_t> &pids);
 
+/* The host's CPU time so far, from /proc/stat's "cpu" line, in clock
+ * ticks: busy (all but idle and iowait) and in all. */
+struct HostCpu {
+  unsigned long long busy = 0, total = 0;
+};
+/* Parses the text of /proc/stat; false without a "cpu" line. */
+bool parseHostCpu(const char *text, HostCpu *out);
+HostCpu hostCpu();
+
 /* The processes whose environment holds @entry (KEY=VALUE) exactly. */
 std::vector<pid_t> processesWithEnv(const std::string &entry);
 

@@ -20,6 +20,7 @@
 #include "compositor.h"
 #include "config.h"
 #include "process-reaper.h"
+#include "process-stats.h"
 #include "session-services.h"
 #include "worker-link.h"
 
@@ -271,6 +272,9 @@ private:
   /* Tells the worker of @s its tier's caps (fps, bitrate, the size its
    * stream is scaled to). */
   void sendTier(Session &s);
+  /* Moves @s to tier @tier for @reason: reservation, frame-rate cap,
+   * metrics, the signal, the worker. */
+  void moveTier(Session &s, size_t tier, const std::string &reason);
   void checkReady(const std::string &id);
   /* The session's services changed: start the compositor once the bus
    * listens, the apps and the worker once sound is settled. */
@@ -295,6 +299,7 @@ private:
   std::map<std::string, guint64> refused_; /* creates refused, by budget */
   guint tier_timer_ = 0;
   std::map<std::string, guint64> tier_moves_;
+  HostCpu host_cpu_mark_; /* the host's CPU at the last checkTiers() */
   std::unique_ptr<Pool> pool_;
   ProcessReaper reaper_;
 };

@@ -141,7 +141,7 @@ TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, const TierLoad &
                          load.frame_ms >= kUpBelow * up_budget_ms &&
                          up_busy >= kUpBelow * kCodingBusy;
   if (tier == 0 || load.cores >= kUpBelow * ladder[tier - 1].cpu || frames_too_slow ||
-      load.throttled >= kUpBelow * kThrottledDown) {
+      load.throttled >= kUpBelow * kThrottledDown || load.host_busy >= kHostSaturated) {
     *calm = 0;
     return {tier, ""};
   }
@@ -154,6 +154,33 @@ TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, const TierLoad &
   return {tier - 1, std::string("moved up: the session used ") + used + ", less than " +
                       cores_x(kUpBelow) + " the " + vdid::cores(up.cpu) + " \"" + up.name +
                       "\" reserves, " + std::to_string(kCalmWindows) + " windows in a row"};
+}
+
+std::optional<size_t> hostPressurePick(const std::vector<Tier> &ladder, double host_busy,
+                                       const std::vector<HostCandidate> &candidates,
+                                       std::string *reason)
+{
+  if (host_busy < kHostSaturated)
+    return std::nullopt;
+  std::optional<size_t> pick;
+  for (size_t i = 0; i < candidates.size(); i++) {
+    const HostCandidate &c = candidates[i];
+    if (c.tier + 1 >= ladder.size() || !c.tier_fps || c.coded_fps >= kFpsHeld * c.tier_fps ||
+        c.coded_fps < 0.5 * c.tier_fps)
+      continue;
+    if (!pick || c.cores > candidates[*pick].cores)
+      pick = i;
+  }
+  if (pick) {
+    const HostCandidate &c = candidates[*pick];
+    char why[200];
+    g_snprintf(why, sizeof why,
+               "moved down: the host's cores were %.0f %% busy, and it coded %.3g frames a "
+               "second of the %u \"%s\" allows, with %.3g cores, the most of those behind",
+               host_busy * 100, c.coded_fps, c.tier_fps, ladder[c.tier].name.c_str(), c.cores);
+    *reason = why;
+  }
+  return pick;
 }
 
 namespace {

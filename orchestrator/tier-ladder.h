@@ -77,6 +77,29 @@ constexpr double kCodingBusy = 0.5;
 constexpr double kUpBelow = 0.5;
 constexpr unsigned kCalmWindows = 3;
 
+/* When the host's cores are all busy (kHostSaturated of them over the
+ * window, whatever else runs there), sessions cannot hold their rate and
+ * their own CPU does not show it (each gets less than it asks). Then one
+ * session per window moves down: of those not at the bottom that code
+ * fewer than kFpsHeld x their tier's frame rate while their content moves
+ * (at least half of it), the one that used the most CPU. Up-moves wait
+ * while the host is that busy. */
+constexpr double kHostSaturated = 0.95;
+constexpr double kFpsHeld = 0.9;
+
+struct HostCandidate {
+  size_t tier = 0;       /* its tier */
+  double cores = 0;      /* CPU it used over the window */
+  double coded_fps = 0;  /* frames it coded a second, over the window */
+  unsigned tier_fps = 0; /* the frame rate it runs at on its tier (0: unknown) */
+};
+
+/* Which of @candidates (index) moves down when the host's cores were
+ * @host_busy (0..1) busy, or nullopt; @reason says why. */
+std::optional<size_t> hostPressurePick(const std::vector<Tier> &ladder, double host_busy,
+                                       const std::vector<HostCandidate> &candidates,
+                                       std::string *reason);
+
 /* What a session did over the last window. */
 struct TierLoad {
   double cores = 0;      /* CPU it used, in cores */
@@ -85,6 +108,7 @@ struct TierLoad {
   unsigned fps = 0;      /* the frame rate it asked for, before tier caps; 0: unknown */
   double busy = 0;       /* share of the window its worker spent coding frames */
   double throttled = 0;  /* share of the scheduler's periods its cpu-limit held it back */
+  double host_busy = 0;  /* share of the host's cores that were busy */
 };
 
 struct TierMove {

@@ -7,7 +7,7 @@
 # without ([budget] absent: every session on the full tier). Per step:
 #
 #   - sessions admitted (201) or refused (429), and each one's tier;
-#   - each session's encoded frame rate (vdi_session_fps, the median of
+#   - each session's coded frame rate (vdi_session_coded_fps, the median of
 #     one-second samples over --window) against its tier's frame rate;
 #   - host CPU (all cores, /proc/stat) over the same window;
 #   - input-to-photon of a probe session in real Chromium (webrtc-latency.mjs:
@@ -72,7 +72,7 @@ def measure(base, sids, window):
     while time.monotonic() < end:
         text = request("GET", f"{base}/metrics", AUTH)[1]
         for s in sids:
-            v = metric(text, "vdi_session_fps", s)
+            v = metric(text, "vdi_session_coded_fps", s)
             if v is not None:
                 samples[s].append(v)
         time.sleep(1)

@@ -326,3 +326,33 @@ TEST_CASE("a session its cpu-limit holds back moves down, and up only once it is
     CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.1, 0}, &calm, b, {0.2, 0}).tier == 1);
   CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.1, 0}, &calm, b, {0.2, 0}).tier == 0);
 }
+
+TEST_CASE("a host out of cores moves down the biggest session that falls behind, one a window",
+          "[vdid][tiers]")
+{
+  std::vector<Tier> ladder = defaultLadder(0.4); /* full, half (30 fps), low (15 fps) */
+  std::string reason;
+  std::vector<HostCandidate> c = {
+    {0, 0.45, 24, 30}, /* behind (24 of 30 fps) */
+    {0, 0.55, 23, 30}, /* behind, and the biggest */
+    {0, 0.70, 29, 30}, /* bigger, but holds its rate */
+    {0, 0.90, 5, 30},  /* biggest, but its picture hardly moves (a still screen, a typist) */
+    {2, 0.95, 10, 15}, /* behind, but at the bottom already */
+  };
+  /* Only a host whose cores are (nearly) all busy. */
+  CHECK_FALSE(hostPressurePick(ladder, 0.9, c, &reason));
+  auto pick = hostPressurePick(ladder, 0.99, c, &reason);
+  REQUIRE(pick);
+  CHECK(*pick == 1);
+  CHECK(reason == "moved down: the host's cores were 99 % busy, and it coded 23 frames a second "
+                  "of the 30 \"full\" allows, with 0.55 cores, the most of those behind");
+  /* Nobody behind: nobody moves. */
+  CHECK_FALSE(hostPressurePick(ladder, 1.0, {{0, 0.7, 30, 30}, {1, 0.3, 2, 30}}, &reason));
+  /* While the host is that busy, a calm session does not climb. */
+  HostBudget b;
+  b.cpu = 2;
+  b.downgrade = true;
+  unsigned calm = 0;
+  for (unsigned i = 0; i < kCalmWindows + 2; i++)
+    CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.1, 0, 0.97}, &calm, b, {0.2, 0}).tier == 1);
+}

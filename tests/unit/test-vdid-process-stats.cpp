@@ -146,3 +146,13 @@ TEST_CASE("stopping a process that is not a child finishes at once", "[vdid][rea
   none.arm();
   CHECK(armed);
 }
+
+TEST_CASE("the host's busy and total CPU come from /proc/stat's cpu line", "[vdid][tiers]")
+{
+  HostCpu cpu;
+  CHECK(parseHostCpu("cpu  100 5 50 800 40 3 2 0 0 0\ncpu0 50 2 25 400 20 1 1 0 0 0\n", &cpu));
+  CHECK(cpu.total == 1000);
+  CHECK(cpu.busy == 160); /* all but idle (800) and iowait (40) */
+  CHECK_FALSE(parseHostCpu("intr 1 2 3\n", &cpu));
+  CHECK_FALSE(parseHostCpu("cpu  1 2\n", &cpu));
+}
