@@ -141,7 +141,8 @@ TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, const TierLoad &
                          load.frame_ms >= kUpBelow * up_budget_ms &&
                          up_busy >= kUpBelow * kCodingBusy;
   if (tier == 0 || load.cores >= kUpBelow * ladder[tier - 1].cpu || frames_too_slow ||
-      load.throttled >= kUpBelow * kThrottledDown || load.host_busy >= kHostSaturated) {
+      load.throttled >= kUpBelow * kThrottledDown ||
+      (load.host_busy >= kHostSaturated && load.coded_fps >= 0.5 * fps)) {
     *calm = 0;
     return {tier, ""};
   }

@@ -82,8 +82,8 @@ constexpr unsigned kCalmWindows = 3;
  * their own CPU does not show it (each gets less than it asks). Then one
  * session per window moves down: of those not at the bottom that code
  * fewer than kFpsHeld x their tier's frame rate while their content moves
- * (at least half of it), the one that used the most CPU. Up-moves wait
- * while the host is that busy. */
+ * (at least half of it), the one that used the most CPU. While the host
+ * is that busy, a session whose picture moves does not climb. */
 constexpr double kHostSaturated = 0.95;
 constexpr double kFpsHeld = 0.9;
 
@@ -109,6 +109,7 @@ struct TierLoad {
   double busy = 0;       /* share of the window its worker spent coding frames */
   double throttled = 0;  /* share of the scheduler's periods its cpu-limit held it back */
   double host_busy = 0;  /* share of the host's cores that were busy */
+  double coded_fps = 0;  /* frames its worker coded a second */
 };
 
 struct TierMove {

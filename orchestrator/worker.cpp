@@ -475,7 +475,15 @@ void setTier(Worker *w, unsigned fps, unsigned max_bitrate, unsigned width, unsi
     } else {
       caps = gst_caps_new_any();
     }
-    g_object_set(w->size, "caps", caps, nullptr);
+    g_autoptr(GstCaps) old = nullptr;
+    g_object_get(w->size, "caps", &old, nullptr);
+    if (!old || !gst_caps_is_equal(old, caps)) {
+      g_object_set(w->size, "caps", caps, nullptr);
+      /* A still screen sends no frame that would take the new size: ask
+       * the source for one (and the encoder for a keyframe). */
+      g_autoptr(GstPad) pad = gst_element_get_static_pad(w->tee, "sink");
+      vdi::requestKeyframe(pad);
+    }
   }
   if (fps)
     w->fps = fps;

@@ -348,11 +348,15 @@ TEST_CASE("a host out of cores moves down the biggest session that falls behind,
                   "of the 30 \"full\" allows, with 0.55 cores, the most of those behind");
   /* Nobody behind: nobody moves. */
   CHECK_FALSE(hostPressurePick(ladder, 1.0, {{0, 0.7, 30, 30}, {1, 0.3, 2, 30}}, &reason));
-  /* While the host is that busy, a calm session does not climb. */
+  /* While the host is that busy, a session whose picture moves (20 of
+   * half's 30 fps) does not climb, whatever its own CPU; a still one does. */
   HostBudget b;
   b.cpu = 2;
   b.downgrade = true;
   unsigned calm = 0;
   for (unsigned i = 0; i < kCalmWindows + 2; i++)
-    CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.1, 0, 0.97}, &calm, b, {0.2, 0}).tier == 1);
+    CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.1, 0, 0.97, 20}, &calm, b, {0.2, 0}).tier == 1);
+  for (unsigned i = 1; i < kCalmWindows; i++)
+    CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.1, 0, 0.97, 1}, &calm, b, {0.2, 0}).tier == 1);
+  CHECK(nextTier(ladder, 1, {0.05, 10, 5, 60, 0.1, 0, 0.97, 1}, &calm, b, {0.2, 0}).tier == 0);
 }
