@@ -214,6 +214,39 @@ double sessionMetric(Client &c, SessionVdid &v, const std::string &id, const std
   return std::stod(m[1]);
 }
 
+/* An app (a JSON command array) that spins until $XDG_RUNTIME_DIR/calm. */
+const char *kBusyUntilCalm = "[\"sh\",\"-c\",\"while [ ! -e \\\"$XDG_RUNTIME_DIR/calm\\\" ]; do :; "
+                             "done; exec tail -f /dev/null\"]";
+
+/* The name of the tier a session object @body names, or "". */
+std::string tierName(const std::string &body)
+{
+  std::smatch m;
+  return std::regex_search(body, m, std::regex("\"tier\":\\{\"name\":\"([a-z]+)\""))
+           ? m[1].str()
+           : std::string();
+}
+
+/* The SRT URL a reader of the session object @body uses, with its
+ * credentials. */
+std::string srtReadUrl(const std::string &body, const SessionVdid &v)
+{
+  std::smatch m;
+  REQUIRE(std::regex_search(body, m, std::regex("\"srt\":\"(srt://[^\"]+)\"")));
+  return m[1].str() + ":" + v.user + ":pw1&timeout=20000000";
+}
+
+/* An ffprobe reading @url that writes @entries (e.g. "frame=pts_time") of
+ * every frame to @log, a line each as they come. */
+std::unique_ptr<Process> frameLogger(const std::string &url, const std::string &entries,
+                                     const std::string &log)
+{
+  return std::make_unique<Process>(std::vector<std::string>{
+    "sh", "-c",
+    "exec stdbuf -oL ffprobe -v error -rw_timeout 20000000 -show_entries " + entries +
+      " -of csv=p=0 -i '" + url + "' > " + log});
+}
+
 } // namespace
 
 TEST_CASE("a busy loop stays at cpu-limit while another session streams", "[vdid][limits][budgets]")
@@ -237,11 +270,9 @@ TEST_CASE("a busy loop stays at cpu-limit while another session streams", "[vdid
   /* The other session animates at 30 fps with an SRT viewer (which gets 30
    * frames a second). */
   std::string other_url = startSession(v, c, "[" + animatedClient(30) + "]", &other);
-  std::smatch m;
   std::string body = c.request("GET", other_url, "", v.owner).body;
-  REQUIRE(std::regex_search(body, m, std::regex("\"srt\":\"(srt://[^\"]+)\"")));
   Process viewer({"ffmpeg", "-v", "error", "-nostats", "-rw_timeout", "20000000", "-i",
-                  m[1].str() + ":" + v.user + ":pw1&timeout=20000000", "-f", "null", "-"});
+                  srtReadUrl(body, v), "-f", "null", "-"});
   REQUIRE(eventually(
     20s, [&] { return sessionMetric(c, v, other, "vdi_session_coded_fps") >= 20; }, 200ms));
 
@@ -617,29 +648,14 @@ TEST_CASE("a busy session moves down the tiers without losing its viewer and bac
                 "downgrade=true\ntier-window=1\n");
   Client c;
   std::string id;
-  std::string url = startSession(v, c,
-                                 "[[\"sh\",\"-c\",\"while [ ! -e \\\"$XDG_RUNTIME_DIR/calm\\\" ]; "
-                                 "do :; done; exec tail -f /dev/null\"]," +
-                                   animatedClient(60, "calm") + "]",
-                                 &id);
-  auto tierOf = [&] {
-    std::string body = c.request("GET", url, "", v.owner).body;
-    std::smatch m;
-    return std::regex_search(body, m, std::regex("\"tier\":\\{\"name\":\"([a-z]+)\""))
-             ? m[1].str()
-             : std::string();
-  };
+  std::string url = startSession(
+    v, c, std::string("[") + kBusyUntilCalm + "," + animatedClient(60, "calm") + "]", &id);
+  auto tierOf = [&] { return tierName(c.request("GET", url, "", v.owner).body); };
   CHECK(tierOf() == "full");
   /* An SRT viewer watches throughout: a tier move must not end its stream. */
-  std::smatch m;
   std::string body = c.request("GET", url, "", v.owner).body;
-  REQUIRE(std::regex_search(body, m, std::regex("\"srt\":\"(srt://[^\"]+)\"")));
   std::string frames_log = writeTempFile("vdid-frames-XXXXXX", "");
-  Process viewer(
-    {"sh", "-c",
-     "exec stdbuf -oL ffprobe -v error -rw_timeout 20000000 -show_entries frame=pts_time -of "
-     "csv=p=0 -i '" +
-       m[1].str() + ":" + v.user + ":pw1&timeout=20000000' > " + frames_log});
+  auto viewer = frameLogger(srtReadUrl(body, v), "frame=pts_time", frames_log);
 
   REQUIRE(eventually(
     20s, [&] { return tierOf() == "low"; }, 200ms));
@@ -669,10 +685,10 @@ TEST_CASE("a busy session moves down the tiers without losing its viewer and bac
    * second): its stream went on through three tier moves. */
   size_t before = readText(frames_log).size();
   CHECK(before > 0);
-  CHECK(viewer.running());
+  CHECK(viewer->running());
   CHECK(eventually(
     10s, [&] { return readText(frames_log).size() > before; }, 200ms));
-  viewer.stop();
+  viewer->stop();
   unlink(frames_log.c_str());
 }
 
@@ -731,26 +747,20 @@ TEST_CASE("a session moved to a tier with a smaller size cap streams scaled and 
   if (!g_find_program_in_path("ffprobe"))
     VDI_SKIP("ffprobe not installed (apt-get install ffmpeg)");
   /* A busy loop (until $XDG_RUNTIME_DIR/calm) moves a 640x480 session from
-   * "big" down to "small" (at most 320x240); once calm it climbs back. */
+   * "big" down to "small" (at most 320x240); once calm (and still: the
+   * climb back must bring a still screen back to its whole size too) it
+   * climbs back. */
   SessionVdid v("stream=true\naudio=false\nfps=30\nwidth=640\nheight=480\n[budget]\ncpu=4\n"
                 "downgrade=true\ntier-window=1\ntiers=big;small\n[tier big]\ncpu=0.3\n"
                 "[tier small]\nmax-size=320x240\ncpu=0.1\n");
   Client c;
   std::string id;
-  std::string url = startSession(v, c,
-                                 "[[\"sh\",\"-c\",\"while [ ! -e \\\"$XDG_RUNTIME_DIR/calm\\\" ]; "
-                                 "do :; done; exec tail -f /dev/null\"]," +
-                                   animatedClient(30) + "]",
-                                 &id);
-  std::smatch m;
+  std::string url = startSession(
+    v, c, std::string("[") + kBusyUntilCalm + "," + animatedClient(30, "calm") + "]", &id);
   std::string body = c.request("GET", url, "", v.owner).body;
-  REQUIRE(std::regex_search(body, m, std::regex("\"srt\":\"(srt://[^\"]+)\"")));
   /* One SRT reader throughout: each decoded frame's size, one per line. */
   std::string sizes_log = writeTempFile("vdid-sizes-XXXXXX", "");
-  Process reader({"sh", "-c",
-                  "exec stdbuf -oL ffprobe -v error -rw_timeout 20000000 -show_entries "
-                  "frame=width,height -of csv=p=0 -i '" +
-                    m[1].str() + ":" + v.user + ":pw1&timeout=20000000' > " + sizes_log});
+  auto reader = frameLogger(srtReadUrl(body, v), "frame=width,height", sizes_log);
   auto lastSize = [&] {
     std::string text = readText(sizes_log);
     size_t end = text.rfind('\n');
@@ -760,12 +770,7 @@ TEST_CASE("a session moved to a tier with a smaller size cap streams scaled and 
     return text.substr(start == std::string::npos ? 0 : start + 1,
                        end - (start == std::string::npos ? 0 : start + 1));
   };
-  auto tierOf = [&] {
-    body = c.request("GET", url, "", v.owner).body;
-    return std::regex_search(body, m, std::regex("\"tier\":\\{\"name\":\"([a-z]+)\""))
-             ? m[1].str()
-             : std::string();
-  };
+  auto tierOf = [&] { return tierName(body = c.request("GET", url, "", v.owner).body); };
 
   REQUIRE(eventually(
     20s, [&] { return tierOf() == "small"; }, 200ms));
@@ -786,7 +791,7 @@ TEST_CASE("a session moved to a tier with a smaller size cap streams scaled and 
   CHECK(eventually(
     15s, [&] { return (size = lastSize()) == "640,480"; }, 200ms));
   /* The same reader all along: the stream went on through both moves. */
-  CHECK(reader.running());
-  reader.stop();
+  CHECK(reader->running());
+  reader->stop();
   unlink(sizes_log.c_str());
 }
