@@ -19,6 +19,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <cstdio>
+#include <functional>
 
 namespace vdid {
 
@@ -113,7 +114,23 @@ int runDoor(Config config)
       else
         fprintf(stderr, "vdid: door: routes to %zu node(s)\n", routesOf(door).size());
     };
-    door.on_routes_changed = apply;
+    /* The first reports of several nodes come together: one reload. */
+    struct Pending {
+      guint timer = 0;
+      std::function<void()> apply;
+    } pending{0, apply};
+    door.on_routes_changed = [&pending] {
+      if (!pending.timer)
+        pending.timer = g_timeout_add(
+          200,
+          +[](gpointer data) -> gboolean {
+            auto *p = static_cast<Pending *>(data);
+            p->timer = 0;
+            p->apply();
+            return G_SOURCE_REMOVE;
+          },
+          &pending);
+    };
     if (!proxy.apply(haproxyConfig(d.listen_address, d.listen_port, internal, http.port(), {},
                                    std::max(250u, d.poll_ms / 2)),
                      &why)) {
@@ -146,6 +163,8 @@ int runDoor(Config config)
     g_main_loop_run(loop);
     sd_notify(0, "STOPPING=1");
     door.on_routes_changed = nullptr;
+    if (pending.timer)
+      g_source_remove(pending.timer);
   }
   g_autofree char *left = g_build_filename(dir, "haproxy.cfg.next", nullptr);
   unlink(left);

@@ -44,7 +44,8 @@ std::string haproxyConfig(const std::string &address, unsigned port,
 {
   std::string c;
   c += "# Written by vdid's front door (docs/fleet.md); rewritten when the nodes change.\n";
-  c += "global\n  maxconn 20000\n\n";
+  /* No maxconn: HAProxy derives it from its file limit. */
+  c += "global\n\n";
   c += "defaults\n  mode http\n  option forwardfor\n  timeout connect 2s\n"
        "  timeout client 60s\n  timeout server 60s\n  timeout http-request 10s\n"
        "  timeout tunnel 1h\n  timeout client-fin 5s\n\n";
@@ -132,8 +133,9 @@ bool DoorProxy::apply(const std::string &config, std::string *error)
 
 void DoorProxy::spawn()
 {
-  /* -W master-worker (reload by SIGUSR2), -db in the foreground. */
-  const char *argv[] = {haproxy_.c_str(), "-W", "-db", "-f", path_.c_str(), nullptr};
+  /* -W master-worker (reload by SIGUSR2), -db in the foreground, -q: its
+   * warnings only. */
+  const char *argv[] = {haproxy_.c_str(), "-W", "-db", "-q", "-f", path_.c_str(), nullptr};
   g_autoptr(GError) e = nullptr;
   GPid pid = 0;
   if (!g_spawn_async(nullptr, const_cast<char **>(argv), nullptr,

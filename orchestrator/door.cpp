@@ -408,8 +408,11 @@ void Door::notThrough(Request &req)
   unsigned status = 0;
   std::string error;
   auto id = item ? common_.identify(req, &status, &error) : std::nullopt;
-  if (!id || lost.empty() || !maySee(*id, lost))
+  if (!id)
     return respondError(req.msg, SOUP_STATUS_GONE, gone);
+  /* A user who may not see it hears what they would of any other id. */
+  if (lost.empty() || !maySee(*id, lost))
+    return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such session: " + sid);
   if (req.method == "GET")
     return respondText(req.msg, SOUP_STATUS_OK, "application/json", lost);
   if (req.method == "DELETE") {
