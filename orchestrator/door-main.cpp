@@ -32,9 +32,8 @@ unsigned freePort(const std::string &address)
   g_autoptr(GSocketAddress) addr = g_inet_socket_address_new_from_string(address.c_str(), 0);
   if (!addr)
     return 0;
-  g_autoptr(GSocket) sock =
-    g_socket_new(g_socket_address_get_family(addr), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                 nullptr);
+  g_autoptr(GSocket) sock = g_socket_new(g_socket_address_get_family(addr), G_SOCKET_TYPE_STREAM,
+                                         G_SOCKET_PROTOCOL_TCP, nullptr);
   if (!sock || !g_socket_bind(sock, addr, TRUE, nullptr))
     return 0;
   g_autoptr(GSocketAddress) bound = g_socket_get_local_address(sock, nullptr);

@@ -138,10 +138,10 @@ void DoorProxy::spawn()
   const char *argv[] = {haproxy_.c_str(), "-W", "-db", "-q", "-f", path_.c_str(), nullptr};
   g_autoptr(GError) e = nullptr;
   GPid pid = 0;
-  if (!g_spawn_async(nullptr, const_cast<char **>(argv), nullptr,
-                     GSpawnFlags(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                 G_SPAWN_STDOUT_TO_DEV_NULL),
-                     nullptr, nullptr, &pid, &e)) {
+  if (!g_spawn_async(
+        nullptr, const_cast<char **>(argv), nullptr,
+        GSpawnFlags(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL),
+        nullptr, nullptr, &pid, &e)) {
     fprintf(stderr, "vdid: door: cannot start %s: %s\n", haproxy_.c_str(), e->message);
     return;
   }

@@ -126,7 +126,8 @@ Door::Door(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
   metrics_.declare("vdi_door_placements_total", Metrics::Type::Counter,
                    "Sessions the door placed, by node");
   metrics_.addCollector([this](Metrics &m) {
-    std::map<std::string, unsigned> by = {{"up", 0}, {"unreachable", 0}, {"lost", 0}, {"unknown", 0}};
+    std::map<std::string, unsigned> by = {
+      {"up", 0}, {"unreachable", 0}, {"lost", 0}, {"unknown", 0}};
     gint64 now = g_get_monotonic_time();
     for (const auto &n : nodes_) {
       bool up = n.reported && !n.lost && now - n.last_ok <= config_.door.poll_ms * 2000;
@@ -167,11 +168,9 @@ void Door::tick()
       n.lost = true;
       n.lost_at = g_get_real_time();
       n.lost_sessions = lostSessions(n.report.sessions, n.report.id, n.lost_at);
-      fprintf(stderr,
-              "vdid: door: node %s (%s) lost: no answer for %s (%s); %zu session(s) lost\n",
-              n.report.id.c_str(), n.base.c_str(),
-              secondsText((now - n.last_ok) / 1e6).c_str(), n.error.c_str(),
-              n.lost_sessions.size());
+      fprintf(stderr, "vdid: door: node %s (%s) lost: no answer for %s (%s); %zu session(s) lost\n",
+              n.report.id.c_str(), n.base.c_str(), secondsText((now - n.last_ok) / 1e6).c_str(),
+              n.error.c_str(), n.lost_sessions.size());
     }
   }
 }
@@ -181,41 +180,39 @@ void Door::poll(size_t i)
   Node &n = nodes_[i];
   n.polling = true;
   n.last_try = g_get_monotonic_time();
-  client_.send("GET", nodeUrl(n, "/api/v1/node"), auth_.doorToken(kTokenLifetime), "",
-               std::chrono::milliseconds(config_.door.lost_ms / 2), [this, i](const NodeAnswer &a) {
-                 Node &n = nodes_[i];
-                 n.polling = false;
-                 NodeReport report;
-                 std::string error = a.error;
-                 if (a.status == SOUP_STATUS_OK)
-                   parseNodeReport(a.body, &report, &error);
-                 else if (a.status)
-                   error = "HTTP " + std::to_string(a.status) + " " + a.body;
-                 for (const auto &other : nodes_)
-                   if (error.empty() && &other != &n && other.reported &&
-                       other.report.id == report.id)
-                     error = "reports the id \"" + report.id + "\" of " + other.base;
-                 if (!error.empty()) {
-                   if (n.error != error && !n.lost)
-                     fprintf(stderr, "vdid: door: warning: node %s: %s\n", n.base.c_str(),
-                             error.c_str());
-                   n.error = error;
-                   return;
-                 }
-                 bool routes = !n.reported || n.report.id != report.id ||
-                               n.report.url != report.url;
-                 if (n.lost)
-                   fprintf(stderr, "vdid: door: node %s (%s) answers again\n", report.id.c_str(),
-                           n.base.c_str());
-                 n.error.clear();
-                 n.report = std::move(report);
-                 n.reported = true;
-                 n.lost = false;
-                 n.lost_sessions.clear();
-                 n.last_ok = g_get_monotonic_time();
-                 if (routes && on_routes_changed)
-                   on_routes_changed();
-               });
+  client_.send(
+    "GET", nodeUrl(n, "/api/v1/node"), auth_.doorToken(kTokenLifetime), "",
+    std::chrono::milliseconds(config_.door.lost_ms / 2), [this, i](const NodeAnswer &a) {
+      Node &n = nodes_[i];
+      n.polling = false;
+      NodeReport report;
+      std::string error = a.error;
+      if (a.status == SOUP_STATUS_OK)
+        parseNodeReport(a.body, &report, &error);
+      else if (a.status)
+        error = "HTTP " + std::to_string(a.status) + " " + a.body;
+      for (const auto &other : nodes_)
+        if (error.empty() && &other != &n && other.reported && other.report.id == report.id)
+          error = "reports the id \"" + report.id + "\" of " + other.base;
+      if (!error.empty()) {
+        if (n.error != error && !n.lost)
+          fprintf(stderr, "vdid: door: warning: node %s: %s\n", n.base.c_str(), error.c_str());
+        n.error = error;
+        return;
+      }
+      bool routes = !n.reported || n.report.id != report.id || n.report.url != report.url;
+      if (n.lost)
+        fprintf(stderr, "vdid: door: node %s (%s) answers again\n", report.id.c_str(),
+                n.base.c_str());
+      n.error.clear();
+      n.report = std::move(report);
+      n.reported = true;
+      n.lost = false;
+      n.lost_sessions.clear();
+      n.last_ok = g_get_monotonic_time();
+      if (routes && on_routes_changed)
+        on_routes_changed();
+    });
 }
 
 Door::Node *Door::nodeOf(const std::string &sid)
@@ -334,45 +331,45 @@ void Door::tryCreate(std::shared_ptr<Placing> placing)
     return;
   }
   std::string node_id = node->report.id;
-  client_.send(
-    "POST", nodeUrl(*node, "/api/v1/sessions"), placing->token, placing->body, kCreateDeadline,
-    [this, placing, node_id](const NodeAnswer &a) {
-      if (a.status == kStatusTooManyRequests || a.status == 0 || a.status >= 500) {
-        std::string why = a.error;
-        json::Document doc;
-        std::string error;
-        if (JsonObject *o = a.status ? doc.parseObject(a.body.data(), a.body.size(), &error)
-                                     : nullptr)
-          why = json::stringOr(o, "error", a.body);
-        placing->refusals += " " + node_id + ": " + why + ";";
-        if (a.status)
-          placing->last_status = a.status;
-        return tryCreate(placing);
-      }
-      if (a.status == SOUP_STATUS_CREATED) {
-        metrics_.add("vdi_door_placements_total", {{"node", node_id}});
-        if (Node *n = nodeOf(node_id + "-")) {
-          json::Document doc;
-          std::string error;
-          JsonObject *o = doc.parseObject(a.body.data(), a.body.size(), &error);
-          JsonObject *r = o ? json::objectOf(o, "reservation") : nullptr;
-          n->report.take(r ? json::numberOr(r, "cpu") : n->report.cpu_session,
-                         r ? static_cast<guint64>(json::intOr(r, "memory"))
-                           : n->report.memory_session);
-          if (o)
-            n->report.sessions.push_back(a.body);
-        }
-      }
-      NodeAnswer copy = a;
-      placing->answer([copy](SoupServerMessage *msg) {
-        if (!copy.location.empty())
-          soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Location",
-                                       copy.location.c_str());
-        respondText(msg, copy.status,
-                    copy.content_type.empty() ? "application/json" : copy.content_type.c_str(),
-                    copy.body);
-      });
-    });
+  client_.send("POST", nodeUrl(*node, "/api/v1/sessions"), placing->token, placing->body,
+               kCreateDeadline, [this, placing, node_id](const NodeAnswer &a) {
+                 if (a.status == kStatusTooManyRequests || a.status == 0 || a.status >= 500) {
+                   std::string why = a.error;
+                   json::Document doc;
+                   std::string error;
+                   if (JsonObject *o =
+                         a.status ? doc.parseObject(a.body.data(), a.body.size(), &error) : nullptr)
+                     why = json::stringOr(o, "error", a.body);
+                   placing->refusals += " " + node_id + ": " + why + ";";
+                   if (a.status)
+                     placing->last_status = a.status;
+                   return tryCreate(placing);
+                 }
+                 if (a.status == SOUP_STATUS_CREATED) {
+                   metrics_.add("vdi_door_placements_total", {{"node", node_id}});
+                   if (Node *n = nodeOf(node_id + "-")) {
+                     json::Document doc;
+                     std::string error;
+                     JsonObject *o = doc.parseObject(a.body.data(), a.body.size(), &error);
+                     JsonObject *r = o ? json::objectOf(o, "reservation") : nullptr;
+                     n->report.take(r ? json::numberOr(r, "cpu") : n->report.cpu_session,
+                                    r ? static_cast<guint64>(json::intOr(r, "memory"))
+                                      : n->report.memory_session);
+                     if (o)
+                       n->report.sessions.push_back(a.body);
+                   }
+                 }
+                 NodeAnswer copy = a;
+                 placing->answer([copy](SoupServerMessage *msg) {
+                   if (!copy.location.empty())
+                     soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                                                  "Location", copy.location.c_str());
+                   respondText(msg, copy.status,
+                               copy.content_type.empty() ? "application/json"
+                                                         : copy.content_type.c_str(),
+                               copy.body);
+                 });
+               });
 }
 
 /* A request for a session of a node that HAProxy found down (or of no
@@ -392,8 +389,10 @@ void Door::notThrough(Request &req)
   if (!node->lost) {
     double since = (g_get_monotonic_time() - node->last_ok) / 1e6;
     return respondError(req.msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-                        "node " + node->report.id + " of this session is not answering (last "
-                        "answer " + secondsText(since) + " ago); if it does not answer within " +
+                        "node " + node->report.id +
+                          " of this session is not answering (last "
+                          "answer " +
+                          secondsText(since) + " ago); if it does not answer within " +
                           secondsText(config_.door.lost_ms / 1000.0) +
                           " its sessions are reported lost");
   }
@@ -439,7 +438,10 @@ void Door::nodesPage(Request &req)
     w.begin()
       .set("base", n.base)
       .set("id", n.report.id)
-      .set("state", !n.reported ? "unknown" : n.lost ? "lost" : up ? "up" : "unreachable");
+      .set("state", !n.reported ? "unknown"
+                    : n.lost    ? "lost"
+                    : up        ? "up"
+                                : "unreachable");
     if (!n.error.empty())
       w.set("error", n.error);
     if (n.reported) {

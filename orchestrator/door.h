@@ -36,8 +36,7 @@ namespace vdid {
 class Door
 {
 public:
-  Door(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
-       CommonRoutes &common);
+  Door(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http, CommonRoutes &common);
   ~Door();
   Door(const Door &) = delete;
   Door &operator=(const Door &) = delete;
@@ -47,11 +46,11 @@ public:
     NodeReport report;
     bool reported = false; /* a report has come (report is its last one) */
     bool lost = false;
-    gint64 last_ok = 0;  /* monotonic µs of the last report */
-    gint64 lost_at = 0;  /* real time µs when it was found lost */
+    gint64 last_ok = 0; /* monotonic µs of the last report */
+    gint64 lost_at = 0; /* real time µs when it was found lost */
     bool polling = false;
     gint64 last_try = 0; /* monotonic µs the last poll started */
-    std::string error; /* why the last poll failed */
+    std::string error;   /* why the last poll failed */
     /* The sessions it had when lost, state "lost" (JSON text). */
     std::vector<std::string> lost_sessions;
     /* Where HAProxy reaches it: the report's url, else base. */

@@ -45,8 +45,8 @@ std::optional<std::string> unbase64url(std::string s)
 
 std::string mac(const std::string &secret, const std::string &text)
 {
-  g_autoptr(GHmac) h = g_hmac_new(G_CHECKSUM_SHA256, reinterpret_cast<const guchar *>(secret.data()),
-                                  secret.size());
+  g_autoptr(GHmac) h =
+    g_hmac_new(G_CHECKSUM_SHA256, reinterpret_cast<const guchar *>(secret.data()), secret.size());
   g_hmac_update(h, reinterpret_cast<const guchar *>(text.data()), static_cast<gssize>(text.size()));
   guint8 digest[32];
   gsize len = sizeof digest;
@@ -76,11 +76,10 @@ bool isFleetToken(const std::string &token)
 
 std::string signFleetToken(const std::string &secret, const FleetClaim &claim)
 {
-  std::string body = std::string(kPrefix) +
-                     (claim.kind == FleetTokenKind::Door ? "door" : "user") + "." +
-                     base64url(reinterpret_cast<const guint8 *>(claim.user.data()),
-                               claim.user.size()) +
-                     "." + std::to_string(claim.expiry);
+  std::string body =
+    std::string(kPrefix) + (claim.kind == FleetTokenKind::Door ? "door" : "user") + "." +
+    base64url(reinterpret_cast<const guint8 *>(claim.user.data()), claim.user.size()) + "." +
+    std::to_string(claim.expiry);
   return body + "." + mac(secret, body);
 }
 

@@ -35,8 +35,8 @@ struct Call {
 } // namespace
 
 NodeClient::NodeClient()
-  : session_(soup_session_new_with_options("max-conns", 256, "max-conns-per-host", 64,
-                                           "user-agent", "vdid-door", nullptr)),
+  : session_(soup_session_new_with_options("max-conns", 256, "max-conns-per-host", 64, "user-agent",
+                                           "vdid-door", nullptr)),
     alive_(g_cancellable_new())
 {
 }
@@ -75,11 +75,11 @@ void NodeClient::send(const std::string &method, const std::string &url, const s
   call->alive = G_CANCELLABLE(g_object_ref(alive_));
   /* The client going away cancels the request; its callback then sees
    * that and calls nobody. */
-  call->alive_handler = g_cancellable_connect(
-    alive_, G_CALLBACK(+[](GCancellable *, gpointer data) {
-      g_cancellable_cancel(static_cast<GCancellable *>(data));
-    }),
-    g_object_ref(call->cancel), g_object_unref);
+  call->alive_handler =
+    g_cancellable_connect(alive_, G_CALLBACK(+[](GCancellable *, gpointer data) {
+                            g_cancellable_cancel(static_cast<GCancellable *>(data));
+                          }),
+                          g_object_ref(call->cancel), g_object_unref);
   call->timer = g_timeout_add(
     static_cast<guint>(deadline.count()),
     +[](gpointer data) -> gboolean {
