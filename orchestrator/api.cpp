@@ -6,6 +6,7 @@
 
 #include "api.h"
 
+#include "pool.h"
 #include "process-stats.h"
 #include "requests.h"
 
@@ -14,23 +15,11 @@
 
 namespace vdid {
 
-namespace {
-constexpr const char *kCookieName = "vdid_session";
-}
-
 Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
          SessionManager &sessions, Operations &operations)
-  : config_(config), auth_(auth), metrics_(metrics), http_(http), sessions_(sessions),
-    ops_(operations), ice_(config.ice), started_(std::chrono::steady_clock::now())
+  : config_(config), metrics_(metrics), http_(http), sessions_(sessions), ops_(operations),
+    common_(config, auth, metrics, http)
 {
-  metrics_.declare("vdi_up", Metrics::Type::Gauge, "1 while vdid serves requests");
-  metrics_.declare("vdi_uptime_seconds", Metrics::Type::Gauge, "Seconds since vdid started");
-  metrics_.declare("vdi_http_requests_total", Metrics::Type::Counter,
-                   "HTTP requests answered, by status code");
-  metrics_.declare("vdi_login_failures_total", Metrics::Type::Counter,
-                   "Rejected credentials (HTTP Basic and /api/v1/login)");
-  metrics_.declare("vdi_login_rate_limited_total", Metrics::Type::Counter,
-                   "Requests refused because their address failed too often");
   metrics_.declare("vdi_sessions", Metrics::Type::Gauge, "Sessions, by state");
   metrics_.declare("vdi_viewers", Metrics::Type::Gauge, "WebRTC viewers, all sessions");
   metrics_.declare("vdi_session_info", Metrics::Type::Gauge,
@@ -86,33 +75,13 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
     m.set("vdi_viewers", {}, all_viewers);
   });
   metrics_.addCollector([this](Metrics &m) {
-    m.set("vdi_up", {}, 1);
     std::map<std::string, unsigned> by_state = {{"starting", 0}, {"running", 0}, {"failed", 0}};
     for (const auto &s : sessions_.list())
       by_state[sessionStateName(s->state)]++;
     for (const auto &[state, n] : by_state)
       m.set("vdi_sessions", {{"state", state}}, n);
-    m.set("vdi_uptime_seconds", {},
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   });
-  http_.on_response = [this](const std::string &, const std::string &, unsigned status) {
-    metrics_.add("vdi_http_requests_total", {{"code", std::to_string(status)}});
-  };
-
-  /* The page: static files, no secrets in them; everything they use needs
-   * authentication. */
-  std::string web_root = config_.web_root;
-  if (web_root.empty() && g_getenv("GST_VDI_WEB_ROOT"))
-    web_root = g_getenv("GST_VDI_WEB_ROOT");
-  if (web_root.empty())
-    web_root = VDID_PLAYER_DIR;
-  http_.route("/", [web_root](Request &r) { respondFile(r, web_root); });
-  http_.route("/health", [this](Request &r) { health(r); });
-  http_.route("/metrics", [this](Request &r) { metricsPage(r); });
-  http_.route("/api/v1/login", [this](Request &r) { login(r); });
-  http_.route("/api/v1/logout", [this](Request &r) { logout(r); });
-  http_.route("/api/v1/whoami", [this](Request &r) { whoami(r); });
-  http_.route("/api/v1/ice-servers", [this](Request &r) { iceServersPage(r); });
+  http_.route("/api/v1/node", [this](Request &r) { node(r); });
   http_.route("/api/v1/budgets", [this](Request &r) { budgets(r); });
   http_.route("/api/v1/sessions", [this](Request &r) {
     if (r.path == "/api/v1/sessions" || r.path == "/api/v1/sessions/")
@@ -151,181 +120,6 @@ void Api::respondFailure(SoupServerMessage *msg, const Outcome &outcome)
   respondError(msg, status, outcome.message);
 }
 
-std::optional<Identity> Api::identify(Request &req, unsigned *status, std::string *error)
-{
-  std::string authz = req.header("Authorization");
-  std::string token;
-  if (g_ascii_strncasecmp(authz.c_str(), "Bearer ", 7) == 0)
-    token = authz.substr(7);
-  else if (authz.empty())
-    token = req.query("token");
-  if (!token.empty()) {
-    if (auto id = auth_.checkShare(token))
-      return id;
-    *status = SOUP_STATUS_UNAUTHORIZED;
-    *error = "the share token is unknown or expired";
-    return std::nullopt;
-  }
-  if (!authz.empty()) {
-    std::string user, password;
-    if (!Auth::parseBasic(authz, &user, &password)) {
-      *status = SOUP_STATUS_BAD_REQUEST;
-      *error = "the Authorization header is neither Basic nor Bearer";
-      return std::nullopt;
-    }
-    Identity id;
-    switch (auth_.checkPassword(req.remote, user, password, &id)) {
-    case Auth::Result::Ok:
-      return id;
-    case Auth::Result::RateLimited:
-      metrics_.add("vdi_login_rate_limited_total");
-      *status = kStatusTooManyRequests;
-      *error = "too many failed logins from this address; wait a minute";
-      return std::nullopt;
-    case Auth::Result::BadCredentials:
-      metrics_.add("vdi_login_failures_total");
-      break;
-    }
-  } else if (std::string cookie = req.cookie(kCookieName); !cookie.empty()) {
-    if (auto id = auth_.checkCookie(cookie))
-      return id;
-  }
-  *status = SOUP_STATUS_UNAUTHORIZED;
-  *error = "authentication required";
-  return std::nullopt;
-}
-
-std::optional<Identity> Api::authenticate(Request &req)
-{
-  unsigned status = 0;
-  std::string error;
-  auto id = identify(req, &status, &error);
-  if (id)
-    return id;
-  /* No Basic challenge for the web client (it says X-Requested-With): a
-   * browser would pop up its own login dialog over the page's sign-in. */
-  if (status == SOUP_STATUS_UNAUTHORIZED &&
-      !soup_message_headers_get_one(soup_server_message_get_request_headers(req.msg),
-                                    "X-Requested-With"))
-    soup_message_headers_replace(soup_server_message_get_response_headers(req.msg),
-                                 "WWW-Authenticate", "Basic realm=\"vdid\", charset=\"UTF-8\"");
-  respondError(req.msg, status, error);
-  return std::nullopt;
-}
-
-void Api::health(Request &req)
-{
-  if (req.method != "GET" && req.method != "HEAD")
-    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
-  double uptime =
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  respondJson(req.msg, SOUP_STATUS_OK, buildJson([&](JsonBuilder *b) {
-                json_builder_set_member_name(b, "status");
-                json_builder_add_string_value(b, "ok");
-                json_builder_set_member_name(b, "version");
-                json_builder_add_string_value(b, VERSION);
-                json_builder_set_member_name(b, "uptime");
-                json_builder_add_double_value(b, uptime);
-              }));
-}
-
-void Api::metricsPage(Request &req)
-{
-  if (!authenticate(req))
-    return;
-  respondText(req.msg, SOUP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8",
-              metrics_.render());
-}
-
-void Api::login(Request &req)
-{
-  if (req.method != "POST")
-    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
-  LoginRequest login;
-  std::string error;
-  std::string body = req.body();
-  if (!parseLoginRequest(body.data(), body.size(), &login, &error))
-    return respondError(req.msg, SOUP_STATUS_BAD_REQUEST, error);
-  Identity id;
-  switch (auth_.checkPassword(req.remote, login.user, login.password, &id)) {
-  case Auth::Result::RateLimited:
-    metrics_.add("vdi_login_rate_limited_total");
-    return respondError(req.msg, kStatusTooManyRequests,
-                        "too many failed logins from this address; wait a minute");
-  case Auth::Result::BadCredentials:
-    metrics_.add("vdi_login_failures_total");
-    return respondError(req.msg, SOUP_STATUS_UNAUTHORIZED, "wrong user name or password");
-  case Auth::Result::Ok:
-    break;
-  }
-  std::string cookie = auth_.createCookie(id.user);
-  std::string header =
-    std::string(kCookieName) + "=" + cookie + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-    std::to_string(config_.cookie_lifetime.count()) + (http_.tls() ? "; Secure" : "");
-  soup_message_headers_append(soup_server_message_get_response_headers(req.msg), "Set-Cookie",
-                              header.c_str());
-  respondJson(req.msg, SOUP_STATUS_OK, buildJson([&](JsonBuilder *b) {
-                json_builder_set_member_name(b, "user");
-                json_builder_add_string_value(b, id.user.c_str());
-                json_builder_set_member_name(b, "admin");
-                json_builder_add_boolean_value(b, id.admin);
-              }));
-}
-
-void Api::logout(Request &req)
-{
-  if (req.method != "POST")
-    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
-  if (std::string cookie = req.cookie(kCookieName); !cookie.empty())
-    auth_.revokeCookie(cookie);
-  soup_message_headers_append(soup_server_message_get_response_headers(req.msg), "Set-Cookie",
-                              "vdid_session=; Path=/; Max-Age=0");
-  soup_server_message_set_status(req.msg, SOUP_STATUS_NO_CONTENT, nullptr);
-}
-
-void Api::whoami(Request &req)
-{
-  auto id = authenticate(req);
-  if (!id)
-    return;
-  respondJson(req.msg, SOUP_STATUS_OK, buildJson([&](JsonBuilder *b) {
-                json_builder_set_member_name(b, "user");
-                json_builder_add_string_value(b, id->user.c_str());
-                json_builder_set_member_name(b, "admin");
-                json_builder_add_boolean_value(b, id->admin);
-                if (id->isShare()) {
-                  json_builder_set_member_name(b, "session");
-                  json_builder_add_string_value(b, id->share_session.c_str());
-                  json_builder_set_member_name(b, "role");
-                  json_builder_add_string_value(b, roleName(id->share_role));
-                }
-              }));
-}
-
-TurnCredential Api::turnCredential(const Identity &id) const
-{
-  /* coturn reads "EXPIRY:USER"; a share link's viewer has no user name. */
-  std::string user = id.isShare() ? "share-" + id.share_session : id.user;
-  return ice_.credentialFor(user, g_get_real_time() / G_USEC_PER_SEC);
-}
-
-/* GET /api/v1/ice-servers: an RTCConfiguration's iceServers, with a TURN
- * credential minted for the caller (fetched before each connection). */
-void Api::iceServersPage(Request &req)
-{
-  if (req.path != "/api/v1/ice-servers")
-    return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such resource");
-  auto id = authenticate(req);
-  if (!id)
-    return;
-  if (req.method != "GET")
-    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
-  SoupMessageHeaders *h = soup_server_message_get_response_headers(req.msg);
-  soup_message_headers_replace(h, "Cache-Control", "no-store");
-  respondText(req.msg, SOUP_STATUS_OK, "application/json",
-              ice_.rtcConfiguration(turnCredential(*id)));
-}
-
 std::shared_ptr<Session> Api::visibleSession(Request &req, const Identity &id,
                                              const std::string &sid)
 {
@@ -344,6 +138,97 @@ std::shared_ptr<Session> Api::requestedSession(Request &req, const std::string &
   if (who)
     *who = *id;
   return visibleSession(req, *id, sid);
+}
+
+/* GET /api/v1/node: the node report (node-report.h, docs/fleet.md); its
+ * sessions for the front door (and admins) only. */
+void Api::node(Request &req)
+{
+  auto id = authenticate(req);
+  if (!id)
+    return;
+  if (req.method != "GET")
+    return respondError(req.msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
+  if (id->isShare())
+    return respondError(req.msg, SOUP_STATUS_FORBIDDEN, "a share token cannot read the node");
+  /* Unclaimed pooled sessions make room for a new one: their reservation
+   * counts as free. */
+  Reservation used;
+  unsigned live = 0;
+  for (const auto &s : sessions_.list(true))
+    if (!s->in_pool && (s->state == SessionState::Starting || s->state == SessionState::Running)) {
+      used += s->reservation;
+      live++;
+    }
+  const HostBudget &budget = config_.budget;
+  respondJson(req.msg, SOUP_STATUS_OK, buildJson([&](JsonBuilder *b) {
+                auto member = [b](const char *name) { json_builder_set_member_name(b, name); };
+                member("id");
+                json_builder_add_string_value(b, config_.node_id.c_str());
+                member("url");
+                if (config_.node_url.empty())
+                  json_builder_add_null_value(b);
+                else
+                  json_builder_add_string_value(b, config_.node_url.c_str());
+                member("sessions");
+                json_builder_begin_object(b);
+                member("max");
+                json_builder_add_int_value(b, config_.max_sessions);
+                member("live");
+                json_builder_add_int_value(b, live);
+                json_builder_end_object(b);
+                member("budget");
+                json_builder_begin_object(b);
+                member("cpu");
+                if (budget.cpu > 0) {
+                  json_builder_begin_object(b);
+                  member("total");
+                  json_builder_add_double_value(b, budget.cpu);
+                  member("free");
+                  json_builder_add_double_value(b, std::max(0.0, budget.cpu - used.cpu));
+                  member("session");
+                  json_builder_add_double_value(b, budget.session.cpu);
+                  json_builder_end_object(b);
+                } else {
+                  json_builder_add_null_value(b);
+                }
+                member("memory");
+                if (budget.memory > 0) {
+                  json_builder_begin_object(b);
+                  member("total");
+                  json_builder_add_int_value(b, static_cast<gint64>(budget.memory));
+                  member("free");
+                  json_builder_add_int_value(
+                    b, static_cast<gint64>(budget.memory > used.memory ? budget.memory - used.memory
+                                                                       : 0));
+                  member("session");
+                  json_builder_add_int_value(b, static_cast<gint64>(budget.session.memory));
+                  json_builder_end_object(b);
+                } else {
+                  json_builder_add_null_value(b);
+                }
+                json_builder_end_object(b);
+                member("pool");
+                json_builder_begin_object(b);
+                member("size");
+                json_builder_add_int_value(b, config_.pool_size);
+                member("ready");
+                json_builder_begin_object(b);
+                if (const Pool *pool = sessions_.pool())
+                  for (const auto &user : pool->users()) {
+                    member(user.c_str());
+                    json_builder_add_int_value(b, pool->ready(user));
+                  }
+                json_builder_end_object(b);
+                json_builder_end_object(b);
+                if (id->door || id->admin) {
+                  member("list");
+                  json_builder_begin_array(b);
+                  for (const auto &s : sessions_.list())
+                    json_builder_add_value(b, ops_.sessionJson(*s));
+                  json_builder_end_array(b);
+                }
+              }));
 }
 
 void Api::sessionsRoot(Request &req)

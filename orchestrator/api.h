@@ -5,13 +5,14 @@
  */
 
 /*
- * The routes of vdid's HTTP port and how each request is authenticated:
- * HTTP Basic against [users], the login cookie `vdid_session`, or a bearer
- * share token. Only /health is open.
+ * The session routes of vdid's HTTP port (/api/v1/sessions, budgets and
+ * the node report), beside the routes every vdid serves and their
+ * authentication (api-common.h). Only /health is open.
  */
 
 #pragma once
 
+#include "api-common.h"
 #include "auth.h"
 #include "config.h"
 #include "http.h"
@@ -32,11 +33,14 @@ public:
 
   /* The identity of the request, or nullopt after answering 401 (with a
    * WWW-Authenticate challenge) or 429. */
-  std::optional<Identity> authenticate(Request &req);
+  std::optional<Identity> authenticate(Request &req) { return common_.authenticate(req); }
   /* The same without answering: sets @status and @error instead. Also
    * accepts a share token as the `token` query parameter (browsers cannot
    * set headers on a WebSocket). */
-  std::optional<Identity> identify(Request &req, unsigned *status, std::string *error);
+  std::optional<Identity> identify(Request &req, unsigned *status, std::string *error)
+  {
+    return common_.identify(req, status, error);
+  }
   /* Whether @id may see session @s. */
   static bool maySee(const Identity &id, const Session &s) { return Operations::maySee(id, s); }
   /* Answers @outcome's failure with its status and message. */
@@ -51,16 +55,11 @@ public:
 
   /* The host's STUN/TURN servers, and the TURN credential of a viewer
    * authenticated as @id, minted now (docs/webrtc.md). */
-  const IceServers &iceServers() const { return ice_; }
-  TurnCredential turnCredential(const Identity &id) const;
+  const IceServers &iceServers() const { return common_.iceServers(); }
+  TurnCredential turnCredential(const Identity &id) const { return common_.turnCredential(id); }
 
 private:
-  void health(Request &req);
-  void metricsPage(Request &req);
-  void login(Request &req);
-  void logout(Request &req);
-  void whoami(Request &req);
-  void iceServersPage(Request &req);
+  void node(Request &req);
   void sessionsRoot(Request &req);
   void sessionItem(Request &req);
   void createSession(Request &req, const Identity &id);
@@ -69,13 +68,11 @@ private:
   void budgets(Request &req);
 
   const Config &config_;
-  Auth &auth_;
   Metrics &metrics_;
   HttpServer &http_;
   SessionManager &sessions_;
   Operations &ops_;
-  IceServers ice_;
-  std::chrono::steady_clock::time_point started_;
+  CommonRoutes common_;
 };
 
 } // namespace vdid

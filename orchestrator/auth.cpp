@@ -6,6 +6,8 @@
 
 #include "auth.h"
 
+#include "fleet-token.h"
+
 #include <glib.h>
 
 #include <algorithm>
@@ -175,6 +177,8 @@ bool Auth::parseBasic(const std::string &header, std::string *user, std::string 
 
 std::string Auth::createCookie(const std::string &user)
 {
+  if (fleet())
+    return userToken(user, options_.cookie_lifetime);
   std::string token = randomToken();
   std::lock_guard<std::mutex> locker(lock_);
   cookies_[tokenKey(token)] = {user, now() + options_.cookie_lifetime};
@@ -184,6 +188,24 @@ std::string Auth::createCookie(const std::string &user)
 std::optional<Identity> Auth::checkCookie(const std::string &cookie)
 {
   std::lock_guard<std::mutex> locker(lock_);
+  if (isFleetToken(cookie)) {
+    int64_t now = unixNow();
+    auto claim = verifyFleetToken(options_.fleet_secret, cookie, now);
+    for (auto it = revoked_.begin(); it != revoked_.end();)
+      it = it->second < now ? revoked_.erase(it) : std::next(it);
+    if (!claim || revoked_.count(tokenKey(cookie)))
+      return std::nullopt;
+    Identity id;
+    if (claim->kind == FleetTokenKind::Door) {
+      id.door = true;
+      return id;
+    }
+    if (!hasUser(claim->user))
+      return std::nullopt;
+    id.user = claim->user;
+    id.admin = isAdmin(id.user);
+    return id;
+  }
   auto it = cookies_.find(tokenKey(cookie));
   if (it == cookies_.end())
     return std::nullopt;
@@ -200,12 +222,33 @@ std::optional<Identity> Auth::checkCookie(const std::string &cookie)
 void Auth::revokeCookie(const std::string &cookie)
 {
   std::lock_guard<std::mutex> locker(lock_);
+  if (isFleetToken(cookie)) {
+    if (auto claim = verifyFleetToken(options_.fleet_secret, cookie, unixNow()))
+      revoked_[tokenKey(cookie)] = claim->expiry;
+    return;
+  }
   cookies_.erase(tokenKey(cookie));
+}
+
+std::string Auth::doorToken(std::chrono::seconds lifetime) const
+{
+  if (!fleet())
+    return "";
+  return signFleetToken(options_.fleet_secret,
+                        {FleetTokenKind::Door, "", unixNow() + lifetime.count()});
+}
+
+std::string Auth::userToken(const std::string &user, std::chrono::seconds lifetime) const
+{
+  if (!fleet())
+    return "";
+  return signFleetToken(options_.fleet_secret,
+                        {FleetTokenKind::User, user, unixNow() + lifetime.count()});
 }
 
 std::string Auth::createShare(const std::string &session, Role role, std::chrono::seconds lifetime)
 {
-  std::string token = randomToken();
+  std::string token = options_.share_prefix + randomToken();
   std::lock_guard<std::mutex> locker(lock_);
   shares_[tokenKey(token)] = {session, role, now() + lifetime};
   return token;

@@ -13,6 +13,8 @@
 
 #pragma once
 
+#include <glib.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -50,6 +52,9 @@ struct Identity {
   /* Set when authenticated by a share token: only this session, this role. */
   std::string share_session;
   Role share_role = Role::View;
+  /* The fleet's front door, by a fleet token (fleet-token.h): it may read
+   * the node report (GET /api/v1/node) and nothing else. */
+  bool door = false;
   bool isShare() const { return !share_session.empty(); }
 };
 
@@ -65,6 +70,12 @@ public:
     /* Failed logins allowed per address within the window, then 429. */
     unsigned max_failures = 5;
     std::chrono::seconds failure_window{60};
+    /* [fleet] secret: login cookies become fleet tokens every vdid with the
+     * same secret trusts (fleet-token.h); empty: cookies of this vdid only. */
+    std::string fleet_secret;
+    /* "NODE-" behind a front door: share tokens start with it, so that the
+     * door's proxy routes requests bearing one to this node. */
+    std::string share_prefix;
   };
 
   explicit Auth(Options options);
@@ -77,7 +88,9 @@ public:
   /* Parses an `Authorization: Basic ...` header value into user/password. */
   static bool parseBasic(const std::string &header, std::string *user, std::string *password);
 
-  /* Login cookies. */
+  /* Login cookies (fleet tokens when the fleet secret is set: then a
+   * revoked one is refused here only, other vdids take it until it
+   * expires). */
   std::string createCookie(const std::string &user);
   std::optional<Identity> checkCookie(const std::string &cookie);
   void revokeCookie(const std::string &cookie);
@@ -89,6 +102,12 @@ public:
   /* Revokes share @token of @session; false if it is not one (or expired). */
   bool revokeShare(const std::string &session, const std::string &token);
 
+  /* Fleet tokens for the front door's own requests to its nodes: as the
+   * door, or on behalf of @user; empty without a fleet secret. */
+  std::string doorToken(std::chrono::seconds lifetime) const;
+  std::string userToken(const std::string &user, std::chrono::seconds lifetime) const;
+  bool fleet() const { return !options_.fleet_secret.empty(); }
+
   bool isAdmin(const std::string &user) const;
   bool hasUser(const std::string &user) const;
 
@@ -97,6 +116,8 @@ public:
 
 private:
   Clock::time_point now() const { return Clock::now() + offset_; }
+  /* Unix seconds, for fleet tokens (other vdids read their expiry). */
+  int64_t unixNow() const { return g_get_real_time() / G_USEC_PER_SEC + offset_.count(); }
   bool rateLimited(const std::string &address);
   void recordFailure(const std::string &address);
 
@@ -113,6 +134,8 @@ private:
   };
   std::map<std::string, Cookie> cookies_;
   std::map<std::string, Share> shares_;
+  /* Fleet-token cookies logged out here, by key, until they expire. */
+  std::map<std::string, int64_t> revoked_;
   std::map<std::string, std::vector<Clock::time_point>> failures_;
   std::chrono::seconds offset_{0};
 };

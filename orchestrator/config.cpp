@@ -30,7 +30,7 @@ namespace {
 const std::map<std::string, std::set<std::string>> kKnownKeys = {
   {"server",
    {"listen", "tls-certificate", "tls-key", "web-root", "srt-listen", "request-timeout",
-    "max-connections-per-address", "allowed-origins"}},
+    "max-connections-per-address", "allowed-origins", "trusted-proxies"}},
   {"auth", {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window"}},
   {"users", {}}, /* any name */
   {"sessions",
@@ -45,6 +45,9 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
   {"webrtc",
    {"stun-servers", "turn-servers", "turn-secret", "turn-secret-file", "turn-username",
     "turn-password", "turn-credential-lifetime"}},
+  {"fleet", {"secret", "secret-file"}},
+  {"node", {"id", "url"}},
+  {"door", {"nodes", "listen", "haproxy", "poll-interval", "lost-after"}},
 };
 
 /* The file being read: its name (for messages) and text. */
@@ -257,6 +260,83 @@ bool readBudget(GKeyFile *kf, const Source &path, const Config &c, HostBudget *b
   return true;
 }
 
+/* A secret given inline or in a file (a mounted Secret), not both. */
+bool readSecret(GKeyFile *kf, const Source &path, const char *group, std::string *out,
+                GError **error)
+{
+  *out = readString(kf, group, "secret");
+  std::string file = readString(kf, group, "secret-file");
+  if (file.empty())
+    return true;
+  if (!out->empty())
+    return failAt(error, path, group, "secret-file", " and secret exclude each other");
+  g_autofree char *text = nullptr;
+  g_autoptr(GError) e = nullptr;
+  if (!g_file_get_contents(file.c_str(), &text, nullptr, &e))
+    return failAt(error, path, group, "secret-file", std::string(": ") + e->message);
+  *out = g_strstrip(text);
+  if (out->empty())
+    return failAt(error, path, group, "secret-file", ": " + file + " is empty");
+  return true;
+}
+
+/* [fleet], [node] and [door] (docs/fleet.md). */
+bool readFleet(GKeyFile *kf, const Source &path, Config *c, GError **error)
+{
+  if (!readSecret(kf, path, "fleet", &c->fleet_secret, error))
+    return false;
+  if (!c->fleet_secret.empty() && c->fleet_secret.size() < 16)
+    return failAt(error, path, "fleet", c->fleet_secret.empty() ? "secret-file" : "secret",
+                  " must be at least 16 characters (e.g. `openssl rand -hex 32`)");
+  c->node_id = readString(kf, "node", "id");
+  if (!c->node_id.empty() &&
+      (c->node_id.size() > 16 ||
+       c->node_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos))
+    return failAt(error, path, "node", "id",
+                  " must be 1 to 16 lower-case letters and digits, not "" + c->node_id + """);
+  c->node_url = readString(kf, "node", "url");
+  auto isHttpUrl = [](const std::string &u) {
+    return (g_str_has_prefix(u.c_str(), "http://") || g_str_has_prefix(u.c_str(), "https://")) &&
+           g_uri_is_valid(u.c_str(), G_URI_FLAGS_NONE, nullptr);
+  };
+  if (!c->node_url.empty() && !isHttpUrl(c->node_url))
+    return failAt(error, path, "node", "url", " must be an http:// or https:// URL");
+  if (!g_key_file_has_group(kf, "door"))
+    return true;
+  g_auto(GStrv) nodes = g_strsplit_set(readString(kf, "door", "nodes").c_str(), "; \t,", -1);
+  for (char **n = nodes; *n; n++) {
+    std::string url = *n;
+    if (url.empty())
+      continue;
+    while (url.size() > 1 && url.back() == '/')
+      url.pop_back();
+    if (!isHttpUrl(url))
+      return failAt(error, path, "door", "nodes", ": \"" + url + "\" is not an http:// URL");
+    c->door.nodes.push_back(url);
+  }
+  if (c->door.nodes.empty())
+    return fail(error, path, "[door] needs nodes (the base URLs of the nodes' vdid)");
+  std::string listen = readString(kf, "door", "listen");
+  if (listen.empty() || !Config::parseListen(listen, &c->door.listen_address, &c->door.listen_port))
+    return failAt(error, path, "door", "listen",
+                  " must be ADDRESS:PORT (where users reach the door), not \"" + listen + "\"");
+  if (c->fleet_secret.empty())
+    return fail(error, path,
+                "[door] needs [fleet] secret (the nodes must trust the door's sign-in)");
+  if (std::string h = readString(kf, "door", "haproxy"); !h.empty())
+    c->door.haproxy = h;
+  unsigned poll = c->door.poll_ms, lost = c->door.lost_ms;
+  if (!readUint(kf, path, "door", "poll-interval", 100, 60000, &poll, error) ||
+      !readUint(kf, path, "door", "lost-after", 500, 600000, &lost, error))
+    return false;
+  if (lost < 2 * poll)
+    return failAt(error, path, "door", "lost-after",
+                  " must be at least twice poll-interval (" + std::to_string(poll) + " ms)");
+  c->door.poll_ms = poll;
+  c->door.lost_ms = lost;
+  return true;
+}
+
 /* The web client served at /: $VDID_WEB_ROOT (set by `meson devenv` and the
  * tests to the built client), else the installed one. */
 std::string defaultWebRoot()
@@ -374,6 +454,18 @@ bool Config::parse(const std::string &text, const std::string &name, Config *con
       c.allowed_origins.emplace_back(*o);
     }
   }
+  {
+    g_auto(GStrv) parts =
+      g_strsplit_set(readString(kf, "server", "trusted-proxies").c_str(), ",; \t", -1);
+    for (char **a = parts; *a; a++) {
+      if (!**a)
+        continue;
+      if (!g_hostname_is_ip_address(*a))
+        return failAt(error, path, "server", "trusted-proxies",
+                      std::string(": \"") + *a + "\" is not an IP address");
+      c.trusted_proxies.emplace_back(*a);
+    }
+  }
   if (!readUint(kf, path, "server", "request-timeout", 1, 3600, &c.request_timeout_s, error) ||
       !readUint(kf, path, "server", "max-connections-per-address", 1, 100000,
                 &c.max_connections_per_address, error))
@@ -483,7 +575,7 @@ bool Config::parse(const std::string &text, const std::string &name, Config *con
       return fail(error, path, message);
     c.compositor = comp;
   }
-  if (!readWebrtc(kf, path, &c.ice, error))
+  if (!readWebrtc(kf, path, &c.ice, error) || !readFleet(kf, path, &c, error))
     return false;
   if (g_key_file_has_key(kf, "dbus", "bus", nullptr)) {
     g_autofree char *raw = g_key_file_get_string(kf, "dbus", "bus", nullptr);

@@ -6,7 +6,8 @@
 
 /*
  * vdid configuration: a GKeyFile with groups [server], [auth], [users],
- * [sessions], [budget], [tier NAME], [encoders], [dbus] and [webrtc]; every
+ * [sessions], [budget], [tier NAME], [encoders], [dbus], [webrtc], [fleet],
+ * [node] and [door]; every
  * key is documented in docs/vdid.md with
  * its default. Unknown groups and keys are errors, so that a typo is not
  * silently ignored.
@@ -46,6 +47,9 @@ struct Config {
    * within this; requests in flight per client address. */
   unsigned request_timeout_s = 10;
   unsigned max_connections_per_address = 64;
+  /* Proxies (the front door's HAProxy) whose X-Forwarded-For names the
+   * client, for the failed-login limit. */
+  std::vector<std::string> trusted_proxies;
 
   /* [auth] */
   std::vector<std::string> admins;
@@ -98,6 +102,27 @@ struct Config {
 
   /* [webrtc]: STUN and TURN servers for viewers (ice-servers.h) */
   IceSettings ice;
+
+  /* [fleet]: the secret every vdid of a fleet (the door and its nodes)
+   * signs and checks fleet tokens with (fleet-token.h); empty: no fleet. */
+  std::string fleet_secret;
+  /* [node]: this vdid as a node behind a front door (docs/fleet.md): its
+   * id (lower-case letters and digits; session ids and share tokens start
+   * with "ID-"), and the URL the door's proxy reaches it at (empty: the
+   * URL the door polls). */
+  std::string node_id;
+  std::string node_url;
+  /* [door]: this vdid is the front door of nodes (door.h) instead of
+   * running sessions. */
+  struct Door {
+    std::vector<std::string> nodes; /* base URLs of the nodes, http://HOST:PORT */
+    std::string listen_address;     /* the one URL users open (HAProxy binds it) */
+    unsigned listen_port = 0;
+    std::string haproxy = "haproxy";
+    unsigned poll_ms = 1000; /* between two reads of a node's report */
+    unsigned lost_ms = 3000; /* without an answer: the node is lost */
+  } door;
+  bool isDoor() const { return !door.nodes.empty(); }
 
   /* Set when no file was given: one demo user with a random password. */
   bool embedded_default = false;

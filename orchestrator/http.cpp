@@ -8,6 +8,9 @@
 
 #include "static-files.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace vdid {
 
 std::string Request::header(const char *name) const
@@ -155,13 +158,28 @@ void HttpServer::websocket(const std::string &prefix, WebSocketHandler handler)
                                     this, nullptr);
 }
 
+std::string HttpServer::remoteOf(SoupServerMessage *msg) const
+{
+  const char *host = soup_server_message_get_remote_host(msg);
+  std::string remote = host ? host : "";
+  if (std::find(proxies_.begin(), proxies_.end(), remote) == proxies_.end())
+    return remote;
+  const char *forwarded =
+    soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "X-Forwarded-For");
+  if (!forwarded)
+    return remote;
+  std::string list = forwarded;
+  std::string last = list.substr(list.rfind(',') == std::string::npos ? 0 : list.rfind(',') + 1);
+  g_strstrip(last.data());
+  last.resize(strlen(last.c_str()));
+  return last.empty() ? remote : last;
+}
+
 void HttpServer::dispatchWebSocket(SoupServer *, SoupServerMessage *msg, const char *path,
                                    SoupWebsocketConnection *conn, gpointer data)
 {
   auto *self = static_cast<HttpServer *>(data);
-  Request req{msg, soup_server_message_get_method(msg), path, ""};
-  if (const char *host = soup_server_message_get_remote_host(msg))
-    req.remote = host;
+  Request req{msg, soup_server_message_get_method(msg), path, self->remoteOf(msg)};
   for (const auto &[prefix, handler] : self->ws_routes_) {
     if (req.path.compare(0, prefix.size(), prefix) == 0) {
       handler(req, conn);
@@ -175,9 +193,7 @@ void HttpServer::dispatch(SoupServer *, SoupServerMessage *msg, const char *path
                           gpointer data)
 {
   auto *self = static_cast<HttpServer *>(data);
-  Request req{msg, soup_server_message_get_method(msg), path, ""};
-  if (const char *host = soup_server_message_get_remote_host(msg))
-    req.remote = host;
+  Request req{msg, soup_server_message_get_method(msg), path, self->remoteOf(msg)};
 
   /* A WebSocket handshake under a WebSocket route is left alone (no status
    * set), so that libsoup completes it and calls dispatchWebSocket(). */

@@ -102,6 +102,10 @@ public:
    * (Authorization, Content-Type, If-Match). No origins: no CORS. */
   void setCors(std::vector<std::string> origins, std::vector<std::string> prefixes);
 
+  /* Requests from these addresses (a proxy such as the front door's
+   * HAProxy) come from the last address of their X-Forwarded-For. */
+  void setTrustedProxies(std::vector<std::string> addresses) { proxies_ = std::move(addresses); }
+
   /* Called for every answered request (method, path, status). */
   std::function<void(const std::string &, const std::string &, unsigned)> on_response;
 
@@ -113,6 +117,9 @@ private:
   std::map<std::string, Handler> routes_;
   std::map<std::string, WebSocketHandler> ws_routes_;
   std::vector<std::string> cors_origins_, cors_prefixes_;
+  std::vector<std::string> proxies_;
+  /* The client's address of @msg (see setTrustedProxies()). */
+  std::string remoteOf(SoupServerMessage *msg) const;
   /* Adds the CORS headers; true when @req is a preflight, answered. */
   bool cors(Request &req);
   static void dispatchWebSocket(SoupServer *, SoupServerMessage *msg, const char *path,

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "config.h"
 #include "dbus-manager.h"
+#include "door-main.h"
 #include "http.h"
 #include "metrics.h"
 #include "pool.h"
@@ -113,6 +114,8 @@ int main(int argc, char **argv)
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
+  if (config.isDoor())
+    return vdid::runDoor(std::move(config));
 
   vdid::Auth::Options auth_options;
   auth_options.users = config.users;
@@ -120,6 +123,9 @@ int main(int argc, char **argv)
   auth_options.cookie_lifetime = config.cookie_lifetime;
   auth_options.max_failures = config.max_failed_logins;
   auth_options.failure_window = config.failed_login_window;
+  auth_options.fleet_secret = config.fleet_secret;
+  if (!config.node_id.empty())
+    auth_options.share_prefix = config.node_id + "-";
   vdid::Auth auth(auth_options);
   vdid::Metrics metrics;
   vdid::HttpServer http;
@@ -249,6 +255,7 @@ int main(int argc, char **argv)
   }
   /* Players on other origins: WHEP, HLS and the API, as mediamtx does. */
   http.setCors(config.allowed_origins, {"/whep/", "/hls/", "/api/"});
+  http.setTrustedProxies(config.trusted_proxies);
   http.setLimits({config.request_timeout_s * 1000, config.max_connections_per_address, 4096});
   if (!http.listen(config.listen_address, config.listen_port, &error)) {
     fprintf(stderr, "vdid: cannot listen on %s:%u: %s\n", config.listen_address.c_str(),

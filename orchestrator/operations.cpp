@@ -156,6 +156,8 @@ JsonNode *Operations::sessionJson(const Session &s) const
       json_builder_add_int_value(b, v);
     };
     str("id", s.id);
+    if (!config_.node_id.empty())
+      str("node", config_.node_id);
     str("user", s.user);
     str("state", sessionStateName(s.state));
     if (s.state == SessionState::Failed)

@@ -358,9 +358,13 @@ std::shared_ptr<Session> SessionManager::start(const std::string &user, unsigned
     return fail(Error::NoSuchUser, "there is no Unix account named \"" + user + "\"");
 
   auto s = std::make_shared<Session>();
+  /* Behind a front door the id starts with the node's ("n1-..."): the
+   * door's proxy routes by it (docs/fleet.md). */
+  std::string prefix = config_.node_id.empty() ? "" : config_.node_id + "-";
   do {
     s->id = randomToken().substr(0, 12);
-  } while (sessions_.count(s->id) || s->id.find_first_of("-_") != std::string::npos);
+  } while (s->id.find_first_of("-_") != std::string::npos ||
+           sessions_.count(s->id = prefix + s->id));
   s->user = user;
   s->width = w;
   s->height = h;

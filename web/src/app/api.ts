@@ -4,8 +4,11 @@
 
 export interface SessionInfo {
   id: string;
+  /** The node that runs it, behind a front door. */
+  node?: string;
   user: string;
-  state: 'starting' | 'running' | 'failed';
+  /** lost: behind a front door, its node stopped answering (docs/fleet.md). */
+  state: 'starting' | 'running' | 'failed' | 'lost';
   reason?: string;
   width: number;
   height: number;

@@ -9,7 +9,7 @@ import { Session, SignallingClient } from '../signalling';
 import { ReceiverStats, StatsSampler } from '../stats';
 import { Api, ApiError, SessionInfo } from './api';
 
-export type ConnState = 'connecting' | 'playing' | 'reconnecting' | 'hls' | 'ended' | 'failed';
+export type ConnState = 'connecting' | 'playing' | 'reconnecting' | 'hls' | 'ended' | 'failed' | 'lost';
 
 export interface ConnectionEvents {
   state(state: ConnState, detail: string): void;
@@ -191,7 +191,16 @@ export class Connection {
         this.closed = true;
         return this.setState('failed', this.info.reason ?? 'the session failed');
       }
+      if (this.info.state === 'lost') {
+        this.closed = true;
+        return this.setState('lost', this.info.reason ?? 'its node stopped answering');
+      }
     } catch (e) {
+      // 410 from a front door: the node of the session is gone (a share link).
+      if (e instanceof ApiError && e.status === 410) {
+        this.closed = true;
+        return this.setState('lost', e.message);
+      }
       if (e instanceof ApiError && (e.status === 404 || e.status === 401 || e.status === 403)) {
         this.closed = true;
         return this.setState('ended', e.status === 404 ? 'The session has ended.' : e.message);

@@ -310,13 +310,19 @@ async function openDesktop(id: string, params: URLSearchParams): Promise<void> {
     info = await api.session(id);
   } catch (e) {
     if (desktop !== d) return;
-    const text = e instanceof ApiError && e.status === 404 ? `There is no desktop ${id} for you: it ended, or it belongs to someone else.` : String(e instanceof Error ? e.message : e);
+    const text =
+      e instanceof ApiError && e.status === 404
+        ? `There is no desktop ${id} for you: it ended, or it belongs to someone else.`
+        : e instanceof ApiError && e.status === 410
+          ? lostMessage(e.message)
+          : String(e instanceof Error ? e.message : e);
     setStatus('');
     return showMessage(text, false);
   }
   if (desktop !== d) return;
   d.info = info;
   if (info.state === 'failed') return showMessage(`This desktop failed: ${info.reason ?? 'unknown reason'}`, false);
+  if (info.state === 'lost') return showMessage(lostMessage(info.reason), false);
   settings.viewOnly = d.viewOnly;
   updateBanner();
   const video = $<HTMLVideoElement>('video');
@@ -335,6 +341,11 @@ async function openDesktop(id: string, params: URLSearchParams): Promise<void> {
   applyScale();
   conn.start();
   d.input.focus();
+}
+
+/** What a user of a session whose node stopped answering reads. */
+function lostMessage(reason?: string): string {
+  return `This desktop is lost: ${reason ?? 'the server it ran on stopped answering'}. Start a new desktop from the list.`;
 }
 
 function updateBanner(): void {
@@ -362,6 +373,7 @@ function connState(d: DesktopState, s: ConnState, detail: string): void {
     hls: 'HLS (view only)',
     ended: '',
     failed: '',
+    lost: '',
   };
   setStatus(text[s]);
   updateBanner();
@@ -369,6 +381,7 @@ function connState(d: DesktopState, s: ConnState, detail: string): void {
   microphone.attach(s === 'playing' ? d.conn?.rtc?.pc : undefined);
   if (s === 'ended') showMessage(detail || 'The session has ended.', false);
   else if (s === 'failed') showMessage(`This desktop failed: ${detail}`, false);
+  else if (s === 'lost') showMessage(lostMessage(detail), false);
   else if (s === 'playing') {
     $('message').hidden = true;
     // After a reconnection, the keyboard layout must be set again.
