@@ -8,13 +8,13 @@
 
 #include "api-common.h"
 #include "auth.h"
+#include "daemon.h"
 #include "door-proxy.h"
 #include "door.h"
 #include "http.h"
 #include "metrics.h"
 
 #include <gio/gio.h>
-#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <systemd/sd-daemon.h>
 
@@ -68,14 +68,7 @@ std::vector<ProxyRoute> routesOf(const Door &door)
 
 int runDoor(Config config)
 {
-  Auth::Options auth_options;
-  auth_options.users = config.users;
-  auth_options.admins = config.admins;
-  auth_options.cookie_lifetime = config.cookie_lifetime;
-  auth_options.max_failures = config.max_failed_logins;
-  auth_options.failure_window = config.failed_login_window;
-  auth_options.fleet_secret = config.fleet_secret;
-  Auth auth(auth_options);
+  Auth auth(authOptions(config));
   Metrics metrics;
   HttpServer http;
   CommonRoutes common(config, auth, metrics, http);
@@ -148,12 +141,7 @@ int runDoor(Config config)
     door.start();
 
     g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
-    auto quit = [](gpointer data) -> gboolean {
-      g_main_loop_quit(static_cast<GMainLoop *>(data));
-      return G_SOURCE_REMOVE;
-    };
-    g_unix_signal_add(SIGTERM, quit, loop);
-    g_unix_signal_add(SIGINT, quit, loop);
+    quitOnSignals(loop);
     printf("vdid: listening on http://%s:%u/\n", d.listen_address.c_str(), d.listen_port);
     printf("vdid: door: %zu node(s); its own API on http://%s:%u/ behind HAProxy (pid %d)\n",
            d.nodes.size(), internal.c_str(), http.port(), proxy.pid());

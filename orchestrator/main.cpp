@@ -14,6 +14,7 @@
 #include "api.h"
 #include "auth.h"
 #include "config.h"
+#include "daemon.h"
 #include "dbus-manager.h"
 #include "door-main.h"
 #include "http.h"
@@ -25,7 +26,6 @@
 #include "streams.h"
 #include "turn-probe.h"
 
-#include <glib-unix.h>
 #include <systemd/sd-daemon.h>
 
 #include <cstdio>
@@ -117,13 +117,7 @@ int main(int argc, char **argv)
   if (config.isDoor())
     return vdid::runDoor(std::move(config));
 
-  vdid::Auth::Options auth_options;
-  auth_options.users = config.users;
-  auth_options.admins = config.admins;
-  auth_options.cookie_lifetime = config.cookie_lifetime;
-  auth_options.max_failures = config.max_failed_logins;
-  auth_options.failure_window = config.failed_login_window;
-  auth_options.fleet_secret = config.fleet_secret;
+  vdid::Auth::Options auth_options = vdid::authOptions(config);
   if (!config.node_id.empty())
     auth_options.share_prefix = config.node_id + "-";
   vdid::Auth auth(auth_options);
@@ -265,12 +259,7 @@ int main(int argc, char **argv)
 
   /* Signals first: a SIGTERM right after the first line must stop vdid cleanly. */
   g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
-  auto quit = [](gpointer data) -> gboolean {
-    g_main_loop_quit(static_cast<GMainLoop *>(data));
-    return G_SOURCE_REMOVE;
-  };
-  g_unix_signal_add(SIGTERM, quit, loop);
-  g_unix_signal_add(SIGINT, quit, loop);
+  vdid::quitOnSignals(loop);
   /* The D-Bus API is an addition: without its bus vdid serves on, unless
    * [dbus] required says it must not. */
   int exit_code = 0;
