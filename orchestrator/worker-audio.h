@@ -34,6 +34,8 @@
 
 #pragma once
 
+#include "capture-clock.h"
+
 #include <gst/gst.h>
 
 #include <string>
@@ -56,7 +58,7 @@ struct Audio {
   GstElement *keeper = nullptr; /* a pipeline, while the graph must run */
   bool aac_demand = false;
   bool opus_caps = false;                      /* the encoder has made its first frame */
-  GstClockTime next_pts = GST_CLOCK_TIME_NONE; /* of the capture (its streaming thread) */
+  CaptureClock clock; /* the capture's timestamps (its streaming thread) */
   bool failed = false;
 };
 
