@@ -10,7 +10,7 @@
 
 namespace vdid::worker {
 
-CaptureClock::Stamp CaptureClock::stamp(int64_t now, int64_t duration)
+CaptureClock::Stamp CaptureClock::stamp(int64_t now, int64_t duration, int rate)
 {
   int64_t offset = now - (counted_ + duration);
   int64_t lag = offset - correction_;
@@ -30,24 +30,33 @@ CaptureClock::Stamp CaptureClock::stamp(int64_t now, int64_t duration)
   while (window_.front().at < now - kWindow)
     window_.pop_front();
   /* The envelope, once a whole window has come since the run began or the
-   * last jump (arrivals before a jump are not the envelope after it). */
+   * last hole (arrivals before a hole are not the envelope after it). */
+  Stamp s{};
+  int64_t pts = counted_ + correction_;
+  int64_t gap = 0;
   if (now - since_ >= kWindow) {
     int64_t floor = std::min_element(window_.begin(), window_.end(), [](auto &a, auto &b) {
                       return a.offset < b.offset;
                     })->offset;
     if (floor > correction_ + kSlack) {
       /* Samples were lost: a hole, here. */
-      correction_ = floor;
+      gap = floor - correction_;
       since_ = now;
       holes_++;
     } else if (floor < correction_ - kSlack) {
-      correction_ -= std::min(correction_ - floor, duration * kSlewPerCent / 100);
+      /* Ahead of the clock: drop samples, at most half of this buffer. */
+      gap = -std::min(correction_ - floor, duration / 2);
     }
+    /* In whole samples: the caller fills or drops that many. */
+    int64_t samples = (gap * rate + (gap < 0 ? -500'000'000 : 500'000'000)) / 1'000'000'000;
+    gap = samples * 1'000'000'000 / rate;
+    correction_ += gap;
+    s.gap_samples = samples;
   }
-  Stamp s{counted_ + correction_, discont};
   counted_ += duration;
-  if (s.pts < 0)
-    s.pts = 0;
+  s.pts = pts < 0 ? 0 : pts;
+  s.gap = gap;
+  s.discont = discont;
   return s;
 }
 

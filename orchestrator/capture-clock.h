@@ -6,8 +6,9 @@
 
 /*
  * Timestamps for the worker's sound capture (docs/sound.md "Timestamps"):
- * on the pipeline's clock, contiguous where the samples are, with the
- * holes where the session's sound server lost them.
+ * a stream whose sample count keeps time with the pipeline's clock, for
+ * the muxers of SRT and HLS (which order the sound against the video by
+ * timestamp) and for the RTP timestamps a WebRTC receiver plays by.
  *
  * What the capture delivers, measured (docs/benchmarks.md): buffers whose
  * arrival jitters by a few ms (pipewire-pulse sends 1024-frame chunks,
@@ -18,15 +19,18 @@
  * of samples per second on a loaded host); stamping each buffer with its
  * arrival time instead carries the arrival jitter into every timestamp.
  *
- * So: pts = (samples counted so far) + a correction C, where C follows the
- * lower envelope of (arrival - samples counted) over the last kWindow of
- * arrivals: the buffer that arrived soonest after its samples were made
- * defines "on time". When that envelope has risen (samples were lost), C
- * jumps up by as much (a hole, where it happened); when it has fallen
- * (the timestamps run ahead: the first buffer came late), C slews down by
- * at most kSlewPerCent of each buffer, so timestamps stay monotonic. Far
- * off the clock (the passive capture paused: no samples for seconds) the
- * next buffer starts a new run at its arrival (discont).
+ * So: the samples' time = (samples counted so far) + a correction C, where
+ * C follows the lower envelope of (arrival - samples counted) over the last
+ * kWindow of arrivals: the buffer that arrived soonest after its samples
+ * were made defines "on time". When that envelope has risen (samples were
+ * lost), C jumps up by as much and the caller puts that much silence in
+ * front of the buffer (the hole, filled where it happened, as audiorate
+ * would); when it has fallen (the stream runs ahead: its first buffer came
+ * late), C comes down and the caller drops that much from the buffer's
+ * front, at most half a buffer at a time. Either way the output stays
+ * contiguous: each buffer starts where the last one ended. Far off the
+ * clock (the passive capture paused: no samples for seconds) the next
+ * buffer starts a new run at its arrival (discont).
  */
 
 #pragma once
@@ -40,7 +44,10 @@ class CaptureClock {
 public:
   /* Nanoseconds of the pipeline's running time. */
   struct Stamp {
-    int64_t pts;
+    int64_t pts;  /* where the output buffer starts: the last one's end, or a new run */
+    int64_t gap;  /* > 0: that much silence goes before the buffer's samples;
+                   * < 0: that much of its samples is dropped from its front */
+    int64_t gap_samples; /* the same in samples */
     bool discont; /* a new run: after a pause, or the first buffer */
   };
 
@@ -50,14 +57,13 @@ public:
   static constexpr int64_t kSlack = 1'000'000;
   /* Timestamps off the clock by more than this: a new run. */
   static constexpr int64_t kResync = 200'000'000;
-  /* How fast timestamps that run ahead slew back: % of a buffer. */
-  static constexpr int64_t kSlewPerCent = 1;
 
   /* A buffer of @duration that arrived at @now (running time; its last
-   * sample just made): its timestamp. */
-  Stamp stamp(int64_t now, int64_t duration);
+   * sample just made), at @rate samples a second: where it goes. The
+   * output buffer lasts @duration + gap. */
+  Stamp stamp(int64_t now, int64_t duration, int rate);
 
-  /* The correction's jumps and slews so far (for logs and tests). */
+  /* The holes filled and the new runs so far (for logs and tests). */
   int64_t holes() const { return holes_; }
   int64_t resyncs() const { return resyncs_; }
 

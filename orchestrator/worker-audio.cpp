@@ -6,6 +6,8 @@
 
 #include "worker-audio.h"
 
+#include <algorithm>
+
 GST_DEBUG_CATEGORY_STATIC(vdi_audio_debug);
 #define GST_CAT_DEFAULT vdi_audio_debug
 
@@ -73,29 +75,53 @@ GstPadProbeReturn onOpusCaps(GstPad *, GstPadProbeInfo *info, gpointer data)
 }
 
 /* The capture's timestamps: CaptureClock (capture-clock.h), on the
- * pipeline's clock. pulsesrc's own (skew-slaved) timestamps count samples:
+ * pipeline's clock, the samples lost by the session's sound server filled
+ * with silence. pulsesrc's own (skew-slaved) timestamps count samples:
  * they fall behind for good with every cycle the session's PipeWire loses,
  * and after a pause of the passive capture they stay behind by the whole
  * pause; HLS and SRT then play the sound late and their muxers hold the
  * video back to it. */
-GstPadProbeReturn onCaptured(GstPad *, GstPadProbeInfo *info, gpointer data)
+GstPadProbeReturn onCaptured(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   Audio &a = *static_cast<Audio *>(data);
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
   g_autoptr(GstClock) clock = gst_element_get_clock(a.pipeline);
   if (!buf || !clock || !GST_BUFFER_DURATION_IS_VALID(buf))
     return GST_PAD_PROBE_OK;
+  /* The frame size and rate: kRawCaps (S16LE), whatever the channels. */
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+  GstStructure *st = caps ? gst_caps_get_structure(caps, 0) : nullptr;
+  int rate = 0, channels = 0;
+  if (!st || !gst_structure_get_int(st, "rate", &rate) ||
+      !gst_structure_get_int(st, "channels", &channels) || rate <= 0 || channels <= 0)
+    return GST_PAD_PROBE_OK;
+  gsize frame = gsize(2 * channels);
   GstClockTime now = gst_clock_get_time(clock) - gst_element_get_base_time(a.pipeline);
   GstClockTime duration = GST_BUFFER_DURATION(buf);
-  int64_t holes = a.clock.holes();
-  CaptureClock::Stamp s = a.clock.stamp(gint64(now), gint64(duration));
+  CaptureClock::Stamp s = a.clock.stamp(gint64(now), gint64(duration), rate);
   GST_LOG("captured %" GST_TIME_FORMAT " at %" GST_TIME_FORMAT ": pts %" GST_TIME_FORMAT
-          " (pulsesrc %" GST_TIME_FORMAT ")%s%s",
+          " (pulsesrc %" GST_TIME_FORMAT ")%s gap %" G_GINT64_FORMAT " samples",
           GST_TIME_ARGS(duration), GST_TIME_ARGS(now), GST_TIME_ARGS(GstClockTime(s.pts)),
-          GST_TIME_ARGS(GST_BUFFER_PTS(buf)), s.discont ? " resync" : "",
-          a.clock.holes() != holes ? " hole" : "");
-  buf = gst_buffer_make_writable(buf);
+          GST_TIME_ARGS(GST_BUFFER_PTS(buf)), s.discont ? " resync" : "", s.gap_samples);
+  gsize size = gst_buffer_get_size(buf);
+  if (s.gap_samples > 0) {
+    /* The lost samples: silence where they were. */
+    gsize fill = gsize(s.gap_samples) * frame;
+    GstBuffer *silence = gst_buffer_new_allocate(nullptr, fill, nullptr);
+    gst_buffer_memset(silence, 0, 0, fill);
+    gst_buffer_copy_into(silence, buf, GstBufferCopyFlags(GST_BUFFER_COPY_FLAGS), 0, 0);
+    buf = gst_buffer_append(silence, buf);
+  } else if (s.gap_samples < 0) {
+    gsize cut = std::min(gsize(-s.gap_samples) * frame, size - size % frame);
+    buf = gst_buffer_make_writable(buf);
+    gst_buffer_resize(buf, gssize(cut), gssize(size - cut));
+  } else {
+    buf = gst_buffer_make_writable(buf);
+  }
   GST_BUFFER_PTS(buf) = GstClockTime(s.pts);
+  GST_BUFFER_DURATION(buf) = GstClockTime(duration + s.gap);
+  GST_BUFFER_OFFSET(buf) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_OFFSET_END(buf) = GST_BUFFER_OFFSET_NONE;
   if (s.discont)
     GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
   GST_PAD_PROBE_INFO_DATA(info) = buf;

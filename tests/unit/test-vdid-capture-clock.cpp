@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -45,7 +46,7 @@ struct Capture {
     int64_t arrival = ((end_made + chunk - 1) / chunk) * chunk + delay + extra;
     truth.push_back(delivered + lost);
     delivered += kBuffer;
-    stamps.push_back(clock.stamp(arrival, kBuffer));
+    stamps.push_back(clock.stamp(arrival, kBuffer, 48000));
     return stamps.back();
   }
   void run(int64_t ns)
@@ -53,8 +54,25 @@ struct Capture {
     for (int64_t end = delivered + ns; delivered < end;)
       next();
   }
-  /* The error of the last timestamp: pts - when its samples were made. */
-  int64_t error() const { return stamps.back().pts - truth.back(); }
+  /* The error of the last buffer: when its first sample plays by the
+   * output stream (after the silence put before it, or the part dropped
+   * from it) - when that sample was made. */
+  int64_t error() const
+  {
+    const CaptureClock::Stamp &s = stamps.back();
+    return s.pts + std::max<int64_t>(s.gap, 0) - (truth.back() + std::max<int64_t>(-s.gap, 0));
+  }
+  /* Every buffer starts where the last one ended (from @from on). */
+  void requireContiguous(size_t from) const
+  {
+    for (size_t i = from; i < stamps.size(); i++) {
+      INFO("buffer " << i);
+      REQUIRE_FALSE(stamps[i].discont);
+      REQUIRE(stamps[i].pts == stamps[i - 1].pts + kBuffer + stamps[i - 1].gap);
+      /* A gap is whole samples. */
+      REQUIRE(stamps[i].gap == stamps[i].gap_samples * 1'000'000'000 / 48000);
+    }
+  }
 };
 
 } // namespace
@@ -64,11 +82,11 @@ TEST_CASE("capture timestamps stay contiguous through the arrival jitter of 1024
 {
   Capture c;
   c.run(10'000 * kMs);
-  /* After the first window, every buffer follows the last by its duration. */
-  for (size_t i = 20; i < c.stamps.size(); i++) {
+  c.requireContiguous(1);
+  /* After the first window, nothing filled nor dropped: jitter is not a hole. */
+  for (size_t i = 40; i < c.stamps.size(); i++) {
     INFO("buffer " << i);
-    REQUIRE(c.stamps[i].pts - c.stamps[i - 1].pts == kBuffer);
-    REQUIRE_FALSE(c.stamps[i].discont);
+    REQUIRE(c.stamps[i].gap == 0);
   }
   /* On the clock: within a chunk (+ the delivery delay) of when the samples were made. */
   CHECK(c.error() >= 0);
@@ -76,7 +94,7 @@ TEST_CASE("capture timestamps stay contiguous through the arrival jitter of 1024
   CHECK(c.clock.resyncs() == 0);
 }
 
-TEST_CASE("a graph cycle the sound server lost becomes a hole of its size, where it was lost",
+TEST_CASE("a graph cycle the sound server lost is filled with as much silence, where it was lost",
           "[vdid][sound]")
 {
   Capture c;
@@ -97,6 +115,13 @@ TEST_CASE("a graph cycle the sound server lost becomes a hole of its size, where
   CHECK(c.clock.holes() - holes >= 10);
   CHECK(c.clock.holes() - holes <= 20);
   CHECK(c.clock.resyncs() == 0);
+  c.requireContiguous(1);
+  /* The output keeps time: as many samples as real time, lost ones filled. */
+  int64_t out = 0;
+  for (auto &s : c.stamps)
+    out += kBuffer + s.gap;
+  CHECK(out - (c.delivered + c.lost) >= -5 * kMs);
+  CHECK(out - (c.delivered + c.lost) <= 25 * kMs);
 }
 
 TEST_CASE("a capture that paused starts a new run at its arrival", "[vdid][sound]")
@@ -115,18 +140,21 @@ TEST_CASE("a capture that paused starts a new run at its arrival", "[vdid][sound
   CHECK(c.error() <= 22 * kMs + c.delay);
 }
 
-TEST_CASE("a late first buffer makes timestamps that slew back and never go backwards",
+TEST_CASE("a late first buffer runs the stream ahead until samples are dropped from its front",
           "[vdid][sound]")
 {
   Capture c;
   c.next(40 * kMs); /* the run's anchor came 40 ms late: it stamps 40 ms ahead */
-  c.run(5'000 * kMs);
-  for (size_t i = 1; i < c.stamps.size(); i++) {
-    INFO("buffer " << i);
-    REQUIRE(c.stamps[i].pts - c.stamps[i - 1].pts >= kBuffer * 99 / 100);
-    REQUIRE(c.stamps[i].pts - c.stamps[i - 1].pts <= kBuffer);
+  c.run(2'000 * kMs);
+  c.requireContiguous(1);
+  int64_t dropped = 0;
+  for (auto &s : c.stamps) {
+    CHECK(s.gap <= 0);
+    CHECK(-s.gap <= kBuffer / 2);
+    dropped -= s.gap;
   }
-  /* 40 ms at 1 % of each 20 ms buffer: back on the clock within 4 s. */
+  CHECK(dropped >= 38 * kMs);
+  CHECK(dropped <= 42 * kMs);
   CHECK(c.error() >= 0);
   CHECK(c.error() <= 22 * kMs + c.delay);
 }
