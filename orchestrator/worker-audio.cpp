@@ -95,7 +95,6 @@ GstPadProbeReturn onCaptured(GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (!st || !gst_structure_get_int(st, "rate", &rate) ||
       !gst_structure_get_int(st, "channels", &channels) || rate <= 0 || channels <= 0)
     return GST_PAD_PROBE_OK;
-  gsize frame = gsize(2 * channels);
   GstClockTime now = gst_clock_get_time(clock) - gst_element_get_base_time(a.pipeline);
   GstClockTime duration = GST_BUFFER_DURATION(buf);
   CaptureClock::Stamp s = a.clock.stamp(gint64(now), gint64(duration), rate);
@@ -103,28 +102,7 @@ GstPadProbeReturn onCaptured(GstPad *pad, GstPadProbeInfo *info, gpointer data)
           " (pulsesrc %" GST_TIME_FORMAT ")%s gap %" G_GINT64_FORMAT " samples",
           GST_TIME_ARGS(duration), GST_TIME_ARGS(now), GST_TIME_ARGS(GstClockTime(s.pts)),
           GST_TIME_ARGS(GST_BUFFER_PTS(buf)), s.discont ? " resync" : "", s.gap_samples);
-  gsize size = gst_buffer_get_size(buf);
-  if (s.gap_samples > 0) {
-    /* The lost samples: silence where they were. */
-    gsize fill = gsize(s.gap_samples) * frame;
-    GstBuffer *silence = gst_buffer_new_allocate(nullptr, fill, nullptr);
-    gst_buffer_memset(silence, 0, 0, fill);
-    gst_buffer_copy_into(silence, buf, GstBufferCopyFlags(GST_BUFFER_COPY_FLAGS), 0, 0);
-    buf = gst_buffer_append(silence, buf);
-  } else if (s.gap_samples < 0) {
-    gsize cut = std::min(gsize(-s.gap_samples) * frame, size - size % frame);
-    buf = gst_buffer_make_writable(buf);
-    gst_buffer_resize(buf, gssize(cut), gssize(size - cut));
-  } else {
-    buf = gst_buffer_make_writable(buf);
-  }
-  GST_BUFFER_PTS(buf) = GstClockTime(s.pts);
-  GST_BUFFER_DURATION(buf) = GstClockTime(duration + s.gap);
-  GST_BUFFER_OFFSET(buf) = GST_BUFFER_OFFSET_NONE;
-  GST_BUFFER_OFFSET_END(buf) = GST_BUFFER_OFFSET_NONE;
-  if (s.discont)
-    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
-  GST_PAD_PROBE_INFO_DATA(info) = buf;
+  GST_PAD_PROBE_INFO_DATA(info) = applyStamp(buf, s, gsize(2 * channels));
   return GST_PAD_PROBE_OK;
 }
 
@@ -156,6 +134,33 @@ void configureOpus(GstElement *opus)
   gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "generic");
   g_object_set(opus, "frame-size", 10, "inband-fec", TRUE, "packet-loss-percentage", 5, "dtx", TRUE,
                "bitrate", 96000, "complexity", kOpusComplexity, nullptr);
+}
+
+GstBuffer *applyStamp(GstBuffer *buf, const CaptureClock::Stamp &s, gsize frame)
+{
+  GstClockTime duration = GST_BUFFER_DURATION(buf);
+  gsize size = gst_buffer_get_size(buf);
+  if (s.gap_samples > 0) {
+    /* The lost samples: silence where they were. */
+    gsize fill = gsize(s.gap_samples) * frame;
+    GstBuffer *silence = gst_buffer_new_allocate(nullptr, fill, nullptr);
+    gst_buffer_memset(silence, 0, 0, fill);
+    gst_buffer_copy_into(silence, buf, GST_BUFFER_COPY_FLAGS, 0, 0);
+    buf = gst_buffer_append(silence, buf);
+  } else {
+    buf = gst_buffer_make_writable(buf);
+    if (s.gap_samples < 0) {
+      gsize cut = std::min(gsize(-s.gap_samples) * frame, size - size % frame);
+      gst_buffer_resize(buf, gssize(cut), gssize(size - cut));
+    }
+  }
+  GST_BUFFER_PTS(buf) = GstClockTime(s.pts);
+  GST_BUFFER_DURATION(buf) = GstClockTime(gint64(duration) + s.gap);
+  GST_BUFFER_OFFSET(buf) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_OFFSET_END(buf) = GST_BUFFER_OFFSET_NONE;
+  if (s.discont)
+    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+  return buf;
 }
 
 void stopKeeper(Audio &a)

@@ -71,6 +71,10 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
 /* The worker's Opus settings on @opus, an opusenc: 10 ms frames, in-band
  * FEC, DTX, 96 kbit/s, kOpusComplexity (docs/sound.md). */
 void configureOpus(GstElement *opus);
+/* @buf (a capture buffer of @frame bytes per sample frame) where @s puts
+ * it: silence in front of it for lost samples, samples cut from its front
+ * when the stream ran ahead, its pts and duration, discont. Takes @buf. */
+GstBuffer *applyStamp(GstBuffer *buf, const CaptureClock::Stamp &s, gsize frame);
 /* Starts the capture (call once the pipeline plays). */
 void startAudio(Audio &a);
 /* Whether a bus message comes from the audio chain (errors there cost
