@@ -54,7 +54,7 @@ HERE, SRC, BUILD, USER = benchlib.HERE, benchlib.SRC, benchlib.BUILD, benchlib.T
 _spec = importlib.util.spec_from_file_location("sound_bench", os.path.join(HERE, "sound-bench.py"))
 sound_bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(sound_bench)
-request = sound_bench.request
+request, read_times = sound_bench.request, sound_bench.read_times
 
 # One flash and beep every PERIOD seconds (offsets are unambiguous within
 # +-PERIOD/2).
@@ -75,14 +75,6 @@ def pair_after(earlier, later, window=0.5):
         if after:
             out.append(1000 * min(after))
     return out
-
-
-def read_times(path):
-    try:
-        with open(path) as f:
-            return [float(l) for l in f if l.strip()]
-    except OSError:
-        return []
 
 
 def parse_metadata(text, key):
