@@ -14,7 +14,10 @@ CaptureClock::Stamp CaptureClock::stamp(int64_t now, int64_t duration, int rate)
 {
   int64_t offset = now - (counted_ + duration);
   int64_t lag = offset - correction_;
-  bool discont = !running_ || lag > kResync || lag < -kResync;
+  /* Only late buffers start a new run: one that came far ahead (a burst of
+   * samples the server held back) must not move the timestamps backwards;
+   * the envelope below drops what runs ahead instead. */
+  bool discont = !running_ || lag > kResync;
   if (discont) {
     /* A new run: its first buffer ends now. */
     if (running_)

@@ -28,9 +28,10 @@
  * would); when it has fallen (the stream runs ahead: its first buffer came
  * late), C comes down and the caller drops that much from the buffer's
  * front, at most half a buffer at a time. Either way the output stays
- * contiguous: each buffer starts where the last one ended. Far off the
+ * contiguous: each buffer starts where the last one ended. Far behind the
  * clock (the passive capture paused: no samples for seconds) the next
- * buffer starts a new run at its arrival (discont).
+ * buffer starts a new run at its arrival (discont); far ahead, nothing
+ * jumps back: the drops bring it in.
  */
 
 #pragma once
@@ -55,7 +56,7 @@ public:
   static constexpr int64_t kWindow = 500'000'000;
   /* Envelope moves smaller than this are left alone (rounding, jitter). */
   static constexpr int64_t kSlack = 1'000'000;
-  /* Timestamps off the clock by more than this: a new run. */
+  /* Timestamps behind the clock by more than this: a new run. */
   static constexpr int64_t kResync = 200'000'000;
 
   /* A buffer of @duration that arrived at @now (running time; its last

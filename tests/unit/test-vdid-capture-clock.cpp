@@ -174,3 +174,27 @@ TEST_CASE("buffers held up by a stall but not lost leave the timestamps alone", 
   CHECK(c.error() == before);
   CHECK(c.clock.holes() == 0);
 }
+
+TEST_CASE("the burst after a long stall never moves the timestamps backwards",
+          "[vdid][sound]")
+{
+  Capture c;
+  c.run(2'000 * kMs);
+  /* 300 ms without a buffer, nothing lost: the first late one starts a new
+   * run (it looks like a pause), and the burst behind it then runs up to
+   * 300 ms ahead of its arrivals. */
+  size_t at = c.stamps.size();
+  int64_t stall_end = c.delivered + 300 * kMs;
+  while (c.delivered + kBuffer < stall_end)
+    c.next(stall_end - (c.delivered + kBuffer));
+  c.run(3'000 * kMs);
+  CHECK(c.clock.resyncs() == 1);
+  for (size_t i = at + 1; i < c.stamps.size(); i++) {
+    INFO("buffer " << i);
+    REQUIRE_FALSE(c.stamps[i].discont);
+    REQUIRE(c.stamps[i].pts == c.stamps[i - 1].pts + kBuffer + c.stamps[i - 1].gap);
+  }
+  /* Back on the clock. */
+  CHECK(c.error() >= 0);
+  CHECK(c.error() <= 22 * kMs + c.delay);
+}
