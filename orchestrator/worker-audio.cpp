@@ -6,6 +6,11 @@
 
 #include "worker-audio.h"
 
+#include <algorithm>
+
+GST_DEBUG_CATEGORY_STATIC(vdi_audio_debug);
+#define GST_CAT_DEFAULT vdi_audio_debug
+
 namespace vdid::worker {
 
 namespace {
@@ -69,41 +74,35 @@ GstPadProbeReturn onOpusCaps(GstPad *, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_REMOVE;
 }
 
-/* How far the capture's timestamps may fall behind the clock before they
- * are moved up to it: more than the capture's own latency and scheduling
- * jitter (loaded host), less than what A/V sync can bear. */
-constexpr GstClockTime kMaxLag = 100 * GST_MSECOND;
-
-/* The capture's timestamps: contiguous (by sample count), but never more
- * than kMaxLag away from the clock. After a pause of the passive capture
- * (the graph suspended, no samples for seconds) pulsesrc's own timestamps
- * stay behind the clock by the whole pause (its skew slaving corrects
- * drift, not holes), the muxers of HLS and SRT then hold the video back
- * to them, and the silence that replaces a failed capture jumps ahead by
- * as much. So a buffer that would end more than kMaxLag before now (or
- * after) starts a new run at now (marked discont). This also bounds the
- * drift of a session PipeWire that runs slower than real time on a loaded
- * host (45.4 kHz instead of 48 measured, docs/sound.md). */
-GstPadProbeReturn onCaptured(GstPad *, GstPadProbeInfo *info, gpointer data)
+/* The capture's timestamps: CaptureClock (capture-clock.h), on the
+ * pipeline's clock, the samples lost by the session's sound server filled
+ * with silence. pulsesrc's own (skew-slaved) timestamps count samples:
+ * they fall behind for good with every cycle the session's PipeWire loses,
+ * and after a pause of the passive capture they stay behind by the whole
+ * pause; HLS and SRT then play the sound late and their muxers hold the
+ * video back to it. */
+GstPadProbeReturn onCaptured(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   Audio &a = *static_cast<Audio *>(data);
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
   g_autoptr(GstClock) clock = gst_element_get_clock(a.pipeline);
   if (!buf || !clock || !GST_BUFFER_DURATION_IS_VALID(buf))
     return GST_PAD_PROBE_OK;
+  /* The frame size and rate: kRawCaps (S16LE), whatever the channels. */
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+  GstStructure *st = caps ? gst_caps_get_structure(caps, 0) : nullptr;
+  int rate = 0, channels = 0;
+  if (!st || !gst_structure_get_int(st, "rate", &rate) ||
+      !gst_structure_get_int(st, "channels", &channels) || rate <= 0 || channels <= 0)
+    return GST_PAD_PROBE_OK;
   GstClockTime now = gst_clock_get_time(clock) - gst_element_get_base_time(a.pipeline);
   GstClockTime duration = GST_BUFFER_DURATION(buf);
-  GstClockTime pts = a.next_pts;
-  bool discont = !GST_CLOCK_TIME_IS_VALID(pts) || pts + duration + kMaxLag < now ||
-                 pts + duration > now + kMaxLag;
-  if (discont)
-    pts = now > duration ? now - duration : 0;
-  a.next_pts = pts + duration;
-  buf = gst_buffer_make_writable(buf);
-  GST_BUFFER_PTS(buf) = pts;
-  if (discont)
-    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
-  GST_PAD_PROBE_INFO_DATA(info) = buf;
+  CaptureClock::Stamp s = a.clock.stamp(gint64(now), gint64(duration), rate);
+  GST_LOG("captured %" GST_TIME_FORMAT " at %" GST_TIME_FORMAT ": pts %" GST_TIME_FORMAT
+          " (pulsesrc %" GST_TIME_FORMAT ")%s gap %" G_GINT64_FORMAT " samples",
+          GST_TIME_ARGS(duration), GST_TIME_ARGS(now), GST_TIME_ARGS(GstClockTime(s.pts)),
+          GST_TIME_ARGS(GST_BUFFER_PTS(buf)), s.discont ? " resync" : "", s.gap_samples);
+  GST_PAD_PROBE_INFO_DATA(info) = applyStamp(buf, s, gsize(2 * channels));
   return GST_PAD_PROBE_OK;
 }
 
@@ -137,6 +136,33 @@ void configureOpus(GstElement *opus)
                "bitrate", 96000, "complexity", kOpusComplexity, nullptr);
 }
 
+GstBuffer *applyStamp(GstBuffer *buf, const CaptureClock::Stamp &s, gsize frame)
+{
+  GstClockTime duration = GST_BUFFER_DURATION(buf);
+  gsize size = gst_buffer_get_size(buf);
+  if (s.gap_samples > 0) {
+    /* The lost samples: silence where they were. */
+    gsize fill = gsize(s.gap_samples) * frame;
+    GstBuffer *silence = gst_buffer_new_allocate(nullptr, fill, nullptr);
+    gst_buffer_memset(silence, 0, 0, fill);
+    gst_buffer_copy_into(silence, buf, GST_BUFFER_COPY_FLAGS, 0, 0);
+    buf = gst_buffer_append(silence, buf);
+  } else {
+    buf = gst_buffer_make_writable(buf);
+    if (s.gap_samples < 0) {
+      gsize cut = std::min(gsize(-s.gap_samples) * frame, size - size % frame);
+      gst_buffer_resize(buf, gssize(cut), gssize(size - cut));
+    }
+  }
+  GST_BUFFER_PTS(buf) = GstClockTime(s.pts);
+  GST_BUFFER_DURATION(buf) = GstClockTime(gint64(duration) + s.gap);
+  GST_BUFFER_OFFSET(buf) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_OFFSET_END(buf) = GST_BUFFER_OFFSET_NONE;
+  if (s.discont)
+    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+  return buf;
+}
+
 void stopKeeper(Audio &a)
 {
   if (!a.keeper)
@@ -156,6 +182,8 @@ void stopKeeper(Audio &a)
 bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const char *device,
                 std::string *error)
 {
+  if (!vdi_audio_debug)
+    GST_DEBUG_CATEGORY_INIT(vdi_audio_debug, "vdiaudio", 0, "vdid-worker's sound");
   a.pipeline = pipeline;
   GstElement *src = make("pulsesrc", "audio-capture", error);
   GstElement *caps = make("capsfilter", "audio-caps", error);

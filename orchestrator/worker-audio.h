@@ -34,6 +34,8 @@
 
 #pragma once
 
+#include "capture-clock.h"
+
 #include <gst/gst.h>
 
 #include <string>
@@ -56,7 +58,7 @@ struct Audio {
   GstElement *keeper = nullptr; /* a pipeline, while the graph must run */
   bool aac_demand = false;
   bool opus_caps = false;                      /* the encoder has made its first frame */
-  GstClockTime next_pts = GST_CLOCK_TIME_NONE; /* of the capture (its streaming thread) */
+  CaptureClock clock; /* the capture's timestamps (its streaming thread) */
   bool failed = false;
 };
 
@@ -69,6 +71,10 @@ bool buildAudio(Audio &a, GstElement *pipeline, GstElement *webrtcsink, const ch
 /* The worker's Opus settings on @opus, an opusenc: 10 ms frames, in-band
  * FEC, DTX, 96 kbit/s, kOpusComplexity (docs/sound.md). */
 void configureOpus(GstElement *opus);
+/* @buf (a capture buffer of @frame bytes per sample frame) where @s puts
+ * it: silence in front of it for lost samples, samples cut from its front
+ * when the stream ran ahead, its pts and duration, discont. Takes @buf. */
+GstBuffer *applyStamp(GstBuffer *buf, const CaptureClock::Stamp &s, gsize frame);
 /* Starts the capture (call once the pipeline plays). */
 void startAudio(Audio &a);
 /* Whether a bus message comes from the audio chain (errors there cost

@@ -8,19 +8,10 @@
 // 0.01). Each onset is stamped with the wall clock (performance.timeOrigin
 // + performance.now(), the same clock as the app's time.time()). Prints
 // "result {onsets: [...], stats}".
-import { launch } from '../browser/chromium.mjs';
+import { openDesktop } from './desktop-page.mjs';
 
 const [base, user, password, id, seconds] = process.argv.slice(2);
-const { ctx, close } = await launch({ sound: true });
-const page = await ctx.newPage();
-await page.goto(base + '/');
-await page.fill('#login-user', user);
-await page.fill('#login-password', password);
-await page.click('#login-submit');
-await page.waitForSelector('#sessions-view:not([hidden])');
-await page.evaluate((i) => (location.hash = `#/s/${i}`), id);
-await page.waitForFunction(() => window.vdiApp.desktop?.conn?.state === 'playing', null, { timeout: 30000 });
-await page.waitForFunction(() => document.getElementById('video').srcObject?.getAudioTracks().length > 0, null, { timeout: 10000 });
+const { page, close } = await openDesktop(base, user, password, id);
 await page.evaluate(async () => {
   const code = `class Onset extends AudioWorkletProcessor {
     constructor() { super(); this.quiet = 0; }

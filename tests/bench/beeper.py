@@ -7,13 +7,22 @@
 #
 # With --flash CLIENT (tests/clients/vdi-test-client, a fullscreen window),
 # it is also the A/V source of tests/bench/av-sync-bench.py: the window turns
-# white when a beep starts and black when it ends: the command goes out at
-# the time the beep's first sample should play (its chunk's slot in the
-# paced stream + pacat's 10 ms latency); the time at which the client says
-# the white frame is committed goes to LOG.flash.
+# white when a beep starts and black when it ends. When: with --flash-on
+# monitor (the default), as soon as the beep comes out of the session's
+# speaker (a PulseAudio recorder of vdi-speaker.monitor, 5 ms fragments,
+# sees its first loud 5 ms; those times go to LOG.monitor): what an app that
+# keeps its picture in step with its sound output does, whatever its own
+# buffering; with --flash-on slot, at the time the beep's first sample
+# should play by the stream's pacing alone (its chunk's slot + pacat's
+# 10 ms), which ignores the sound server's real latency (tens of ms, more
+# under load: the reference of round 2 session 8). The time at which the
+# client says the white frame is committed goes to LOG.flash.
 #
 #   beeper.py LOG [--period 1.0] [--length 100] [--count 30] [--flash CLIENT]
+#       [--flash-on monitor|slot]
 import argparse
+import array
+import os
 import fcntl
 import math
 import struct
@@ -27,6 +36,8 @@ ap.add_argument("--period", type=float, default=1.0)
 ap.add_argument("--length", type=float, default=100)
 ap.add_argument("--count", type=int, default=30)
 ap.add_argument("--flash", help="vdi-test-client to flash with each beep")
+ap.add_argument("--flash-on", choices=("monitor", "slot"), default="monitor")
+ap.add_argument("--monitor", default="vdi-speaker.monitor")
 args = ap.parse_args()
 
 window = None
@@ -57,6 +68,34 @@ if args.flash:
                 window.stdin.write(f"color {color}\n")
         threading.Timer(max(0.0, at - time.monotonic()), send).start()
 
+    def watch_monitor():
+        """Flashes when the speaker plays a beep: a 5 ms block whose peak
+        passes 3000 after at least 50 ms below 300."""
+        rec = subprocess.Popen(["pacat", "--record", "--raw", "--format=s16le", "--rate=48000",
+                                "--channels=1", "--latency-msec=5", f"--device={args.monitor}"],
+                               stdout=subprocess.PIPE)
+        monitor_log = open(args.log + ".monitor", "w", buffering=1)
+        block, pending, quiet = 240 * 2, b"", 0
+        while True:
+            data = os.read(rec.stdout.fileno(), 65536)
+            if not data:
+                return
+            pending += data
+            while len(pending) >= block:
+                chunk, pending = pending[:block], pending[block:]
+                a = array.array("h")
+                a.frombytes(chunk)
+                peak = max(max(a), -min(a))
+                if peak > 3000 and quiet >= 10:
+                    now = time.monotonic()
+                    monitor_log.write(f"{time.time():.6f}\n")
+                    paint(now, "ffffff")
+                    paint(now + args.length / 1000, "000000")
+                quiet = quiet + 1 if peak < 300 else 0
+
+    if args.flash_on == "monitor":
+        threading.Thread(target=watch_monitor, daemon=True).start()
+
 RATE, CHUNK = 48000, 480
 silence = b"\0\0" * CHUNK
 tone = b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * 1000 * i / RATE)))
@@ -81,7 +120,7 @@ while n < total:
         time.sleep(ahead - 2 * chunk_s)
     k = n % per_beep
     beep = n >= per_beep and k < beep_chunks  # the first period is silent
-    if window and beep and k == 0:
+    if window and args.flash_on == "slot" and beep and k == 0:
         slot = start + n * chunk_s + 0.010  # when this chunk should play
         paint(slot, "ffffff")
         paint(slot + beep_chunks * chunk_s, "000000")

@@ -57,10 +57,11 @@ def vdid_env(**extra):
                 **extra)
 
 
-def start_vdid(config, env, stderr=subprocess.DEVNULL):
+def start_vdid(config, env, stderr=subprocess.DEVNULL, vdid=None):
     """A vdid on a free loopback port: (process, base URL). Its log goes to
-    @stderr (a file, or nowhere)."""
-    proc = subprocess.Popen([f"{BUILD}/orchestrator/vdid", "--config", config, "--listen",
+    @stderr (a file, or nowhere). @vdid: another vdid binary than the
+    build's (its vdid-worker and vdid-srt next to it)."""
+    proc = subprocess.Popen([vdid or f"{BUILD}/orchestrator/vdid", "--config", config, "--listen",
                              "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=stderr,
                             text=True, env=env)
     for line in proc.stdout:

@@ -24,7 +24,8 @@
 #   latency before the worker (app, sound server, capture).
 #
 #   ./scripts/build && python3 tests/bench/sound-bench.py [--seconds 30] [--window 20]
-#       [--cases latency,srt,cpu] [--workers main=/tmp/worker-main,new=build/orchestrator/vdid-worker]
+#       [--cases latency,srt,cpu] [--workers main=/tmp/worker-main,new=build/orchestrator/vdid-worker,
+#        q512=/tmp/build-q512/  (a directory: its vdid, vdid-worker, vdid-srt)]
 #       [--rounds 3]   (each worker in turn, each round; medians per worker)
 
 import argparse
@@ -157,7 +158,9 @@ def main():
     ap.add_argument("--cases", default="latency,cpu",
                     help="any of latency (WebRTC to Chromium), srt (to an ffmpeg SRT reader), cpu")
     ap.add_argument("--workers", default="",
-                    help="LABEL=PATH,... vdid-worker binaries to compare (VDID_WORKER), "
+                    help="LABEL=PATH,... vdid-worker binaries to compare (VDID_WORKER), or "
+                         "directories holding vdid, vdid-worker and vdid-srt (a build's "
+                         "orchestrator/: its vdid runs, e.g. other sound server settings), "
                          "each run in turn, --rounds times; default: the build's")
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
@@ -176,7 +179,8 @@ def main():
     hashed = benchlib.hash_password("pw")
     auth = f"{USER}:pw"
     workers = [w.split("=", 1) for w in args.workers.split(",") if w] or [["build", ""]]
-    WORKER_COMMS.update(os.path.basename(path)[:15] for _, path in workers if path)
+    WORKER_COMMS.update(os.path.basename(path)[:15] for _, path in workers
+                        if path and not os.path.isdir(path))
 
     def start_vdid(audio, worker=""):
         conf = os.path.join(tmp, f"vdid-{audio}.conf")
@@ -185,9 +189,12 @@ def main():
                     f"[sessions]\nwidth=1280\nheight=720\nfps=30\nidle-timeout=0\n"
                     f"audio={'true' if audio else 'false'}\nruntime-dir={tmp}/run-{audio}\n")
         extra = {"VDID_WEB_ROOT": f"{BUILD}/web/app"}
-        if worker:
+        vdid = None
+        if worker and os.path.isdir(worker):
+            vdid = os.path.join(worker, "vdid")  # a whole build: its vdid and worker
+        elif worker:
             extra["VDID_WORKER"] = worker
-        proc, base = benchlib.start_vdid(conf, benchlib.vdid_env(**extra))
+        proc, base = benchlib.start_vdid(conf, benchlib.vdid_env(**extra), vdid=vdid)
         return proc, base, f"{tmp}/run-{audio}"
 
     def create(base, apps):

@@ -15,6 +15,7 @@
 
 #include <gst/gst.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -216,4 +217,80 @@ TEST_CASE("the worker's Opus encoder sends almost no packets for silence, every 
   CHECK(silence < 60);
   int tone = packetsFor("sine", 2);
   CHECK(tone >= 200); /* 200 frames (and the drained look-ahead) */
+}
+
+namespace {
+
+/* A 20 ms S16LE stereo capture buffer whose every sample is @value. */
+GstBuffer *captureBuffer(gint16 value)
+{
+  constexpr gsize kFrames = 960;
+  GstBuffer *b = gst_buffer_new_allocate(nullptr, kFrames * 4, nullptr);
+  GstMapInfo m;
+  gst_buffer_map(b, &m, GST_MAP_WRITE);
+  auto *s = reinterpret_cast<gint16 *>(m.data);
+  for (gsize i = 0; i < kFrames * 2; i++)
+    s[i] = value;
+  gst_buffer_unmap(b, &m);
+  GST_BUFFER_PTS(b) = 0;
+  GST_BUFFER_DURATION(b) = 20 * GST_MSECOND;
+  return b;
+}
+
+/* The buffer's samples (one channel's worth is enough: both are equal). */
+std::vector<gint16> samples(GstBuffer *b)
+{
+  GstMapInfo m;
+  gst_buffer_map(b, &m, GST_MAP_READ);
+  const auto *s = reinterpret_cast<const gint16 *>(m.data);
+  std::vector<gint16> out(s, s + m.size / 2);
+  gst_buffer_unmap(b, &m);
+  return out;
+}
+
+} // namespace
+
+/* The capture's probe (docs/sound.md "One clock"): what CaptureClock says
+ * becomes samples. Samples the sound server lost come back as silence in
+ * front of the next buffer; when the stream runs ahead, samples go from
+ * the front; the buffer's pts and duration say so. */
+TEST_CASE("lost capture samples come back as silence where they were; a stream ahead loses its front",
+          "[vdid][worker][sound]")
+{
+  using vdid::worker::CaptureClock;
+  const int64_t ms = 1'000'000;
+  SECTION("a hole of 256 frames")
+  {
+    CaptureClock::Stamp s{100 * ms, 256 * 1'000'000'000LL / 48000, 256, false};
+    GstBuffer *b = vdid::worker::applyStamp(captureBuffer(1000), s, 4);
+    std::vector<gint16> v = samples(b);
+    REQUIRE(v.size() == (960 + 256) * 2);
+    CHECK(std::all_of(v.begin(), v.begin() + 256 * 2, [](gint16 x) { return x == 0; }));
+    CHECK(std::all_of(v.begin() + 256 * 2, v.end(), [](gint16 x) { return x == 1000; }));
+    CHECK(GST_BUFFER_PTS(b) == GstClockTime(100 * ms));
+    CHECK(GST_BUFFER_DURATION(b) == GstClockTime(20 * ms + s.gap));
+    CHECK_FALSE(GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DISCONT));
+    gst_buffer_unref(b);
+  }
+  SECTION("ahead by 100 frames, after a pause")
+  {
+    CaptureClock::Stamp s{5000 * ms, -100 * 1'000'000'000LL / 48000, -100, true};
+    GstBuffer *b = vdid::worker::applyStamp(captureBuffer(-7), s, 4);
+    std::vector<gint16> v = samples(b);
+    REQUIRE(v.size() == (960 - 100) * 2);
+    CHECK(std::all_of(v.begin(), v.end(), [](gint16 x) { return x == -7; }));
+    CHECK(GST_BUFFER_PTS(b) == GstClockTime(5000 * ms));
+    CHECK(GST_BUFFER_DURATION(b) == GstClockTime(20 * ms + s.gap));
+    CHECK(GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DISCONT));
+    gst_buffer_unref(b);
+  }
+  SECTION("on time")
+  {
+    CaptureClock::Stamp s{40 * ms, 0, 0, false};
+    GstBuffer *b = vdid::worker::applyStamp(captureBuffer(3), s, 4);
+    CHECK(samples(b).size() == 960 * 2);
+    CHECK(GST_BUFFER_PTS(b) == GstClockTime(40 * ms));
+    CHECK(GST_BUFFER_DURATION(b) == GstClockTime(20 * ms));
+    gst_buffer_unref(b);
+  }
 }
