@@ -23,26 +23,6 @@ using namespace vdi::test;
 
 namespace {
 
-/* Runs @argv and returns its exit status and what it printed on stdout. */
-int run(const std::vector<std::string> &argv, std::string *out)
-{
-  std::vector<char *> cargv;
-  for (const auto &a : argv)
-    cargv.push_back(const_cast<char *>(a.c_str()));
-  cargv.push_back(nullptr);
-  g_autofree char *stdout_text = nullptr;
-  g_autofree char *stderr_text = nullptr;
-  int status = 0;
-  g_autoptr(GError) error = nullptr;
-  if (!g_spawn_sync(nullptr, cargv.data(), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
-                    &stdout_text, &stderr_text, &status, &error)) {
-    *out = error->message;
-    return -1;
-  }
-  *out = std::string(stdout_text ? stdout_text : "") + (stderr_text ? stderr_text : "");
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* The child of @parent whose command name is @comm, or -1. */
 pid_t childNamed(pid_t parent, const std::string &comm)
 {
