@@ -1,7 +1,8 @@
 // Renders every kustomization of deploy/kubernetes/ with `kubectl
 // kustomize` and checks what it gives (docs/deploying.md):
 //  - every object against the Kubernetes API schema (npm kubernetes-models,
-//    each model's validate(): types, required fields, enums, formats);
+//    each model's validate(): types, required fields, enums, formats) and
+//    for fields the API does not have (strict-fields.mjs);
 //  - what the API cannot know: the ConfigMaps and Secrets a pod mounts
 //    exist, probes name a port of their container, VDID_CONFIG is a file of
 //    a mounted ConfigMap, vdid itself accepts the config and the users file
@@ -20,6 +21,7 @@ import path from 'node:path';
 
 import { importModel, jsyaml, render, requireKubectl, skip } from './kustomize.mjs';
 import { parseIni, parseQuantity, parseVdidBytes } from './manifest-values.mjs';
+import { unknownFields } from './strict-fields.mjs';
 
 const [deployDir, vdid] = process.argv.slice(2);
 if (!deployDir || !vdid) skip('usage: check-manifests.mjs DEPLOY_DIR VDID');
@@ -62,6 +64,7 @@ async function problemsOf(objects, tmp) {
     } catch (e) {
       problems.push(`${what}: ${e.message}`);
     }
+    for (const field of unknownFields(obj)) problems.push(`${what}: ${field}`);
   }
   for (const ds of objects.filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment')) {
     problems.push(...(await podProblems(`${ds.kind}/${ds.metadata.name}`, ds.spec?.template?.spec ?? {}, named, tmp)));
@@ -165,6 +168,7 @@ try {
   const baseConf = fs.readFileSync(path.join(base, 'vdid.conf'), 'utf8');
   const broken = [
     ['a port that is no number', 'containerPort must be integer', { patch: [{ op: 'replace', path: '/spec/template/spec/containers/0/ports/0/containerPort', value: 'http' }] }],
+    ['a misspelled field', 'ports/0/protocl is no field of ContainerPort', { patch: [{ op: 'add', path: '/spec/template/spec/containers/0/ports/0/protocl', value: 'TCP' }] }],
     ['a missing selector', 'must have required property selector', { patch: [{ op: 'remove', path: '/spec/selector' }] }],
     ['a budget the resources do not match', '[budget] cpu=9', { conf: baseConf.replace(/^cpu=.*$/m, 'cpu=9') }],
     ['a config key vdid does not know', 'unknown key "pool-sise"', { conf: baseConf.replace(/^pool-size=/m, 'pool-sise=') }],
