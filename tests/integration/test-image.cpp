@@ -315,6 +315,8 @@ TEST_CASE("the manifests' pod runs under podman kube play with its ConfigMap and
       run({"podman", "secret", "create", secret, play + "/secret-" + secret + ".yaml"}, &out) == 0);
     cleanup.commands.push_back({"podman", "secret", "rm", secret});
   }
+  /* A pod left by a run that was killed would make the play fail. */
+  run({"podman", "pod", "rm", "-f", "vdid"}, &out);
   cleanup.commands.push_back({"podman", "kube", "down", play + "/pod.yaml"});
   auto t0 = std::chrono::steady_clock::now();
   status = run({"podman", "kube", "play", play + "/pod.yaml"}, &out);
