@@ -31,7 +31,8 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
   {"server",
    {"listen", "tls-certificate", "tls-key", "web-root", "srt-listen", "request-timeout",
     "max-connections-per-address", "allowed-origins", "trusted-proxies"}},
-  {"auth", {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window"}},
+  {"auth",
+   {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window", "users-file"}},
   {"users", {}}, /* any name */
   {"sessions",
    {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
@@ -167,6 +168,53 @@ bool readWebrtc(GKeyFile *kf, const Source &path, IceSettings *ice, GError **err
   if (!ice->validate(&why))
     return fail(error, path, "[webrtc] " + why);
   return true;
+}
+
+/* [users] of @kf (the config or a users file) into @users; a name already
+ * there is an error. */
+bool readUsers(GKeyFile *kf, const Source &path, std::map<std::string, std::string> *users,
+               GError **error)
+{
+  g_auto(GStrv) names = g_key_file_get_keys(kf, "users", nullptr, nullptr);
+  for (char **u = names; u && *u; u++) {
+    g_autofree char *hash = g_key_file_get_string(kf, "users", *u, nullptr);
+    if (!isSupportedHash(hash ? hash : ""))
+      return failAt(error, path, "users", *u,
+                    ": not a $y$ (yescrypt) or $6$ (sha512crypt) hash; make one with "
+                    "`vdid hash-password`");
+    if (users->count(*u))
+      return failAt(error, path, "users", *u, ": named twice (in the config and its users-file)");
+    (*users)[*u] = hash;
+  }
+  return true;
+}
+
+/* [auth] users-file: a file holding only a [users] group, as in the config
+ * (a mounted Secret beside a ConfigMap, docs/deploying.md). */
+bool readUsersFile(GKeyFile *kf, const Source &path, std::map<std::string, std::string> *users,
+                   GError **error)
+{
+  std::string file = readString(kf, "auth", "users-file");
+  if (file.empty())
+    return true;
+  g_autofree char *text = nullptr;
+  gsize length = 0;
+  g_autoptr(GError) e = nullptr;
+  if (!g_file_get_contents(file.c_str(), &text, &length, &e))
+    return failAt(error, path, "auth", "users-file", std::string(": ") + e->message);
+  std::string body(text, length);
+  Source src{file, body};
+  g_autoptr(GKeyFile) ukf = g_key_file_new();
+  if (!g_utf8_validate(body.data(), static_cast<gssize>(body.size()), nullptr) ||
+      body.find('\0') != std::string::npos)
+    return fail(error, src, "the file is not UTF-8 text");
+  if (!g_key_file_load_from_data(ukf, body.data(), body.size(), G_KEY_FILE_NONE, &e))
+    return fail(error, src, e->message);
+  g_auto(GStrv) groups = g_key_file_get_groups(ukf, nullptr);
+  for (char **g = groups; g && *g; g++)
+    if (strcmp(*g, "users") != 0)
+      return fail(error, src, std::string("a users-file holds only [users], not [") + *g + "]");
+  return readUsers(ukf, src, users, error);
 }
 
 /* [tier NAME]: one encode tier of the ladder (tier-ladder.h). */
@@ -491,16 +539,8 @@ bool Config::parse(const std::string &text, const std::string &name, Config *con
     return false;
   c.failed_login_window = std::chrono::seconds(v);
 
-  g_auto(GStrv) users = g_key_file_get_keys(kf, "users", nullptr, nullptr);
-  for (char **u = users; u && *u; u++) {
-    g_autofree char *hash = g_key_file_get_string(kf, "users", *u, nullptr);
-    if (!isSupportedHash(hash ? hash : ""))
-      return fail(error, path,
-                  std::string("[users] ") + *u +
-                    ": not a $y$ (yescrypt) or $6$ (sha512crypt) hash; make one with "
-                    "`vdid hash-password`");
-    c.users[*u] = hash;
-  }
+  if (!readUsers(kf, path, &c.users, error) || !readUsersFile(kf, path, &c.users, error))
+    return false;
   for (const auto &a : c.admins)
     if (!c.users.count(a))
       return fail(error, path, "[auth] admins names \"" + a + "\", who is not in [users]");

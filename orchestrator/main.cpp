@@ -9,6 +9,7 @@
  *
  *   vdid [--config FILE] [--listen ADDRESS:PORT]
  *   vdid hash-password [PASSWORD]     (reads stdin when PASSWORD is absent)
+ *   vdid list-users --config FILE     (checks FILE, prints its users one a line)
  */
 
 #include "api.h"
@@ -82,10 +83,22 @@ int main(int argc, char **argv)
   g_autoptr(GOptionContext) ctx = g_option_context_new("- gst-vdi orchestrator daemon");
   g_option_context_add_main_entries(ctx, entries, nullptr);
   g_option_context_set_description(ctx, "Other commands:\n  vdid hash-password [PASSWORD]  "
-                                        "print a crypt(3) hash for [users]\n");
+                                        "print a crypt(3) hash for [users]\n"
+                                        "  vdid list-users --config FILE  check FILE and "
+                                        "print its users, one a line\n");
   g_autoptr(GError) error = nullptr;
   if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
     fprintf(stderr, "vdid: %s\n", error->message);
+    return 2;
+  }
+
+  bool list_users = argc == 2 && strcmp(argv[1], "list-users") == 0;
+  if (argc > 1 && !list_users) {
+    fprintf(stderr, "vdid: unexpected argument \"%s\" (see vdid --help)\n", argv[1]);
+    return 2;
+  }
+  if (list_users && !config_path) {
+    fprintf(stderr, "vdid list-users: needs --config FILE\n");
     return 2;
   }
 
@@ -97,6 +110,13 @@ int main(int argc, char **argv)
     }
   } else {
     config = vdid::Config::embeddedDefault(demo_user && *demo_user ? demo_user : "demo");
+  }
+  if (list_users) {
+    /* The container's entrypoint makes a Unix account for each
+     * (docs/deploying.md), with the config already checked. */
+    for (const auto &[name, hash] : config.users)
+      printf("%s\n", name.c_str());
+    return 0;
   }
   if (config_path && demo_user) {
     fprintf(stderr, "vdid: --demo-user goes without --config (name users in [users])\n");

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <gio/gio.h>
 #include <glib.h>
 
 #include <chrono>
@@ -15,8 +16,10 @@
 #include <dirent.h>
 #include <fstream>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace vdi::test {
 extern int g_cases_started;
@@ -48,6 +51,47 @@ bool eventually(std::chrono::milliseconds timeout, Pred pred,
       return false;
     std::this_thread::sleep_for(poll);
   }
+}
+
+/* Runs @argv (searched in PATH) to its end; returns its exit status (-1:
+ * killed or not started) and what it printed, stdout then stderr, in @out. */
+inline int run(const std::vector<std::string> &argv, std::string *out)
+{
+  std::vector<char *> cargv;
+  for (const auto &a : argv)
+    cargv.push_back(const_cast<char *>(a.c_str()));
+  cargv.push_back(nullptr);
+  g_autofree char *stdout_text = nullptr;
+  g_autofree char *stderr_text = nullptr;
+  int status = 0;
+  g_autoptr(GError) error = nullptr;
+  if (!g_spawn_sync(nullptr, cargv.data(), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+                    &stdout_text, &stderr_text, &status, &error)) {
+    *out = error->message;
+    return -1;
+  }
+  *out = std::string(stdout_text ? stdout_text : "") + (stderr_text ? stderr_text : "");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A loopback port free for both UDP and TCP, between 20000 and 30000 (the
+ * ports above it are free-ish too, for servers that take a range); 0 and a
+ * failed check if none is found. */
+inline unsigned freePort()
+{
+  for (int attempt = 0; attempt < 50; attempt++) {
+    unsigned p = static_cast<unsigned>(g_random_int_range(20000, 30000));
+    g_autoptr(GSocket) u =
+      g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
+    g_autoptr(GSocket) t =
+      g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
+    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) a = g_inet_socket_address_new(lo, p);
+    if (g_socket_bind(u, a, FALSE, nullptr) && g_socket_bind(t, a, FALSE, nullptr))
+      return p;
+  }
+  FAIL("no free loopback port");
+  return 0;
 }
 
 /* Number of open file descriptors of this process. */

@@ -184,18 +184,6 @@ TEST_CASE("gstwebrtc-api plays the element in both offer modes and drives a Wayl
 
 namespace {
 
-/* A free TCP port on 127.0.0.1 (for a page origin vdid is told to allow). */
-unsigned freePort()
-{
-  g_autoptr(GSocket) s =
-    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
-  REQUIRE(g_socket_bind(s, any, TRUE, nullptr));
-  g_autoptr(GSocketAddress) bound = g_socket_get_local_address(s, nullptr);
-  return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
-}
-
 std::string share(Client &c, const std::string &url, const std::string &auth, const char *role)
 {
   Response r = c.request("POST", url + "/shares", std::string("{\"role\":\"") + role + "\"}", auth);

@@ -183,6 +183,46 @@ TEST_CASE("the config file is validated with messages naming the key", "[vdid][c
   g_clear_error(&error);
 }
 
+TEST_CASE("a users-file adds its users to the config's", "[vdid][config]")
+{
+  std::string hash = hashPassword("pw");
+  std::string users = vdi::test::writeTempFile("vdid-users-XXXXXX",
+                                               "[users]\nalice=" + hash + "\ncarol=" + hash + "\n");
+  std::string conf = writeConfig("[auth]\nadmins=alice\nusers-file=" + users +
+                                 "\n[users]\nbob=" + hash + "\n[sessions]\npool-users=carol\n");
+  Config c;
+  GError *error = nullptr;
+  REQUIRE(Config::load(conf, &c, &error));
+  CHECK(c.users.size() == 3);
+  CHECK(c.users.at("alice") == hash);
+  CHECK(c.admins == std::vector<std::string>{"alice"});
+  CHECK(c.pool_users == std::vector<std::string>{"carol"});
+  unlink(conf.c_str());
+
+  /* Each refusal names the file that is wrong: the config or the users file. */
+  auto refused = [&](const std::string &users_text, const std::string &config_extra,
+                     const std::string &expect, bool names_users_file) {
+    if (!users_text.empty())
+      std::ofstream(users) << users_text;
+    std::string path = writeConfig("[auth]\nusers-file=" + users + "\n" + config_extra);
+    Config cfg;
+    GError *e = nullptr;
+    INFO(users_text << " / " << config_extra);
+    CHECK_FALSE(Config::load(path, &cfg, &e));
+    REQUIRE(e);
+    CHECK(std::string(e->message).find(expect) != std::string::npos);
+    CHECK(std::string(e->message).find(names_users_file ? users : path) != std::string::npos);
+    g_clear_error(&e);
+    unlink(path.c_str());
+  };
+  refused("[users]\nalice=plaintext\n", "", "[users] alice: not a $y$", true);
+  refused("[users]\nalice=" + hash + "\n", "[users]\nalice=" + hash + "\n", "named twice", true);
+  refused("[server]\nlisten=:1\n", "", "holds only [users], not [server]", true);
+  refused("alice\n", "", users, true);
+  unlink(users.c_str());
+  refused("", "", "[auth] users-file: ", false); /* "" keeps the file gone */
+}
+
 TEST_CASE("metrics render in the Prometheus text format", "[vdid][metrics]")
 {
   Metrics m;
