@@ -326,7 +326,8 @@ void Door::tryCreate(std::shared_ptr<Placing> placing)
     node = nodeOf(placing->order[placing->next++] + "-");
   if (!node) {
     std::string text = "no node could start the session:" + placing->refusals;
-    unsigned status = placing->last_status ? placing->last_status : SOUP_STATUS_SERVICE_UNAVAILABLE;
+    unsigned status =
+      placing->last_status ? placing->last_status : unsigned(SOUP_STATUS_SERVICE_UNAVAILABLE);
     placing->answer([text, status](SoupServerMessage *msg) { respondError(msg, status, text); });
     return;
   }
@@ -386,6 +387,12 @@ void Door::notThrough(Request &req)
   Node *node = nodeOf(sid);
   if (!node)
     return respondError(req.msg, SOUP_STATUS_NOT_FOUND, "no such session: " + sid);
+  /* A node that answers the door but that HAProxy does not route to yet
+   * (its route is written once its first report is in, and HAProxy's
+   * health check passes after that): the door asks it itself, for the
+   * JSON API; signalling, WHEP and HLS wait for HAProxy. */
+  if (!node->lost && node->reported && node->error.empty() && req.path.rfind("/api/", 0) == 0)
+    return throughDoor(req, *node);
   if (!node->lost) {
     double since = (g_get_monotonic_time() - node->last_ok) / 1e6;
     return respondError(req.msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
@@ -420,6 +427,31 @@ void Door::notThrough(Request &req)
     return soup_server_message_set_status(req.msg, SOUP_STATUS_NO_CONTENT, nullptr);
   }
   respondError(req.msg, SOUP_STATUS_GONE, gone);
+}
+
+void Door::throughDoor(Request &req, Node &node)
+{
+  unsigned status = 0;
+  std::string error;
+  auto id = common_.identify(req, &status, &error);
+  if (!id)
+    return respondError(req.msg, status ? status : unsigned(SOUP_STATUS_UNAUTHORIZED), error);
+  if (id->isShare())
+    return respondError(req.msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                        "node " + node.report.id + " of this session is not routed yet; try again");
+  auto answer = http_.defer(req);
+  client_.send(req.method, nodeUrl(node, req.path), auth_.userToken(id->user, kTokenLifetime),
+               req.body(), kCreateDeadline, [answer](const NodeAnswer &a) {
+                 NodeAnswer copy = a;
+                 answer([copy](SoupServerMessage *msg) {
+                   if (!copy.status)
+                     return respondError(msg, SOUP_STATUS_BAD_GATEWAY, copy.error);
+                   respondText(msg, copy.status,
+                               copy.content_type.empty() ? "application/json"
+                                                         : copy.content_type.c_str(),
+                               copy.body);
+                 });
+               });
 }
 
 /* GET /api/v1/nodes: the nodes behind the door and what they report. */

@@ -71,6 +71,9 @@ private:
   void create(Request &req, const Identity &id);
   void tryCreate(std::shared_ptr<struct Placing> placing);
   void notThrough(Request &req);
+  /* The JSON API of a session on @node, asked by the door itself (HAProxy
+   * does not route to @node yet). */
+  void throughDoor(Request &req, Node &node);
   void nodesPage(Request &req);
   /* The node whose id @sid starts with ("n1-..."), or nullptr. */
   Node *nodeOf(const std::string &sid);
