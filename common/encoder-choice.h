@@ -64,8 +64,8 @@ struct Choice {
   Encoder encoder = Encoder::X264;
   std::string factory; /* the encoder element */
   std::vector<std::string>
-  requires;                /* every factory the fragment uses */
-  std::string convert;     /* raw video -> what the encoder takes */
+  requires;            /* every factory the fragment uses */
+  std::string convert; /* raw video -> what the encoder takes */
   /* Scales what convert gives to a size cap after it ("" where convert
    * scales itself: vapostproc). */
   std::string scale;

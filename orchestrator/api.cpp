@@ -43,11 +43,10 @@ Api::Api(const Config &config, Auth &auth, Metrics &metrics, HttpServer &http,
   metrics_.declare("vdi_session_rss_bytes", Metrics::Type::Gauge,
                    "Resident memory of a session's processes");
   metrics_.addCollector([this](Metrics &m) {
-    for (const char *f :
-         {"vdi_session_info", "vdi_session_viewers", "vdi_session_fps", "vdi_session_bitrate_bps",
-          "vdi_session_frame_seconds", "vdi_session_coded_fps",
-          "vdi_session_keyframe_requests_total",
-          "vdi_session_cpu_seconds_total", "vdi_session_rss_bytes"})
+    for (const char *f : {"vdi_session_info", "vdi_session_viewers", "vdi_session_fps",
+                          "vdi_session_bitrate_bps", "vdi_session_frame_seconds",
+                          "vdi_session_coded_fps", "vdi_session_keyframe_requests_total",
+                          "vdi_session_cpu_seconds_total", "vdi_session_rss_bytes"})
       m.clear(f);
     unsigned all_viewers = 0;
     for (const auto &s : sessions_.list()) {
@@ -198,9 +197,9 @@ void Api::node(Request &req)
                   member("total");
                   json_builder_add_int_value(b, static_cast<gint64>(budget.memory));
                   member("free");
-                  json_builder_add_int_value(
-                    b, static_cast<gint64>(budget.memory > used.memory ? budget.memory - used.memory
-                                                                       : 0));
+                  json_builder_add_int_value(b, static_cast<gint64>(budget.memory > used.memory
+                                                                      ? budget.memory - used.memory
+                                                                      : 0));
                   member("session");
                   json_builder_add_int_value(b, static_cast<gint64>(budget.session.memory));
                   json_builder_end_object(b);

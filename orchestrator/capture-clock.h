@@ -41,15 +41,16 @@
 
 namespace vdid::worker {
 
-class CaptureClock {
+class CaptureClock
+{
 public:
   /* Nanoseconds of the pipeline's running time. */
   struct Stamp {
-    int64_t pts;  /* where the output buffer starts: the last one's end, or a new run */
-    int64_t gap;  /* > 0: that much silence goes before the buffer's samples;
-                   * < 0: that much of its samples is dropped from its front */
+    int64_t pts;         /* where the output buffer starts: the last one's end, or a new run */
+    int64_t gap;         /* > 0: that much silence goes before the buffer's samples;
+                          * < 0: that much of its samples is dropped from its front */
     int64_t gap_samples; /* the same in samples */
-    bool discont; /* a new run: after a pause, or the first buffer */
+    bool discont;        /* a new run: after a pause, or the first buffer */
   };
 
   /* Lower envelope over this much of arrivals. */

@@ -31,8 +31,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
   {"server",
    {"listen", "tls-certificate", "tls-key", "web-root", "srt-listen", "request-timeout",
     "max-connections-per-address", "allowed-origins", "trusted-proxies"}},
-  {"auth",
-   {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window", "users-file"}},
+  {"auth", {"admins", "cookie-lifetime", "max-failed-logins", "failed-login-window", "users-file"}},
   {"users", {}}, /* any name */
   {"sessions",
    {"max-sessions", "max-sessions-per-user", "pool-size", "idle-timeout", "compositor", "width",
@@ -341,7 +340,9 @@ bool readFleet(GKeyFile *kf, const Source &path, Config *c, GError **error)
       (c->node_id.size() > 16 ||
        c->node_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos))
     return failAt(error, path, "node", "id",
-                  " must be 1 to 16 lower-case letters and digits, not "" + c->node_id + """);
+                  " must be 1 to 16 lower-case letters and digits, not "
+                  " + c->node_id + "
+                  "");
   c->node_url = readString(kf, "node", "url");
   auto isHttpUrl = [](const std::string &u) {
     return (g_str_has_prefix(u.c_str(), "http://") || g_str_has_prefix(u.c_str(), "https://")) &&

@@ -97,8 +97,10 @@ void SessionManager::checkTiers()
     s->tier_throttled_mark = t.throttled;
     if (first || elapsed <= 0)
       continue;
-    TierLoad load{used / elapsed, static_cast<unsigned>(elapsed + 0.5), frame_ms,
-                  s->requested_fps, busy, throttled, host_busy, coded_fps};
+    TierLoad load{used / elapsed, static_cast<unsigned>(elapsed + 0.5),
+                  frame_ms,       s->requested_fps,
+                  busy,           throttled,
+                  host_busy,      coded_fps};
     TierMove move =
       nextTier(config_.tiers, s->tier, load, &s->calm_windows, config_.budget, reserved());
     if (move.tier == s->tier) {

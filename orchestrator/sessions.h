@@ -129,8 +129,8 @@ struct Session {
   double tier_frame_ms_sum = 0, tier_coded_fps_sum = 0;
   unsigned tier_reports = 0;
   guint64 tier_periods_mark = 0, tier_throttled_mark = 0; /* its cpu.stat */
-  bool pooled = false;                   /* started for the pre-warmed pool */
-  bool in_pool = false;                  /* ... and not claimed by its user yet */
+  bool pooled = false;                                    /* started for the pre-warmed pool */
+  bool in_pool = false;                                   /* ... and not claimed by its user yet */
   std::vector<std::string> cgroup_procs; /* its cgroups' cgroup.procs; none without limits */
   guint64 oom_kills = 0;                 /* by memory-limit, as last logged */
 

@@ -57,8 +57,8 @@ struct Audio {
   std::string device;           /* what the capture records */
   GstElement *keeper = nullptr; /* a pipeline, while the graph must run */
   bool aac_demand = false;
-  bool opus_caps = false;                      /* the encoder has made its first frame */
-  CaptureClock clock; /* the capture's timestamps (its streaming thread) */
+  bool opus_caps = false; /* the encoder has made its first frame */
+  CaptureClock clock;     /* the capture's timestamps (its streaming thread) */
   bool failed = false;
 };
 

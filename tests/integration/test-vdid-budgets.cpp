@@ -167,10 +167,9 @@ void go(const SessionVdid &v, const std::string &id)
  * $XDG_RUNTIME_DIR/@stop exists, if @stop is given. One per session. */
 std::string animatedClient(unsigned fps, const std::string &stop = "")
 {
-  std::string stopping =
-    stop.empty() ? ""
-                 : "while [ ! -e \\\"$XDG_RUNTIME_DIR/" + stop +
-                     "\\\" ]; do sleep 0.2; done; echo stop; ";
+  std::string stopping = stop.empty() ? ""
+                                      : "while [ ! -e \\\"$XDG_RUNTIME_DIR/" + stop +
+                                          "\\\" ]; do sleep 0.2; done; echo stop; ";
   return "[\"sh\",\"-c\",\"f=\\\"$XDG_RUNTIME_DIR/anim\\\"; mkfifo \\\"$f\\\"; { until grep -q "
          "configured \\\"$f.out\\\" 2>/dev/null; do sleep 0.05; done; echo animate " +
          std::to_string(fps) + "; " + stopping + "exec tail -f /dev/null; } > \\\"$f\\\" & exec " +
@@ -207,9 +206,9 @@ double sessionMetric(Client &c, SessionVdid &v, const std::string &id, const std
 {
   std::string text = c.request("GET", v.vdid->base + "/metrics", "", v.owner).body;
   std::smatch m;
-  if (!std::regex_search(text, m,
-                         std::regex(name + "\\{session=\"" + id + "\",user=\"" + v.user +
-                                    "\"\\} ([0-9.e+]+)")))
+  if (!std::regex_search(
+        text, m,
+        std::regex(name + "\\{session=\"" + id + "\",user=\"" + v.user + "\"\\} ([0-9.e+]+)")))
     return -1;
   return std::stod(m[1]);
 }
@@ -666,8 +665,7 @@ TEST_CASE("a busy session moves down the tiers without losing its viewer and bac
   /* The worker codes at most 15 frames a second now. */
   double fps = -1;
   bool capped = eventually(
-    10s,
-    [&] { return (fps = sessionMetric(c, v, id, "vdi_session_coded_fps")) > 0 && fps <= 16; },
+    10s, [&] { return (fps = sessionMetric(c, v, id, "vdi_session_coded_fps")) > 0 && fps <= 16; },
     200ms);
   INFO("encoded fps on low: " << fps);
   CHECK(capped);

@@ -14,9 +14,9 @@
 
 #include <dirent.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <fstream>

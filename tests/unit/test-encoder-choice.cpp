@@ -35,8 +35,7 @@ TEST_CASE("encoder choice: preference order follows availability", "[encoder]")
 {
   Settings s;
   auto all = registry({"cudaupload", "cudaconvert", "cudascale", "nvh264enc", "vapostproc",
-                       "vah264enc",
-                       "videoconvert", "x264enc", "openh264enc"});
+                       "vah264enc", "videoconvert", "x264enc", "openh264enc"});
   auto c = choose(s, all);
   REQUIRE(c);
   CHECK(c->encoder == Encoder::Nvh264);
@@ -143,8 +142,9 @@ TEST_CASE("encoder choice: units and low-latency settings", "[encoder]")
 
   /* A size cap that can change while it runs: after the conversion, scaled
    * by videoscale, cudascale, or vapostproc itself. */
-  CHECK(describe(Encoder::X264, s).launchScalable("size").find(
-          " ! video/x-raw,format=I420 ! videoscale ! capsfilter name=size ! x264enc ") !=
+  CHECK(describe(Encoder::X264, s)
+          .launchScalable("size")
+          .find(" ! video/x-raw,format=I420 ! videoscale ! capsfilter name=size ! x264enc ") !=
         std::string::npos);
   CHECK(n.launchScalable("size").find("format=NV12 ! cudascale ! capsfilter name=size ! "
                                       "nvh264enc ") != std::string::npos);

@@ -31,9 +31,9 @@ constexpr int64_t kCycle = 256 * 1'000'000'000LL / 48000; /* one lost graph quan
  * its last sample is made, + @delay. lose() drops samples at the source. */
 struct Capture {
   CaptureClock clock;
-  int64_t made = 0;       /* ns of samples made (real time, from 0) */
-  int64_t delivered = 0;  /* ns of samples delivered */
-  int64_t lost = 0;       /* ns of samples lost so far */
+  int64_t made = 0;      /* ns of samples made (real time, from 0) */
+  int64_t delivered = 0; /* ns of samples delivered */
+  int64_t lost = 0;      /* ns of samples lost so far */
   int64_t delay = 2 * kMs;
   std::vector<CaptureClock::Stamp> stamps;
   std::vector<int64_t> truth; /* when each buffer's first sample was made */
@@ -41,8 +41,8 @@ struct Capture {
   /* The next buffer, delivered late by @extra. */
   CaptureClock::Stamp next(int64_t extra = 0)
   {
-    int64_t end_made = delivered + lost + kBuffer;             /* real time of its last sample */
-    int64_t chunk = 1024 * 1'000'000'000LL / 48000;            /* 21.3 ms */
+    int64_t end_made = delivered + lost + kBuffer;  /* real time of its last sample */
+    int64_t chunk = 1024 * 1'000'000'000LL / 48000; /* 21.3 ms */
     int64_t arrival = ((end_made + chunk - 1) / chunk) * chunk + delay + extra;
     truth.push_back(delivered + lost);
     delivered += kBuffer;
@@ -175,8 +175,7 @@ TEST_CASE("buffers held up by a stall but not lost leave the timestamps alone", 
   CHECK(c.clock.holes() == 0);
 }
 
-TEST_CASE("the burst after a long stall never moves the timestamps backwards",
-          "[vdid][sound]")
+TEST_CASE("the burst after a long stall never moves the timestamps backwards", "[vdid][sound]")
 {
   Capture c;
   c.run(2'000 * kMs);

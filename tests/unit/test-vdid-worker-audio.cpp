@@ -254,8 +254,9 @@ std::vector<gint16> samples(GstBuffer *b)
  * becomes samples. Samples the sound server lost come back as silence in
  * front of the next buffer; when the stream runs ahead, samples go from
  * the front; the buffer's pts and duration say so. */
-TEST_CASE("lost capture samples come back as silence where they were; a stream ahead loses its front",
-          "[vdid][worker][sound]")
+TEST_CASE(
+  "lost capture samples come back as silence where they were; a stream ahead loses its front",
+  "[vdid][worker][sound]")
 {
   using vdid::worker::CaptureClock;
   const int64_t ms = 1'000'000;
