@@ -42,11 +42,18 @@ static double sane(double v, double lo, double hi)
   return std::isfinite(v) ? std::clamp(v, lo, hi) : 0;
 }
 
+/* Enough packets went out since the last report for its loss and delay
+ * figures to mean something (kMinPackets). */
+static bool measured(const Feedback &fb)
+{
+  return fb.packets < 0 || fb.packets >= BitrateController::kMinPackets;
+}
+
 void BitrateController::updateLossRtt(Viewer &v, const Feedback &fb) const
 {
   double loss = sane(fb.fractionLost, 0, 1);
   double rtt = sane(fb.rttSeconds, 0, 60);
-  if (loss > kLossHigh) {
+  if (loss > kLossHigh && measured(fb)) {
     v.estimate *= 1.0 - 0.5 * loss; /* GCC: As = As * (1 - 0.5 p) */
     v.bottleneck = true;
   } else if (loss < kLossLow && (rtt <= 0 || rtt < kRttHigh)) {
@@ -65,7 +72,7 @@ void BitrateController::updateLossRtt(Viewer &v, const Feedback &fb) const
  * rate and stay there a while (no queue: the latency a user feels), then
  * probe it slowly; far from it, or once more arrives than ever did, probe
  * fast. */
-void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
+void BitrateController::followDelay(Viewer &v, const Feedback &fb) const
 {
   double sent = sane(fb.sentKbps, 0, 1e7), recv = sane(fb.recvKbps, 0, 1e7);
   double loss = sane(fb.twccLoss, 0, 1);
@@ -136,6 +143,14 @@ void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
       next = std::min(next, std::max(v.estimate, recv * kAppLimited));
     v.estimate = next;
   }
+}
+
+void BitrateController::updateDelay(Viewer &v, const Feedback &fb) const
+{
+  /* A handful of packets shows neither a queue nor room to probe (that
+   * the window says all of them arrived proves nothing either). */
+  if (measured(fb))
+    followDelay(v, fb);
   if (sane(fb.rttSeconds, 0, 60) >= kRttHigh) {
     v.estimate *= kRttBackoff;
     v.bottleneck = true;

@@ -33,6 +33,9 @@ struct Feedback {
   double sentKbps = 0, recvKbps = 0;
   double twccLoss = 0;        /* 0..1 */
   double delayGradientMs = 0; /* average growth of the queueing delay */
+  /* RTP packets sent since the last report (every stream of the viewer);
+   * -1: not counted. Fewer than kMinPackets measure nothing (see there). */
+  long packets = -1;
 };
 
 class BitrateController
@@ -84,6 +87,15 @@ public:
   static constexpr double kGrownFar = 1.15;
   static constexpr double kIncreaseFast = 1.25; /* far from it, or long after */
   static constexpr double kAppLimited = 1.5;    /* never above 1.5x what arrives */
+  /* A report of fewer packets is no evidence of a queue or of loss: the
+   * estimate holds. A still screen sends one skipped picture a second;
+   * the delay gradient of a TWCC window of one or two packets is the
+   * host's scheduling noise (5 ms seen on a loaded host: taken for a
+   * queue, it cut 8000 kbit/s to the 300 floor, where x264 can no longer
+   * code a changed screen, and on a still screen nothing ever probes back
+   * up). libwebrtc's send-side estimate likewise decides on loss only
+   * after 20 packets (kLimitNumPackets). */
+  static constexpr long kMinPackets = 20;
 
 private:
   struct Viewer {
@@ -98,6 +110,7 @@ private:
   unsigned clamp(double bps) const;
   void updateLossRtt(Viewer &v, const Feedback &fb) const;
   void updateDelay(Viewer &v, const Feedback &fb) const;
+  void followDelay(Viewer &v, const Feedback &fb) const; /* enough packets */
   unsigned min_ = 0, max_ = 0;
   std::map<std::string, Viewer> viewers_;
 };

@@ -44,6 +44,7 @@ struct Core::Session {
   std::vector<std::pair<unsigned, std::string>> pendingIce;
   /* Stats bookkeeping. */
   uint64_t lastBytes = 0;
+  uint64_t lastPackets = 0;
   uint64_t lastFrames = 0;
   int64_t lastStatsMs = 0;
 };
@@ -644,7 +645,9 @@ void Core::viewerStats(const std::string &id, const ViewerStats &st)
     uint64_t frames = s.viewer->framesSent();
     double bps = st.bytesSent >= s.lastBytes ? (st.bytesSent - s.lastBytes) * 8.0 / dt : 0;
     double fps = frames >= s.lastFrames ? (frames - s.lastFrames) / dt : 0;
+    long packets = st.packetsSent >= s.lastPackets ? long(st.packetsSent - s.lastPackets) : -1;
     s.lastBytes = st.bytesSent;
+    s.lastPackets = st.packetsSent;
     s.lastFrames = frames;
     s.lastStatsMs = now;
     unsigned est = 0;
@@ -657,15 +660,16 @@ void Core::viewerStats(const std::string &id, const ViewerStats &st)
       fb.recvKbps = st.twccRecvBps / 1000;
       fb.twccLoss = st.twccLossPct / 100;
       fb.delayGradientMs = st.twccDelayGradientMs;
+      fb.packets = packets;
       /* The encoder follows viewers that may control (role and
        * viewer-control); the others never drag it down. */
       est = rate_.update(id, fb, mayControl(id));
       s.viewer->setEstimate(est, rate_.bottleneck(id));
       GST_DEBUG_OBJECT(element_,
-                       "viewer %s: sent %.0f recv %.0f kbit/s, gradient %.1f ms, loss %.3f/%.3f, "
-                       "rtt %.0f ms -> estimate %u kbit/s",
-                       id.c_str(), fb.sentKbps, fb.recvKbps, fb.delayGradientMs, fb.twccLoss,
-                       fb.fractionLost, fb.rttSeconds * 1000, est);
+                       "viewer %s: %ld packets, sent %.0f recv %.0f kbit/s, gradient %.1f ms, "
+                       "loss %.3f/%.3f, rtt %.0f ms -> estimate %u kbit/s",
+                       id.c_str(), packets, fb.sentKbps, fb.recvKbps, fb.delayGradientMs,
+                       fb.twccLoss, fb.fractionLost, fb.rttSeconds * 1000, est);
     }
     std::lock_guard<std::mutex> l(lock_);
     ViewerFigures &f = figures_[id];

@@ -10,8 +10,10 @@
 import { launch, unavailableReason } from '../browser/chromium.mjs';
 
 // An optional fourth argument replaces the page's query (e.g. vdid's
-// signalling= of a session share: tests/bench/tier-bench.py).
-const [base, countArg, mode, query] = process.argv.slice(2);
+// signalling= of a session share: tests/bench/tier-bench.py); a fifth is
+// how long (ms) the page watches the still picture before the first press
+// (prints `idle MS` then).
+const [base, countArg, mode, query, idleArg] = process.argv.slice(2);
 const why = unavailableReason();
 if (why) {
   console.log(`skip ${why}`);
@@ -61,6 +63,11 @@ try {
   page.on('console', (m) => {
     if (m.text().startsWith('press ') || m.text().startsWith('miss ')) console.log(m.text());
   });
+  const idleMs = Number(idleArg || 0);
+  if (idleMs > 0) {
+    await page.waitForTimeout(idleMs);
+    console.log(`idle ${idleMs}`);
+  }
   const result = await page.evaluate(async (count) => {
     const v = document.getElementById('video');
     const c = document.createElement('canvas');

@@ -302,6 +302,44 @@ TEST_CASE("a still screen does not let the estimate run away from what arrives",
   CHECK(c.estimate("a") == 800);
 }
 
+TEST_CASE("a report of a few packets is no queue: a still screen keeps its estimate",
+          "[webrtc-bitrate]")
+{
+  /* Seen on a loaded host with a still screen (one skipped picture a
+   * second): a window of one or two packets said 5 ms of delay gradient,
+   * and the estimate went from 8000 to the 300 floor. */
+  BitrateController c(300, 8000);
+  c.addViewer("a", 8000);
+  for (int s = 0; s < 20; s++) {
+    Feedback still = twcc(0.3, 0.3, s % 2 ? 5.0 : -5.0);
+    still.packets = 2;
+    c.update("a", still);
+    /* ... nor is one lost packet of them a loss rate. */
+    Feedback lost = twcc(0.3, 0.1, 0, 0.5);
+    lost.packets = 2;
+    c.update("a", lost);
+  }
+  CHECK(c.estimate("a") == 8000);
+  CHECK_FALSE(c.bottleneck("a"));
+  /* Without TWCC the receiver report's loss of a few packets neither. */
+  c.addViewer("b", 8000);
+  Feedback rr{0.5, 0.01, 0};
+  rr.packets = 3;
+  c.update("b", rr);
+  CHECK(c.estimate("b") == 8000);
+  /* The same gradient over as many packets as a typing burst sends is a
+   * queue. */
+  Feedback busy = twcc(300, 300, 5.0);
+  busy.packets = BitrateController::kMinPackets;
+  CHECK(c.update("a", busy) == 300);
+  /* A long round trip backs off whatever the packet count. */
+  c.addViewer("c", 8000);
+  Feedback slow = twcc(0.3, 0.3);
+  slow.packets = 1;
+  slow.rttSeconds = 0.5;
+  CHECK(c.update("c", slow) == 6800);
+}
+
 TEST_CASE("bogus feedback never takes the encoder past its limits", "[webrtc-bitrate]")
 {
   BitrateController c(500, 4000);
