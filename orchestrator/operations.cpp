@@ -167,8 +167,10 @@ JsonNode *Operations::sessionJson(const Session &s) const
     /* What its viewers get: the desktop's size, or its tier's scaled one. */
     json_builder_set_member_name(b, "stream");
     json_builder_begin_object(b);
-    num("width", s.stream_width ? s.stream_width : s.width);
-    num("height", s.stream_height ? s.stream_height : s.height);
+    unsigned stream_width = 0, stream_height = 0;
+    streamSize(config_.tiers[s.tier], s.width, s.height, &stream_width, &stream_height);
+    num("width", stream_width);
+    num("height", stream_height);
     json_builder_end_object(b);
     num("fps", s.fps);
     str("encoder", s.encoder);

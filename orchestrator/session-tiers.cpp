@@ -24,11 +24,9 @@ void SessionManager::sendTier(Session &s)
   const Tier &tier = config_.tiers[s.tier];
   /* The stream of a desktop larger than the tier's size cap is scaled
    * down in the worker (the desktop keeps its size and its layout). */
-  unsigned width = s.width, height = s.height, capped_fps = s.fps;
-  applyTier(tier, &width, &height, &capped_fps);
+  unsigned width = 0, height = 0;
+  streamSize(tier, s.width, s.height, &width, &height);
   bool scaled = width != s.width || height != s.height;
-  s.stream_width = scaled ? width : 0;
-  s.stream_height = scaled ? height : 0;
   unsigned fps = s.fps, max_bitrate = tier.max_bitrate;
   workerCommand(s.id, "tier", [fps, max_bitrate, scaled, width, height](JsonBuilder *b) {
     json_builder_set_member_name(b, "fps");

@@ -818,10 +818,15 @@ bool SessionManager::resize(const std::string &id, unsigned width, unsigned heig
                (error ? error->message : (err ? err : ""));
     return false;
   }
+  /* A tier's size cap follows the new size. */
+  const Tier &tier = config_.tiers[s->tier];
+  unsigned old_w = 0, old_h = 0, new_w = 0, new_h = 0;
+  streamSize(tier, s->width, s->height, &old_w, &old_h);
+  streamSize(tier, width, height, &new_w, &new_h);
+  bool was_scaled = old_w != s->width || old_h != s->height;
   s->width = width;
   s->height = height;
-  /* A tier's size cap follows the new size. */
-  if (s->stream_width || applyTierScales(config_.tiers[s->tier], width, height))
+  if (was_scaled || new_w != width || new_h != height)
     sendTier(*s);
   return true;
 }

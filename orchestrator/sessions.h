@@ -117,9 +117,6 @@ struct Session {
   std::string tier_reason;
   Reservation reservation;
   unsigned requested_fps = 0; /* before its tier's cap */
-  /* The size its stream is scaled to by its tier's size cap; 0: the
-   * desktop's own (width x height). */
-  unsigned stream_width = 0, stream_height = 0;
   /* Tier moves (session-tiers.cpp): its CPU seconds at the last look, when,
    * its calm windows in a row, and its worker's frames since that look
    * (sums over the stats reports: coded fps x frame ms, coded fps). */

@@ -74,11 +74,13 @@ void applyTier(const Tier &tier, unsigned *width, unsigned *height, unsigned *fp
   *height = std::max(64u, static_cast<unsigned>(*height * scale) & ~1u);
 }
 
-bool applyTierScales(const Tier &tier, unsigned width, unsigned height)
+void streamSize(const Tier &tier, unsigned width, unsigned height, unsigned *stream_width,
+                unsigned *stream_height)
 {
-  unsigned w = width, h = height, fps = 0;
-  applyTier(tier, &w, &h, &fps);
-  return w != width || h != height;
+  unsigned fps = 0;
+  *stream_width = width;
+  *stream_height = height;
+  applyTier(tier, stream_width, stream_height, &fps);
 }
 
 namespace {

@@ -54,8 +54,10 @@ std::optional<Placement> place(const std::vector<Tier> &ladder, const HostBudget
 /* A session of @width x @height at @fps on @tier: the size scaled down
  * (aspect kept, even numbers) to the tier's cap, the frame rate capped. */
 void applyTier(const Tier &tier, unsigned *width, unsigned *height, unsigned *fps);
-/* True when @tier's size cap is smaller than @width x @height. */
-bool applyTierScales(const Tier &tier, unsigned width, unsigned height);
+/* The size a running session's stream has on @tier: its desktop's @width x
+ * @height, or smaller where the tier's size cap is (the worker scales). */
+void streamSize(const Tier &tier, unsigned width, unsigned height, unsigned *stream_width,
+                unsigned *stream_height);
 
 /* Moving a running session between tiers (with `[budget] downgrade`),
  * once per `tier-window`, down one tier when over the window
