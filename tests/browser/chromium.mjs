@@ -50,3 +50,37 @@ export async function launch(options = {}) {
   };
   return { ctx, close };
 }
+
+/** Ends a scenario script with exit status 77 (meson's "skipped") and a
+ * `skip REASON` line when Chromium cannot run here or @extra names what else
+ * the script misses. */
+export function skipIfUnavailable(extra = '') {
+  const why = unavailableReason() || extra;
+  if (!why) return;
+  console.log(`skip ${why}`);
+  process.exit(77);
+}
+
+/** Runs a scenario's @body the way every script under tests/browser ends:
+ * a watchdog of @timeoutMs (VDI_BROWSER_TIMEOUT_MS overrides it) prints
+ * `result {"error": "@label timed out"}` and exits 1; what @body returns is
+ * printed as `result JSON` (undefined: the body printed its own), an error it
+ * throws as `result {"error": stack}`; the browser is closed by @close and
+ * @cleanup runs, whatever happened. */
+export async function runScenario({ close, cleanup, label = 'browser scenario', timeoutMs = 120000 }, body) {
+  const limit = Number(process.env.VDI_BROWSER_TIMEOUT_MS || timeoutMs);
+  const watchdog = setTimeout(() => {
+    console.log(`result ${JSON.stringify({ error: `${label} timed out` })}`);
+    process.exit(1);
+  }, limit);
+  try {
+    const out = await body();
+    if (out !== undefined) console.log(`result ${JSON.stringify(out)}`);
+  } catch (e) {
+    console.log(`result ${JSON.stringify({ error: String(e && e.stack ? e.stack : e) })}`);
+  } finally {
+    clearTimeout(watchdog);
+    await close();
+    if (cleanup) await cleanup();
+  }
+}

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, unavailableReason } from './chromium.mjs';
+import { launch, runScenario, skipIfUnavailable } from './chromium.mjs';
 
 const [base, session, token, allowedPort] = process.argv.slice(2);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,11 +27,7 @@ try {
 } catch {
   files = null;
 }
-const why = unavailableReason() || (files ? '' : 'whip-whep or hls.js missing in web/node_modules (run ./scripts/setup)');
-if (why) {
-  console.log(`skip ${why}`);
-  process.exit(77);
-}
+skipIfUnavailable(files ? '' : 'whip-whep or hls.js missing in web/node_modules (run ./scripts/setup)');
 
 const html = '<!doctype html><meta charset="utf-8"><video id="whep" muted autoplay playsinline></video><video id="hls" muted autoplay playsinline></video>';
 const serve = (port) => new Promise((resolve) => {
@@ -46,18 +42,21 @@ const allowed = await serve(allowedPort);
 const other = await serve(0);
 
 const { ctx, close } = await launch();
-const watchdog = setTimeout(() => {
-  console.log('result {"error":"cross-origin scenario timed out"}');
-  process.exit(1);
-}, 100000);
-
 const frames = (id, n, ms) => `new Promise((resolve) => {
   const v = document.getElementById('${id}'); let k = 0;
   const cb = () => (++k >= ${n} ? resolve(k) : v.requestVideoFrameCallback(cb));
   v.requestVideoFrameCallback(cb); setTimeout(() => resolve(k), ${ms});
 })`;
 
-try {
+await runScenario({
+  close,
+  label: 'cross-origin scenario',
+  timeoutMs: 100000,
+  cleanup: () => {
+    allowed.close();
+    other.close();
+  },
+}, async () => {
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
   await page.goto(`http://127.0.0.1:${allowedPort}/`);
@@ -109,11 +108,4 @@ try {
     };
   }, { base, session, token });
   console.log(`result ${JSON.stringify(out)}`);
-} catch (e) {
-  console.log(`result ${JSON.stringify({ error: String(e && e.stack ? e.stack : e) })}`);
-} finally {
-  clearTimeout(watchdog);
-  await close();
-  allowed.close();
-  other.close();
-}
+});

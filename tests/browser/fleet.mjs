@@ -12,26 +12,17 @@
 // spaces, plays each again (check play) and prints "result {...}".
 // Exits 77 with a reason when Chromium or playwright-core is missing.
 import { createInterface } from 'node:readline';
-import { launch, unavailableReason } from './chromium.mjs';
+import { launch, runScenario, skipIfUnavailable } from './chromium.mjs';
 import { newPage, signIn, frames, connState, waitFrames } from './vdi-app.mjs';
 
 const [base, user, password, watch, ...ids] = process.argv.slice(2);
-const why = unavailableReason();
-if (why) {
-  console.log(`skip ${why}`);
-  process.exit(77);
-}
+skipIfUnavailable();
 const check = (name, obj) => console.log(`check ${name} ${JSON.stringify(obj)}`);
 const lines = createInterface({ input: process.stdin });
 const iterator = lines[Symbol.asyncIterator]();
 const nextLine = async () => (await iterator.next()).value ?? '';
 
 const { ctx, close } = await launch();
-const watchdog = setTimeout(() => {
-  console.log('result {"error":"browser scenario timed out"}');
-  process.exit(1);
-}, Number(process.env.VDI_BROWSER_TIMEOUT_MS || 170000));
-
 async function open(page, id) {
   await page.evaluate((h) => (location.hash = h), `#/s/${encodeURIComponent(id)}`);
 }
@@ -52,7 +43,14 @@ async function play(page, id) {
   await page.evaluate(() => (location.hash = '#/'));
 }
 
-try {
+await runScenario({
+  close,
+  label: 'browser scenario',
+  timeoutMs: 170000,
+  cleanup: () => {
+    lines.close();
+  },
+}, async () => {
   const page = await newPage(ctx, 640, 480);
   await signIn(page, base, user, password);
   await page.waitForSelector('#sessions-view:not([hidden])');
@@ -70,10 +68,4 @@ try {
   const again = (await nextLine()).split(' ').filter(Boolean);
   for (const id of again) await play(page, id);
   console.log('result {"ok":true}');
-} catch (e) {
-  console.log(`result ${JSON.stringify({ error: String(e) })}`);
-} finally {
-  clearTimeout(watchdog);
-  lines.close();
-  await close();
-}
+});

@@ -25,10 +25,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { launch, unavailableReason } from './chromium.mjs';
+import { launch, runScenario, skipIfUnavailable } from './chromium.mjs';
 
 const [wsUrl, mode = 'answer'] = process.argv.slice(2);
-const why = unavailableReason();
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, '../../web/package.json'));
 let libPath = '';
@@ -38,10 +37,7 @@ try {
 } catch {
   libPath = '';
 }
-if (why || !libPath) {
-  console.log(`skip ${why || 'gstwebrtc-api missing in web/node_modules (run ./scripts/setup)'}`);
-  process.exit(77);
-}
+skipIfUnavailable(libPath ? '' : 'gstwebrtc-api missing in web/node_modules (run ./scripts/setup)');
 
 const emit = (name, obj = {}) => console.log(`event ${name} ${JSON.stringify(obj)}`);
 const stdin = createInterface({ input: process.stdin });
@@ -104,11 +100,15 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${server.address().port}`;
 
 const { ctx, close } = await launch();
-const watchdog = setTimeout(() => {
-  console.log('result {"error":"gstwebrtc-api scenario timed out"}');
-  process.exit(1);
-}, Number(process.env.VDI_BROWSER_TIMEOUT_MS || 120000));
-try {
+await runScenario({
+  close,
+  label: 'gstwebrtc-api scenario',
+  timeoutMs: 120000,
+  cleanup: () => {
+    server.close();
+    stdin.close();
+  },
+}, async () => {
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
   page.on('console', (m) => { if (m.type() === 'error') console.error(`console: ${m.text()}`); });
@@ -150,11 +150,4 @@ try {
     emit('done', { cmd });
   }
   console.log('result {"done":true}');
-} catch (e) {
-  console.log(`result ${JSON.stringify({ error: String(e && e.stack ? e.stack : e) })}`);
-} finally {
-  clearTimeout(watchdog);
-  await close();
-  server.close();
-  stdin.close();
-}
+});

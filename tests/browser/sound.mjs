@@ -25,14 +25,10 @@
 // microphones: A the fake device (WAV), B an 880 Hz oscillator (its
 // getUserMedia answers with a WebAudio track). Steps: A on; B on too (A
 // still sending); B off (A still sending). Same step protocol as mic.
-import { launch, unavailableReason } from './chromium.mjs';
+import { launch, runScenario, skipIfUnavailable } from './chromium.mjs';
 
 const [scenario, base, ...args] = process.argv.slice(2);
-const why = unavailableReason();
-if (why) {
-  console.log(`skip ${why}`);
-  process.exit(77);
-}
+skipIfUnavailable();
 function fakeMicrophone() {
   if (scenario === 'mic') return args[4];
   if (scenario === 'mics') return args[3];
@@ -44,10 +40,6 @@ const { ctx, close } = await launch({
   sound: true,
   args: fakeMicrophone() ? ['--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${fakeMicrophone()}`] : [],
 });
-const watchdog = setTimeout(() => {
-  console.log('result {"error":"browser scenario timed out"}');
-  process.exit(1);
-}, Number(process.env.VDI_BROWSER_TIMEOUT_MS || 150000));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -363,17 +355,7 @@ async function recipe() {
   return { ok: true };
 }
 
-let result;
-try {
-  if (scenario === 'play') result = await play();
-  else if (scenario === 'recipe') result = await recipe();
-  else if (scenario === 'mic') result = await mic();
-  else if (scenario === 'mics') result = await mics();
-  else result = { error: `unknown scenario ${scenario}` };
-} catch (e) {
-  result = { error: String(e?.stack ?? e) };
-}
-clearTimeout(watchdog);
-console.log(`result ${JSON.stringify(result)}`);
-await close();
+const scenarios = { play, recipe, mic, mics };
+await runScenario({ close, timeoutMs: 150000 }, async () =>
+  scenarios[scenario] ? scenarios[scenario]() : { error: `unknown scenario ${scenario}` });
 process.exit(0);

@@ -9,22 +9,13 @@
 // gave, and what coturn says to an expired and to a fresh credential.
 // refused: vdid hands out credentials coturn does not accept; prints what
 // the page tells the user.
-import { launch, unavailableReason } from './chromium.mjs';
+import { launch, runScenario, skipIfUnavailable } from './chromium.mjs';
 import { until, newPage, signIn, frames, waitFrames } from './vdi-app.mjs';
 
 const [scenario, base, user, password, session, expiredJson] = process.argv.slice(2);
-const why = unavailableReason();
-if (why) {
-  console.log(`skip ${why}`);
-  process.exit(77);
-}
+skipIfUnavailable();
 const check = (name, obj) => console.log(`check ${name} ${JSON.stringify(obj)}`);
 const { ctx, close } = await launch();
-const watchdog = setTimeout(() => {
-  console.log('result {"error":"browser scenario timed out"}');
-  process.exit(1);
-}, 120000);
-
 /** Gathers relay-only candidates with @iceServers in the page: the relay
  * candidates and the STUN/TURN errors (icecandidateerror) seen. */
 function gather(page, iceServers) {
@@ -108,15 +99,10 @@ async function refused() {
   return { ok: true };
 }
 
-try {
+await runScenario({ close, label: 'browser scenario', timeoutMs: 120000 }, async () => {
   let out;
   if (scenario === 'relay') out = await relay();
   else if (scenario === 'refused') out = await refused();
   else out = { error: `unknown scenario ${scenario}` };
   console.log(`result ${JSON.stringify(out)}`);
-} catch (e) {
-  console.log(`result ${JSON.stringify({ error: String(e && e.stack ? e.stack : e) })}`);
-} finally {
-  clearTimeout(watchdog);
-  await close();
-}
+});

@@ -6,22 +6,13 @@
 // POSTs the offer to BASE/whep/ID with the token, plays 3 frames, trickles
 // a candidate with PATCH, DELETEs the resource, and prints one
 // "result {json}" line. Exits 77 with a reason when Chromium is missing.
-import { launch, unavailableReason } from './chromium.mjs';
+import { launch, runScenario, skipIfUnavailable } from './chromium.mjs';
 
 const [base, session, token] = process.argv.slice(2);
-const why = unavailableReason();
-if (why) {
-  console.log(`skip ${why}`);
-  process.exit(77);
-}
+skipIfUnavailable();
 
 const { ctx, close } = await launch();
-const watchdog = setTimeout(() => {
-  console.log('result {"error":"browser scenario timed out"}');
-  process.exit(1);
-}, 90000);
-
-try {
+await runScenario({ close, label: 'browser scenario', timeoutMs: 90000 }, async () => {
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
   // Any page of vdid's origin: the WHEP endpoint is same-origin then.
@@ -87,9 +78,4 @@ try {
     { session, token },
   );
   console.log(`result ${JSON.stringify(out)}`);
-} catch (e) {
-  console.log(`result ${JSON.stringify({ error: String(e && e.stack ? e.stack : e) })}`);
-} finally {
-  clearTimeout(watchdog);
-  await close();
-}
+});

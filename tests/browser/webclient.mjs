@@ -19,24 +19,15 @@
 //                                 layout de, and the clipboard both ways)
 import { readFileSync, writeFileSync, appendFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, unavailableReason } from './chromium.mjs';
+import { launch, runScenario, skipIfUnavailable } from './chromium.mjs';
 import { sleep, until, newPage as newPageOf, signIn as signInAt, frames, connState, waitFrames } from './vdi-app.mjs';
 
 const [scenario, base, ...args] = process.argv.slice(2);
-const why = unavailableReason();
-if (why) {
-  console.log(`skip ${why}`);
-  process.exit(77);
-}
+skipIfUnavailable();
 const check = (name, obj) => console.log(`check ${name} ${JSON.stringify(obj)}`);
 const note = (text) => console.log(`note ${text}`);
 
 const { ctx, close } = await launch();
-const watchdog = setTimeout(() => {
-  console.log('result {"error":"browser scenario timed out"}');
-  process.exit(1);
-}, Number(process.env.VDI_BROWSER_TIMEOUT_MS || 170000));
-
 const newPage = (width, height) => newPageOf(ctx, width, height);
 const signIn = (page, user, password) => signInAt(page, base, user, password);
 
@@ -545,7 +536,7 @@ async function gnome() {
   return { ok: true, id: s.id };
 }
 
-try {
+await runScenario({ close, label: 'browser scenario', timeoutMs: 170000 }, async () => {
   let out;
   if (scenario === 'full') out = await full();
   else if (scenario === 'hls') out = await hls();
@@ -553,9 +544,4 @@ try {
   else if (scenario === 'gnome') out = await gnome();
   else out = { error: `unknown scenario ${scenario}` };
   console.log(`result ${JSON.stringify(out)}`);
-} catch (e) {
-  console.log(`result ${JSON.stringify({ error: String(e && e.stack ? e.stack : e) })}`);
-} finally {
-  clearTimeout(watchdog);
-  await close();
-}
+});

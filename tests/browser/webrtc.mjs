@@ -7,14 +7,10 @@
 // end, and for scenarios that wait for the test, reads one line on stdin.
 // Exits 77 with a reason when Chromium or playwright-core is missing.
 import { createInterface } from 'node:readline';
-import { launch, unavailableReason } from './chromium.mjs';
+import { launch, runScenario, skipIfUnavailable } from './chromium.mjs';
 
 const [scenario, base, ...args] = process.argv.slice(2);
-const why = unavailableReason();
-if (why) {
-  console.log(`skip ${why}`);
-  process.exit(77);
-}
+skipIfUnavailable();
 
 const stdin = createInterface({ input: process.stdin });
 const lines = [];
@@ -25,11 +21,6 @@ const emit = (name, obj = {}) => console.log(`event ${name} ${JSON.stringify(obj
 const result = (obj) => console.log(`result ${JSON.stringify(obj)}`);
 
 const { ctx, close } = await launch();
-const watchdog = setTimeout(() => {
-  console.log('result {"error":"browser scenario timed out"}');
-  process.exit(1);
-}, Number(process.env.VDI_BROWSER_TIMEOUT_MS || 120000));
-
 async function openPage(query = '?autoconnect=0&stats=0') {
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.error(`pageerror: ${e}`));
@@ -53,7 +44,14 @@ async function waitChannel(page) {
   await page.waitForFunction(() => window.vdi.state.input !== undefined, null, { timeout: 15000 });
 }
 
-try {
+await runScenario({
+  close,
+  label: 'browser scenario',
+  timeoutMs: 120000,
+  cleanup: () => {
+    stdin.close();
+  },
+}, async () => {
   switch (scenario) {
     case 'viewers': {
       // N viewers at once; report, then stay until the test says so.
@@ -417,10 +415,4 @@ try {
     default:
       result({ error: `unknown scenario ${scenario}` });
   }
-} catch (e) {
-  result({ error: String(e && e.stack ? e.stack : e) });
-} finally {
-  clearTimeout(watchdog);
-  await close();
-  stdin.close();
-}
+});
