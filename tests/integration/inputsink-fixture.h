@@ -366,6 +366,7 @@ struct InputFixture {
   std::optional<Desktop> desk;
   Recorder rec;
   std::unique_ptr<Pipeline> p;
+  guint64 probe_moves = 0; /* pushed by start() until one arrived */
 
   ~InputFixture()
   {
@@ -408,7 +409,35 @@ struct InputFixture {
     startClient();
     p = std::make_unique<Pipeline>(desk->props(), sink_props);
     REQUIRE(p->play());
-    waitInputReady(rec, [&] { p->push(move(1, 1)); });
+    waitInputReady(rec, [&] {
+      p->push(move(1, 1));
+      probe_moves++;
+    });
+  }
+  /* The sink's "accepted" count once every probe move of start() is in
+   * it (the last may still be on its way when the client saw an earlier
+   * one): what a case's own input counts from. */
+  guint64 acceptedAfterProbes()
+  {
+    REQUIRE(p->waitStat("accepted", probe_moves));
+    return p->stat("accepted");
+  }
+  /* The recording client and `vdiwaylandsrc ! @tail` in a harness, playing,
+   * with navigation events sent upstream known to reach the client (no
+   * vdiinputsink: the source injects them itself). */
+  HarnessPtr startNavigation(const std::string &tail = "")
+  {
+    startClient();
+    std::string desc = "vdiwaylandsrc show-cursor=false " + desk->props() + tail;
+    HarnessPtr h(gst_harness_new_parse(desc.c_str()));
+    gst_harness_use_systemclock(h.get());
+    gst_harness_play(h.get());
+    REQUIRE(pullWithin(h.get(), 10000ms));
+    waitInputReady(rec, [&] {
+      gst_harness_push_upstream_event(
+        h.get(), gst_navigation_event_new_mouse_move(1, 1, GST_NAVIGATION_MODIFIER_NONE));
+    });
+    return h;
   }
   std::string runtimeDir() const { return desk->session.runtimeDir(); }
   /* Another client sets the session's clipboard to @path's bytes: wl-copy

@@ -21,9 +21,7 @@ TEST_CASE_METHOD(InputFixture<SwayDesktop>,
   start("clipboard-limit=1000");
   auto &p = *this->p;
 
-  /* The probe moves of waitInputReady count too; let the last one land. */
-  std::this_thread::sleep_for(200ms);
-  const guint64 base = p.stat("accepted");
+  const guint64 base = this->acceptedAfterProbes();
   std::vector<std::pair<std::string, std::string>> bad = {
     {"{not json", "malformed JSON"},
     {"[1,2,3]", "not a JSON object"},
@@ -150,17 +148,8 @@ TEMPLATE_TEST_CASE_METHOD(InputFixture,
                           "[inputsink][waylandsrc]", SwayDesktop, MutterDesktop)
 {
   REQUIRE_DESKTOP(TestType);
-  this->startClient();
+  HarnessPtr h = this->startNavigation();
   auto &rec = this->rec;
-  std::string desc = "vdiwaylandsrc show-cursor=false " + this->desk->props();
-  HarnessPtr h(gst_harness_new_parse(desc.c_str()));
-  gst_harness_use_systemclock(h.get());
-  gst_harness_play(h.get());
-  REQUIRE(pullWithin(h.get(), 10000ms));
-  waitInputReady(rec, [&] {
-    gst_harness_push_upstream_event(
-      h.get(), gst_navigation_event_new_mouse_move(1, 1, GST_NAVIGATION_MODIFIER_NONE));
-  });
 
   auto push = [&](GstEvent *e) { CHECK(gst_harness_push_upstream_event(h.get(), e)); };
   push(gst_navigation_event_new_mouse_move(123, 234, GST_NAVIGATION_MODIFIER_NONE));
@@ -216,20 +205,11 @@ TEMPLATE_TEST_CASE_METHOD(InputFixture,
                           "[inputsink][waylandsrc]", SwayDesktop, MutterDesktop)
 {
   REQUIRE_DESKTOP(TestType);
-  this->startClient();
-  auto &rec = this->rec;
   /* The viewer sees 320x240; the output is 640x480. videoscale maps the
    * navigation coordinates back (GstNavigation's own mapping). */
-  std::string desc = "vdiwaylandsrc show-cursor=false " + this->desk->props() +
-                     " ! videoscale ! capsfilter caps=video/x-raw,width=320,height=240";
-  HarnessPtr h(gst_harness_new_parse(desc.c_str()));
-  gst_harness_use_systemclock(h.get());
-  gst_harness_play(h.get());
-  REQUIRE(pullWithin(h.get(), 10000ms));
-  waitInputReady(rec, [&] {
-    gst_harness_push_upstream_event(
-      h.get(), gst_navigation_event_new_mouse_move(1, 1, GST_NAVIGATION_MODIFIER_NONE));
-  });
+  HarnessPtr h =
+    this->startNavigation(" ! videoscale ! capsfilter caps=video/x-raw,width=320,height=240");
+  auto &rec = this->rec;
   CHECK(gst_harness_push_upstream_event(
     h.get(), gst_navigation_event_new_mouse_move(160, 120, GST_NAVIGATION_MODIFIER_NONE)));
   auto m = rec.waitMotion();

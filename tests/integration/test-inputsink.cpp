@@ -28,9 +28,7 @@ TEMPLATE_TEST_CASE_METHOD(InputFixture,
   auto &rec = this->rec;
   auto &p = *this->p;
 
-  /* The probe moves of waitInputReady count too; let the last one land. */
-  std::this_thread::sleep_for(200ms);
-  const guint64 base = p.stat("accepted");
+  const guint64 base = this->acceptedAfterProbes();
   std::string script;
   std::vector<std::string> want;
   if constexpr (InputFixture<TestType>::kMutter) {
@@ -266,9 +264,7 @@ TEMPLATE_TEST_CASE_METHOD(InputFixture, "clipboard round trip both ways with 5 M
   this->start();
   auto &rec = this->rec;
   auto &p = *this->p;
-  /* The probe moves of waitInputReady count too; let the last one land. */
-  std::this_thread::sleep_for(200ms);
-  const guint64 base = p.stat("accepted");
+  const guint64 base = this->acceptedAfterProbes();
   const size_t kSize = 5 * 1024 * 1024;
 
   /* Into the session: a focused client sees the offer, wl-paste gets it all. */
