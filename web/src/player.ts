@@ -50,8 +50,10 @@ export async function connect(): Promise<PlayerState> {
   const client = new SignallingClient(signallingUrl());
   client.onError = (d) => state.errors.push(d);
   client.onClose = () => statusEl && (statusEl.textContent = 'disconnected');
-  await client.ready();
-  const session = await client.startSession('', {
+  // The welcome and the producer list in parallel: each is a round trip.
+  const [, producers] = await Promise.all([client.ready(), client.listProducers()]);
+  if (!producers.length) throw new Error('no producer');
+  const session = await client.startSession(producers[0].id, {
     onEnded: () => statusEl && (statusEl.textContent = 'session ended'),
   });
   state.session = session;

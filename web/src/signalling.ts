@@ -109,7 +109,11 @@ export class SignallingClient {
     });
   }
 
+  /** The producers; may be asked at once, before the welcome came: the
+   * request goes out as soon as the socket is open, which saves a round
+   * trip (the server answers in order, vdid keeps what comes early). */
   async listProducers(): Promise<Array<{ id: string; meta?: unknown }>> {
+    await this.opened;
     const reply = this.next((m) => m.type === 'list');
     this.send({ type: 'list' });
     return ((await reply).producers as Array<{ id: string; meta?: unknown }>) ?? [];

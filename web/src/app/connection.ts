@@ -132,12 +132,17 @@ export class Connection {
       const client = new SignallingClient(this.api.signallingUrl(this.info.id));
       this.signalling = client;
       client.onClose = () => gen === this.generation && void this.lost('the signalling connection closed');
-      await withTimeout(client.ready(), timeout, 'no answer from the signalling server');
-      // Fresh TURN credentials for every connection (they expire).
-      const ice = await withTimeout(this.api.iceServers(), timeout, 'vdid did not list its ICE servers');
+      // The welcome, fresh TURN credentials (they expire) and the producer
+      // list in parallel: each is a round trip, and none needs another.
+      const [, ice, producers] = await Promise.all([
+        withTimeout(client.ready(), timeout, 'no answer from the signalling server'),
+        withTimeout(this.api.iceServers(), timeout, 'vdid did not list its ICE servers'),
+        withTimeout(client.listProducers(), timeout, 'no answer from the signalling server'),
+      ]);
+      if (!producers.length) throw new Error('the session has no stream');
       this.iceError = '';
       const session = await withTimeout(
-        client.startSession('', {
+        client.startSession(producers[0].id, {
           rtcConfig: { iceServers: ice.iceServers, iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' },
           onPeerConnection: (pc) => pc.addEventListener('icecandidateerror', (e) => this.noteIceError(e)),
           microphone: true, // sound.ts Microphone sends it when the user asks
