@@ -44,6 +44,8 @@ def main():
     ap.add_argument("--window", type=float, default=10)
     ap.add_argument("--pool-starts", type=int, default=5)
     ap.add_argument("--compositor", default="sway")
+    ap.add_argument("--web-root", default=f"{BUILD}/web",
+                    help="the web client served (e.g. an older build's, side by side)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root: sessions run as the test user")
@@ -56,7 +58,7 @@ def main():
         f.write(f"[users]\n{USER}={hashed}\n[sessions]\nwidth=1280\nheight=720\nfps=30\n"
                 f"max-sessions={args.idle + 2}\nmax-sessions-per-user={args.idle + 2}\n"
                 f"idle-timeout=0\nruntime-dir={tmp}/run\ncompositor={args.compositor}\n")
-    env = benchlib.vdid_env(GST_VDI_WEB_ROOT=f"{BUILD}/web", VDID_WEB_ROOT=f"{BUILD}/web")
+    env = benchlib.vdid_env(GST_VDI_WEB_ROOT=args.web_root, VDID_WEB_ROOT=args.web_root)
 
     def start_vdid(config):
         return benchlib.start_vdid(config, env)
@@ -167,9 +169,10 @@ def report(out, args):
     med = lambda k: statistics.median(out[k])
     print(f"\ncompositor={args.compositor}")
     print(f"\n| measure | median | n |\n|---|---|---|")
-    print(f"| POST -> running (compositor + worker playing) | {med('running_ms'):.0f} ms | {args.starts} |")
-    print(f"| WebSocket connect -> first decoded frame in Chromium | {med('first_frame_ms'):.0f} ms | {args.starts} |")
-    print(f"| start to first frame (sum of medians) | {med('running_ms') + med('first_frame_ms'):.0f} ms | |")
+    if out["running_ms"]:
+        print(f"| POST -> running (compositor + worker playing) | {med('running_ms'):.0f} ms | {args.starts} |")
+        print(f"| WebSocket connect -> first decoded frame in Chromium | {med('first_frame_ms'):.0f} ms | {args.starts} |")
+        print(f"| start to first frame (sum of medians) | {med('running_ms') + med('first_frame_ms'):.0f} ms | |")
     if out["pool_running_ms"]:
         print(f"| pool: POST -> running (pooled session claimed) | {med('pool_running_ms'):.0f} ms | {args.pool_starts} |")
         print(f"| pool: WebSocket connect -> first decoded frame in Chromium | {med('pool_first_frame_ms'):.0f} ms | {args.pool_starts} |")
