@@ -130,7 +130,11 @@ TierMove nextTier(const std::vector<Tier> &ladder, size_t tier, const TierLoad &
     g_snprintf(why, sizeof why,
                "moved down: a frame took %.3g ms to code, more than %.3g x the %.3g ms a frame "
                "has at %u fps on \"%s\", and coding took %.0f %% of the time",
-               load.frame_ms, kFrameBusy, budget_ms, fps, now.name.c_str(), load.busy * 100);
+               load.frame_ms, kFrameBusy, budget_ms, fps, now.name.c_str(),
+               /* Frames overlap in the pipeline (one converted while the
+                * one before is coded): the share can pass 1; a window
+                * has no more than all of its time. */
+               std::min(load.busy, 1.0) * 100);
     return {tier + 1, why};
   }
   /* Up only if its frames would not move it down again there: they fit

@@ -263,6 +263,11 @@ TEST_CASE("a session whose frames take longer than its tier's frame rate allows 
   CHECK(m.tier == 1);
   CHECK(m.reason == "moved down: a frame took 15 ms to code, more than 0.8 x the 16.7 ms a "
                     "frame has at 60 fps on \"full\", and coding took 80 % of the time");
+  /* Frames in flight overlap (busy 2.1): the reason says all of the time. */
+  calm = 0;
+  CHECK(nextTier(ladder, 0, {0.1, 10, 100, 60, 2.1}, &calm, b, {0.4, 0}).reason ==
+        "moved down: a frame took 100 ms to code, more than 0.8 x the 16.7 ms a frame has at "
+        "60 fps on \"full\", and coding took 100 % of the time");
   /* On half (30 fps: 33.3 ms a frame) 15 ms fits. */
   CHECK(nextTier(ladder, 1, {0.1, 10, 15, 60, 0.8}, &calm, b, {0.2, 0}).tier == 1);
   /* No frames (a still screen): no frame-time pressure. */
