@@ -13,8 +13,8 @@ namespace vdid {
 std::vector<Tier> defaultLadder(double cpu)
 {
   return {{"full", 0, 0, 0, 0, cpu},
-          {"half", 30, 0, 0, 4000, cpu / 2},
-          {"low", 15, 1280, 720, 1500, cpu / 4}};
+          {"half", 30, 0, 0, 4000, cpu * kHalfShare},
+          {"low", 15, 1280, 720, 1500, cpu * kLowShare}};
 }
 
 namespace {

@@ -33,9 +33,18 @@ struct Tier {
 };
 
 /* "full" (the session's size and frame rate, @cpu cores), "half" (at most
- * 30 fps and 4 Mbit/s, @cpu / 2) and "low" (15 fps, 1280x720, 1.5 Mbit/s,
- * @cpu / 4): the CPU of a software encoder follows the frames it codes and
- * their size. */
+ * 30 fps and 4 Mbit/s, kHalfShare x @cpu) and "low" (15 fps, 1280x720,
+ * 1.5 Mbit/s, kLowShare x @cpu). The shares are measured
+ * (tests/bench/tier-cost.py, docs/benchmarks.md): a busy 1080p60 or 720p60
+ * session used 0.61-0.82 x its "full" CPU on "half" and 0.21-0.60 x on
+ * "low" (the worker's own part falls with the frames it codes, the apps'
+ * does not: a video player decodes every frame whatever the stream
+ * sends). Each share is the smallest with which the busiest measured
+ * session stays within kDownAbove x its reservation there, so that a
+ * session moved down is not moved down again for being where it was
+ * sent. */
+constexpr double kHalfShare = 0.7;
+constexpr double kLowShare = 0.5;
 std::vector<Tier> defaultLadder(double cpu);
 
 struct Placement {

@@ -629,8 +629,9 @@ TEST_CASE("a create past the host's CPU budget is refused with 429 until a sessi
 TEST_CASE("with downgrade a session that does not fit starts on a lower tier", "[vdid][budget]")
 {
   REQUIRE_SESSIONS_POSSIBLE();
-  /* Default ladder from session-cpu 0.5: full 0.5, half 0.25, low 0.125. */
-  SessionVdid v("stream=false\naudio=false\n[budget]\ncpu=1.125\nsession-cpu=0.5\n"
+  /* Default ladder from session-cpu 0.5: full 0.5, half 0.35, low 0.25;
+   * after two on full 0.3 is left. */
+  SessionVdid v("stream=false\naudio=false\n[budget]\ncpu=1.3\nsession-cpu=0.5\n"
                 "downgrade=true\n");
   Client c;
   std::string a, b, low;
@@ -643,7 +644,7 @@ TEST_CASE("with downgrade a session that does not fit starts on a lower tier", "
   CHECK(body.find("\"reason\":\"tier \\\"full\\\" did not fit") != std::string::npos);
   CHECK(member(body, "fps") == "15");
   CHECK(body.find("\"max_bitrate\":1500") != std::string::npos);
-  CHECK(body.find("\"reservation\":{\"cpu\":0.125") != std::string::npos);
+  CHECK(body.find("\"reservation\":{\"cpu\":0.25") != std::string::npos);
   CHECK(c.request("GET", a_url, "", v.owner).body.find("\"tier\":{\"name\":\"full\"") !=
         std::string::npos);
   /* Now not even the lowest tier fits. */
@@ -683,7 +684,7 @@ TEST_CASE("a busy session moves down the tiers without losing its viewer and bac
   if (!g_find_program_in_path("ffmpeg"))
     VDI_SKIP("ffmpeg not installed (apt-get install ffmpeg)");
   /* A busy loop (until $XDG_RUNTIME_DIR/calm exists) makes the session use
-   * far more than full's 0.3 cores (half 0.15, low 0.075); the animation
+   * far more than full's 0.3 cores (half 0.21, low 0.15); the animation
    * gives the worker frames to code; still, the session uses ~0.01. */
   SessionVdid v("stream=true\naudio=false\nfps=60\n[budget]\ncpu=4\nsession-cpu=0.3\n"
                 "downgrade=true\ntier-window=1\n");

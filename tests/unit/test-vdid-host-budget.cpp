@@ -75,7 +75,7 @@ TEST_CASE("a new session takes the best tier that fits, lower ones only with dow
   HostBudget b;
   b.cpu = 2;
   b.session.cpu = 1;
-  std::vector<Tier> ladder = defaultLadder(1); /* full 1, half 0.5, low 0.25 cores */
+  std::vector<Tier> ladder = defaultLadder(1); /* full 1, half 0.7, low 0.5 cores */
   REQUIRE(ladder.size() == 3);
   Refusal refusal;
   auto p = place(ladder, b, {1, 0}, 1, &refusal);
@@ -90,17 +90,17 @@ TEST_CASE("a new session takes the best tier that fits, lower ones only with dow
   CHECK(refusal.message.find("a session needs 1 core") != std::string::npos);
 
   b.downgrade = true;
-  p = place(ladder, b, {1.6, 0}, 2, &refusal);
+  p = place(ladder, b, {1.4, 0}, 2, &refusal);
   REQUIRE(p);
-  CHECK(ladder[p->tier].name == "low"); /* 0.4 left: half (0.5) does not fit */
-  CHECK(p->reservation.cpu == 0.25);
+  CHECK(ladder[p->tier].name == "low"); /* 0.6 left: half (0.7) does not fit */
+  CHECK(p->reservation.cpu == 0.5);
   CHECK(p->reason.find("tier \"full\" did not fit (the host's CPU budget is exhausted") == 0);
-  p = place(ladder, b, {1.5, 0}, 2, &refusal);
+  p = place(ladder, b, {1.25, 0}, 2, &refusal);
   REQUIRE(p);
   CHECK(ladder[p->tier].name == "half");
 
   CHECK_FALSE(place(ladder, b, {1.9, 0}, 3, &refusal));
-  CHECK(refusal.message.find("a session needs 0.25 cores") != std::string::npos);
+  CHECK(refusal.message.find("a session needs 0.5 cores") != std::string::npos);
   CHECK(refusal.message.find("not even on tier \"low\"") != std::string::npos);
 
   HostBudget none;
@@ -176,7 +176,8 @@ TEST_CASE("[budget] and [tier NAME] keys in the config file", "[vdid][config][bu
   CHECK_FALSE(c.budget.downgrade);
   REQUIRE(c.tiers.size() == 3); /* the default ladder from session-cpu */
   CHECK(c.tiers[0].cpu == 0.5);
-  CHECK(c.tiers[2].cpu == 0.125);
+  CHECK(c.tiers[1].cpu == Approx(0.35));
+  CHECK(c.tiers[2].cpu == 0.25);
   unlink(path.c_str());
 
   path = vdi::test::writeConfig("[users]\nalice=" + hash +
@@ -216,7 +217,7 @@ TEST_CASE("a running session moves down when it uses more than its tier reserves
   HostBudget b;
   b.cpu = 2;
   b.downgrade = true;
-  std::vector<Tier> ladder = defaultLadder(0.4); /* 0.4, 0.2, 0.1 cores */
+  std::vector<Tier> ladder = defaultLadder(0.4); /* 0.4, 0.28, 0.2 cores */
   unsigned calm = 0;
   TierMove m = nextTier(ladder, 0, {0.45, 10}, &calm, b, {0.4, 0});
   CHECK(m.tier == 0); /* 0.45 is within 1.25 x 0.4 */
@@ -225,21 +226,21 @@ TEST_CASE("a running session moves down when it uses more than its tier reserves
   CHECK(m.reason ==
         "moved down: the session used 0.6 cores over 10 s, more than 1.25 x the 0.4 cores "
         "reserved on \"full\"");
-  m = nextTier(ladder, 2, {0.6, 10}, &calm, b, {0.1, 0});
+  m = nextTier(ladder, 2, {0.6, 10}, &calm, b, {0.2, 0});
   CHECK(m.tier == 2); /* the bottom tier has nowhere to go */
 
   /* Up only after kCalmWindows calm windows in a row. */
   calm = 0;
-  CHECK(nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.1, 0}).tier == 2);
-  CHECK(nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.1, 0}).tier == 2);
-  CHECK(nextTier(ladder, 2, {0.15, 10}, &calm, b, {0.1, 0}).tier == 2); /* not calm: restart */
+  CHECK(nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.2, 0}).tier == 2);
+  CHECK(nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.2, 0}).tier == 2);
+  CHECK(nextTier(ladder, 2, {0.15, 10}, &calm, b, {0.2, 0}).tier == 2); /* not calm: restart */
   CHECK(calm == 0);
   for (unsigned i = 1; i < kCalmWindows; i++)
-    CHECK(nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.1, 0}).tier == 2);
-  m = nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.1, 0});
+    CHECK(nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.2, 0}).tier == 2);
+  m = nextTier(ladder, 2, {0.05, 10}, &calm, b, {0.2, 0});
   CHECK(m.tier == 1);
   CHECK(m.reason.find("moved up: the session used 0.05 cores over 10 s, less than 0.5 x the "
-                      "0.2 cores \"half\" reserves, 3 windows in a row") == 0);
+                      "0.28 cores \"half\" reserves, 3 windows in a row") == 0);
 
   /* No room for the higher tier's reservation: it stays. */
   calm = 0;
